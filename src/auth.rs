@@ -1,0 +1,214 @@
+//! Signing in with GitHub, in the order it happens:
+//!
+//! 1. `GET /login?next=/about`: remember a fresh `state`, a PKCE verifier and where to go
+//!    next in a private cookie, then send the browser to GitHub's authorize page.
+//! 2. GitHub asks the person, then sends the browser to `GET /login/callback?code&state`.
+//! 3. The callback checks `state` against the cookie, trades the code (with the verifier) for
+//!    an access token, asks GitHub's `/user` who it belongs to, drops the token, stores the
+//!    user by GitHub id with a new server-side session, and sends the browser on.
+//! 4. `POST /logout` deletes that session.
+//!
+//! The guard that protects pages (`CurrentUser`) is in `session.rs`.
+
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicRequestTokenError};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, HttpClientError, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse, TokenUrl,
+};
+use rocket::form::Form;
+use rocket::http::CookieJar;
+use rocket::response::Redirect;
+use rocket::{get, post, routes, uri, Route, State};
+use rocket_db_pools::Connection;
+
+use crate::clock::Clock;
+use crate::config::{AppConfig, GithubSettings};
+use crate::cookies::CookiePolicy;
+use crate::csrf::{CsrfField, SameOrigin};
+use crate::db::Db;
+use crate::error_pages::ErrorPage;
+use crate::flash::Flash;
+use crate::github::{GithubApi, GithubError};
+use crate::login_error::LoginError;
+use crate::models;
+use crate::next::SafeNext;
+use crate::pending::{self, PendingLogin};
+use crate::session::{self, CurrentUser, NewSession};
+
+/// The OAuth client once its authorize and token endpoints are set: oauth2's typestate
+/// makes the code flow compile only in this state.
+pub type GithubOAuth =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// Built once at start-up from the configuration.
+pub fn oauth_client(github: &GithubSettings, callback: &str) -> Result<GithubOAuth, String> {
+    Ok(BasicClient::new(ClientId::new(github.client_id.clone()))
+        .set_client_secret(ClientSecret::new(github.client_secret.clone()))
+        .set_auth_uri(
+            AuthUrl::new(format!("{}/login/oauth/authorize", github.web_url))
+                .map_err(|e| e.to_string())?,
+        )
+        .set_token_uri(
+            TokenUrl::new(format!("{}/login/oauth/access_token", github.web_url))
+                .map_err(|e| e.to_string())?,
+        )
+        // GitHub documents the client id and secret as form fields of the token request.
+        .set_auth_type(AuthType::RequestBody)
+        .set_redirect_uri(RedirectUrl::new(callback.to_owned()).map_err(|e| e.to_string())?))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![login, callback, logout, logout_signed_out]
+}
+
+/// Step 1: start a sign-in. `next` is kept only if it is a path on this site; anything else
+/// (`https://evil.example`, `//evil.example`, ...) fails to parse and becomes `/`.
+#[get("/login?<next>")]
+fn login(
+    next: Option<SafeNext>,
+    oauth: &State<GithubOAuth>,
+    clock: &State<Clock>,
+    policy: &State<CookiePolicy>,
+    jar: &CookieJar<'_>,
+) -> Redirect {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (authorize_url, state) = oauth
+        .authorize_url(|| CsrfToken::new(session::random_token()))
+        // Only `user:email`: enough to read the primary verified address, nothing else.
+        // (GitHub reports granted scopes comma-separated; we send one, so it does not matter.)
+        .add_scope(Scope::new("user:email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    PendingLogin {
+        state: state.into_secret(),
+        verifier: verifier.into_secret(),
+        next: next.unwrap_or_default(),
+        expires_at: clock.now() + pending::LIFETIME_SECS,
+    }
+    .store(jar, policy);
+    Redirect::to(authorize_url.to_string())
+}
+
+/// Step 3: GitHub sent the browser back. Nothing here trusts the query string until the
+/// `state` in it matches the one in this browser's pending-sign-in cookie.
+#[allow(clippy::too_many_arguments)]
+#[get("/login/callback?<code>&<state>&<error>")]
+async fn callback(
+    code: Option<&str>,
+    state: Option<&str>,
+    error: Option<&str>,
+    oauth: &State<GithubOAuth>,
+    http: &State<reqwest::Client>,
+    api: &State<GithubApi>,
+    clock: &State<Clock>,
+    policy: &State<CookiePolicy>,
+    jar: &CookieJar<'_>,
+    mut db: Connection<Db>,
+) -> Result<Redirect, LoginError> {
+    // Taken (and its cookie removed) before anything else: a pending sign-in is single use.
+    let pending = PendingLogin::take(jar, policy, clock.now());
+
+    match error {
+        Some("access_denied") => return Err(LoginError::Denied),
+        Some(other) => return Err(LoginError::GithubRefused(other.chars().take(64).collect())),
+        None => {}
+    }
+    let pending = pending.ok_or(LoginError::Expired)?;
+    if !state.is_some_and(|s| !s.is_empty() && s == pending.state) {
+        return Err(LoginError::BadState);
+    }
+    let code = code
+        .filter(|c| !c.is_empty())
+        .ok_or(LoginError::MissingCode)?;
+
+    // The exchange: code + PKCE verifier (+ client secret) for an access token.
+    let token = oauth
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
+        .request_async(http.inner())
+        .await
+        .map_err(classify_token_error)?;
+
+    // Who is this? The token is used for these calls only, then dropped with `token`.
+    let github_user = api.signed_in_user(token.access_token().secret()).await?;
+    drop(token);
+
+    // One transaction: the user row and the session row are written together or not at all.
+    let now = clock.now();
+    let new_session = NewSession::generate(now);
+    let mut tx = rocket_db_pools::sqlx::Connection::begin(&mut **db).await?;
+    let user = models::upsert_user(&mut tx, &github_user, now).await?;
+    models::insert_session(&mut tx, &new_session.row, user.id).await?;
+    tx.commit().await?;
+
+    rocket::info!(
+        "sign-in: github_id={} login={}",
+        user.github_id.0,
+        user.login
+    );
+    new_session.set_cookie(jar, policy);
+    Flash::SignedIn { login: user.login }.set(jar, policy);
+    Ok(Redirect::to(pending.next.as_str().to_owned()))
+}
+
+/// GitHub answers a bad code with HTTP 200 and `{"error": "bad_verification_code"}`, which
+/// oauth2 reports as a body it could not parse as a token. Such a body (any JSON with an
+/// `error`) means "this code is no good"; any other failure is GitHub's, not the person's.
+fn classify_token_error(e: BasicRequestTokenError<HttpClientError<reqwest::Error>>) -> LoginError {
+    use oauth2::RequestTokenError as E;
+    match e {
+        E::ServerResponse(err) => LoginError::CodeRejected(err.error().to_string()),
+        E::Parse(_, body) => match serde_json::from_slice::<BasicErrorResponse>(&body) {
+            Ok(err) => LoginError::CodeRejected(err.error().to_string()),
+            Err(_) => GithubError::InvalidBody("token response".into()).into(),
+        },
+        E::Request(HttpClientError::Reqwest(e)) => GithubError::from(*e).into(),
+        E::Request(other) => GithubError::InvalidBody(other.to_string()).into(),
+        E::Other(why) => GithubError::InvalidBody(why).into(),
+    }
+}
+
+/// Step 4: sign out. A POST with the session's CSRF token from this site's own pages; a
+/// `GET /logout` (a link, an `<img>` on another site) matches no route and changes nothing.
+#[post("/logout", data = "<form>")]
+async fn logout(
+    current: CurrentUser,
+    _same_origin: SameOrigin,
+    form: Form<CsrfField<'_>>,
+    policy: &State<CookiePolicy>,
+    jar: &CookieJar<'_>,
+    mut db: Connection<Db>,
+) -> Result<Redirect, ErrorPage> {
+    if !current.csrf_matches(form.csrf_token) {
+        return Err(ErrorPage::for_status(rocket::http::Status::Forbidden));
+    }
+    models::delete_session(&mut db, &current.session.id_hash)
+        .await
+        .map_err(|e| {
+            rocket::error!("sign-out failed: the store did not answer: {e}");
+            ErrorPage::for_status(rocket::http::Status::ServiceUnavailable)
+        })?;
+    rocket::info!(
+        "sign-out: github_id={} login={}",
+        current.user.github_id.0,
+        current.user.login
+    );
+    session::remove_cookie(jar, policy);
+    Flash::SignedOut.set(jar, policy);
+    Ok(Redirect::to(uri!("/")))
+}
+
+/// Signing out without a session has nothing to do.
+#[post("/logout", rank = 2)]
+fn logout_signed_out() -> Redirect {
+    Redirect::to(uri!("/"))
+}
+
+/// Builds the managed state this module's routes take from `AppConfig`.
+pub fn clients(config: &AppConfig) -> Result<(GithubOAuth, reqwest::Client, GithubApi), String> {
+    let oauth = oauth_client(&config.github, &config.callback_url())?;
+    let http = crate::github::http_client(&config.github).map_err(|e| e.to_string())?;
+    let api = GithubApi::new(http.clone(), &config.github.api_url);
+    Ok((oauth, http, api))
+}

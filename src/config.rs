@@ -1,0 +1,287 @@
+//! Configuration, read once at start-up into one typed [`AppConfig`].
+//!
+//! Values come from `Rocket.toml` and are overridden by the environment. Handlers never read
+//! environment variables: they get `&State<AppConfig>` or the clients built from it.
+
+use std::time::Duration;
+
+use rocket::figment::providers::{Env, Serialized};
+use rocket::figment::Figment;
+use serde::Deserialize;
+use url::Url;
+
+/// Where the app's settings come from, in order of precedence (last wins): built-in defaults,
+/// `Rocket.toml`, `ROCKET_*` variables, then the plain variables listed in the README.
+pub fn figment() -> Figment {
+    Figment::from(Serialized::defaults(RawConfig::default()))
+        .merge(rocket::Config::figment())
+        .merge(Env::raw().only(&[
+            "GITHUB_CLIENT_ID",
+            "GITHUB_CLIENT_SECRET",
+            "GITHUB_URL",
+            "GITHUB_API_URL",
+            "GITHUB_TIMEOUT",
+            "PUBLIC_URL",
+        ]))
+        // rocket_db_pools reads its settings under `databases.<name>`.
+        .merge(
+            Env::raw()
+                .only(&["DATABASE_URL"])
+                .map(|_| "databases.gitlogin.url".into()),
+        )
+}
+
+/// The settings as written, before they are checked.
+#[derive(Debug, Deserialize, serde::Serialize)]
+struct RawConfig {
+    github_client_id: Option<String>,
+    github_client_secret: Option<String>,
+    github_url: String,
+    github_api_url: String,
+    /// Seconds before a call to GitHub gives up (the contract is 10).
+    github_timeout: u64,
+    public_url: String,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            github_client_id: None,
+            github_client_secret: None,
+            github_url: "https://github.com".into(),
+            github_api_url: "https://api.github.com".into(),
+            github_timeout: 10,
+            public_url: "http://localhost:8000".into(),
+        }
+    }
+}
+
+/// The checked settings every other module reads.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub github: GithubSettings,
+    /// Where people reach the app, without a trailing slash, e.g. `https://login.example.com`.
+    pub public_url: String,
+    /// True when `PUBLIC_URL` is https: cookies get `Secure` and a `__Host-` name, and pages
+    /// send HSTS, even though the app itself speaks plain HTTP behind a TLS proxy.
+    pub https: bool,
+    /// True when no OAuth App is configured and the app signs people in against its own
+    /// stand-in for GitHub (debug builds only).
+    pub demo: bool,
+}
+
+/// How to reach GitHub (or GitHub Enterprise, or the demo stand-in, or a test's fake).
+#[derive(Clone)]
+pub struct GithubSettings {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Web base, e.g. `https://github.com`: the authorize and token endpoints live below it.
+    pub web_url: String,
+    /// REST base, e.g. `https://api.github.com`.
+    pub api_url: String,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for GithubSettings {
+    // Written by hand so that the client secret can never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubSettings")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("web_url", &self.web_url)
+            .field("api_url", &self.api_url)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Why the app refuses to start. Each message names the variable to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set: register a GitHub OAuth App (README, \"Register a GitHub OAuth App\") and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in the environment; release builds have no demo mode")]
+    MissingCredential(&'static str),
+    #[error("{0} is set but {1} is not: set both, or neither for demo mode")]
+    HalfCredentials(&'static str, &'static str),
+    #[error("{name} is not a valid URL ({value:?}): {why}")]
+    BadUrl {
+        name: &'static str,
+        value: String,
+        why: String,
+    },
+    #[error("invalid configuration: {0}")]
+    Other(String),
+}
+
+impl AppConfig {
+    /// Reads and checks every setting. `release` says whether the release profile is in use,
+    /// where a missing OAuth App is an error instead of demo mode.
+    pub fn from_figment(figment: &Figment) -> Result<AppConfig, ConfigError> {
+        let raw: RawConfig = figment
+            .extract()
+            .map_err(|e| ConfigError::Other(first_line(&e.to_string())))?;
+        let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
+
+        let public_url = parse_public_url(&raw.public_url)?;
+        let https = public_url.starts_with("https://");
+        let timeout = Duration::from_secs(raw.github_timeout.max(1));
+
+        let id = raw.github_client_id.filter(|s| !s.trim().is_empty());
+        let secret = raw.github_client_secret.filter(|s| !s.trim().is_empty());
+        let github = match (id, secret) {
+            (Some(client_id), Some(client_secret)) => GithubSettings {
+                client_id,
+                client_secret,
+                web_url: parse_github_url("GITHUB_URL", &raw.github_url)?,
+                api_url: parse_github_url("GITHUB_API_URL", &raw.github_api_url)?,
+                timeout,
+            },
+            (None, _) if release => return Err(ConfigError::MissingCredential("GITHUB_CLIENT_ID")),
+            (_, None) if release => {
+                return Err(ConfigError::MissingCredential("GITHUB_CLIENT_SECRET"))
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::HalfCredentials(
+                    "GITHUB_CLIENT_ID",
+                    "GITHUB_CLIENT_SECRET",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::HalfCredentials(
+                    "GITHUB_CLIENT_SECRET",
+                    "GITHUB_CLIENT_ID",
+                ))
+            }
+            // Demo mode: the same OAuth code runs, against the stand-in in `demo.rs`.
+            (None, None) => GithubSettings {
+                client_id: crate::demo::CLIENT_ID.into(),
+                client_secret: crate::demo::CLIENT_SECRET.into(),
+                web_url: format!("{public_url}{}", crate::demo::WEB_BASE),
+                api_url: format!("{public_url}{}", crate::demo::API_BASE),
+                timeout,
+            },
+        };
+        let demo = github.client_id == crate::demo::CLIENT_ID;
+
+        Ok(AppConfig {
+            github,
+            public_url,
+            https,
+            demo,
+        })
+    }
+
+    /// The OAuth callback, registered with GitHub as the "Authorization callback URL".
+    pub fn callback_url(&self) -> String {
+        format!("{}/login/callback", self.public_url)
+    }
+}
+
+/// `PUBLIC_URL` must be an origin: `http` or `https`, a host, no path, query or fragment.
+/// The app is mounted at `/`, and `__Host-` cookies require `Path=/`.
+fn parse_public_url(value: &str) -> Result<String, ConfigError> {
+    let url = parse_url("PUBLIC_URL", value)?;
+    if url.path() != "/" {
+        return Err(bad("PUBLIC_URL", value, "it must not have a path"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// GitHub's URLs must be `https`, except on loopback so that tests can run a local fake.
+fn parse_github_url(name: &'static str, value: &str) -> Result<String, ConfigError> {
+    let url = parse_url(name, value)?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() != "https" && !loopback {
+        return Err(bad(name, value, "it must use https"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn parse_url(name: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value.trim()).map_err(|e| bad(name, value, &e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(name, value, "it must start with http:// or https://"));
+    }
+    if url.host().is_none() || url.cannot_be_a_base() {
+        return Err(bad(name, value, "it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(name, value, "it must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(name, value, "it must not contain credentials"));
+    }
+    Ok(url)
+}
+
+fn bad(name: &'static str, value: &str, why: &str) -> ConfigError {
+    ConfigError::BadUrl {
+        name,
+        value: value.to_owned(),
+        why: why.to_owned(),
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<AppConfig, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
+        for (k, v) in pairs {
+            figment = figment.merge((*k, *v));
+        }
+        AppConfig::from_figment(&figment)
+    }
+
+    #[test]
+    fn no_credentials_in_debug_is_demo_mode() {
+        let c = config(&[]).unwrap();
+        assert!(c.demo);
+        assert_eq!(c.github.web_url, "http://localhost:8000/demo/github");
+    }
+
+    #[test]
+    fn no_credentials_in_release_names_the_variable() {
+        let figment = Figment::from(Serialized::defaults(RawConfig::default()))
+            .select(rocket::Config::RELEASE_PROFILE);
+        let err = AppConfig::from_figment(&figment).unwrap_err().to_string();
+        assert!(err.contains("GITHUB_CLIENT_ID"), "{err}");
+    }
+
+    #[test]
+    fn half_credentials_are_refused() {
+        let err = config(&[("github_client_id", "x")]).unwrap_err();
+        assert!(err.to_string().contains("GITHUB_CLIENT_SECRET"));
+    }
+
+    #[test]
+    fn github_urls_must_be_https_unless_loopback() {
+        let creds = [("github_client_id", "id"), ("github_client_secret", "s")];
+        let with = |k, v| config(&[creds[0], creds[1], (k, v)]);
+        assert!(with("github_url", "http://github.example").is_err());
+        assert!(with("github_url", "http://127.0.0.1:9999").is_ok());
+        assert!(with("github_api_url", "http://localhost:1/api/v3").is_ok());
+        assert!(with("github_api_url", "not a url").is_err());
+        assert!(with("github_api_url", "ftp://example.com").is_err());
+    }
+
+    #[test]
+    fn public_url_must_be_an_origin() {
+        assert!(config(&[("public_url", "https://a.example/app")]).is_err());
+        assert!(config(&[("public_url", "https://a.example?x=1")]).is_err());
+        let c = config(&[("public_url", "https://a.example/")]).unwrap();
+        assert_eq!(c.public_url, "https://a.example");
+        assert!(c.https);
+        let err = config(&[("public_url", "localhost:8000")]).unwrap_err();
+        assert!(err.to_string().starts_with("PUBLIC_URL"), "{err}");
+    }
+}

@@ -1,0 +1,68 @@
+//! The site's own error pages: a sentence a person can act on and a way home, for errors
+//! the handlers return and for Rocket's catchers alike. Never a stack trace.
+
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use rocket::Catcher;
+use rocket_dyn_templates::{context, Template};
+
+use crate::config::AppConfig;
+
+/// An HTML error page with a status and a message written for people.
+#[derive(Debug)]
+pub struct ErrorPage {
+    pub status: Status,
+    pub message: &'static str,
+}
+
+impl ErrorPage {
+    pub fn new(status: Status, message: &'static str) -> ErrorPage {
+        ErrorPage { status, message }
+    }
+
+    /// The sentence for a status when nobody wrote a more specific one.
+    pub fn for_status(status: Status) -> ErrorPage {
+        let message = match status.code {
+            400 => "That request did not make sense to us.",
+            401 => "You need to sign in to see that page.",
+            403 => "That request was refused. If you were signing out or changing a setting, go back, reload the page and try again.",
+            404 => "There is no page at this address.",
+            405 => "That page does not accept this kind of request.",
+            413 => "That request was too large.",
+            414 | 431 => "That address was too long.",
+            422 => "That form was missing something it needs.",
+            502 => "GitHub gave an answer we could not use. Please try again in a moment.",
+            503 => "The app's store is not answering right now. Please try again in a moment.",
+            504 => "GitHub did not answer in time. Please try again in a moment.",
+            400..=499 => "That request could not be handled.",
+            _ => "Something went wrong on our side. Please try again in a moment.",
+        };
+        ErrorPage { status, message }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ErrorPage {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let demo = req.rocket().state::<AppConfig>().is_some_and(|c| c.demo);
+        let page = Template::render(
+            "error",
+            context! {
+                demo,
+                code: self.status.code,
+                reason: self.status.reason().unwrap_or("Error"),
+                message: self.message,
+            },
+        );
+        (self.status, page).respond_to(req)
+    }
+}
+
+#[rocket::catch(default)]
+fn any_error(status: Status, _req: &Request<'_>) -> ErrorPage {
+    ErrorPage::for_status(status)
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    rocket::catchers![any_error]
+}

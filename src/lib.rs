@@ -1,0 +1,65 @@
+//! gitlogin: sign in with GitHub, remember people in SQLite, guard a page.
+//!
+//! Start reading at `auth.rs`: it tells the sign-in story in the order it happens.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod cookies;
+pub mod csrf;
+pub mod db;
+pub mod demo;
+pub mod error_pages;
+pub mod flash;
+pub mod github;
+pub mod headers;
+pub mod login_error;
+pub mod models;
+pub mod next;
+pub mod pages;
+pub mod pending;
+pub mod session;
+
+use rocket::figment::Figment;
+use rocket::fs::FileServer;
+use rocket::{Build, Rocket};
+use rocket_dyn_templates::Template;
+
+use crate::clock::Clock;
+use crate::config::{AppConfig, ConfigError};
+use crate::cookies::CookiePolicy;
+use crate::headers::SecurityHeaders;
+
+/// The whole app, configured from `figment` (see [`config::figment`]).
+pub fn app(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
+    app_with_clock(figment, Clock::default())
+}
+
+/// [`app`], with a clock that tests can move forward.
+pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, ConfigError> {
+    let config = AppConfig::from_figment(&figment)?;
+    let (oauth, http, api) = auth::clients(&config).map_err(ConfigError::Other)?;
+    if config.demo {
+        rocket::warn!("demo mode: no GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET, signing in against the built-in stand-in for GitHub");
+    }
+
+    let rocket = rocket::custom(figment)
+        .attach(db::stage())
+        .attach(Template::fairing())
+        .attach(SecurityHeaders { hsts: config.https })
+        .manage(CookiePolicy::new(&config))
+        .manage(clock)
+        .manage(oauth)
+        .manage(http)
+        .manage(api)
+        .mount("/", auth::routes())
+        .mount("/", pages::routes())
+        .mount("/static", FileServer::from("static"))
+        .register("/", error_pages::catchers());
+    let rocket = if config.demo {
+        rocket.attach(demo::stage())
+    } else {
+        rocket
+    };
+    Ok(rocket.manage(config))
+}

@@ -1,0 +1,95 @@
+//! Everything that can stop a sign-in at the callback, and what the person sees for each.
+//!
+//! One enum, one `Responder`: the variant decides the status and the page; the detail goes
+//! to the log (never the code, state, verifier or token), not to the browser.
+
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Redirect, Responder};
+
+use crate::cookies::CookiePolicy;
+use crate::error_pages::ErrorPage;
+use crate::flash::Flash;
+use crate::github::GithubError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// The person pressed "Cancel" at GitHub (`error=access_denied`).
+    #[error("denied: the person cancelled at GitHub")]
+    Denied,
+    /// GitHub sent another `error=` (`redirect_uri_mismatch`, `application_suspended`, ...).
+    #[error("github_error: GitHub returned error {0:?}")]
+    GithubRefused(String),
+    /// No pending sign-in in this browser: it expired, was used already, or never started
+    /// here (a callback URL planted by someone else: login CSRF).
+    #[error("expired: no pending sign-in in this browser")]
+    Expired,
+    /// The `state` is missing, empty or not the one this browser was given.
+    #[error("bad_state: the state does not match this browser's sign-in")]
+    BadState,
+    /// No `code` in the callback.
+    #[error("no_code: the callback carried no code")]
+    MissingCode,
+    /// GitHub refused the code (used, expired, wrong verifier); it says so with HTTP 200.
+    #[error("code_rejected: GitHub refused the code: {0}")]
+    CodeRejected(String),
+    /// GitHub's token endpoint or API failed: unreachable, slow, 5xx or nonsense.
+    #[error("upstream: {0}")]
+    Github(#[from] GithubError),
+    /// The store failed while recording the sign-in; nothing was written.
+    #[error("store: {0}")]
+    Store(#[from] rocket_db_pools::sqlx::Error),
+}
+
+impl LoginError {
+    /// The first word of the message, a stable reason for logs and tests.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LoginError::Denied => "denied",
+            LoginError::GithubRefused(_) => "github_error",
+            LoginError::Expired => "expired",
+            LoginError::BadState => "bad_state",
+            LoginError::MissingCode => "no_code",
+            LoginError::CodeRejected(_) => "code_rejected",
+            LoginError::Github(GithubError::Timeout) => "upstream_timeout",
+            LoginError::Github(_) => "upstream_error",
+            LoginError::Store(_) => "store_unavailable",
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for LoginError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        rocket::warn!("sign-in failed: {self}");
+        let page = match self {
+            // Two outcomes are ordinary enough for a message on the home page.
+            LoginError::Denied => return home_with(Flash::Cancelled, req),
+            LoginError::Expired => return home_with(Flash::Expired, req),
+            LoginError::GithubRefused(_) => ErrorPage::new(
+                Status::BadRequest,
+                "GitHub did not authorize this sign-in. Please try again, or ask the app's administrator to check its GitHub OAuth App.",
+            ),
+            LoginError::BadState | LoginError::MissingCode => ErrorPage::new(
+                Status::BadRequest,
+                "This sign-in response does not belong to a sign-in started in this browser, so it was ignored. Please sign in again.",
+            ),
+            LoginError::CodeRejected(_) => ErrorPage::new(
+                Status::BadRequest,
+                "That sign-in expired, please try again.",
+            ),
+            LoginError::Github(GithubError::Timeout) => {
+                ErrorPage::for_status(Status::GatewayTimeout)
+            }
+            LoginError::Github(_) => ErrorPage::for_status(Status::BadGateway),
+            LoginError::Store(_) => ErrorPage::for_status(Status::ServiceUnavailable),
+        };
+        page.respond_to(req)
+    }
+}
+
+fn home_with(flash: Flash, req: &Request<'_>) -> response::Result<'static> {
+    if let Some(policy) = req.rocket().state::<CookiePolicy>() {
+        flash.set(req.cookies(), policy);
+    }
+    Redirect::to(rocket::uri!("/")).respond_to(req)
+}

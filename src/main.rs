@@ -1,0 +1,22 @@
+//! The `gitlogin` server. Run it from the project root: it reads `Rocket.toml`, `templates/`
+//! and `static/` from there.
+
+use std::process::ExitCode;
+
+#[rocket::main]
+async fn main() -> ExitCode {
+    let rocket = match gitlogin::app(gitlogin::config::figment()) {
+        Ok(rocket) => rocket,
+        Err(e) => {
+            eprintln!("gitlogin: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rocket.launch().await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gitlogin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Server-side sessions, and `CurrentUser`: the request guard that stands where the Flask
+//! app's `before_request` hook stood.
+//!
+//! The browser holds only a random session id, in a private cookie. The `sessions` table
+//! holds its SHA-256, the user, a CSRF token and the expiry, so signing out (or an expiry)
+//! takes effect on the server: a copied cookie dies with its row.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use rocket::http::{CookieJar, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket_db_pools::Database;
+use sha2::{Digest, Sha256};
+use time::Duration;
+
+use crate::clock::Clock;
+use crate::cookies::CookiePolicy;
+use crate::db::Db;
+use crate::models::{self, SessionRow, User};
+
+const COOKIE: &str = "gitlogin_session";
+
+/// Absolute lifetime of a session, on the server and in the cookie's `Max-Age`.
+pub const LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// 32 random bytes (256 bits), base64url: for session ids, CSRF tokens and OAuth states.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the `sessions` table stores in place of the id itself.
+fn hash_id(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A session about to be stored: the row, and the id that only the browser will keep.
+pub struct NewSession {
+    pub row: SessionRow,
+    id: String,
+}
+
+impl NewSession {
+    /// A fresh id at every sign-in, so an id planted before sign-in is never promoted.
+    pub fn generate(now: i64) -> NewSession {
+        let id = random_token();
+        NewSession {
+            row: SessionRow {
+                id_hash: hash_id(&id),
+                csrf_token: random_token(),
+                created_at: now,
+                expires_at: now + LIFETIME_SECS,
+            },
+            id,
+        }
+    }
+
+    /// Hands the id to the browser. Call only once the row is committed.
+    pub fn set_cookie(self, jar: &CookieJar<'_>, policy: &CookiePolicy) {
+        let max_age = Duration::seconds(LIFETIME_SECS);
+        jar.add_private(policy.build(COOKIE, self.id, max_age));
+    }
+}
+
+/// Tells the browser to drop its session cookie.
+pub fn remove_cookie(jar: &CookieJar<'_>, policy: &CookiePolicy) {
+    jar.remove_private(policy.removal(COOKIE));
+}
+
+/// Proof that this request carries a live session, and whose. Only [`FromRequest`] builds
+/// one, so a handler that takes a `CurrentUser` cannot run for a visitor who is not signed
+/// in. Without a valid session the guard forwards with 401; pages that serve everyone take
+/// `Option<CurrentUser>` instead.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session: SessionRow,
+}
+
+impl CurrentUser {
+    /// The CSRF token that this session's forms must send back.
+    pub fn csrf_token(&self) -> &str {
+        &self.session.csrf_token
+    }
+
+    /// True if `field` is this session's CSRF token. Compared in constant time, so response
+    /// timing does not reveal how much of a guess was right.
+    pub fn csrf_matches(&self, field: Option<&str>) -> bool {
+        let (Some(given), expected) = (field, self.session.csrf_token.as_bytes()) else {
+            return false;
+        };
+        given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// Why there is no `CurrentUser` other than "not signed in": the store did not answer.
+#[derive(Debug)]
+pub struct StoreUnavailable;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = StoreUnavailable;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        // Cached: several guards on one request share one lookup.
+        let found = req.local_cache_async(lookup(req)).await;
+        match found {
+            Ok(Some(user)) => Outcome::Success(user.clone()),
+            Ok(None) => Outcome::Forward(Status::Unauthorized),
+            Err(_) => Outcome::Error((Status::ServiceUnavailable, StoreUnavailable)),
+        }
+    }
+}
+
+/// A missing, tampered, truncated, foreign (another key's), expired or revoked cookie all
+/// come out as `Ok(None)`: "not signed in". A cookie with no live row is removed.
+async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailable> {
+    let rocket = req.rocket();
+    let (Some(policy), Some(clock), Some(db)) = (
+        rocket.state::<CookiePolicy>(),
+        rocket.state::<Clock>(),
+        Db::fetch(rocket),
+    ) else {
+        return Err(StoreUnavailable);
+    };
+    let jar = req.cookies();
+    // `get_private` returns `None` unless the value decrypts and authenticates.
+    let Some(cookie) = jar.get_private(&policy.name(COOKIE)) else {
+        return Ok(None);
+    };
+    let mut conn = db.acquire().await.map_err(log_store_error)?;
+    let found = models::find_session(&mut conn, &hash_id(cookie.value()), clock.now())
+        .await
+        .map_err(log_store_error)?;
+    match found {
+        Some((session, user)) => Ok(Some(CurrentUser { user, session })),
+        None => {
+            remove_cookie(jar, policy);
+            Ok(None)
+        }
+    }
+}
+
+fn log_store_error(e: rocket_db_pools::sqlx::Error) -> StoreUnavailable {
+    rocket::error!("session lookup failed: the store did not answer: {e}");
+    StoreUnavailable
+}
