@@ -35,7 +35,9 @@ impl ErrorPage {
             502 => "GitHub gave an answer we could not use. Please try again in a moment.",
             503 => "The app's store is not answering right now. Please try again in a moment.",
             504 => "GitHub did not answer in time. Please try again in a moment.",
-            400..=499 => "That request could not be handled.",
+            _ if status.class() == rocket::http::StatusClass::ClientError => {
+                "That request could not be handled."
+            }
             _ => "Something went wrong on our side. Please try again in a moment.",
         };
         ErrorPage { status, message }

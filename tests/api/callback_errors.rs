@@ -1,0 +1,222 @@
+//! Everything a callback can get wrong, by accident or by an attacker. None of it signs
+//! anyone in, writes a row, or answers 5xx.
+
+use rocket::http::Status;
+
+use crate::helpers::{assert_redirect, github_redirect, Browser, TestApp};
+
+/// Nobody is signed in and nothing was written.
+async fn assert_no_session(app: &TestApp, browser: &Browser<'_>) {
+    assert_eq!(app.count("users").await, 0);
+    assert_eq!(app.count("sessions").await, 0);
+    assert!(browser.cookie("gitlogin_session").is_none());
+    assert_redirect(&browser.get("/about").await, "/login?next=/about");
+}
+
+#[rocket::async_test]
+async fn access_denied_goes_home_saying_sign_in_was_cancelled() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    app.github.with(|s| s.deny = true);
+
+    let callback = browser.sign_in(None).await;
+
+    assert_redirect(&callback, "/");
+    let home = browser.get("/").await.into_string().await.unwrap();
+    assert!(home.contains("GitHub sign-in was cancelled"));
+    assert_no_session(&app, &browser).await;
+    assert_eq!(app.github.calls(), 0);
+}
+
+#[rocket::async_test]
+async fn another_github_error_is_a_400_page() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.start_login(None).await;
+
+    let response = browser
+        .get("/login/callback?error=redirect_uri_mismatch&error_description=The+redirect_uri+MUST+match&state=x")
+        .await;
+
+    assert_eq!(response.status(), Status::BadRequest);
+    assert!(response
+        .into_string()
+        .await
+        .unwrap()
+        .contains("GitHub did not authorize this sign-in"));
+    assert_no_session(&app, &browser).await;
+}
+
+#[rocket::async_test]
+async fn wrong_missing_and_empty_state_are_refused_before_calling_github() {
+    for state in ["&state=not-the-state", "", "&state="] {
+        let app = TestApp::spawn().await;
+        let browser = app.browser();
+        let authorize = browser.start_login(None).await;
+        let callback = github_redirect(&authorize).await;
+        let code = url::Url::parse(&format!("http://x{callback}")).unwrap();
+        let code = code
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1
+            .into_owned();
+
+        let response = browser
+            .get(&format!("/login/callback?code={code}{state}"))
+            .await;
+
+        assert_eq!(response.status(), Status::BadRequest, "state {state:?}");
+        let page = response.into_string().await.unwrap();
+        assert!(page.contains("does not belong to a sign-in started in this browser"));
+        assert_eq!(
+            app.github.calls(),
+            0,
+            "GitHub was called despite state {state:?}"
+        );
+        assert_no_session(&app, &browser).await;
+    }
+}
+
+#[rocket::async_test]
+async fn the_pending_login_cookie_is_removed_whatever_the_outcome() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.start_login(None).await;
+    assert!(browser.cookie("gitlogin_login").is_some());
+
+    browser.get("/login/callback?code=x&state=wrong").await;
+
+    assert!(browser.cookie("gitlogin_login").is_none());
+}
+
+#[rocket::async_test]
+async fn login_csrf_the_attackers_callback_in_the_victims_browser_signs_nobody_in() {
+    let app = TestApp::spawn().await;
+    // The attacker starts a sign-in with their own account and stops before the callback.
+    let attacker = app.browser();
+    let attackers_callback = github_redirect(&attacker.start_login(None).await).await;
+    let victim = app.browser();
+
+    // The victim opens it, with no sign-in of their own in progress...
+    let response = victim.get(&attackers_callback).await;
+    assert_redirect(&response, "/");
+    assert!(victim
+        .get("/")
+        .await
+        .into_string()
+        .await
+        .unwrap()
+        .contains("That sign-in link expired"));
+    // ...and with one in progress.
+    victim.start_login(None).await;
+    let response = victim.get(&attackers_callback).await;
+    assert_eq!(response.status(), Status::BadRequest);
+
+    assert_eq!(app.github.calls(), 0);
+    assert_no_session(&app, &victim).await;
+}
+
+#[rocket::async_test]
+async fn a_replayed_callback_after_logout_does_not_sign_in_again() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let authorize = browser.start_login(None).await;
+    let callback = github_redirect(&authorize).await;
+    // Keep the pending cookie as it was, to replay it too.
+    let pending = browser.cookie("gitlogin_login").unwrap();
+    assert_redirect(&browser.get(&callback).await, "/");
+    let csrf = browser.csrf_token().await;
+    browser
+        .post_form("/logout", &format!("csrf_token={csrf}"))
+        .await;
+
+    // The same callback URL again: the pending-login cookie is gone.
+    assert_redirect(&browser.get(&callback).await, "/");
+    // Even with the old cookie put back, GitHub refuses the used code.
+    browser.set_cookie("gitlogin_login", &pending);
+    let replay = browser.get(&callback).await;
+
+    assert_eq!(replay.status(), Status::BadRequest);
+    assert!(replay
+        .into_string()
+        .await
+        .unwrap()
+        .contains("That sign-in expired, please try again."));
+    assert_eq!(app.count("sessions").await, 0);
+    assert!(browser.cookie("gitlogin_session").is_none());
+}
+
+#[rocket::async_test]
+async fn githubs_200_with_error_json_is_a_400_expired_page() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    app.github
+        .with(|s| s.token_fault = Some(crate::fake_github::Fault::TokenError));
+
+    let response = browser.sign_in(None).await;
+
+    assert_eq!(response.status(), Status::BadRequest);
+    assert!(response
+        .into_string()
+        .await
+        .unwrap()
+        .contains("That sign-in expired, please try again."));
+    assert_eq!(app.count("users").await, 0);
+}
+
+#[rocket::async_test]
+async fn a_pending_login_older_than_ten_minutes_has_expired() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let callback = github_redirect(&browser.start_login(None).await).await;
+
+    app.clock.advance(std::time::Duration::from_secs(11 * 60));
+    let response = browser.get(&callback).await;
+
+    assert_redirect(&response, "/");
+    assert!(browser
+        .get("/")
+        .await
+        .into_string()
+        .await
+        .unwrap()
+        .contains("That sign-in link expired"));
+    assert_eq!(app.github.calls(), 0);
+    assert_eq!(app.count("sessions").await, 0);
+}
+
+#[rocket::async_test]
+async fn a_callback_without_code_is_a_400() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let authorize = browser.start_login(None).await;
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+
+    let response = browser.get(&format!("/login/callback?state={state}")).await;
+
+    assert_eq!(response.status(), Status::BadRequest);
+    assert_eq!(app.count("sessions").await, 0);
+}
+
+#[rocket::async_test]
+async fn a_planted_pending_login_cookie_is_ignored() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let callback = github_redirect(&app.browser().start_login(None).await).await;
+    // Unencrypted JSON, as a naive implementation would store it.
+    browser.set_cookie(
+        "gitlogin_login",
+        r#"{"state":"x","verifier":"y","next":"/","expires_at":99999999999}"#,
+    );
+
+    let response = browser.get(&callback).await;
+
+    assert_redirect(&response, "/");
+    assert_eq!(app.github.calls(), 0);
+}

@@ -1,0 +1,363 @@
+//! A fake GitHub for tests: a real HTTP server on `127.0.0.1:0`, in the test process,
+//! answering the way `shared/GITHUB.md` says GitHub answers (errors with HTTP 200 included).
+//!
+//! It never talks to the network. Each test starts its own, so nothing is shared.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rocket::form::{Form, FromForm};
+use rocket::http::{ContentType, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::Redirect;
+use rocket::{get, post, routes, State};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+pub const CLIENT_ID: &str = "test-client-id";
+pub const CLIENT_SECRET: &str = "test-client-secret";
+
+/// What a fault switch makes an endpoint do instead of answering normally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// HTTP 502 with an HTML body, like GitHub's unicorn page.
+    ServerError,
+    /// Answer only after this long.
+    Slow(Duration),
+    /// HTTP 200 with a body that is not JSON.
+    Garbage,
+    /// (token endpoint only) HTTP 200 with `{"error": "bad_verification_code"}`.
+    TokenError,
+}
+
+/// A GitHub account as `/user` shows it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub login: String,
+    pub name: Option<String>,
+    /// The public email (`null` for most people).
+    pub email: Option<String>,
+    /// What `/user/emails` lists.
+    pub emails: Vec<Value>,
+}
+
+impl Account {
+    pub fn octocat() -> Account {
+        Account {
+            id: 583231,
+            login: "octocat".into(),
+            name: Some("The Octocat".into()),
+            email: Some("octocat@github.example".into()),
+            emails: vec![],
+        }
+    }
+
+    pub fn user_json(&self) -> Value {
+        json!({
+            "login": self.login,
+            "id": self.id,
+            "node_id": "MDQ6VXNlcjU4MzIzMQ==",
+            "avatar_url": format!("https://avatars.githubusercontent.com/u/{}?v=4", self.id),
+            "html_url": format!("https://github.com/{}", self.login),
+            "type": "User",
+            "name": self.name,
+            "email": self.email,
+            "created_at": "2011-01-25T18:44:36Z",
+        })
+    }
+}
+
+/// Everything the fake remembers, and what tests inspect or switch.
+#[derive(Default)]
+pub struct State_ {
+    /// Who is "signed in at GitHub": the next authorize grants a code for this account.
+    pub account: Option<Account>,
+    /// The next authorize answers `error=access_denied` (the person clicked Cancel).
+    pub deny: bool,
+    pub token_fault: Option<Fault>,
+    pub user_fault: Option<Fault>,
+    codes: HashMap<String, Grant>,
+    tokens: HashMap<String, Account>,
+    pub token_requests: usize,
+    pub user_requests: usize,
+    pub emails_requests: usize,
+    /// Tokens handed out, so tests can look for them where they must not be.
+    pub issued_tokens: Vec<String>,
+    /// Every code handed out.
+    pub issued_codes: Vec<String>,
+}
+
+struct Grant {
+    account: Account,
+    challenge: String,
+    redirect_uri: String,
+}
+
+/// A handle on a running fake.
+#[derive(Clone)]
+pub struct FakeGithub {
+    pub url: String,
+    state: Arc<Mutex<State_>>,
+}
+
+impl FakeGithub {
+    pub async fn start() -> FakeGithub {
+        let state = Arc::new(Mutex::new(State_ {
+            account: Some(Account::octocat()),
+            ..State_::default()
+        }));
+        let (tx, rx) = rocket::tokio::sync::oneshot::channel();
+        let tx = Mutex::new(Some(tx));
+        let figment = rocket::Config::figment()
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", 0))
+            .merge(("log_level", "off"))
+            .merge(("shutdown.ctrlc", false));
+        let server = rocket::custom(figment)
+            .manage(state.clone())
+            .mount(
+                "/",
+                routes![authorize, access_token, user, user_emails, user_orgs],
+            )
+            .attach(rocket::fairing::AdHoc::on_liftoff("port", move |r| {
+                let port = r.config().port;
+                Box::pin(async move {
+                    if let Some(tx) = tx.lock().unwrap().take() {
+                        let _ = tx.send(port);
+                    }
+                })
+            }));
+        rocket::tokio::spawn(async move {
+            let _ = server.launch().await;
+        });
+        let port = rx.await.expect("the fake GitHub did not start");
+        FakeGithub {
+            url: format!("http://127.0.0.1:{port}"),
+            state,
+        }
+    }
+
+    /// Reads or changes the fake's state.
+    pub fn with<R>(&self, f: impl FnOnce(&mut State_) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    pub fn set_account(&self, account: Account) {
+        self.with(|s| s.account = Some(account));
+    }
+
+    /// How many requests reached the token endpoint and the API, together.
+    pub fn calls(&self) -> usize {
+        self.with(|s| s.token_requests + s.user_requests + s.emails_requests)
+    }
+}
+
+type Shared = Arc<Mutex<State_>>;
+
+/// A returning user: GitHub sends them straight back with a code (or an error).
+#[get("/login/oauth/authorize?<client_id>&<redirect_uri>&<state>&<code_challenge>&<code_challenge_method>&<scope>")]
+fn authorize(
+    client_id: &str,
+    redirect_uri: &str,
+    state: Option<&str>,
+    code_challenge: Option<&str>,
+    code_challenge_method: Option<&str>,
+    scope: Option<&str>,
+    shared: &State<Shared>,
+) -> Result<Redirect, (Status, &'static str)> {
+    if client_id != CLIENT_ID {
+        return Err((Status::NotFound, "unknown client_id"));
+    }
+    let mut s = shared.lock().unwrap();
+    let mut back = url::Url::parse(redirect_uri).map_err(|_| (Status::BadRequest, "bad uri"))?;
+    {
+        let mut q = back.query_pairs_mut();
+        if s.deny {
+            q.append_pair("error", "access_denied");
+            q.append_pair(
+                "error_description",
+                "The user has denied your application access.",
+            );
+            q.append_pair(
+                "error_uri",
+                "https://docs.github.com/apps/troubleshooting-authorization-request-errors",
+            );
+        } else {
+            let account = s
+                .account
+                .clone()
+                .ok_or((Status::Unauthorized, "no account"))?;
+            if code_challenge_method != Some("S256") || !scope.unwrap_or("").contains("user:email")
+            {
+                return Err((Status::BadRequest, "PKCE S256 and user:email expected"));
+            }
+            let code = format!("code{}", random_hex());
+            s.codes.insert(
+                code.clone(),
+                Grant {
+                    account,
+                    challenge: code_challenge.unwrap_or_default().to_owned(),
+                    redirect_uri: redirect_uri.to_owned(),
+                },
+            );
+            s.issued_codes.push(code.clone());
+            q.append_pair("code", &code);
+        }
+        if let Some(state) = state {
+            q.append_pair("state", state);
+        }
+        q.append_pair("iss", "https://github.com/login/oauth");
+    }
+    Ok(Redirect::found(back.to_string()))
+}
+
+#[derive(FromForm)]
+struct TokenForm<'r> {
+    client_id: &'r str,
+    client_secret: &'r str,
+    code: &'r str,
+    redirect_uri: Option<&'r str>,
+    code_verifier: Option<&'r str>,
+}
+
+/// Single-use codes, PKCE checked; every answer is HTTP 200, errors included.
+#[post("/login/oauth/access_token", data = "<form>")]
+async fn access_token(
+    form: Form<TokenForm<'_>>,
+    shared: &State<Shared>,
+) -> (Status, (ContentType, String)) {
+    let fault = {
+        let mut s = shared.lock().unwrap();
+        s.token_requests += 1;
+        s.token_fault
+    };
+    if let Some(answer) = apply(fault).await {
+        return answer;
+    }
+    let mut s = shared.lock().unwrap();
+    let grant = s.codes.remove(form.code);
+    let verifier_ok = |g: &Grant| {
+        let v = form.code_verifier.unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes())) == g.challenge
+    };
+    let body = if form.client_id != CLIENT_ID || form.client_secret != CLIENT_SECRET {
+        github_error(
+            "incorrect_client_credentials",
+            "The client_id and/or client_secret passed are incorrect.",
+        )
+    } else {
+        match grant {
+            Some(g) if verifier_ok(&g) && form.redirect_uri == Some(g.redirect_uri.as_str()) => {
+                let token = format!("gho_{}", random_hex());
+                s.tokens.insert(token.clone(), g.account);
+                s.issued_tokens.push(token.clone());
+                json!({ "access_token": token, "token_type": "bearer", "scope": "user:email" })
+            }
+            _ => github_error(
+                "bad_verification_code",
+                "The code passed is incorrect or expired.",
+            ),
+        }
+    };
+    (Status::Ok, (ContentType::JSON, body.to_string()))
+}
+
+fn github_error(error: &str, description: &str) -> Value {
+    json!({
+        "error": error,
+        "error_description": description,
+        "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors",
+    })
+}
+
+/// The token and the headers GitHub insists on.
+struct ApiCaller(Account);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiCaller {
+    type Error = &'static str;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let h = req.headers();
+        if h.get_one("User-Agent").is_none_or(str::is_empty) {
+            return Outcome::Error((Status::Forbidden, "no User-Agent"));
+        }
+        if h.get_one("Accept") != Some("application/vnd.github+json") {
+            return Outcome::Error((Status::UnsupportedMediaType, "Accept"));
+        }
+        let token = h
+            .get_one("Authorization")
+            .and_then(|a| a.strip_prefix("Bearer ").or(a.strip_prefix("token ")));
+        let shared = req.rocket().state::<Shared>().unwrap();
+        match token.and_then(|t| shared.lock().unwrap().tokens.get(t).cloned()) {
+            Some(account) => Outcome::Success(ApiCaller(account)),
+            None => Outcome::Error((Status::Unauthorized, "Bad credentials")),
+        }
+    }
+}
+
+#[get("/user")]
+async fn user(caller: ApiCaller, shared: &State<Shared>) -> (Status, (ContentType, String)) {
+    let fault = {
+        let mut s = shared.lock().unwrap();
+        s.user_requests += 1;
+        s.user_fault
+    };
+    if let Some(answer) = apply(fault).await {
+        return answer;
+    }
+    (
+        Status::Ok,
+        (ContentType::JSON, caller.0.user_json().to_string()),
+    )
+}
+
+#[get("/user/emails")]
+fn user_emails(caller: ApiCaller, shared: &State<Shared>) -> (ContentType, String) {
+    shared.lock().unwrap().emails_requests += 1;
+    (ContentType::JSON, Value::Array(caller.0.emails).to_string())
+}
+
+#[get("/user/orgs")]
+fn user_orgs(_caller: ApiCaller) -> (ContentType, String) {
+    (ContentType::JSON, "[]".into())
+}
+
+async fn apply(fault: Option<Fault>) -> Option<(Status, (ContentType, String))> {
+    match fault? {
+        Fault::ServerError => Some((
+            Status::BadGateway,
+            (
+                ContentType::HTML,
+                "<html><body>Unicorn! This page is taking too long to load.</body></html>".into(),
+            ),
+        )),
+        Fault::Slow(delay) => {
+            rocket::tokio::time::sleep(delay).await;
+            None
+        }
+        Fault::Garbage => Some((Status::Ok, (ContentType::JSON, "{\"login\": tru".into()))),
+        Fault::TokenError => Some((
+            Status::Ok,
+            (
+                ContentType::JSON,
+                github_error(
+                    "bad_verification_code",
+                    "The code passed is incorrect or expired.",
+                )
+                .to_string(),
+            ),
+        )),
+    }
+}
+
+fn random_hex() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,227 @@
+//! `TestApp::spawn()`: the app with a fresh SQLite file in a temp dir, pointed at its own
+//! fake GitHub, and driven through HTTP by one or more `Browser`s that keep their own cookies
+//! and never follow redirects.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+
+use gitlogin::clock::Clock;
+
+use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
+
+/// Where the app believes it is reached.
+pub const PUBLIC_URL: &str = "http://app.test";
+
+pub struct TestApp {
+    pub client: Client,
+    pub github: FakeGithub,
+    pub clock: Clock,
+    /// A second pool on the app's SQLite file, for looking at rows.
+    pub db: SqlitePool,
+    pub db_path: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|f| f).await
+    }
+
+    /// Spawns with extra settings layered over the test defaults.
+    pub async fn spawn_with(customize: impl FnOnce(Figment) -> Figment) -> TestApp {
+        let github = FakeGithub::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("gitlogin.db");
+        let db_url = format!("sqlite://{}?mode=rwc", db_path.display());
+        let figment = gitlogin::config::figment()
+            .merge(("github_client_id", CLIENT_ID))
+            .merge(("github_client_secret", CLIENT_SECRET))
+            .merge(("github_url", &github.url))
+            .merge(("github_api_url", &github.url))
+            .merge(("github_timeout", 2))
+            .merge(("public_url", PUBLIC_URL))
+            .merge(("databases.gitlogin.url", &db_url))
+            .merge(("databases.gitlogin.connect_timeout", 2))
+            .merge(("secret_key", random_secret_key()))
+            .merge(("log_level", "off"));
+        let clock = Clock::default();
+        let rocket = gitlogin::app_with_clock(customize(figment), clock.clone()).unwrap();
+        let client = Client::untracked(rocket).await.unwrap();
+        let db = SqlitePoolOptions::new()
+            .connect(&format!("sqlite://{}", db_path.display()))
+            .await
+            .unwrap();
+        TestApp {
+            client,
+            github,
+            clock,
+            db,
+            db_path,
+            _dir: dir,
+        }
+    }
+
+    /// A new browser with an empty cookie jar.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            cookies: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+}
+
+/// A fresh `secret_key` for each test run; never a committed one.
+fn random_secret_key() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut key = [0u8; 64];
+    rand::thread_rng().fill_bytes(&mut key);
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+/// One person's browser: a cookie jar, and requests that do not follow redirects.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    cookies: Mutex<HashMap<String, String>>,
+}
+
+impl<'a> Browser<'a> {
+    pub async fn get(&self, uri: &str) -> LocalResponse<'a> {
+        let request = self.app.client.get(uri.to_owned());
+        self.send(request).await
+    }
+
+    /// A form POST as a same-origin page of the app would send it.
+    pub async fn post_form(&self, uri: &str, body: &str) -> LocalResponse<'a> {
+        let request = self
+            .app
+            .client
+            .post(uri.to_owned())
+            .header(ContentType::Form)
+            .header(Header::new("Origin", PUBLIC_URL))
+            .header(Header::new("Sec-Fetch-Site", "same-origin"))
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Sends `request` with this browser's cookies and keeps whatever it sets or removes.
+    pub async fn send(
+        &self,
+        request: rocket::local::asynchronous::LocalRequest<'a>,
+    ) -> LocalResponse<'a> {
+        let jar: Vec<_> = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| rocket::http::Cookie::new(k.clone(), v.clone()))
+            .collect();
+        let response = request.cookies(jar).dispatch().await;
+        let mut cookies = self.cookies.lock().unwrap();
+        for header in response.headers().get("Set-Cookie") {
+            let cookie = rocket::http::Cookie::parse_encoded(header.to_owned()).unwrap();
+            let removed = cookie.max_age().is_some_and(|a| a.is_zero())
+                || cookie
+                    .expires_datetime()
+                    .is_some_and(|t| t < time::OffsetDateTime::now_utc());
+            if removed {
+                cookies.remove(cookie.name());
+            } else {
+                cookies.insert(cookie.name().to_owned(), cookie.value().to_owned());
+            }
+        }
+        response
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), value.to_owned());
+    }
+
+    /// `GET /login?next=...`; returns GitHub's authorize URL it redirected to.
+    pub async fn start_login(&self, next: Option<&str>) -> url::Url {
+        let uri = match next {
+            Some(next) => format!("/login?next={}", encode(next)),
+            None => "/login".to_owned(),
+        };
+        let response = self.get(&uri).await;
+        assert_eq!(response.status(), Status::SeeOther);
+        url::Url::parse(location(&response)).unwrap()
+    }
+
+    /// Sign in from start to finish; returns the callback's response.
+    pub async fn sign_in(&self, next: Option<&str>) -> LocalResponse<'a> {
+        let authorize = self.start_login(next).await;
+        let callback = github_redirect(&authorize).await;
+        self.get(&callback).await
+    }
+
+    /// The CSRF token in the sign-out form of the home page.
+    pub async fn csrf_token(&self) -> String {
+        let page = self.get("/").await.into_string().await.unwrap();
+        let start = page
+            .find("name=\"csrf_token\" value=\"")
+            .expect("no csrf field")
+            + 25;
+        page[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+/// What GitHub does with the authorize URL: sends the browser back to the app. Returns the
+/// callback's path and query (the app under test has no socket; the fake does).
+pub async fn github_redirect(authorize: &url::Url) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http.get(authorize.as_str()).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        302,
+        "the fake GitHub refused to authorize"
+    );
+    let back = response.headers()["location"].to_str().unwrap();
+    let back = url::Url::parse(back).unwrap();
+    assert!(back
+        .as_str()
+        .starts_with(&format!("{PUBLIC_URL}/login/callback")));
+    format!("{}?{}", back.path(), back.query().unwrap_or_default())
+}
+
+pub fn location<'r>(response: &'r LocalResponse<'_>) -> &'r str {
+    response
+        .headers()
+        .get_one("Location")
+        .expect("no Location header")
+}
+
+/// Asserts a 303 to `to`.
+pub fn assert_redirect(response: &LocalResponse<'_>, to: &str) {
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(response), to);
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

@@ -1,0 +1,151 @@
+//! Signing out: a POST with the session's CSRF token from this site, nothing else.
+
+use rocket::http::{ContentType, Header, Status};
+
+use crate::helpers::{assert_redirect, TestApp, PUBLIC_URL};
+
+#[rocket::async_test]
+async fn logout_deletes_the_session_and_the_cookie() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    let csrf = browser.csrf_token().await;
+
+    let response = browser
+        .post_form("/logout", &format!("csrf_token={csrf}"))
+        .await;
+
+    assert_redirect(&response, "/");
+    assert_eq!(
+        response.headers().get_one("Cache-Control"),
+        Some("no-store")
+    );
+    assert!(browser.cookie("gitlogin_session").is_none());
+    assert_eq!(app.count("sessions").await, 0);
+    let home = browser.get("/").await.into_string().await.unwrap();
+    assert!(home.contains("Signed out") && home.contains("href=\"/login\""));
+    assert_redirect(&browser.get("/about").await, "/login?next=/about");
+}
+
+#[rocket::async_test]
+async fn get_logout_does_not_sign_out() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+
+    let response = browser.get("/logout").await;
+
+    assert!(matches!(response.status().code, 404 | 405));
+    assert!(response
+        .into_string()
+        .await
+        .unwrap()
+        .contains("Back to the home page"));
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+#[rocket::async_test]
+async fn a_wrong_or_missing_csrf_field_leaves_the_session() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    let csrf = browser.csrf_token().await;
+
+    for body in [
+        "csrf_token=wrong".to_owned(),
+        String::new(),
+        format!("csrf_token={}x", csrf),
+        "csrf_token=".into(),
+    ] {
+        let response = browser.post_form("/logout", &body).await;
+        assert_eq!(response.status(), Status::Forbidden, "body {body:?}");
+        assert!(response.into_string().await.unwrap().contains("refused"));
+    }
+
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+#[rocket::async_test]
+async fn another_sessions_csrf_token_does_not_work() {
+    let app = TestApp::spawn().await;
+    let mallory = app.browser();
+    mallory.sign_in(None).await;
+    let victim = app.browser();
+    victim.sign_in(None).await;
+
+    let response = victim
+        .post_form(
+            "/logout",
+            &format!("csrf_token={}", mallory.csrf_token().await),
+        )
+        .await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+    assert_eq!(app.count("sessions").await, 2);
+}
+
+#[rocket::async_test]
+async fn a_cross_site_post_leaves_the_session_even_with_the_right_token() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    let body = format!("csrf_token={}", browser.csrf_token().await);
+
+    let cross_site = [
+        vec![Header::new("Origin", "https://evil.example")],
+        vec![Header::new("Sec-Fetch-Site", "cross-site")],
+        vec![
+            Header::new("Sec-Fetch-Site", "same-site"),
+            Header::new("Origin", PUBLIC_URL),
+        ],
+    ];
+    for headers in cross_site {
+        let mut request = app
+            .client
+            .post("/logout")
+            .header(ContentType::Form)
+            .body(body.clone());
+        for h in headers {
+            request = request.header(h);
+        }
+        let response = browser.send(request).await;
+        assert_eq!(response.status(), Status::Forbidden);
+    }
+
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn the_cookie_replayed_after_logout_is_dead() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    let stolen = browser.cookie("gitlogin_session").unwrap();
+    let csrf = browser.csrf_token().await;
+    browser
+        .post_form("/logout", &format!("csrf_token={csrf}"))
+        .await;
+
+    let thief = app.browser();
+    thief.set_cookie("gitlogin_session", &stolen);
+
+    assert_redirect(&thief.get("/about").await, "/login?next=/about");
+    assert!(!thief
+        .get("/")
+        .await
+        .into_string()
+        .await
+        .unwrap()
+        .contains("octocat"));
+}
+
+#[rocket::async_test]
+async fn logout_without_a_session_just_goes_home() {
+    let app = TestApp::spawn().await;
+
+    let response = app.browser().post_form("/logout", "csrf_token=x").await;
+
+    assert_redirect(&response, "/");
+}

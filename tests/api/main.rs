@@ -1,0 +1,13 @@
+//! Every test drives the app through HTTP, against a fake GitHub on 127.0.0.1, with a fresh
+//! SQLite file. One binary, so they share one build and run in parallel.
+
+mod fake_github;
+mod helpers;
+
+mod callback_errors;
+mod logout;
+mod next_redirects;
+mod server_binary;
+mod sessions;
+mod sign_in;
+mod upstream_faults;

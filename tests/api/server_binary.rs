@@ -1,0 +1,274 @@
+//! The real `gitlogin` binary, as a newcomer runs it.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary with none of the developer's own settings leaking in.
+fn gitlogin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gitlogin"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    for var in [
+        "GITHUB_CLIENT_ID",
+        "GITHUB_CLIENT_SECRET",
+        "GITHUB_URL",
+        "GITHUB_API_URL",
+        "PUBLIC_URL",
+        "DATABASE_URL",
+        "ROCKET_PROFILE",
+        "ROCKET_SECRET_KEY",
+        "ROCKET_PORT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Option<std::process::ExitStatus> {
+    let started = Instant::now();
+    while started.elapsed() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn release_profile_refuses_to_start_without_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    for (missing, set) in [
+        ("GITHUB_CLIENT_ID", None),
+        ("GITHUB_CLIENT_SECRET", Some(("GITHUB_CLIENT_ID", "abc"))),
+    ] {
+        let mut cmd = gitlogin();
+        cmd.env("ROCKET_PROFILE", "release")
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/x.db?mode=rwc", dir.path().display()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some((k, v)) = set {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+
+        let status =
+            wait_with_deadline(&mut child, Duration::from_secs(10)).expect("it kept running");
+
+        assert!(!status.success());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(missing),
+            "stderr does not name {missing}: {stderr}"
+        );
+        assert!(
+            stderr.contains("OAuth App"),
+            "stderr does not say how: {stderr}"
+        );
+        assert!(
+            !dir.path().join("x.db").exists(),
+            "nothing is created before refusing"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_url_stops_start_up_naming_the_variable() {
+    for (var, value) in [
+        ("PUBLIC_URL", "localhost:8000"),
+        ("GITHUB_URL", "http://github.example"),
+        ("GITHUB_API_URL", "::"),
+    ] {
+        let mut child = gitlogin()
+            .env("GITHUB_CLIENT_ID", "id")
+            .env("GITHUB_CLIENT_SECRET", "secret")
+            .env(var, value)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status =
+            wait_with_deadline(&mut child, Duration::from_secs(10)).expect("it kept running");
+        assert!(!status.success());
+        let stderr =
+            String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned();
+        assert!(stderr.contains(var), "{var}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    }
+}
+
+/// A running server, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A browser's cookie jar, reduced to what this test needs.
+#[derive(Default)]
+struct Jar(HashMap<String, String>);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        for header in response.headers().get_all("set-cookie") {
+            let header = header.to_str().unwrap();
+            // Kept as sent (still percent-encoded), to be sent back the same way.
+            let pair = header.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if header.contains("Max-Age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn demo_mode_signs_in_with_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Server(
+        gitlogin()
+            .env("ROCKET_PORT", port.to_string())
+            .env("PUBLIC_URL", &base)
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/demo.db?mode=rwc", dir.path().display()),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    while http.get(format!("{base}/health")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut jar = Jar::default();
+
+    // Home says it is demo mode.
+    let home = http
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Demo mode") && home.contains("GITHUB_CLIENT_ID"));
+
+    // /login redirects on the app's own origin, to a page that answers 200.
+    let login = http
+        .get(format!("{base}/login?next=/about"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    jar.keep(&login);
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        authorize.starts_with(&format!("{base}/demo/github/login/oauth/authorize?")),
+        "{authorize}"
+    );
+    let page = http
+        .get(&authorize)
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Authorize") && page.contains("Demo mode"));
+
+    // Press "Authorize": the form's hidden fields, as a browser would post them.
+    let mut form: Vec<(String, String)> = hidden_fields(&page);
+    form.push(("decision".into(), "approve".into()));
+    let approved = http
+        .post(format!("{base}/demo/github/login/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 303);
+    let callback = approved.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(&format!("{base}/login/callback?code=")));
+
+    let signed_in = http
+        .get(&callback)
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/about");
+    jar.keep(&signed_in);
+
+    let about = http
+        .get(format!("{base}/about"))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(about.status(), 200);
+    let about = about.text().await.unwrap();
+    assert!(
+        about.contains("Demo Octocat") && about.contains("demo@example.com"),
+        "{about}"
+    );
+}
+
+/// `name="k" value="v"` pairs of the page's hidden inputs, HTML entities undone.
+fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|tag| {
+            let attr = |name: &str| {
+                let start = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let value = tag[start..].split('"').next().unwrap();
+                value
+                    .replace("&#x2F;", "/")
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+                    .replace("&#x27;", "'")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+            };
+            (attr("name"), attr("value"))
+        })
+        .collect()
+}

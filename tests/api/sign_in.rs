@@ -1,0 +1,322 @@
+//! The whole happy path, and what it stores.
+
+use rocket::http::Status;
+
+use crate::fake_github::Account;
+use crate::helpers::{assert_redirect, location, TestApp, PUBLIC_URL};
+
+#[rocket::async_test]
+async fn login_redirects_to_github_with_state_pkce_and_scope() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+
+    let authorize = browser.start_login(None).await;
+
+    assert!(authorize
+        .as_str()
+        .starts_with(&format!("{}/login/oauth/authorize?", app.github.url)));
+    let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], crate::fake_github::CLIENT_ID);
+    assert_eq!(q["redirect_uri"], format!("{PUBLIC_URL}/login/callback"));
+    assert!(q["scope"].split(' ').any(|s| s == "user:email"));
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["code_challenge"].len(), 43, "a base64url SHA-256");
+    // At least 128 random bits, base64url.
+    assert!(q["state"].len() >= 22);
+    assert!(q["state"]
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert_ne!(
+        browser
+            .start_login(None)
+            .await
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1,
+        q["state"]
+    );
+}
+
+#[rocket::async_test]
+async fn pending_login_cookie_is_private_lax_httponly_and_short_lived() {
+    let app = TestApp::spawn().await;
+    let response = app.browser().get("/login").await;
+
+    let set_cookie = response.headers().get_one("Set-Cookie").unwrap();
+    assert!(set_cookie.starts_with("gitlogin_login="), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("Max-Age=600"), "{set_cookie}");
+    // Encrypted: neither the state nor the verifier can be read from it.
+    let state = url::Url::parse(location(&response)).unwrap();
+    let state = state
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(!set_cookie.contains(&state));
+}
+
+#[rocket::async_test]
+async fn whole_happy_path_signs_in_and_shows_the_user() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+
+    let callback = browser.sign_in(None).await;
+
+    assert_redirect(&callback, "/");
+    let set_cookies: Vec<_> = callback.headers().get("Set-Cookie").collect();
+    let session = set_cookies
+        .iter()
+        .find(|c| c.starts_with("gitlogin_session="))
+        .unwrap();
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(session.contains(flag), "{session} lacks {flag}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "plain-http PUBLIC_URL: no Secure flag"
+    );
+    assert_eq!(
+        callback.headers().get_one("Cache-Control"),
+        Some("no-store")
+    );
+
+    let home = browser.get("/").await;
+    assert_eq!(home.status(), Status::Ok);
+    let home = home.into_string().await.unwrap();
+    assert!(home.contains("Signed in as octocat"), "one-shot flash");
+    assert!(home.contains("The Octocat"));
+    assert!(home.contains(
+        "src=\"https:&#x2F;&#x2F;avatars.githubusercontent.com&#x2F;u&#x2F;583231?v=4\""
+    ));
+    assert!(home.contains("action=\"/logout\""));
+    assert!(home.contains("href=\"/about\""));
+    assert!(
+        !browser
+            .get("/")
+            .await
+            .into_string()
+            .await
+            .unwrap()
+            .contains("Signed in as"),
+        "flash shows once"
+    );
+
+    let about = browser.get("/about").await;
+    assert_eq!(about.status(), Status::Ok);
+    assert_eq!(about.headers().get_one("Cache-Control"), Some("no-store"));
+    let about = about.into_string().await.unwrap();
+    for fact in [
+        "octocat",
+        "The Octocat",
+        "octocat@github.example",
+        "583231",
+        "UTC",
+    ] {
+        assert!(about.contains(fact), "about page lacks {fact}");
+    }
+    assert_eq!(app.count("users").await, 1);
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+#[rocket::async_test]
+async fn about_without_a_session_sends_you_to_sign_in_and_back() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+
+    assert_redirect(&browser.get("/about").await, "/login?next=/about");
+    let callback = browser.sign_in(Some("/about")).await;
+
+    assert_redirect(&callback, "/about");
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn private_email_is_the_primary_verified_one_not_the_first_listed() {
+    let app = TestApp::spawn().await;
+    app.github.set_account(Account {
+        email: None,
+        name: None,
+        emails: vec![
+            serde_json::json!({"email": "first@example.com", "primary": false, "verified": true, "visibility": null}),
+            serde_json::json!({"email": "unverified@example.com", "primary": true, "verified": false, "visibility": null}),
+            serde_json::json!({"email": "primary@example.com", "primary": true, "verified": true, "visibility": "private"}),
+        ],
+        ..Account::octocat()
+    });
+    let browser = app.browser();
+
+    browser.sign_in(None).await;
+
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(email.as_deref(), Some("primary@example.com"));
+    let about = browser.get("/about").await.into_string().await.unwrap();
+    assert!(about.contains("primary@example.com"));
+    // No name on GitHub: the login stands in for it.
+    assert!(browser
+        .get("/")
+        .await
+        .into_string()
+        .await
+        .unwrap()
+        .contains("Hello, octocat"));
+}
+
+#[rocket::async_test]
+async fn a_renamed_github_account_keeps_its_one_row() {
+    let app = TestApp::spawn().await;
+    app.browser().sign_in(None).await;
+    app.github.set_account(Account {
+        login: "octocat-renamed".into(),
+        ..Account::octocat()
+    });
+
+    let browser = app.browser();
+    browser.sign_in(None).await;
+
+    assert_eq!(app.count("users").await, 1);
+    let login: String = sqlx::query_scalar("SELECT login FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(login, "octocat-renamed");
+    assert!(browser
+        .get("/about")
+        .await
+        .into_string()
+        .await
+        .unwrap()
+        .contains("octocat-renamed"));
+}
+
+#[rocket::async_test]
+async fn a_freed_login_taken_by_someone_else_is_a_different_user() {
+    let app = TestApp::spawn().await;
+    app.browser().sign_in(None).await;
+    app.github.set_account(Account {
+        id: 999,
+        name: Some("Newcomer".into()),
+        ..Account::octocat()
+    });
+
+    let newcomer = app.browser();
+    newcomer.sign_in(None).await;
+
+    assert_eq!(app.count("users").await, 2);
+    let about = newcomer.get("/about").await.into_string().await.unwrap();
+    assert!(about.contains("Newcomer") && about.contains("999") && !about.contains("The Octocat"));
+}
+
+#[rocket::async_test]
+async fn two_users_each_see_only_themselves() {
+    let app = TestApp::spawn().await;
+    let alice = app.browser();
+    let bob = app.browser();
+    app.github.set_account(Account {
+        id: 1,
+        login: "alice".into(),
+        name: Some("Alice A".into()),
+        ..Account::octocat()
+    });
+    alice.sign_in(None).await;
+    app.github.set_account(Account {
+        id: 2,
+        login: "bob".into(),
+        name: Some("Bob B".into()),
+        ..Account::octocat()
+    });
+    bob.sign_in(None).await;
+
+    let alice_page = alice.get("/about").await.into_string().await.unwrap();
+    let bob_page = bob.get("/about").await.into_string().await.unwrap();
+
+    assert!(alice_page.contains("Alice A") && !alice_page.contains("Bob B"));
+    assert!(bob_page.contains("Bob B") && !bob_page.contains("Alice A"));
+}
+
+#[rocket::async_test]
+async fn a_new_session_id_at_every_sign_in() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    let first = browser.cookie("gitlogin_session").unwrap();
+
+    browser.sign_in(None).await;
+
+    assert_ne!(browser.cookie("gitlogin_session").unwrap(), first);
+    // The stored id is a hash, not the cookie's value.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|h| h.len() == 64));
+}
+
+#[rocket::async_test]
+async fn the_access_token_is_stored_nowhere() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let callback = browser.sign_in(None).await;
+    let headers: Vec<String> = callback
+        .headers()
+        .iter()
+        .map(|h| h.value().to_owned())
+        .collect();
+
+    let token = app.github.with(|s| s.issued_tokens[0].clone());
+    assert!(token.starts_with("gho_"));
+    assert!(headers.iter().all(|h| !h.contains(&token)));
+    app.db.close().await;
+    let file = std::fs::read(&app.db_path).unwrap();
+    let wal = std::fs::read(app.db_path.with_extension("db-wal")).unwrap_or_default();
+    for bytes in [file, wal] {
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+    }
+}
+
+#[rocket::async_test]
+async fn thirty_two_simultaneous_first_sign_ins_make_one_row() {
+    let app = TestApp::spawn().await;
+    let browsers: Vec<_> = (0..32).map(|_| app.browser()).collect();
+
+    let responses =
+        rocket::futures::future::join_all(browsers.iter().map(|b| b.sign_in(None))).await;
+
+    assert!(responses
+        .iter()
+        .all(|r| r.status() == Status::SeeOther && r.headers().get_one("Location") == Some("/")));
+    assert_eq!(app.count("users").await, 1);
+    assert_eq!(app.count("sessions").await, 32);
+}
+
+#[rocket::async_test]
+async fn https_public_url_makes_cookies_secure_with_host_prefix_and_sends_hsts() {
+    let app = TestApp::spawn_with(|f| f.merge(("public_url", "https://login.example"))).await;
+
+    let response = app.browser().get("/login").await;
+
+    let set_cookie = response.headers().get_one("Set-Cookie").unwrap();
+    assert!(
+        set_cookie.starts_with("__Host-gitlogin_login="),
+        "{set_cookie}"
+    );
+    assert!(set_cookie.contains("Secure") && set_cookie.contains("Path=/"));
+    assert!(response
+        .headers()
+        .get_one("Strict-Transport-Security")
+        .is_some());
+    let authorize = url::Url::parse(location(&response)).unwrap();
+    let redirect_uri = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1;
+    assert_eq!(redirect_uri, "https://login.example/login/callback");
+}

@@ -1,0 +1,125 @@
+//! GitHub failing in each way it can: a clear 502/504 page, quickly, no row, and the app
+//! keeps serving.
+
+use std::time::{Duration, Instant};
+
+use rocket::http::Status;
+
+use crate::fake_github::Fault;
+use crate::helpers::TestApp;
+
+async fn sign_in_with_fault(
+    token: Option<Fault>,
+    user: Option<Fault>,
+) -> (Status, String, Duration, TestApp) {
+    let app = TestApp::spawn().await;
+    app.github.with(|s| {
+        s.token_fault = token;
+        s.user_fault = user;
+    });
+    let browser = app.browser();
+    let started = Instant::now();
+    let response = browser.sign_in(None).await;
+    let elapsed = started.elapsed();
+    let status = response.status();
+    let body = response.into_string().await.unwrap_or_default();
+    assert!(browser.cookie("gitlogin_session").is_none());
+    (status, body, elapsed, app)
+}
+
+async fn assert_still_serving(app: &TestApp) {
+    assert_eq!(app.count("users").await, 0);
+    assert_eq!(app.count("sessions").await, 0);
+    assert_eq!(app.browser().get("/health").await.status(), Status::Ok);
+    // And the next sign-in works once GitHub is back.
+    app.github.with(|s| {
+        s.token_fault = None;
+        s.user_fault = None;
+    });
+    let browser = app.browser();
+    crate::helpers::assert_redirect(&browser.sign_in(None).await, "/");
+}
+
+#[rocket::async_test]
+async fn token_endpoint_5xx_is_a_502_page() {
+    let (status, body, _, app) = sign_in_with_fault(Some(Fault::ServerError), None).await;
+    assert_eq!(status, Status::BadGateway);
+    assert!(body.contains("GitHub gave an answer we could not use"));
+    assert_still_serving(&app).await;
+}
+
+#[rocket::async_test]
+async fn token_endpoint_garbage_is_a_502_page() {
+    let (status, _, _, app) = sign_in_with_fault(Some(Fault::Garbage), None).await;
+    assert_eq!(status, Status::BadGateway);
+    assert_still_serving(&app).await;
+}
+
+#[rocket::async_test]
+async fn user_endpoint_5xx_is_a_502_page() {
+    let (status, _, _, app) = sign_in_with_fault(None, Some(Fault::ServerError)).await;
+    assert_eq!(status, Status::BadGateway);
+    assert_still_serving(&app).await;
+}
+
+#[rocket::async_test]
+async fn user_endpoint_invalid_json_is_a_502_page() {
+    let (status, body, _, app) = sign_in_with_fault(None, Some(Fault::Garbage)).await;
+    assert_eq!(status, Status::BadGateway);
+    assert!(body.contains("Back to the home page"));
+    assert_still_serving(&app).await;
+}
+
+/// The tests configure a 2 s timeout (`github_timeout`) so the 10 s default is not waited out.
+#[rocket::async_test]
+async fn a_slow_token_endpoint_is_a_504_page_within_the_timeout() {
+    let (status, body, elapsed, app) =
+        sign_in_with_fault(Some(Fault::Slow(Duration::from_secs(6))), None).await;
+    assert_eq!(status, Status::GatewayTimeout);
+    assert!(body.contains("GitHub did not answer in time"));
+    assert!(
+        elapsed < Duration::from_secs(6),
+        "waited {elapsed:?}: the timeout did not fire"
+    );
+    assert_still_serving(&app).await;
+}
+
+#[rocket::async_test]
+async fn a_slow_user_endpoint_is_a_504_page_within_the_timeout() {
+    let (status, _, elapsed, app) =
+        sign_in_with_fault(None, Some(Fault::Slow(Duration::from_secs(6)))).await;
+    assert_eq!(status, Status::GatewayTimeout);
+    assert!(elapsed < Duration::from_secs(6), "waited {elapsed:?}");
+    assert_still_serving(&app).await;
+}
+
+#[rocket::async_test]
+async fn an_unreachable_github_is_a_502_page() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}");
+    let app = TestApp::spawn_with(|f| f.merge(("github_api_url", dead))).await;
+    let browser = app.browser();
+
+    let response = browser.sign_in(None).await;
+
+    assert_eq!(response.status(), Status::BadGateway);
+    assert_eq!(app.count("users").await, 0);
+    assert_eq!(browser.get("/health").await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn the_api_calls_carry_the_headers_github_requires() {
+    // The fake answers 403 without a User-Agent and 415 without GitHub's Accept type, so a
+    // sign-in that succeeds proves both were sent, with the token as a Bearer.
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+
+    crate::helpers::assert_redirect(&browser.sign_in(None).await, "/");
+
+    assert_eq!(app.github.with(|s| s.user_requests), 1);
+}
