@@ -30,11 +30,12 @@ use crate::db::Db;
 use crate::error_pages::ErrorPage;
 use crate::flash::Flash;
 use crate::github::{GithubApi, GithubError};
+use crate::logging::audit;
 use crate::login_error::LoginError;
 use crate::models;
 use crate::next::SafeNext;
 use crate::pending::{self, PendingLogin};
-use crate::session::{self, CurrentUser, NewSession};
+use crate::session::{self, CurrentUser, NewSession, UserAgent};
 
 /// The OAuth client once its authorize and token endpoints are set: oauth2's typestate
 /// makes the code flow compile only in this state.
@@ -58,6 +59,24 @@ pub fn oauth_client(github: &GithubSettings, callback: &str) -> Result<GithubOAu
         .set_redirect_uri(RedirectUrl::new(callback.to_owned()).map_err(|e| e.to_string())?))
 }
 
+/// Everything the app needs to talk to GitHub, built once at start-up and managed.
+pub struct Github {
+    pub oauth: GithubOAuth,
+    /// Shared by the token exchange and the API calls: one pool of connections, one set of
+    /// timeouts, no redirects.
+    pub http: reqwest::Client,
+    pub api: GithubApi,
+}
+
+impl Github {
+    pub fn new(config: &AppConfig) -> Result<Github, String> {
+        let oauth = oauth_client(&config.github, &config.callback_url())?;
+        let http = crate::github::http_client(&config.github).map_err(|e| e.to_string())?;
+        let api = GithubApi::new(http.clone(), &config.github.api_url);
+        Ok(Github { oauth, http, api })
+    }
+}
+
 pub fn routes() -> Vec<Route> {
     routes![login, callback, logout, logout_signed_out]
 }
@@ -67,13 +86,14 @@ pub fn routes() -> Vec<Route> {
 #[get("/login?<next>")]
 fn login(
     next: Option<SafeNext>,
-    oauth: &State<GithubOAuth>,
+    github: &State<Github>,
     clock: &State<Clock>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
 ) -> Redirect {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (authorize_url, state) = oauth
+    let (authorize_url, state) = github
+        .oauth
         .authorize_url(|| CsrfToken::new(session::random_token()))
         // Only `user:email`: enough to read the primary verified address, nothing else.
         // (GitHub reports granted scopes comma-separated; we send one, so it does not matter.)
@@ -98,9 +118,9 @@ async fn callback(
     code: Option<&str>,
     state: Option<&str>,
     error: Option<&str>,
-    oauth: &State<GithubOAuth>,
-    http: &State<reqwest::Client>,
-    api: &State<GithubApi>,
+    github: &State<Github>,
+    config: &State<AppConfig>,
+    user_agent: UserAgent<'_>,
     clock: &State<Clock>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
@@ -111,7 +131,7 @@ async fn callback(
 
     match error {
         Some("access_denied") => return Err(LoginError::Denied),
-        Some(other) => return Err(LoginError::GithubRefused(other.chars().take(64).collect())),
+        Some(other) => return Err(LoginError::GithubRefused(error_code(other))),
         None => {}
     }
     let pending = pending.ok_or(LoginError::Expired)?;
@@ -123,33 +143,45 @@ async fn callback(
         .ok_or(LoginError::MissingCode)?;
 
     // The exchange: code + PKCE verifier (+ client secret) for an access token.
-    let token = oauth
+    let token = github
+        .oauth
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
-        .request_async(http.inner())
+        .request_async(&github.http)
         .await
         .map_err(classify_token_error)?;
 
     // Who is this? The token is used for these calls only, then dropped with `token`.
-    let github_user = api.signed_in_user(token.access_token().secret()).await?;
+    let github_user = github
+        .api
+        .signed_in_user(token.access_token().secret())
+        .await?;
     drop(token);
 
     // One transaction: the user row and the session row are written together or not at all.
     let now = clock.now();
-    let new_session = NewSession::generate(now);
+    let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let mut tx = rocket_db_pools::sqlx::Connection::begin(&mut **db).await?;
     let user = models::upsert_user(&mut tx, &github_user, now).await?;
     models::insert_session(&mut tx, &new_session.row, user.id).await?;
     tx.commit().await?;
 
-    rocket::info!(
-        "sign-in: github_id={} login={}",
+    audit!(
+        "sign-in ok github_id={} login={}",
         user.github_id.0,
         user.login
     );
     new_session.set_cookie(jar, policy);
     Flash::SignedIn { login: user.login }.set(jar, policy);
     Ok(Redirect::to(pending.next.as_str().to_owned()))
+}
+
+/// GitHub's `error=` value, reduced to what such codes are made of, so it is safe to log.
+fn error_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect()
 }
 
 /// GitHub answers a bad code with HTTP 200 and `{"error": "bad_verification_code"}`, which
@@ -189,8 +221,8 @@ async fn logout(
             rocket::error!("sign-out failed: the store did not answer: {e}");
             ErrorPage::for_status(rocket::http::Status::ServiceUnavailable)
         })?;
-    rocket::info!(
-        "sign-out: github_id={} login={}",
+    audit!(
+        "sign-out github_id={} login={}",
         current.user.github_id.0,
         current.user.login
     );
@@ -203,12 +235,4 @@ async fn logout(
 #[post("/logout", rank = 2)]
 fn logout_signed_out() -> Redirect {
     Redirect::to(uri!("/"))
-}
-
-/// Builds the managed state this module's routes take from `AppConfig`.
-pub fn clients(config: &AppConfig) -> Result<(GithubOAuth, reqwest::Client, GithubApi), String> {
-    let oauth = oauth_client(&config.github, &config.callback_url())?;
-    let http = crate::github::http_client(&config.github).map_err(|e| e.to_string())?;
-    let api = GithubApi::new(http.clone(), &config.github.api_url);
-    Ok((oauth, http, api))
 }

@@ -22,6 +22,8 @@ pub fn figment() -> Figment {
             "GITHUB_API_URL",
             "GITHUB_TIMEOUT",
             "PUBLIC_URL",
+            "SESSION_IDLE_TIMEOUT",
+            "SESSION_MAX_AGE",
         ]))
         // rocket_db_pools reads its settings under `databases.<name>`.
         .merge(
@@ -41,6 +43,10 @@ struct RawConfig {
     /// Seconds before a call to GitHub gives up (the contract is 10).
     github_timeout: u64,
     public_url: String,
+    /// A session unused this long is over (`30m`, `12h`, `7d`).
+    session_idle_timeout: String,
+    /// A session this old is over, however busy (`30d`).
+    session_max_age: String,
 }
 
 impl Default for RawConfig {
@@ -52,6 +58,8 @@ impl Default for RawConfig {
             github_api_url: "https://api.github.com".into(),
             github_timeout: 10,
             public_url: "http://localhost:8000".into(),
+            session_idle_timeout: "7d".into(),
+            session_max_age: "30d".into(),
         }
     }
 }
@@ -68,6 +76,16 @@ pub struct AppConfig {
     /// True when no OAuth App is configured and the app signs people in against its own
     /// stand-in for GitHub (debug builds only).
     pub demo: bool,
+    pub sessions: SessionSettings,
+}
+
+/// How long sessions live, enforced on the server (the cookie's age is only a hint).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    /// Seconds without a request after which a session ends.
+    pub idle_timeout: i64,
+    /// Seconds after sign-in at which a session ends; also the cookie's `Max-Age`.
+    pub max_age: i64,
 }
 
 /// How to reach GitHub (or GitHub Enterprise, or the demo stand-in, or a test's fake).
@@ -108,6 +126,8 @@ pub enum ConfigError {
         value: String,
         why: String,
     },
+    #[error("{name} is not a duration ({value:?}): write a whole number and a unit, like 30m, 12h or 7d")]
+    BadDuration { name: &'static str, value: String },
     #[error("invalid configuration: {0}")]
     Other(String),
 }
@@ -161,12 +181,17 @@ impl AppConfig {
             },
         };
         let demo = github.client_id == crate::demo::CLIENT_ID;
+        let sessions = SessionSettings {
+            idle_timeout: parse_duration("SESSION_IDLE_TIMEOUT", &raw.session_idle_timeout)?,
+            max_age: parse_duration("SESSION_MAX_AGE", &raw.session_max_age)?,
+        };
 
         Ok(AppConfig {
             github,
             public_url,
             https,
             demo,
+            sessions,
         })
     }
 
@@ -216,6 +241,31 @@ fn parse_url(name: &'static str, value: &str) -> Result<Url, ConfigError> {
         return Err(bad(name, value, "it must not contain credentials"));
     }
     Ok(url)
+}
+
+/// `90s`, `30m`, `12h`, `7d` into seconds; at least one second, at most ten years.
+fn parse_duration(name: &'static str, value: &str) -> Result<i64, ConfigError> {
+    let error = || ConfigError::BadDuration {
+        name,
+        value: value.to_owned(),
+    };
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(error)?;
+    let (number, unit) = value.split_at(split);
+    let number: i64 = number.parse().map_err(|_| error())?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        "d" => 24 * 60 * 60,
+        _ => return Err(error()),
+    };
+    match number.checked_mul(unit) {
+        Some(secs) if (1..=10 * 365 * 24 * 60 * 60).contains(&secs) => Ok(secs),
+        _ => Err(error()),
+    }
 }
 
 fn bad(name: &'static str, value: &str, why: &str) -> ConfigError {
@@ -272,6 +322,26 @@ mod tests {
         assert!(with("github_api_url", "http://localhost:1/api/v3").is_ok());
         assert!(with("github_api_url", "not a url").is_err());
         assert!(with("github_api_url", "ftp://example.com").is_err());
+    }
+
+    #[test]
+    fn session_lifetimes_are_human_durations() {
+        let c = config(&[("session_idle_timeout", "30m"), ("session_max_age", "12h")]).unwrap();
+        assert_eq!((c.sessions.idle_timeout, c.sessions.max_age), (1800, 43200));
+        assert_eq!(config(&[]).unwrap().sessions.max_age, 30 * 86400);
+        for bad in [
+            "",
+            "7",
+            "d",
+            "7 days",
+            "-1d",
+            "0s",
+            "99999999999999d",
+            "1.5h",
+        ] {
+            let err = config(&[("session_max_age", bad)]).unwrap_err().to_string();
+            assert!(err.starts_with("SESSION_MAX_AGE"), "{bad:?}: {err}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod error_pages;
 pub mod flash;
 pub mod github;
 pub mod headers;
+pub mod logging;
 pub mod login_error;
 pub mod models;
 pub mod next;
@@ -38,7 +39,7 @@ pub fn app(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
 /// [`app`], with a clock that tests can move forward.
 pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, ConfigError> {
     let config = AppConfig::from_figment(&figment)?;
-    let (oauth, http, api) = auth::clients(&config).map_err(ConfigError::Other)?;
+    let github = auth::Github::new(&config).map_err(ConfigError::Other)?;
     if config.demo {
         rocket::warn!("demo mode: no GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET, signing in against the built-in stand-in for GitHub");
     }
@@ -49,9 +50,7 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .attach(SecurityHeaders { hsts: config.https })
         .manage(CookiePolicy::new(&config))
         .manage(clock)
-        .manage(oauth)
-        .manage(http)
-        .manage(api)
+        .manage(github)
         .mount("/", auth::routes())
         .mount("/", pages::routes())
         .mount("/static", FileServer::from("static"))

@@ -15,34 +15,34 @@ use crate::github::GithubError;
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// The person pressed "Cancel" at GitHub (`error=access_denied`).
-    #[error("denied: the person cancelled at GitHub")]
+    #[error("the person cancelled at GitHub")]
     Denied,
     /// GitHub sent another `error=` (`redirect_uri_mismatch`, `application_suspended`, ...).
-    #[error("github_error: GitHub returned error {0:?}")]
+    #[error("GitHub returned error {0:?}")]
     GithubRefused(String),
     /// No pending sign-in in this browser: it expired, was used already, or never started
     /// here (a callback URL planted by someone else: login CSRF).
-    #[error("expired: no pending sign-in in this browser")]
+    #[error("no pending sign-in in this browser")]
     Expired,
     /// The `state` is missing, empty or not the one this browser was given.
-    #[error("bad_state: the state does not match this browser's sign-in")]
+    #[error("the state does not match this browser's sign-in")]
     BadState,
     /// No `code` in the callback.
-    #[error("no_code: the callback carried no code")]
+    #[error("the callback carried no code")]
     MissingCode,
     /// GitHub refused the code (used, expired, wrong verifier); it says so with HTTP 200.
-    #[error("code_rejected: GitHub refused the code: {0}")]
+    #[error("GitHub refused the code: {0}")]
     CodeRejected(String),
     /// GitHub's token endpoint or API failed: unreachable, slow, 5xx or nonsense.
-    #[error("upstream: {0}")]
+    #[error("{0}")]
     Github(#[from] GithubError),
     /// The store failed while recording the sign-in; nothing was written.
-    #[error("store: {0}")]
+    #[error("{0}")]
     Store(#[from] rocket_db_pools::sqlx::Error),
 }
 
 impl LoginError {
-    /// The first word of the message, a stable reason for logs and tests.
+    /// A stable word for the log line (`sign-in failed reason=bad_state`).
     pub fn reason(&self) -> &'static str {
         match self {
             LoginError::Denied => "denied",
@@ -60,7 +60,7 @@ impl LoginError {
 
 impl<'r> Responder<'r, 'static> for LoginError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        rocket::warn!("sign-in failed: {self}");
+        crate::logging::audit!("sign-in failed reason={} ({self})", self.reason());
         let page = match self {
             // Two outcomes are ordinary enough for a message on the home page.
             LoginError::Denied => return home_with(Flash::Cancelled, req),

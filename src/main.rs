@@ -5,7 +5,11 @@ use std::process::ExitCode;
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    let rocket = match gitlogin::app(gitlogin::config::figment()) {
+    let figment = gitlogin::config::figment();
+    if let Ok(level) = figment.extract_inner(rocket::Config::LOG_LEVEL) {
+        gitlogin::logging::init(level);
+    }
+    let rocket = match gitlogin::app(figment) {
         Ok(rocket) => rocket,
         Err(e) => {
             eprintln!("gitlogin: cannot start: {e}");

@@ -15,14 +15,15 @@ use sha2::{Digest, Sha256};
 use time::Duration;
 
 use crate::clock::Clock;
+use crate::config::{AppConfig, SessionSettings};
 use crate::cookies::CookiePolicy;
 use crate::db::Db;
 use crate::models::{self, SessionRow, User};
 
 const COOKIE: &str = "gitlogin_session";
 
-/// Absolute lifetime of a session, on the server and in the cookie's `Max-Age`.
-pub const LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
+/// `last_seen_at` is written at most this often per session: a page view is not a write.
+const TOUCH_EVERY_SECS: i64 = 60;
 
 /// 32 random bytes (256 bits), base64url: for session ids, CSRF tokens and OAuth states.
 pub fn random_token() -> String {
@@ -41,26 +42,31 @@ fn hash_id(id: &str) -> String {
 pub struct NewSession {
     pub row: SessionRow,
     id: String,
+    max_age: i64,
 }
 
 impl NewSession {
     /// A fresh id at every sign-in, so an id planted before sign-in is never promoted.
-    pub fn generate(now: i64) -> NewSession {
+    pub fn generate(now: i64, settings: &SessionSettings, user_agent: Option<&str>) -> NewSession {
         let id = random_token();
         NewSession {
             row: SessionRow {
                 id_hash: hash_id(&id),
                 csrf_token: random_token(),
                 created_at: now,
-                expires_at: now + LIFETIME_SECS,
+                last_seen_at: now,
+                expires_at: now + settings.max_age,
+                user_agent: user_agent.map(|ua| ua.chars().take(200).collect()),
             },
             id,
+            max_age: settings.max_age,
         }
     }
 
-    /// Hands the id to the browser. Call only once the row is committed.
+    /// Hands the id to the browser, for as long as the session can live. Call only once the
+    /// row is committed.
     pub fn set_cookie(self, jar: &CookieJar<'_>, policy: &CookiePolicy) {
-        let max_age = Duration::seconds(LIFETIME_SECS);
+        let max_age = Duration::seconds(self.max_age);
         jar.add_private(policy.build(COOKIE, self.id, max_age));
     }
 }
@@ -120,13 +126,15 @@ impl<'r> FromRequest<'r> for CurrentUser {
     }
 }
 
-/// A missing, tampered, truncated, foreign (another key's), expired or revoked cookie all
-/// come out as `Ok(None)`: "not signed in". A cookie with no live row is removed.
+/// A missing, tampered, truncated, foreign (another key's), idle, too old or revoked cookie
+/// all come out as `Ok(None)`: "not signed in". A cookie with no live row is removed, and an
+/// expired row is deleted on sight.
 async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailable> {
     let rocket = req.rocket();
-    let (Some(policy), Some(clock), Some(db)) = (
+    let (Some(policy), Some(clock), Some(config), Some(db)) = (
         rocket.state::<CookiePolicy>(),
         rocket.state::<Clock>(),
+        rocket.state::<AppConfig>(),
         Db::fetch(rocket),
     ) else {
         return Err(StoreUnavailable);
@@ -136,20 +144,51 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
     let Some(cookie) = jar.get_private(&policy.name(COOKIE)) else {
         return Ok(None);
     };
+    let now = clock.now();
     let mut conn = db.acquire().await.map_err(log_store_error)?;
-    let found = models::find_session(&mut conn, &hash_id(cookie.value()), clock.now())
+    let found = models::find_session(&mut conn, &hash_id(cookie.value()))
         .await
         .map_err(log_store_error)?;
-    match found {
-        Some((session, user)) => Ok(Some(CurrentUser { user, session })),
-        None => {
-            remove_cookie(jar, policy);
-            Ok(None)
-        }
+    let Some((mut session, user)) = found else {
+        remove_cookie(jar, policy);
+        return Ok(None);
+    };
+    if !is_live(&session, &config.sessions, now) {
+        models::delete_session(&mut conn, &session.id_hash)
+            .await
+            .map_err(log_store_error)?;
+        remove_cookie(jar, policy);
+        return Ok(None);
     }
+    if now - session.last_seen_at >= TOUCH_EVERY_SECS {
+        models::touch_session(&mut conn, &session.id_hash, now)
+            .await
+            .map_err(log_store_error)?;
+        session.last_seen_at = now;
+    }
+    Ok(Some(CurrentUser { user, session }))
+}
+
+/// Neither past its absolute end nor idle for longer than the idle timeout.
+pub fn is_live(session: &SessionRow, settings: &SessionSettings, now: i64) -> bool {
+    now < session.expires_at
+        && now < session.created_at + settings.max_age
+        && now < session.last_seen_at + settings.idle_timeout
 }
 
 fn log_store_error(e: rocket_db_pools::sqlx::Error) -> StoreUnavailable {
     rocket::error!("session lookup failed: the store did not answer: {e}");
     StoreUnavailable
+}
+
+/// The request's `User-Agent`, if any: recorded to label a new session for its owner.
+pub struct UserAgent<'r>(pub Option<&'r str>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for UserAgent<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(UserAgent(req.headers().get_one("User-Agent")))
+    }
 }
