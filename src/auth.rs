@@ -212,9 +212,7 @@ async fn logout(
     jar: &CookieJar<'_>,
     mut db: Connection<Db>,
 ) -> Result<Redirect, ErrorPage> {
-    if !current.csrf_matches(form.csrf_token) {
-        return Err(ErrorPage::for_status(rocket::http::Status::Forbidden));
-    }
+    crate::account::require_csrf(&current, form.csrf_token)?;
     models::delete_session(&mut db, &current.session.id_hash)
         .await
         .map_err(|e| {

@@ -18,6 +18,9 @@ pub enum Flash {
     SignedOut,
     Cancelled,
     Expired,
+    SessionRevoked,
+    OthersSignedOut,
+    AccountDeleted,
 }
 
 impl Flash {
@@ -27,6 +30,12 @@ impl Flash {
             Flash::SignedOut => "Signed out".into(),
             Flash::Cancelled => "GitHub sign-in was cancelled".into(),
             Flash::Expired => "That sign-in link expired, please try again".into(),
+            Flash::SessionRevoked => "That session is signed out".into(),
+            Flash::OthersSignedOut => "Signed out everywhere else".into(),
+            Flash::AccountDeleted => {
+                "Your account and all its sessions were deleted. Signing in again starts afresh."
+                    .into()
+            }
         }
     }
 

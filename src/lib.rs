@@ -2,6 +2,7 @@
 //!
 //! Start reading at `auth.rs`: it tells the sign-in story in the order it happens.
 
+pub mod account;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -13,12 +14,14 @@ pub mod error_pages;
 pub mod flash;
 pub mod github;
 pub mod headers;
+pub mod limits;
 pub mod logging;
 pub mod login_error;
 pub mod models;
 pub mod next;
 pub mod pages;
 pub mod pending;
+pub mod purge;
 pub mod session;
 
 use rocket::figment::Figment;
@@ -48,11 +51,15 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .attach(db::stage())
         .attach(Template::fairing())
         .attach(SecurityHeaders { hsts: config.https })
+        .attach(purge::stage())
+        .attach(limits::UriLimit)
         .manage(CookiePolicy::new(&config))
         .manage(clock)
         .manage(github)
         .mount("/", auth::routes())
         .mount("/", pages::routes())
+        .mount("/", account::routes())
+        .mount("/", limits::routes())
         .mount("/static", FileServer::from("static"))
         .register("/", error_pages::catchers());
     let rocket = if config.demo {

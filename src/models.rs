@@ -223,10 +223,13 @@ pub async fn purge_expired_sessions(
     Ok(done.rows_affected())
 }
 
-/// Succeeds when the store can read a table (so a lock or a missing file shows); `/health`.
+/// Succeeds when the store could record a sign-in now: it reads a table, then takes the
+/// write lock and lets it go. A read alone would not do: in WAL mode readers never wait, so
+/// it would not notice another process holding the store locked for writing.
 pub async fn ping(conn: &mut SqliteConnection) -> sqlx::Result<()> {
     sqlx::query("SELECT 1 FROM users LIMIT 1")
-        .execute(conn)
-        .await
-        .map(drop)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    sqlx::query("ROLLBACK").execute(conn).await.map(drop)
 }

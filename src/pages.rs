@@ -1,25 +1,39 @@
 //! The pages people visit: home, the guarded About page, and the health check.
 
 use rocket::http::{ContentType, Status};
+use rocket::request::Outcome;
 use rocket::response::Redirect;
 use rocket::{get, routes, uri, Route, State};
+use rocket_db_pools::Connection;
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::db::Db;
+use crate::error_pages::ErrorPage;
 use crate::flash::FlashMessage;
 use crate::models::{self, User};
-use crate::session::CurrentUser;
+use crate::session::{CurrentUser, StoreUnavailable};
 
 pub fn routes() -> Vec<Route> {
     routes![home, about, about_signed_out, health]
 }
 
 /// Everyone's landing page: a sign-in button, or who you are and a sign-out button.
+/// Like `Option<CurrentUser>`, except that a store failure is a 503, not "signed out".
 #[get("/")]
-fn home(current: Option<CurrentUser>, flash: FlashMessage, config: &State<AppConfig>) -> Template {
-    Template::render(
+fn home(
+    current: Outcome<CurrentUser, StoreUnavailable>,
+    flash: FlashMessage,
+    config: &State<AppConfig>,
+) -> Result<Template, ErrorPage> {
+    let current = match current {
+        Outcome::Success(current) => Some(current),
+        Outcome::Forward(_) => None,
+        Outcome::Error(_) => return Err(ErrorPage::for_status(Status::ServiceUnavailable)),
+    };
+    Ok(Template::render(
         "home",
         context! {
             demo: config.demo,
@@ -27,22 +41,47 @@ fn home(current: Option<CurrentUser>, flash: FlashMessage, config: &State<AppCon
             user: current.as_ref().map(|c| UserView::from(&c.user)),
             csrf_token: current.as_ref().map(CurrentUser::csrf_token),
         },
-    )
+    ))
 }
 
 /// The guarded page. `CurrentUser` only exists for a live session, so this handler cannot
 /// run for anyone else; they fall through to `about_signed_out`.
 #[get("/about")]
-fn about(current: CurrentUser, flash: FlashMessage, config: &State<AppConfig>) -> Template {
-    Template::render(
+async fn about(
+    current: CurrentUser,
+    flash: FlashMessage,
+    config: &State<AppConfig>,
+    clock: &State<Clock>,
+    mut db: Connection<Db>,
+) -> Result<Template, ErrorPage> {
+    let now = clock.now();
+    let idle_before = now - config.sessions.idle_timeout;
+    let sessions = models::list_sessions(&mut db, current.user.id, idle_before, now)
+        .await
+        .map_err(|e| {
+            rocket::error!("listing sessions failed: the store did not answer: {e}");
+            ErrorPage::for_status(Status::ServiceUnavailable)
+        })?;
+    let sessions: Vec<_> = sessions
+        .iter()
+        .map(|s| SessionView {
+            id: &s.id_hash,
+            device: device_label(s.user_agent.as_deref()),
+            created: utc(s.created_at),
+            last_seen: utc(s.last_seen_at),
+            current: s.id_hash == current.session.id_hash,
+        })
+        .collect();
+    Ok(Template::render(
         "about",
         context! {
             demo: config.demo,
             flash: flash.0,
             user: UserView::from(&current.user),
             csrf_token: current.csrf_token(),
+            sessions,
         },
-    )
+    ))
 }
 
 /// Not signed in: sign in first, then come back here.
@@ -95,6 +134,58 @@ impl<'a> From<&'a User> for UserView<'a> {
     }
 }
 
+/// One of the person's sessions, as the About page lists it.
+#[derive(Serialize)]
+struct SessionView<'a> {
+    /// The stored hash, which the revoke form sends back; never the cookie's value.
+    id: &'a str,
+    device: String,
+    created: String,
+    last_seen: String,
+    current: bool,
+}
+
+/// "Firefox on Linux": enough for a person to recognise their own browsers.
+fn device_label(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
+        return "Unknown device".into();
+    };
+    let has = |needle: &str| ua.contains(needle);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else if has("curl/") {
+        return "curl".into();
+    } else {
+        return ua
+            .split(['/', ' '])
+            .next()
+            .unwrap_or("Unknown")
+            .chars()
+            .take(24)
+            .collect();
+    };
+    let os = if has("iPhone") || has("iPad") {
+        "iOS"
+    } else if has("Android") {
+        "Android"
+    } else if has("Mac OS X") || has("Macintosh") {
+        "macOS"
+    } else if has("Windows") {
+        "Windows"
+    } else if has("Linux") || has("X11") {
+        "Linux"
+    } else {
+        return browser.into();
+    };
+    format!("{browser} on {os}")
+}
+
 /// `2026-11-23 14:05 UTC`
 fn utc(unix_secs: i64) -> String {
     match time::OffsetDateTime::from_unix_timestamp(unix_secs) {
@@ -107,5 +198,22 @@ fn utc(unix_secs: i64) -> String {
             t.minute()
         ),
         Err(_) => "unknown".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_label;
+
+    #[test]
+    fn device_labels_name_browser_and_system() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        let chrome_mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+        let safari_ios = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_label(Some(firefox)), "Firefox on Linux");
+        assert_eq!(device_label(Some(chrome_mac)), "Chrome on macOS");
+        assert_eq!(device_label(Some(safari_ios)), "Safari on iOS");
+        assert_eq!(device_label(Some("curl/8.5.0")), "curl");
+        assert_eq!(device_label(None), "Unknown device");
     }
 }

@@ -10,4 +10,5 @@ mod next_redirects;
 mod server_binary;
 mod sessions;
 mod sign_in;
+mod store_faults;
 mod upstream_faults;

@@ -1,0 +1,159 @@
+//! A person's control over their own sessions and account, from the About page: end one
+//! session, end every other one, or delete the account.
+//!
+//! Every action is a POST checked like sign-out: a live session, a same-origin request and
+//! the session's CSRF token. Every query is scoped to the signed-in user, so naming someone
+//! else's session finds nothing (404) and changes nothing.
+
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::response::Redirect;
+use rocket::{post, routes, uri, Route, State};
+use rocket_db_pools::sqlx::{self, Connection as _};
+use rocket_db_pools::Connection;
+
+use crate::cookies::CookiePolicy;
+use crate::csrf::SameOrigin;
+use crate::db::Db;
+use crate::error_pages::ErrorPage;
+use crate::flash::Flash;
+use crate::logging::audit;
+use crate::models;
+use crate::session::{self, CurrentUser};
+
+pub fn routes() -> Vec<Route> {
+    routes![revoke_session, revoke_other_sessions, delete_account]
+}
+
+#[derive(FromForm)]
+struct RevokeForm<'r> {
+    csrf_token: Option<&'r str>,
+    /// The `id_hash` shown on the About page; never the cookie's value.
+    session: &'r str,
+}
+
+/// Ends one of your sessions. Ending the one you are using is signing out.
+#[post("/sessions/revoke", data = "<form>")]
+async fn revoke_session(
+    current: CurrentUser,
+    _same_origin: SameOrigin,
+    form: Form<RevokeForm<'_>>,
+    policy: &State<CookiePolicy>,
+    jar: &CookieJar<'_>,
+    mut db: Connection<Db>,
+) -> Result<Redirect, ErrorPage> {
+    require_csrf(&current, form.csrf_token)?;
+    let found = models::delete_own_session(&mut db, current.user.id, form.session)
+        .await
+        .map_err(store_error)?;
+    if !found {
+        return Err(ErrorPage::new(
+            Status::NotFound,
+            "That session does not exist, or has already ended.",
+        ));
+    }
+    if form.session == current.session.id_hash {
+        audit!(
+            "sign-out github_id={} login={}",
+            current.user.github_id.0,
+            current.user.login
+        );
+        session::remove_cookie(jar, policy);
+        Flash::SignedOut.set(jar, policy);
+        return Ok(Redirect::to(uri!("/")));
+    }
+    audit!(
+        "session revoked github_id={} login={}",
+        current.user.github_id.0,
+        current.user.login
+    );
+    Flash::SessionRevoked.set(jar, policy);
+    Ok(Redirect::to(uri!("/about")))
+}
+
+#[derive(FromForm)]
+struct CsrfOnly<'r> {
+    csrf_token: Option<&'r str>,
+}
+
+/// "Sign out everywhere else": every session of yours but this one.
+#[post("/sessions/revoke-others", data = "<form>")]
+async fn revoke_other_sessions(
+    current: CurrentUser,
+    _same_origin: SameOrigin,
+    form: Form<CsrfOnly<'_>>,
+    policy: &State<CookiePolicy>,
+    jar: &CookieJar<'_>,
+    mut db: Connection<Db>,
+) -> Result<Redirect, ErrorPage> {
+    require_csrf(&current, form.csrf_token)?;
+    let ended = models::delete_other_sessions(&mut db, current.user.id, &current.session.id_hash)
+        .await
+        .map_err(store_error)?;
+    audit!(
+        "sign-out elsewhere github_id={} login={} sessions={ended}",
+        current.user.github_id.0,
+        current.user.login
+    );
+    Flash::OthersSignedOut.set(jar, policy);
+    Ok(Redirect::to(uri!("/about")))
+}
+
+#[derive(FromForm)]
+struct DeleteForm<'r> {
+    csrf_token: Option<&'r str>,
+    /// The person types their login: a deliberate act, not a stray click.
+    confirm: Option<&'r str>,
+}
+
+/// Deletes the user row; the foreign key cascades to every session, in one transaction.
+/// Signing in again later creates a fresh row.
+#[post("/account/delete", data = "<form>")]
+async fn delete_account(
+    current: CurrentUser,
+    _same_origin: SameOrigin,
+    form: Form<DeleteForm<'_>>,
+    policy: &State<CookiePolicy>,
+    jar: &CookieJar<'_>,
+    mut db: Connection<Db>,
+) -> Result<Redirect, ErrorPage> {
+    require_csrf(&current, form.csrf_token)?;
+    let confirmed = form
+        .confirm
+        .is_some_and(|typed| typed.trim().eq_ignore_ascii_case(&current.user.login));
+    if !confirmed {
+        return Err(ErrorPage::new(
+            Status::BadRequest,
+            "To delete your account, type your GitHub login in the confirmation box and press the button again. Nothing was deleted.",
+        ));
+    }
+    let deleted: sqlx::Result<()> = async {
+        let mut tx = db.begin().await?;
+        models::delete_user(&mut tx, current.user.id).await?;
+        tx.commit().await
+    }
+    .await;
+    deleted.map_err(store_error)?;
+    audit!(
+        "account deleted github_id={} login={}",
+        current.user.github_id.0,
+        current.user.login
+    );
+    session::remove_cookie(jar, policy);
+    Flash::AccountDeleted.set(jar, policy);
+    Ok(Redirect::to(uri!("/")))
+}
+
+/// A wrong or missing CSRF token: refused, nothing changed.
+pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), ErrorPage> {
+    if current.csrf_matches(field) {
+        Ok(())
+    } else {
+        Err(ErrorPage::for_status(Status::Forbidden))
+    }
+}
+
+fn store_error(e: sqlx::Error) -> ErrorPage {
+    rocket::error!("the store did not answer: {e}");
+    ErrorPage::for_status(Status::ServiceUnavailable)
+}
