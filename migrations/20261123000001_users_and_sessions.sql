@@ -1,7 +1,8 @@
 -- Users are keyed by GitHub's numeric id, which never changes. `login` is only a label:
 -- people rename themselves and a freed login can be taken by someone else, so it is not unique.
+-- AUTOINCREMENT: a deleted account's id is never handed to someone else.
 CREATE TABLE users (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     github_id     INTEGER NOT NULL UNIQUE,
     login         TEXT    NOT NULL,
     name          TEXT,

@@ -55,7 +55,7 @@ impl TestApp {
         let rocket = gitlogin::app_with_clock(customize(figment), clock.clone()).unwrap();
         let client = Client::untracked(rocket).await.unwrap();
         let db = SqlitePoolOptions::new()
-            .connect(&format!("sqlite://{}", db_path.display()))
+            .connect(&format!("sqlite://{}?mode=rwc", db_path.display()))
             .await
             .unwrap();
         TestApp {

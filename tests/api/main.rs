@@ -4,7 +4,10 @@
 mod fake_github;
 mod helpers;
 
+mod account;
 mod callback_errors;
+mod lifetimes;
+mod limits;
 mod logout;
 mod next_redirects;
 mod server_binary;

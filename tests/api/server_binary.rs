@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::fake_github::{FakeGithub, Fault, CLIENT_ID, CLIENT_SECRET};
+
 /// The binary with none of the developer's own settings leaking in.
 fn gitlogin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gitlogin"));
@@ -149,28 +151,27 @@ impl Jar {
     }
 }
 
-#[rocket::async_test]
-async fn demo_mode_signs_in_with_no_credentials() {
-    let dir = tempfile::tempdir().unwrap();
+/// Starts the binary on a free port with a fresh store in `dir`, its output going to
+/// `dir/server.log`, and waits until it answers.
+async fn start_server(
+    dir: &std::path::Path,
+    configure: impl FnOnce(&mut Command),
+) -> (Server, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let _server = Server(
-        gitlogin()
-            .env("ROCKET_PORT", port.to_string())
-            .env("PUBLIC_URL", &base)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/demo.db?mode=rwc", dir.path().display()),
-            )
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let log = std::fs::File::create(dir.join("server.log")).unwrap();
+    let mut cmd = gitlogin();
+    cmd.env("ROCKET_PORT", port.to_string())
+        .env("PUBLIC_URL", &base)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/app.db?mode=rwc", dir.display()),
+        )
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    configure(&mut cmd);
+    let server = Server(cmd.spawn().unwrap());
+    let http = reqwest::Client::new();
     let started = Instant::now();
     while http.get(format!("{base}/health")).send().await.is_err() {
         assert!(
@@ -179,6 +180,21 @@ async fn demo_mode_signs_in_with_no_credentials() {
         );
         rocket::tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (server, base)
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[rocket::async_test]
+async fn demo_mode_signs_in_with_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = start_server(dir.path(), |_| {}).await;
+    let http = no_redirects();
     let mut jar = Jar::default();
 
     // Home says it is demo mode.
@@ -271,4 +287,156 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
             (attr("name"), attr("value"))
         })
         .collect()
+}
+
+/// Points the binary at an in-process fake GitHub.
+fn use_fake(cmd: &mut Command, github: &FakeGithub) {
+    cmd.env("GITHUB_CLIENT_ID", CLIENT_ID)
+        .env("GITHUB_CLIENT_SECRET", CLIENT_SECRET)
+        .env("GITHUB_URL", &github.url)
+        .env("GITHUB_API_URL", &github.url);
+}
+
+/// `/login`, the fake's authorize, then the callback (not awaited to completion here).
+async fn begin_sign_in(http: &reqwest::Client, base: &str, jar: &mut Jar) -> String {
+    let login = http.get(format!("{base}/login")).send().await.unwrap();
+    jar.keep(&login);
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    let back = http.get(&authorize).send().await.unwrap();
+    back.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[rocket::async_test]
+async fn the_log_has_one_line_per_event_and_never_a_code_token_state_or_cookie() {
+    let github = FakeGithub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base) = start_server(dir.path(), |cmd| {
+        use_fake(cmd, &github);
+        cmd.env("ROCKET_LOG_LEVEL", "normal");
+    })
+    .await;
+    let http = no_redirects();
+    let mut jar = Jar::default();
+
+    let callback = begin_sign_in(&http, &base, &mut jar).await;
+    let signed_in = http
+        .get(&callback)
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    jar.keep(&signed_in);
+    let cookies = jar.0.values().cloned().collect::<Vec<_>>();
+    // A failure too: the same callback again (state and code replayed).
+    http.get(&callback).send().await.unwrap();
+    let about = http
+        .get(format!("{base}/about"))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    let csrf = about.text().await.unwrap();
+    let csrf = csrf
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = http
+        .post(format!("{base}/logout"))
+        .header("cookie", jar.header())
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    drop(server);
+
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    let url = url::Url::parse(&callback).unwrap();
+    let query: HashMap<_, _> = url.query_pairs().into_owned().collect();
+    let token = github.with(|s| s.issued_tokens[0].clone());
+    let secrets = [
+        ("code", query["code"].as_str()),
+        ("state", query["state"].as_str()),
+        ("token", token.as_str()),
+        ("csrf", csrf.as_str()),
+    ];
+    for (what, secret) in secrets {
+        assert!(!log.contains(secret), "the {what} is in the log:\n{log}");
+    }
+    for cookie in cookies {
+        assert!(
+            !log.contains(&cookie),
+            "a cookie value is in the log:\n{log}"
+        );
+    }
+    assert!(
+        log.contains("/login/callback"),
+        "request lines are logged, without their query:\n{log}"
+    );
+    assert_eq!(
+        log.matches("sign-in ok github_id=583231 login=octocat")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("sign-in failed reason=expired").count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("sign-out github_id=583231 login=octocat")
+            .count(),
+        1,
+        "{log}"
+    );
+}
+
+#[rocket::async_test]
+async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
+    let github = FakeGithub::start().await;
+    github.with(|s| s.token_fault = Some(Fault::Slow(Duration::from_secs(3))));
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
+    let http = no_redirects();
+    let mut jar = Jar::default();
+    let callback = begin_sign_in(&http, &base, &mut jar).await;
+
+    let cookie = jar.header();
+    let in_flight = rocket::tokio::spawn(async move {
+        no_redirects()
+            .get(&callback)
+            .header("cookie", cookie)
+            .send()
+            .await
+    });
+    // Wait until the app is waiting on the (slow) token endpoint, then ask it to stop.
+    while github.with(|s| s.token_requests) == 0 {
+        rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight sign-in was cut off");
+    assert_eq!(response.status(), 303, "the sign-in finished");
+    assert!(response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with("gitlogin_session=")));
+    let status =
+        wait_with_deadline(&mut server.0, Duration::from_secs(30)).expect("it did not exit");
+    assert_eq!(status.code(), Some(0));
 }
