@@ -24,6 +24,10 @@ pub fn figment() -> Figment {
             "PUBLIC_URL",
             "SESSION_IDLE_TIMEOUT",
             "SESSION_MAX_AGE",
+            "ALLOWED_GITHUB_USERS",
+            "ALLOWED_GITHUB_ORGS",
+            "TOKEN_AUDIENCES",
+            "SIGNING_KEY",
         ]))
         // rocket_db_pools reads its settings under `databases.<name>`.
         .merge(
@@ -47,6 +51,15 @@ struct RawConfig {
     session_idle_timeout: String,
     /// A session this old is over, however busy (`30d`).
     session_max_age: String,
+    /// Comma-separated GitHub logins allowed to sign in; empty: anyone.
+    allowed_github_users: String,
+    /// Comma-separated GitHub organisations whose members may sign in; empty: anyone.
+    allowed_github_orgs: String,
+    /// Comma-separated audiences that `POST /api/token` may issue tokens for.
+    token_audiences: String,
+    /// The Ed25519 key that signs identity tokens (PEM or base64 PKCS#8); unset: one is
+    /// generated and kept in the store.
+    signing_key: Option<String>,
 }
 
 impl Default for RawConfig {
@@ -60,6 +73,10 @@ impl Default for RawConfig {
             public_url: "http://localhost:8000".into(),
             session_idle_timeout: "7d".into(),
             session_max_age: "30d".into(),
+            allowed_github_users: String::new(),
+            allowed_github_orgs: String::new(),
+            token_audiences: String::new(),
+            signing_key: None,
         }
     }
 }
@@ -77,6 +94,45 @@ pub struct AppConfig {
     /// stand-in for GitHub (debug builds only).
     pub demo: bool,
     pub sessions: SessionSettings,
+    pub access: AccessRules,
+    /// Audiences `POST /api/token` may name (exact match).
+    pub token_audiences: Vec<String>,
+    /// `SIGNING_KEY` as given, if set (a secret: never logged).
+    pub signing_key: Option<SecretString>,
+}
+
+/// Who may sign in. Both lists empty: anyone with a GitHub account.
+#[derive(Debug, Clone, Default)]
+pub struct AccessRules {
+    /// Lowercased logins (`ALLOWED_GITHUB_USERS`).
+    pub users: Vec<String>,
+    /// Lowercased organisation logins (`ALLOWED_GITHUB_ORGS`).
+    pub orgs: Vec<String>,
+}
+
+impl AccessRules {
+    pub fn is_open(&self) -> bool {
+        self.users.is_empty() && self.orgs.is_empty()
+    }
+
+    /// GitHub logins are case-insensitive.
+    pub fn allows_login(&self, login: &str) -> bool {
+        self.users.iter().any(|u| u.eq_ignore_ascii_case(login))
+    }
+
+    pub fn allows_org(&self, org: &str) -> bool {
+        self.orgs.iter().any(|o| o.eq_ignore_ascii_case(org))
+    }
+}
+
+/// A secret string whose `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretString(pub String);
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// How long sessions live, enforced on the server (the cookie's age is only a hint).
@@ -128,6 +184,10 @@ pub enum ConfigError {
     },
     #[error("{name} is not a duration ({value:?}): write a whole number and a unit, like 30m, 12h or 7d")]
     BadDuration { name: &'static str, value: String },
+    #[error(
+        "{name} has an entry that is not a valid name: {item:?} (separate entries with commas)"
+    )]
+    BadList { name: &'static str, item: String },
     #[error("invalid configuration: {0}")]
     Other(String),
 }
@@ -192,6 +252,15 @@ impl AppConfig {
             https,
             demo,
             sessions,
+            access: AccessRules {
+                users: parse_list("ALLOWED_GITHUB_USERS", &raw.allowed_github_users, true)?,
+                orgs: parse_list("ALLOWED_GITHUB_ORGS", &raw.allowed_github_orgs, true)?,
+            },
+            token_audiences: parse_list("TOKEN_AUDIENCES", &raw.token_audiences, false)?,
+            signing_key: raw
+                .signing_key
+                .filter(|k| !k.trim().is_empty())
+                .map(SecretString),
         })
     }
 
@@ -241,6 +310,31 @@ fn parse_url(name: &'static str, value: &str) -> Result<Url, ConfigError> {
         return Err(bad(name, value, "it must not contain credentials"));
     }
     Ok(url)
+}
+
+/// `a, b,c` into `["a", "b", "c"]`. GitHub names (`logins`) may hold only letters, digits and
+/// `-`; audiences anything printable but commas and spaces.
+fn parse_list(name: &'static str, value: &str, logins: bool) -> Result<Vec<String>, ConfigError> {
+    let mut items = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let ok = if logins {
+            item.len() <= 100 && item.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        } else {
+            item.len() <= 200 && item.chars().all(|c| c.is_ascii_graphic())
+        };
+        if !ok {
+            return Err(ConfigError::BadList {
+                name,
+                item: item.to_owned(),
+            });
+        }
+        items.push(if logins {
+            item.to_ascii_lowercase()
+        } else {
+            item.to_owned()
+        });
+    }
+    Ok(items)
 }
 
 /// `90s`, `30m`, `12h`, `7d` into seconds; at least one second, at most ten years.
@@ -342,6 +436,24 @@ mod tests {
             let err = config(&[("session_max_age", bad)]).unwrap_err().to_string();
             assert!(err.starts_with("SESSION_MAX_AGE"), "{bad:?}: {err}");
         }
+    }
+
+    #[test]
+    fn allow_lists_and_audiences_are_comma_separated() {
+        let c = config(&[
+            ("allowed_github_users", " Octocat, hubot ,"),
+            ("allowed_github_orgs", "acme"),
+            ("token_audiences", "https://api.example,billing"),
+        ])
+        .unwrap();
+        assert!(c.access.allows_login("OCTOCAT") && c.access.allows_login("hubot"));
+        assert!(!c.access.allows_login("mallory") && c.access.allows_org("Acme"));
+        assert_eq!(c.token_audiences, ["https://api.example", "billing"]);
+        assert!(config(&[]).unwrap().access.is_open());
+        let err = config(&[("allowed_github_users", "a b")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("ALLOWED_GITHUB_USERS"), "{err}");
     }
 
     #[test]
