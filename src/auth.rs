@@ -22,6 +22,7 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Route, State};
 use rocket_db_pools::Connection;
 
+use crate::access::{self, Admission};
 use crate::clock::Clock;
 use crate::config::{AppConfig, GithubSettings};
 use crate::cookies::CookiePolicy;
@@ -89,17 +90,22 @@ fn login(
     github: &State<Github>,
     clock: &State<Clock>,
     policy: &State<CookiePolicy>,
+    config: &State<AppConfig>,
     jar: &CookieJar<'_>,
 ) -> Redirect {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (authorize_url, state) = github
+    let mut request = github
         .oauth
         .authorize_url(|| CsrfToken::new(session::random_token()))
-        // Only `user:email`: enough to read the primary verified address, nothing else.
-        // (GitHub reports granted scopes comma-separated; we send one, so it does not matter.)
+        // `user:email`: enough to read the primary verified address, nothing else. (GitHub
+        // reports granted scopes comma-separated; the oauth2 crate sends them space-separated.)
         .add_scope(Scope::new("user:email".into()))
-        .set_pkce_challenge(challenge)
-        .url();
+        .set_pkce_challenge(challenge);
+    if !config.access.orgs.is_empty() {
+        // Only when an organisation allow-list needs it: private memberships need `read:org`.
+        request = request.add_scope(Scope::new("read:org".into()));
+    }
+    let (authorize_url, state) = request.url();
     PendingLogin {
         state: state.into_secret(),
         verifier: verifier.into_secret(),
@@ -151,18 +157,21 @@ async fn callback(
         .await
         .map_err(classify_token_error)?;
 
-    // Who is this? The token is used for these calls only, then dropped with `token`.
-    let github_user = github
-        .api
-        .signed_in_user(token.access_token().secret())
-        .await?;
+    // Who is this, and may they come in? The token is used for these calls only, then dropped.
+    let secret = token.access_token().secret();
+    let github_user = github.api.signed_in_user(secret).await?;
+    let admission = access::admit(&config.access, &github.api, secret, &github_user).await?;
     drop(token);
+    let Admission::Admitted { orgs } = admission else {
+        return Err(LoginError::NotAllowed(github_user.login));
+    };
 
     // One transaction: the user row and the session row are written together or not at all.
     let now = clock.now();
     let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let mut tx = rocket_db_pools::sqlx::Connection::begin(&mut **db).await?;
     let user = models::upsert_user(&mut tx, &github_user, now).await?;
+    models::set_memberships(&mut tx, user.id, &orgs).await?;
     models::insert_session(&mut tx, &new_session.row, user.id).await?;
     tx.commit().await?;
 

@@ -1,6 +1,8 @@
 //! The site's own error pages: a sentence a person can act on and a way home, for errors
 //! the handlers return and for Rocket's catchers alike. Never a stack trace.
 
+use std::borrow::Cow;
+
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
@@ -13,12 +15,15 @@ use crate::config::AppConfig;
 #[derive(Debug)]
 pub struct ErrorPage {
     pub status: Status,
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
 }
 
 impl ErrorPage {
-    pub fn new(status: Status, message: &'static str) -> ErrorPage {
-        ErrorPage { status, message }
+    pub fn new(status: Status, message: impl Into<Cow<'static, str>>) -> ErrorPage {
+        ErrorPage {
+            status,
+            message: message.into(),
+        }
     }
 
     /// The sentence for a status when nobody wrote a more specific one.
@@ -40,7 +45,7 @@ impl ErrorPage {
             }
             _ => "Something went wrong on our side. Please try again in a moment.",
         };
-        ErrorPage { status, message }
+        ErrorPage::new(status, message)
     }
 }
 

@@ -103,6 +103,28 @@ impl GithubApi {
         Ok(user)
     }
 
+    /// The logins of the organisations the token's owner belongs to (`GET /user/orgs`, which
+    /// shows private memberships only with the `read:org` scope). Pages are fetched by number
+    /// rather than by following `Link` headers, so every request stays on `GITHUB_API_URL`.
+    pub async fn organisations(&self, token: &str) -> Result<Vec<String>, GithubError> {
+        #[derive(Deserialize)]
+        struct Org {
+            login: String,
+        }
+        const PER_PAGE: usize = 100;
+        let mut orgs = Vec::new();
+        for page in 1..=10 {
+            let path = format!("/user/orgs?per_page={PER_PAGE}&page={page}");
+            let batch: Vec<Org> = self.get(token, &path).await?;
+            let last = batch.len() < PER_PAGE;
+            orgs.extend(batch.into_iter().map(|o| o.login));
+            if last {
+                break;
+            }
+        }
+        Ok(orgs)
+    }
+
     async fn get<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,

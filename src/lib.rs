@@ -2,6 +2,7 @@
 //!
 //! Start reading at `auth.rs`: it tells the sign-in story in the order it happens.
 
+pub mod access;
 pub mod account;
 pub mod auth;
 pub mod clock;
@@ -12,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error_pages;
 pub mod flash;
+pub mod forward_auth;
 pub mod github;
 pub mod headers;
 pub mod limits;
@@ -59,6 +61,7 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .mount("/", auth::routes())
         .mount("/", pages::routes())
         .mount("/", account::routes())
+        .mount("/", forward_auth::routes())
         .mount("/", limits::routes())
         .mount("/static", FileServer::from("static"))
         .register("/", error_pages::catchers());

@@ -33,6 +33,9 @@ pub enum LoginError {
     /// GitHub refused the code (used, expired, wrong verifier); it says so with HTTP 200.
     #[error("GitHub refused the code: {0}")]
     CodeRejected(String),
+    /// The person is not on `ALLOWED_GITHUB_USERS` nor in an `ALLOWED_GITHUB_ORGS` org.
+    #[error("{0} is not on the allow-lists")]
+    NotAllowed(String),
     /// GitHub's token endpoint or API failed: unreachable, slow, 5xx or nonsense.
     #[error("{0}")]
     Github(#[from] GithubError),
@@ -51,6 +54,7 @@ impl LoginError {
             LoginError::BadState => "bad_state",
             LoginError::MissingCode => "no_code",
             LoginError::CodeRejected(_) => "code_rejected",
+            LoginError::NotAllowed(_) => "not_allowed",
             LoginError::Github(GithubError::Timeout) => "upstream_timeout",
             LoginError::Github(_) => "upstream_error",
             LoginError::Store(_) => "store_unavailable",
@@ -72,6 +76,10 @@ impl<'r> Responder<'r, 'static> for LoginError {
             LoginError::BadState | LoginError::MissingCode => ErrorPage::new(
                 Status::BadRequest,
                 "This sign-in response does not belong to a sign-in started in this browser, so it was ignored. Please sign in again.",
+            ),
+            LoginError::NotAllowed(login) => ErrorPage::new(
+                Status::Forbidden,
+                format!("This app only lets in the GitHub accounts and organisations its administrator has listed, and {login} is not one of them. Nothing about you was stored."),
             ),
             LoginError::CodeRejected(_) => ErrorPage::new(
                 Status::BadRequest,

@@ -65,6 +65,35 @@ pub async fn upsert_user(
     .await
 }
 
+/// Records which allowed organisations the user is in, replacing what the last sign-in
+/// recorded. Part of the sign-in transaction.
+pub async fn set_memberships(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    orgs: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM memberships WHERE user_id = ?1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for org in orgs {
+        sqlx::query("INSERT INTO memberships (user_id, org) VALUES (?1, ?2)")
+            .bind(user_id)
+            .bind(org.to_ascii_lowercase())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The organisations recorded for the user at their last sign-in.
+pub async fn memberships(conn: &mut SqliteConnection, user_id: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT org FROM memberships WHERE user_id = ?1 ORDER BY org")
+        .bind(user_id)
+        .fetch_all(conn)
+        .await
+}
+
 /// A session as stored. `id_hash` is the SHA-256 of the cookie's value.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {

@@ -43,6 +43,8 @@ pub struct Account {
     pub email: Option<String>,
     /// What `/user/emails` lists.
     pub emails: Vec<Value>,
+    /// Organisation logins, for `/user/orgs`.
+    pub orgs: Vec<String>,
 }
 
 impl Account {
@@ -53,6 +55,7 @@ impl Account {
             name: Some("The Octocat".into()),
             email: Some("octocat@github.example".into()),
             emails: vec![],
+            orgs: vec![],
         }
     }
 
@@ -85,6 +88,7 @@ pub struct State_ {
     pub token_requests: usize,
     pub user_requests: usize,
     pub emails_requests: usize,
+    pub orgs_requests: usize,
     /// Tokens handed out, so tests can look for them where they must not be.
     pub issued_tokens: Vec<String>,
     /// Every code handed out.
@@ -322,9 +326,27 @@ fn user_emails(caller: ApiCaller, shared: &State<Shared>) -> (ContentType, Strin
     (ContentType::JSON, Value::Array(caller.0.emails).to_string())
 }
 
-#[get("/user/orgs")]
-fn user_orgs(_caller: ApiCaller) -> (ContentType, String) {
-    (ContentType::JSON, "[]".into())
+/// Paginated like GitHub's: `per_page` (default 30, at most 100) and `page` (from 1).
+#[get("/user/orgs?<per_page>&<page>")]
+fn user_orgs(
+    caller: ApiCaller,
+    per_page: Option<usize>,
+    page: Option<usize>,
+    shared: &State<Shared>,
+) -> (ContentType, String) {
+    shared.lock().unwrap().orgs_requests += 1;
+    let per_page = per_page.unwrap_or(30).clamp(1, 100);
+    let page = page.unwrap_or(1).max(1);
+    let orgs: Vec<Value> = caller
+        .0
+        .orgs
+        .iter()
+        .enumerate()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|(i, login)| json!({ "login": login, "id": 1000 + i }))
+        .collect();
+    (ContentType::JSON, Value::Array(orgs).to_string())
 }
 
 async fn apply(fault: Option<Fault>) -> Option<(Status, (ContentType, String))> {

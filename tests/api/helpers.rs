@@ -85,7 +85,7 @@ impl TestApp {
 }
 
 /// A fresh `secret_key` for each test run; never a committed one.
-fn random_secret_key() -> String {
+pub fn random_secret_key() -> String {
     use base64::Engine;
     use rand::RngCore;
     let mut key = [0u8; 64];

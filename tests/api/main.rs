@@ -6,6 +6,7 @@ mod helpers;
 
 mod account;
 mod callback_errors;
+mod forward_auth;
 mod lifetimes;
 mod limits;
 mod logout;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::fake_github::{FakeGithub, Fault, CLIENT_ID, CLIENT_SECRET};
 
 /// The binary with none of the developer's own settings leaking in.
-fn gitlogin() -> Command {
+pub fn gitlogin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gitlogin"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     for var in [
@@ -27,7 +27,10 @@ fn gitlogin() -> Command {
     cmd
 }
 
-fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Option<std::process::ExitStatus> {
+pub fn wait_with_deadline(
+    child: &mut Child,
+    deadline: Duration,
+) -> Option<std::process::ExitStatus> {
     let started = Instant::now();
     while started.elapsed() < deadline {
         if let Some(status) = child.try_wait().unwrap() {
@@ -106,7 +109,7 @@ fn a_malformed_url_stops_start_up_naming_the_variable() {
 }
 
 /// A running server, killed when dropped.
-struct Server(Child);
+pub struct Server(pub Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -115,7 +118,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -125,10 +128,10 @@ fn free_port() -> u16 {
 
 /// A browser's cookie jar, reduced to what this test needs.
 #[derive(Default)]
-struct Jar(HashMap<String, String>);
+pub struct Jar(pub HashMap<String, String>);
 
 impl Jar {
-    fn header(&self) -> String {
+    pub fn header(&self) -> String {
         self.0
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -136,7 +139,7 @@ impl Jar {
             .join("; ")
     }
 
-    fn keep(&mut self, response: &reqwest::Response) {
+    pub fn keep(&mut self, response: &reqwest::Response) {
         for header in response.headers().get_all("set-cookie") {
             let header = header.to_str().unwrap();
             // Kept as sent (still percent-encoded), to be sent back the same way.
@@ -153,7 +156,7 @@ impl Jar {
 
 /// Starts the binary on a free port with a fresh store in `dir`, its output going to
 /// `dir/server.log`, and waits until it answers.
-async fn start_server(
+pub async fn start_server(
     dir: &std::path::Path,
     configure: impl FnOnce(&mut Command),
 ) -> (Server, String) {
@@ -183,7 +186,7 @@ async fn start_server(
     (server, base)
 }
 
-fn no_redirects() -> reqwest::Client {
+pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -290,7 +293,7 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
 }
 
 /// Points the binary at an in-process fake GitHub.
-fn use_fake(cmd: &mut Command, github: &FakeGithub) {
+pub fn use_fake(cmd: &mut Command, github: &FakeGithub) {
     cmd.env("GITHUB_CLIENT_ID", CLIENT_ID)
         .env("GITHUB_CLIENT_SECRET", CLIENT_SECRET)
         .env("GITHUB_URL", &github.url)
@@ -298,7 +301,7 @@ fn use_fake(cmd: &mut Command, github: &FakeGithub) {
 }
 
 /// `/login`, the fake's authorize, then the callback (not awaited to completion here).
-async fn begin_sign_in(http: &reqwest::Client, base: &str, jar: &mut Jar) -> String {
+pub async fn begin_sign_in(http: &reqwest::Client, base: &str, jar: &mut Jar) -> String {
     let login = http.get(format!("{base}/login")).send().await.unwrap();
     jar.keep(&login);
     let authorize = login.headers()["location"].to_str().unwrap().to_owned();

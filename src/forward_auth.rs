@@ -1,0 +1,95 @@
+//! `GET /auth/check`: how a reverse proxy asks "who is this?" before letting a request
+//! through to another service (nginx `auth_request`, Traefik `ForwardAuth`, Caddy
+//! `forward_auth`).
+//!
+//! It answers with status and headers only. It never redirects (the proxy decides where to
+//! send a stranger) and never starts a session.
+
+use rocket::http::{Header, Status};
+use rocket::request::{Outcome, Request};
+use rocket::response::{self, Responder, Response};
+use rocket::{get, routes, Route, State};
+use rocket_db_pools::Connection;
+
+use crate::access;
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::models;
+use crate::session::{CurrentUser, StoreUnavailable};
+
+pub fn routes() -> Vec<Route> {
+    routes![check]
+}
+
+/// What the proxy learns: who, or 401 (not signed in), 403 (signed in, but no longer on the
+/// allow-lists) or 503 (the store did not answer).
+pub enum Verdict {
+    SignedIn {
+        login: String,
+        email: Option<String>,
+        github_id: i64,
+    },
+    Refused(Status),
+}
+
+#[get("/auth/check")]
+async fn check(
+    current: Outcome<CurrentUser, StoreUnavailable>,
+    config: &State<AppConfig>,
+    mut db: Connection<Db>,
+) -> Verdict {
+    let current = match current {
+        Outcome::Success(current) => current,
+        Outcome::Forward(_) => return Verdict::Refused(Status::Unauthorized),
+        Outcome::Error(_) => return Verdict::Refused(Status::ServiceUnavailable),
+    };
+    let memberships = if config.access.orgs.is_empty() {
+        Vec::new()
+    } else {
+        match models::memberships(&mut db, current.user.id).await {
+            Ok(orgs) => orgs,
+            Err(_) => return Verdict::Refused(Status::ServiceUnavailable),
+        }
+    };
+    if !access::still_admitted(&config.access, &current.user, &memberships) {
+        return Verdict::Refused(Status::Forbidden);
+    }
+    Verdict::SignedIn {
+        login: current.user.login,
+        email: current.user.email,
+        github_id: current.user.github_id.0,
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Verdict {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Response::build();
+        match self {
+            Verdict::SignedIn {
+                login,
+                email,
+                github_id,
+            } => {
+                response.status(Status::Ok);
+                response.header(Header::new("X-Auth-Request-User", header_safe(login)));
+                if let Some(email) = email {
+                    response.header(Header::new("X-Auth-Request-Email", header_safe(email)));
+                }
+                response.header(Header::new(
+                    "X-Auth-Request-Github-Id",
+                    github_id.to_string(),
+                ));
+            }
+            Verdict::Refused(status) => {
+                response.status(status);
+            }
+        }
+        response.ok()
+    }
+}
+
+/// Header values come from GitHub; keep them to printable ASCII so nothing can be smuggled
+/// into the proxy's request to the protected service.
+fn header_safe(value: String) -> String {
+    value.chars().filter(|c| c.is_ascii_graphic()).collect()
+}

@@ -1,0 +1,183 @@
+//! `/auth/check` and the allow-lists, through HTTP.
+
+use rocket::http::Status;
+
+use crate::fake_github::Account;
+use crate::helpers::{assert_redirect, TestApp};
+
+#[rocket::async_test]
+async fn check_names_the_signed_in_user_in_headers_and_sends_no_body() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+
+    let response = browser.get("/auth/check").await;
+
+    assert_eq!(response.status(), Status::Ok);
+    let h = response.headers();
+    assert_eq!(h.get_one("X-Auth-Request-User"), Some("octocat"));
+    assert_eq!(
+        h.get_one("X-Auth-Request-Email"),
+        Some("octocat@github.example")
+    );
+    assert_eq!(h.get_one("X-Auth-Request-Github-Id"), Some("583231"));
+    assert!(h.get_one("Location").is_none());
+    assert_eq!(response.into_string().await.unwrap_or_default(), "");
+}
+
+#[rocket::async_test]
+async fn check_without_a_session_is_401_and_never_a_redirect_or_a_session() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.set_cookie("gitlogin_session", "forged");
+
+    let response = browser.get("/auth/check").await;
+
+    assert_eq!(response.status(), Status::Unauthorized);
+    assert!(response.headers().get_one("Location").is_none());
+    assert!(response.headers().get_one("X-Auth-Request-User").is_none());
+    assert_eq!(app.count("sessions").await, 0);
+    assert_eq!(app.count("users").await, 0);
+}
+
+#[rocket::async_test]
+async fn check_after_sign_out_is_401() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    let csrf = browser.csrf_token().await;
+    browser
+        .post_form("/logout", &format!("csrf_token={csrf}"))
+        .await;
+
+    assert_eq!(
+        browser.get("/auth/check").await.status(),
+        Status::Unauthorized
+    );
+}
+
+#[rocket::async_test]
+async fn a_user_outside_the_allowed_users_gets_403_no_session_and_no_row() {
+    let app = TestApp::spawn_with(|f| f.merge(("allowed_github_users", "hubot, OctoCat"))).await;
+    app.github.set_account(Account {
+        id: 66,
+        login: "mallory".into(),
+        ..Account::octocat()
+    });
+    let outsider = app.browser();
+
+    let response = outsider.sign_in(None).await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+    let page = response.into_string().await.unwrap();
+    assert!(page.contains("mallory is not one of them"), "{page}");
+    assert_eq!(app.count("users").await, 0);
+    assert_eq!(app.count("sessions").await, 0);
+    assert_eq!(
+        outsider.get("/auth/check").await.status(),
+        Status::Unauthorized
+    );
+
+    // Listed logins are compared case-insensitively.
+    app.github.set_account(Account::octocat());
+    let insider = app.browser();
+    assert_redirect(&insider.sign_in(None).await, "/");
+    assert_eq!(insider.get("/auth/check").await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn an_allowed_org_admits_its_members_and_asks_for_read_org() {
+    let app = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "Acme"))).await;
+    let authorize = app.browser().start_login(None).await;
+    let scope = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(scope.split(' ').any(|s| s == "read:org"), "{scope}");
+
+    // A member whose org is on the second page of `/user/orgs`.
+    let mut orgs: Vec<String> = (0..100).map(|i| format!("other{i}")).collect();
+    orgs.push("acme".into());
+    app.github.set_account(Account {
+        orgs,
+        ..Account::octocat()
+    });
+    let member = app.browser();
+    assert_redirect(&member.sign_in(None).await, "/");
+    assert_eq!(member.get("/auth/check").await.status(), Status::Ok);
+    let stored: Vec<String> = sqlx::query_scalar("SELECT org FROM memberships")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        ["acme"],
+        "only allowed organisations are remembered"
+    );
+
+    // Someone in no allowed organisation.
+    app.github.set_account(Account {
+        id: 5,
+        login: "stranger".into(),
+        orgs: vec!["elsewhere".into()],
+        ..Account::octocat()
+    });
+    let stranger = app.browser();
+    assert_eq!(stranger.sign_in(None).await.status(), Status::Forbidden);
+    assert_eq!(app.count("users").await, 1);
+}
+
+#[rocket::async_test]
+async fn without_an_org_list_no_org_scope_is_asked_and_no_orgs_call_made() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let authorize = browser.start_login(None).await;
+    let scope = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(scope, "user:email");
+
+    browser.sign_in(None).await;
+
+    assert_eq!(app.github.with(|s| s.orgs_requests), 0);
+}
+
+#[rocket::async_test]
+async fn narrowing_the_list_closes_check_for_existing_sessions() {
+    // Two app instances on one store and one secret key: the first with an open list, the
+    // second restarted with a list that leaves octocat out.
+    let first = TestApp::spawn().await;
+    let key = crate::helpers::random_secret_key();
+    let store = format!("sqlite://{}?mode=rwc", first.db_path.display());
+    let (k, s) = (key.clone(), store.clone());
+    let open = TestApp::spawn_with(move |f| {
+        f.merge(("secret_key", k))
+            .merge(("databases.gitlogin.url", s))
+    })
+    .await;
+    let browser = open.browser();
+    browser.sign_in(None).await;
+    assert_eq!(browser.get("/auth/check").await.status(), Status::Ok);
+
+    let closed = TestApp::spawn_with(move |f| {
+        f.merge(("secret_key", key))
+            .merge(("databases.gitlogin.url", store))
+            .merge(("allowed_github_users", "someone-else"))
+    })
+    .await;
+    let same_browser = closed.browser();
+    same_browser.set_cookie(
+        "gitlogin_session",
+        &browser.cookie("gitlogin_session").unwrap(),
+    );
+
+    assert_eq!(
+        same_browser.get("/auth/check").await.status(),
+        Status::Forbidden
+    );
+}
