@@ -11,6 +11,7 @@ mod lifetimes;
 mod limits;
 mod logout;
 mod next_redirects;
+mod nginx;
 mod server_binary;
 mod sessions;
 mod sign_in;
