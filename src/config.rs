@@ -202,6 +202,7 @@ impl AppConfig {
         let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
 
         let public_url = parse_public_url(&raw.public_url)?;
+        check_database_url(figment)?;
         let https = public_url.starts_with("https://");
         let timeout = Duration::from_secs(raw.github_timeout.max(1));
 
@@ -267,6 +268,22 @@ impl AppConfig {
     /// The OAuth callback, registered with GitHub as the "Authorization callback URL".
     pub fn callback_url(&self) -> String {
         format!("{}/login/callback", self.public_url)
+    }
+}
+
+/// The store's URL is read by rocket_db_pools; checked here too, so that a typo stops
+/// start-up with a message that names `DATABASE_URL`.
+fn check_database_url(figment: &Figment) -> Result<(), ConfigError> {
+    let Ok(url) = figment.extract_inner::<String>("databases.gitlogin.url") else {
+        return Ok(());
+    };
+    let parsed = url
+        .parse::<rocket_db_pools::sqlx::sqlite::SqliteConnectOptions>()
+        .map_err(|e| e.to_string());
+    match parsed {
+        Ok(_) if url.starts_with("sqlite:") => Ok(()),
+        Ok(_) => Err(bad("DATABASE_URL", &url, "it must start with sqlite:")),
+        Err(why) => Err(bad("DATABASE_URL", &url, &first_line(&why))),
     }
 }
 
@@ -454,6 +471,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("ALLOWED_GITHUB_USERS"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_database_url_names_the_variable() {
+        let err = config(&[("databases.gitlogin.url", "postgres:/x")]).unwrap_err();
+        assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
+        assert!(config(&[("databases.gitlogin.url", "sqlite://x.db?mode=rwc")]).is_ok());
     }
 
     #[test]

@@ -89,6 +89,7 @@ fn a_malformed_url_stops_start_up_naming_the_variable() {
         ("PUBLIC_URL", "localhost:8000"),
         ("GITHUB_URL", "http://github.example"),
         ("GITHUB_API_URL", "::"),
+        ("DATABASE_URL", "mysql://nope"),
     ] {
         let mut child = gitlogin()
             .env("GITHUB_CLIENT_ID", "id")
