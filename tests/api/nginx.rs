@@ -4,7 +4,9 @@
 use std::process::{Command, Stdio};
 
 use crate::fake_github::FakeGithub;
-use crate::server_binary::{free_port, no_redirects, start_server, use_fake, Jar, Server};
+use crate::server_binary::{
+    free_port, no_redirects, sign_in, sign_out, start_server, use_fake, Jar, Server,
+};
 
 const NGINX: &str = "/usr/sbin/nginx";
 
@@ -100,26 +102,9 @@ async fn nginx_auth_request_guards_the_internal_app() {
     );
 
     // Sign in through nginx: /login, GitHub, the callback.
-    let login = http
-        .get(format!("{front}/login?next=/internal/"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    jar.keep(&login);
-    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
-    let back = http.get(&authorize).send().await.unwrap();
-    let callback = back.headers()["location"].to_str().unwrap().to_owned();
-    assert!(callback.starts_with(&format!("{front}/login/callback?")));
-    let signed_in = http
-        .get(&callback)
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let signed_in = sign_in(&http, &front, "/login?next=/internal/", &mut jar).await;
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], "/internal/");
-    jar.keep(&signed_in);
 
     // The protected page shows the user name nginx got from /auth/check.
     let page = http
@@ -136,30 +121,7 @@ async fn nginx_auth_request_guards_the_internal_app() {
     );
 
     // Sign out with the button's form, through nginx: blocked again.
-    let home = http
-        .get(format!("{front}/"))
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
-    let home = home.text().await.unwrap();
-    let csrf = home
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let out = http
-        .post(format!("{front}/logout"))
-        .header("cookie", jar.header())
-        .header("origin", &front)
-        .form(&[("csrf_token", csrf)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.status(), 303);
-    jar.keep(&out);
+    assert_eq!(sign_out(&http, &front, &mut jar).await.status(), 303);
     let again = http
         .get(format!("{front}/internal/"))
         .header("cookie", jar.header())

@@ -301,13 +301,74 @@ pub fn use_fake(cmd: &mut Command, github: &FakeGithub) {
         .env("GITHUB_API_URL", &github.url);
 }
 
-/// `/login`, the fake's authorize, then the callback (not awaited to completion here).
-pub async fn begin_sign_in(http: &reqwest::Client, base: &str, jar: &mut Jar) -> String {
-    let login = http.get(format!("{base}/login")).send().await.unwrap();
+/// `login` (e.g. `/login?next=/about`), then the fake's authorize; returns the callback URL
+/// GitHub sent the browser back to, not yet visited.
+pub async fn begin_sign_in(
+    http: &reqwest::Client,
+    base: &str,
+    login: &str,
+    jar: &mut Jar,
+) -> String {
+    let login = http.get(format!("{base}{login}")).send().await.unwrap();
+    assert_eq!(login.status(), 303);
     jar.keep(&login);
     let authorize = login.headers()["location"].to_str().unwrap().to_owned();
     let back = http.get(&authorize).send().await.unwrap();
-    back.headers()["location"].to_str().unwrap().to_owned()
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        callback.starts_with(&format!("{base}/login/callback?")),
+        "{callback}"
+    );
+    callback
+}
+
+/// The whole sign-in; returns the callback's response, its cookies kept.
+pub async fn sign_in(
+    http: &reqwest::Client,
+    base: &str,
+    login: &str,
+    jar: &mut Jar,
+) -> reqwest::Response {
+    let callback = begin_sign_in(http, base, login, jar).await;
+    let response = http
+        .get(&callback)
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    jar.keep(&response);
+    response
+}
+
+/// The CSRF token in the home page's sign-out form.
+pub async fn csrf_token(http: &reqwest::Client, base: &str, jar: &Jar) -> String {
+    let home = http
+        .get(format!("{base}/"))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    let home = home.text().await.unwrap();
+    let field = home
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .expect("not signed in");
+    field.split('"').next().unwrap().to_owned()
+}
+
+/// Presses the sign-out button; returns the response, its cookies kept.
+pub async fn sign_out(http: &reqwest::Client, base: &str, jar: &mut Jar) -> reqwest::Response {
+    let csrf = csrf_token(http, base, jar).await;
+    let response = http
+        .post(format!("{base}/logout"))
+        .header("cookie", jar.header())
+        .header("origin", base)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    jar.keep(&response);
+    response
 }
 
 #[rocket::async_test]
@@ -322,7 +383,7 @@ async fn the_log_has_one_line_per_event_and_never_a_code_token_state_or_cookie()
     let http = no_redirects();
     let mut jar = Jar::default();
 
-    let callback = begin_sign_in(&http, &base, &mut jar).await;
+    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
     let signed_in = http
         .get(&callback)
         .header("cookie", jar.header())
@@ -334,28 +395,8 @@ async fn the_log_has_one_line_per_event_and_never_a_code_token_state_or_cookie()
     let cookies = jar.0.values().cloned().collect::<Vec<_>>();
     // A failure too: the same callback again (state and code replayed).
     http.get(&callback).send().await.unwrap();
-    let about = http
-        .get(format!("{base}/about"))
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
-    let csrf = about.text().await.unwrap();
-    let csrf = csrf
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let out = http
-        .post(format!("{base}/logout"))
-        .header("cookie", jar.header())
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let csrf = csrf_token(&http, &base, &jar).await;
+    let out = sign_out(&http, &base, &mut jar).await;
     assert_eq!(out.status(), 303);
     drop(server);
 
@@ -409,7 +450,7 @@ async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
     let (mut server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
     let http = no_redirects();
     let mut jar = Jar::default();
-    let callback = begin_sign_in(&http, &base, &mut jar).await;
+    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
 
     let cookie = jar.header();
     let in_flight = rocket::tokio::spawn(async move {
