@@ -130,6 +130,9 @@ async fn callback(
     clock: &State<Clock>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
+    // Taken from the pool before GitHub is asked, not after: at shutdown rocket_db_pools
+    // closes the pool while requests in flight finish, and a sign-in waiting on GitHub then
+    // could not record itself.
     mut db: Connection<Db>,
 ) -> Result<Redirect, LoginError> {
     // Taken (and its cookie removed) before anything else: a pending sign-in is single use.
