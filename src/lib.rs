@@ -16,6 +16,7 @@ pub mod flash;
 pub mod forward_auth;
 pub mod github;
 pub mod headers;
+pub mod keys;
 pub mod limits;
 pub mod logging;
 pub mod login_error;
