@@ -26,6 +26,7 @@ pub mod pages;
 pub mod pending;
 pub mod purge;
 pub mod session;
+pub mod tokens;
 
 use rocket::figment::Figment;
 use rocket::fs::FileServer;
@@ -55,6 +56,8 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .attach(Template::fairing())
         .attach(SecurityHeaders { hsts: config.https })
         .attach(purge::stage())
+        // After `db::stage()`: the signing keys may live in the store.
+        .attach(tokens::stage(&config)?)
         .attach(limits::UriLimit)
         .manage(CookiePolicy::new(&config))
         .manage(clock)

@@ -1,0 +1,218 @@
+//! Identity tokens, for the other services behind the same sign-in.
+//!
+//! A signed-in page asks `POST /api/token` for a JWT naming one of those services (its
+//! audience) and hands it over; the service checks it against `GET /.well-known/jwks.json`,
+//! with no call back to us and no shared secret (see `examples/sibling_service.rs`). Tokens
+//! live five minutes and are never stored: issuing one writes nothing.
+//!
+//! Everything under `/api` answers JSON, errors included: a script gets
+//! `401 {"error": "unauthorized", ...}`, never a redirect to sign in or an HTML page.
+
+use jsonwebtoken::{Algorithm, Header};
+use rocket::fairing::AdHoc;
+use rocket::form::{Form, FromForm};
+use rocket::http::{ContentType, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use rocket::{catch, catchers, get, post, routes, State};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::clock::Clock;
+use crate::config::{AppConfig, ConfigError};
+use crate::csrf::SameOrigin;
+use crate::keys::{self, KeyRing, TOKEN_LIFETIME_SECS};
+use crate::logging::audit;
+use crate::session::{self, CurrentUser};
+
+/// Loads the signing keys and serves the token routes. Attach it after `db::stage()`: the keys
+/// may live in the store. Fails early, naming `SIGNING_KEY`, if that setting is unreadable.
+pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
+    let configured = keys::from_config(config)?;
+    Ok(AdHoc::on_ignite("Identity tokens", |rocket| async move {
+        rocket
+            .attach(keys::loader(configured))
+            .mount("/", routes![jwks, issue_token, me])
+            .register("/api", catchers![api_error])
+    }))
+}
+
+/// The public keys, for anyone: a service needs nothing else to check our tokens.
+#[get("/.well-known/jwks.json")]
+fn jwks(keys: &State<KeyRing>, clock: &State<Clock>) -> ApiJson {
+    ApiJson::ok(&keys.jwks(clock.now()))
+}
+
+#[derive(FromForm)]
+struct TokenForm<'r> {
+    /// The same field as the sign-out form's, checked the same way.
+    csrf_token: Option<&'r str>,
+    audience: Option<&'r str>,
+}
+
+/// What a token says. `sub` is the GitHub id, which never changes, as a string (RFC 7519
+/// makes `sub` a string); `login` is only a label, since logins get renamed and reused.
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: String,
+    aud: &'a str,
+    iat: i64,
+    exp: i64,
+    /// Unique per token, for a service that wants to refuse replays or trace one in our log.
+    jti: String,
+    github_id: i64,
+    login: &'a str,
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+}
+
+/// Issues a token for one configured audience. Checked like sign-out: a live session (else
+/// 401), a same-origin request (else 403) and the session's CSRF token (else 403), so another
+/// site cannot make a signed-in browser fetch one for it.
+#[post("/api/token", data = "<form>")]
+fn issue_token(
+    current: CurrentUser,
+    _same_origin: SameOrigin,
+    form: Form<TokenForm<'_>>,
+    config: &State<AppConfig>,
+    keys: &State<KeyRing>,
+    clock: &State<Clock>,
+) -> Result<ApiJson, ApiError> {
+    if !current.csrf_matches(form.csrf_token) {
+        return Err(ApiError::Csrf);
+    }
+    // Exact match against the list: a token for a service we were not told about is one
+    // that no service should accept, so we do not make it.
+    let audience = form
+        .audience
+        .filter(|asked| config.token_audiences.iter().any(|known| known == asked))
+        .ok_or(ApiError::UnknownAudience)?;
+
+    let user = &current.user;
+    let now = clock.now();
+    let claims = Claims {
+        iss: &config.public_url,
+        sub: user.github_id.0.to_string(),
+        aud: audience,
+        iat: now,
+        exp: now + TOKEN_LIFETIME_SECS,
+        jti: session::random_token(),
+        github_id: user.github_id.0,
+        login: &user.login,
+        name: user.name.as_deref(),
+        email: user.email.as_deref(),
+    };
+    let key = keys.current();
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(key.kid().to_owned());
+    let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
+        .map_err(|e| ApiError::Signing(e.to_string()))?;
+    audit!(
+        "token issued github_id={} login={} aud={audience} jti={}",
+        user.github_id.0,
+        user.login,
+        claims.jti
+    );
+    Ok(ApiJson::ok(&json!({ "token": token })))
+}
+
+/// Who is signed in, for this site's own scripts. No session: the guard forwards with 401 and
+/// [`api_error`] answers it in JSON.
+#[get("/api/me")]
+fn me(current: CurrentUser) -> ApiJson {
+    let user = &current.user;
+    ApiJson::ok(&json!({
+        "github_id": user.github_id.0,
+        "login": user.login,
+        "name": user.name,
+        "email": user.email,
+        "avatar_url": user.avatar_url,
+    }))
+}
+
+/// Why a token request was refused. Each maps to one status and a fixed sentence.
+#[derive(Debug, thiserror::Error)]
+enum ApiError {
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    #[error("audience not in TOKEN_AUDIENCES")]
+    UnknownAudience,
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let (status, code, message) = match self {
+            ApiError::Csrf => (
+                Status::Forbidden,
+                "forbidden",
+                "Send the csrf_token of this site's pages with the request.",
+            ),
+            ApiError::UnknownAudience => (
+                Status::BadRequest,
+                "unknown_audience",
+                "The audience must be one of the services this app signs tokens for.",
+            ),
+            ApiError::Signing(_) => (
+                Status::InternalServerError,
+                "internal",
+                "Something went wrong on our side. Please try again in a moment.",
+            ),
+        };
+        if status.class().is_server_error() {
+            rocket::error!("token request failed: {self}");
+        }
+        ApiJson::error(status, code, message).respond_to(req)
+    }
+}
+
+/// Every error under `/api` that Rocket answers itself: no session (the guard's 401), a
+/// cross-site request (403), a body that is not a form, an unknown path.
+#[catch(default)]
+fn api_error(status: Status, _req: &Request<'_>) -> ApiJson {
+    let (code, message) = match status.code {
+        401 => ("unauthorized", "Sign in first."),
+        403 => (
+            "forbidden",
+            "That request was refused: it did not come from this site's own pages.",
+        ),
+        404 => ("not_found", "There is nothing at this address."),
+        503 => (
+            "unavailable",
+            "The app's store is not answering right now. Please try again in a moment.",
+        ),
+        _ if status.class().is_client_error() => {
+            ("bad_request", "That request could not be handled.")
+        }
+        _ => (
+            "internal",
+            "Something went wrong on our side. Please try again in a moment.",
+        ),
+    };
+    ApiJson::error(status, code, message)
+}
+
+/// A JSON body with a status. (Rocket's own `Json` needs its `json` feature; this is all we
+/// would use of it.)
+struct ApiJson(Status, String);
+
+impl ApiJson {
+    fn ok(value: &impl Serialize) -> ApiJson {
+        // Our own structs of strings and numbers: serialising them cannot fail.
+        ApiJson(Status::Ok, serde_json::to_string(value).unwrap_or_default())
+    }
+
+    /// `{"error": "<code for programs>", "message": "<sentence for people>"}`.
+    fn error(status: Status, code: &str, message: &str) -> ApiJson {
+        let body = json!({ "error": code, "message": message });
+        ApiJson(status, body.to_string())
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ApiJson {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        (self.0, (ContentType::JSON, self.1)).respond_to(req)
+    }
+}
