@@ -16,4 +16,5 @@ mod server_binary;
 mod sessions;
 mod sign_in;
 mod store_faults;
+mod tokens;
 mod upstream_faults;
