@@ -36,8 +36,12 @@ impl Fairing for SecurityHeaders {
             ));
         }
         // Pages show who is signed in, and the callback and logout change it: nothing but
-        // the static files may be kept by a browser or a shared cache (or the back button).
-        if !req.uri().path().starts_with("/static/") {
+        // the static files and the public keys may be kept by a browser or a shared cache
+        // (or the back button). Services refetch the keys anyway when they meet a new `kid`.
+        let path = req.uri().path();
+        if path == "/.well-known/jwks.json" {
+            res.set_header(Header::new("Cache-Control", "public, max-age=300"));
+        } else if !path.starts_with("/static/") {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
     }

@@ -118,6 +118,30 @@ async fn every_html_answer_carries_the_security_headers() {
 }
 
 #[rocket::async_test]
+async fn only_static_files_and_the_public_keys_may_be_cached() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+
+    let jwks = browser.get("/.well-known/jwks.json").await;
+    let css = browser.get("/static/style.css").await;
+
+    assert_eq!(
+        jwks.headers().get_one("Cache-Control"),
+        Some("public, max-age=300")
+    );
+    assert_eq!(css.status(), Status::Ok);
+    assert_eq!(css.headers().get_one("Cache-Control"), None);
+    assert_eq!(
+        browser
+            .get("/health")
+            .await
+            .headers()
+            .get_one("Cache-Control"),
+        Some("no-store")
+    );
+}
+
+#[rocket::async_test]
 async fn unknown_paths_methods_and_odd_queries_get_the_sites_own_4xx_page() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
