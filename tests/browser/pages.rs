@@ -1,0 +1,177 @@
+//! What the pages look like: the checks a reviewer would make by eye (one `h1`, `lang`,
+//! labels, contrast, a visible focus ring, no sideways scrolling at 375 px), and
+//! screenshots at a desktop and a phone width.
+//!
+//! Screenshots go to `target/screenshots/`. With `UPDATE_SCREENSHOTS=1` they are also copied
+//! to `docs/screenshots/`, which the README shows:
+//!
+//! ```sh
+//! UPDATE_SCREENSHOTS=1 cargo test --test browser pages
+//! ```
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::apps::RunningApp;
+use crate::browser::Browser;
+
+/// A desktop and a phone.
+const WIDTHS: [u32; 2] = [1280, 375];
+
+#[rocket::async_test]
+async fn every_page_is_readable_and_fits_a_phone_and_a_desktop() {
+    let Some(mut browser) = Browser::start().await else {
+        return;
+    };
+    let (app, _github) = RunningApp::with_fake_github().await;
+
+    browser.goto(&app.at("/")).await;
+    look_at(&browser, "home").await;
+
+    browser.goto_error_page(&app.at("/no/such/page")).await;
+    look_at(&browser, "error").await;
+
+    browser.goto(&app.at("/about")).await;
+    browser.click_button("Authorize").await;
+    assert_eq!(browser.h1().await, "About The Octocat");
+    look_at(&browser, "about").await;
+
+    browser.goto(&app.at("/")).await;
+    assert_eq!(browser.h1().await, "Hello, The Octocat");
+    look_at(&browser, "home-signed-in").await;
+
+    browser.finish().await;
+}
+
+#[rocket::async_test]
+async fn the_demo_pages_are_readable_and_fit_a_phone_and_a_desktop() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = RunningApp::demo().await;
+
+    browser.goto(&app.at("/")).await;
+    browser.click_link("Sign in with GitHub").await;
+    assert_eq!(browser.h1().await, "Authorize gitlogin");
+    look_at(&browser, "demo-authorize").await;
+
+    browser.click_button("Authorize").await;
+    assert_eq!(browser.h1().await, "Hello, Demo Octocat");
+    look_at(&browser, "demo-home-signed-in").await;
+
+    browser.finish().await;
+}
+
+/// Checks the page at each width and saves a screenshot of it.
+async fn look_at(browser: &Browser, name: &str) {
+    for width in WIDTHS {
+        browser
+            .devtools(
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600 }),
+            )
+            .await;
+        let problems = browser.script(CHECKS).await;
+        let problems = problems.as_array().unwrap();
+        assert!(
+            problems.is_empty(),
+            "{name} at {width}px:\n{}",
+            problems
+                .iter()
+                .map(|p| p.as_str().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert_focus_is_visible(browser, name).await;
+
+        let file = format!("{name}-{width}.png");
+        let shot = screenshots_dir().join(&file);
+        browser.screenshot(width, &shot).await;
+        if std::env::var_os("UPDATE_SCREENSHOTS").is_some_and(|v| !v.is_empty()) {
+            let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+            std::fs::create_dir_all(&docs).unwrap();
+            std::fs::copy(&shot, docs.join(&file)).unwrap();
+        }
+    }
+}
+
+/// Presses Tab, as a keyboard user would, and looks at the focused control's outline.
+async fn assert_focus_is_visible(browser: &Browser, name: &str) {
+    for kind in ["keyDown", "keyUp"] {
+        browser
+            .devtools(
+                "Input.dispatchKeyEvent",
+                json!({ "type": kind, "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9 }),
+            )
+            .await;
+    }
+    let focus = browser
+        .script(
+            "const e = document.activeElement; const s = getComputedStyle(e);
+             return [e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)];",
+        )
+        .await;
+    assert_ne!(focus[0], "BODY", "{name}: Tab focused nothing");
+    assert!(
+        focus[1] != "none" && focus[2].as_f64().unwrap() >= 2.0,
+        "{name}: the focused {} has no visible outline: {focus}",
+        focus[0]
+    );
+    browser.script("document.activeElement.blur();").await;
+}
+
+/// `target/screenshots`, next to the test binary's own `target/debug/deps`.
+fn screenshots_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("the test binary is under target/");
+    target.join("screenshots")
+}
+
+/// Returns a list of problems a reviewer would point out on the current page.
+const CHECKS: &str = r#"
+const problems = [];
+const root = document.documentElement;
+if (root.lang !== 'en') problems.push(`lang is "${root.lang}"`);
+if (!document.title.trim()) problems.push('no title');
+const h1s = document.querySelectorAll('h1').length;
+if (h1s !== 1) problems.push(`${h1s} h1 elements`);
+for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+  if (el.labels.length === 0 && !el.getAttribute('aria-label')) problems.push(`no label: ${el.outerHTML}`);
+}
+for (const el of document.querySelectorAll('a, button')) {
+  if (!el.innerText.trim() && !el.getAttribute('aria-label')) problems.push(`no text: ${el.outerHTML}`);
+}
+for (const img of document.querySelectorAll('img')) {
+  if (!img.hasAttribute('alt')) problems.push(`no alt: ${img.outerHTML}`);
+  if (!(img.complete && img.naturalWidth > 0)) problems.push(`not loaded: ${img.outerHTML}`);
+}
+
+// WCAG AA contrast for every element that shows text of its own.
+const rgb = (s) => { const v = s.match(/[\d.]+/g).map(Number); return { r: v[0], g: v[1], b: v[2], a: v.length > 3 ? v[3] : 1 }; };
+const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+const luminance = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+const background = (el) => {
+  for (let e = el; e; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c.a > 0) return c;
+  }
+  return { r: 255, g: 255, b: 255, a: 1 };
+};
+for (const el of document.body.querySelectorAll('*')) {
+  const ownText = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+  if (!ownText || el.getClientRects().length === 0) continue;
+  const style = getComputedStyle(el);
+  const [a, b] = [luminance(rgb(style.color)), luminance(background(el))];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize);
+  const large = size >= 24 || (parseInt(style.fontWeight, 10) >= 700 && size >= 18.66);
+  if (ratio < (large ? 3 : 4.5)) {
+    problems.push(`contrast ${ratio.toFixed(2)}:1 for "${el.textContent.trim().slice(0, 40)}"`);
+  }
+}
+return problems;
+"#;
