@@ -15,7 +15,6 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fantoccini::elements::Element;
-use fantoccini::error::CmdError;
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -38,10 +37,10 @@ const CHROMIUM_ARGS: &[&str] = &[
 
 pub struct Browser {
     client: Client,
-    driver: Child,
-    driver_port: u16,
     session: String,
     closed: bool,
+    /// Stopped with the browser, after `Drop for Browser` has ended the session.
+    driver: Chromedriver,
     /// Documents the test expects to answer with an error status: Chrome logs that status
     /// as a console error ("Failed to load resource: ... 404"), which is not a fault.
     error_pages: Vec<String>,
@@ -71,7 +70,7 @@ impl Browser {
             }
         };
 
-        let (driver, driver_port) = start_chromedriver(&chromedriver);
+        let driver = Chromedriver::start(&chromedriver);
         let profile = tempfile::tempdir().unwrap();
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
@@ -85,15 +84,14 @@ impl Browser {
         caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
             .await
             .expect("chromedriver could not start Chromium");
         let session = client.session_id().await.unwrap().unwrap();
         Some(Browser {
             client,
-            driver,
-            driver_port,
             session,
+            driver,
             closed: false,
             error_pages: vec![],
             _profile: profile,
@@ -174,9 +172,11 @@ impl Browser {
     /// browser has acted on it, which can be before a form's redirects (to another site and
     /// back) have finished; asking about the page before then would see the old one.
     async fn wait_for_new_page(&self, old_page: Element) {
-        let gone = |r: &Result<String, CmdError>| matches!(r, Err(e) if e.is_stale_element_reference() || e.is_no_such_element());
         self.poll("the page did not change", || async {
-            gone(&old_page.tag_name().await)
+            match old_page.tag_name().await {
+                Err(e) => e.is_stale_element_reference() || e.is_no_such_element(),
+                Ok(_) => false,
+            }
         })
         .await;
         self.poll("the page did not finish loading", || async {
@@ -311,13 +311,11 @@ impl Browser {
 }
 
 impl Drop for Browser {
-    /// After a failed assertion: end the session (Chromium quits with it), then chromedriver.
+    /// After a failed assertion: end the session, and Chromium quits with it.
     fn drop(&mut self) {
         if !self.closed {
-            delete_session(self.driver_port, &self.session);
+            delete_session(self.driver.port, &self.session);
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
@@ -384,29 +382,45 @@ fn in_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Starts chromedriver on a port the system picks, and reads that port from its output.
-fn start_chromedriver(path: &Path) -> (Child, u16) {
-    let mut child = Command::new(path)
-        .arg("--port=0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut said = String::new();
-    let port = loop {
-        let mut line = String::new();
-        if stdout.read_line(&mut line).unwrap_or(0) == 0 {
-            panic!("chromedriver exited before it listened:\n{said}");
+/// A chromedriver process, stopped when dropped.
+struct Chromedriver {
+    child: Child,
+    port: u16,
+}
+
+impl Chromedriver {
+    /// Starts chromedriver on a port the system picks, and reads that port from its output.
+    fn start(path: &Path) -> Chromedriver {
+        let mut child = Command::new(path)
+            .arg("--port=0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut driver = Chromedriver { child, port: 0 };
+        let mut said = String::new();
+        while driver.port == 0 {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("chromedriver exited before it listened:\n{said}");
+            }
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                driver.port = digits.parse().unwrap();
+            }
+            said.push_str(&line);
         }
-        said.push_str(&line);
-        if let Some(rest) = line.split("started successfully on port ").nth(1) {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            break digits.parse().unwrap();
-        }
-    };
-    // Keep reading whatever else it prints, so that it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    (child, port)
+        // Keep reading whatever else it prints, so that it never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        driver
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
