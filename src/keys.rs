@@ -277,21 +277,23 @@ async fn load_from_store(conn: &mut SqliteConnection, now: i64) -> Result<KeyRin
     Ok(KeyRing { current, published })
 }
 
-/// Returns the new row's id.
+/// Returns the new row's id. A plain `execute`, not `INSERT … RETURNING` with `fetch_one`:
+/// SQLite commits an autocommit statement only when it has run to the end, and `fetch_one`
+/// stops after the first row, so `rotate-key` (which exits right after) could lose the key.
 async fn insert_key(
     conn: &mut SqliteConnection,
     key: &SigningKey,
     der: &[u8],
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO signing_keys (kid, private_key, created_at) VALUES (?1, ?2, ?3) RETURNING id",
-    )
-    .bind(&key.kid)
-    .bind(der)
-    .bind(now)
-    .fetch_one(conn)
-    .await
+    let done =
+        sqlx::query("INSERT INTO signing_keys (kid, private_key, created_at) VALUES (?1, ?2, ?3)")
+            .bind(&key.kid)
+            .bind(der)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    Ok(done.last_insert_rowid())
 }
 
 /// Adds a new key that the next start-up will sign with; returns its `kid`.
