@@ -12,6 +12,7 @@ use rocket::{post, routes, uri, Route, State};
 use rocket_db_pools::sqlx::{self, Connection as _};
 use rocket_db_pools::Connection;
 
+use crate::auth::SignedOut;
 use crate::cookies::CookiePolicy;
 use crate::csrf::SameOrigin;
 use crate::db::Db;
@@ -41,7 +42,7 @@ async fn revoke_session(
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
     mut db: Connection<Db>,
-) -> Result<Redirect, ErrorPage> {
+) -> Result<Revoked, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
     let found = models::delete_own_session(&mut db, current.user.id, form.session)
         .await
@@ -60,7 +61,7 @@ async fn revoke_session(
         );
         session::remove_cookie(jar, policy);
         Flash::SignedOut.set(jar, policy);
-        return Ok(Redirect::to(uri!("/")));
+        return Ok(Revoked::ThisBrowser(SignedOut::home()));
     }
     audit!(
         "session revoked github_id={} login={}",
@@ -68,7 +69,14 @@ async fn revoke_session(
         current.user.login
     );
     Flash::SessionRevoked.set(jar, policy);
-    Ok(Redirect::to(uri!("/about")))
+    Ok(Revoked::Another(Redirect::to(uri!("/about"))))
+}
+
+/// Ending this browser's own session is signing out; ending another goes back to About.
+#[derive(rocket::Responder)]
+enum Revoked {
+    ThisBrowser(SignedOut),
+    Another(Redirect),
 }
 
 #[derive(FromForm)]
@@ -116,7 +124,7 @@ async fn delete_account(
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
     mut db: Connection<Db>,
-) -> Result<Redirect, ErrorPage> {
+) -> Result<SignedOut, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
     let confirmed = form
         .confirm
@@ -141,7 +149,7 @@ async fn delete_account(
     );
     session::remove_cookie(jar, policy);
     Flash::AccountDeleted.set(jar, policy);
-    Ok(Redirect::to(uri!("/")))
+    Ok(SignedOut::home())
 }
 
 /// A wrong or missing CSRF token: refused, nothing changed.

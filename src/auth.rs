@@ -223,7 +223,7 @@ async fn logout(
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
     mut db: Connection<Db>,
-) -> Result<Redirect, ErrorPage> {
+) -> Result<SignedOut, ErrorPage> {
     crate::account::require_csrf(&current, form.csrf_token)?;
     models::delete_session(&mut db, &current.session.id_hash)
         .await
@@ -238,7 +238,25 @@ async fn logout(
     );
     session::remove_cookie(jar, policy);
     Flash::SignedOut.set(jar, policy);
-    Ok(Redirect::to(uri!("/")))
+    Ok(SignedOut::home())
+}
+
+/// The redirect home after signing out, telling the browser to drop what it cached of this
+/// site, so the back button cannot show a signed-in page again. (Pages are `no-store`
+/// already; this also covers a browser's back/forward cache.)
+#[derive(rocket::Responder)]
+pub struct SignedOut {
+    redirect: Redirect,
+    clear_site_data: rocket::http::Header<'static>,
+}
+
+impl SignedOut {
+    pub fn home() -> SignedOut {
+        SignedOut {
+            redirect: Redirect::to(uri!("/")),
+            clear_site_data: rocket::http::Header::new("Clear-Site-Data", "\"cache\""),
+        }
+    }
 }
 
 /// Signing out without a session has nothing to do.
