@@ -27,7 +27,7 @@ use crate::clock::Clock;
 use crate::config::{AppConfig, GithubSettings};
 use crate::cookies::CookiePolicy;
 use crate::csrf::{CsrfField, SameOrigin};
-use crate::db::Db;
+use crate::db::{Db, WriteQueue};
 use crate::error_pages::ErrorPage;
 use crate::flash::Flash;
 use crate::github::{GithubApi, GithubError};
@@ -134,6 +134,7 @@ async fn callback(
     // closes the pool while requests in flight finish, and a sign-in waiting on GitHub then
     // could not record itself.
     mut db: Connection<Db>,
+    writes: &State<WriteQueue>,
 ) -> Result<Redirect, LoginError> {
     // Taken (and its cookie removed) before anything else: a pending sign-in is single use.
     let pending = PendingLogin::take(jar, policy, clock.now());
@@ -172,11 +173,13 @@ async fn callback(
     // One transaction: the user row and the session row are written together or not at all.
     let now = clock.now();
     let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
+    let turn = writes.turn().await;
     let mut tx = rocket_db_pools::sqlx::Connection::begin(&mut **db).await?;
     let user = models::upsert_user(&mut tx, &github_user, now).await?;
     models::set_memberships(&mut tx, user.id, &orgs).await?;
     models::insert_session(&mut tx, &new_session.row, user.id).await?;
     tx.commit().await?;
+    drop(turn);
 
     audit!(
         "sign-in ok github_id={} login={}",
