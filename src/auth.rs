@@ -30,7 +30,7 @@ use crate::csrf::{CsrfField, SameOrigin};
 use crate::db::{Db, WriteQueue};
 use crate::error_pages::ErrorPage;
 use crate::flash::Flash;
-use crate::github::{GithubApi, GithubError};
+use crate::github::{GithubApi, GithubError, GithubUser};
 use crate::logging::audit;
 use crate::login_error::LoginError;
 use crate::models;
@@ -152,20 +152,13 @@ async fn callback(
         .filter(|c| !c.is_empty())
         .ok_or(LoginError::MissingCode)?;
 
-    // The exchange: code + PKCE verifier (+ client secret) for an access token.
-    let token = github
-        .oauth
-        .exchange_code(AuthorizationCode::new(code.to_owned()))
-        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
-        .request_async(&github.http)
+    // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
+    // and each one's own timeout alone would let a slow GitHub hold this request (and its
+    // pool connection) for much longer.
+    let asked = ask_github(github, config, code, pending.verifier);
+    let (github_user, admission) = rocket::tokio::time::timeout(config.github.timeout, asked)
         .await
-        .map_err(classify_token_error)?;
-
-    // Who is this, and may they come in? The token is used for these calls only, then dropped.
-    let secret = token.access_token().secret();
-    let github_user = github.api.signed_in_user(secret).await?;
-    let admission = access::admit(&config.access, &github.api, secret, &github_user).await?;
-    drop(token);
+        .map_err(|_| LoginError::Github(GithubError::Timeout))??;
     let Admission::Admitted { orgs } = admission else {
         return Err(LoginError::NotAllowed(github_user.login));
     };
@@ -189,6 +182,28 @@ async fn callback(
     new_session.set_cookie(jar, policy);
     Flash::SignedIn { login: user.login }.set(jar, policy);
     Ok(Redirect::to(pending.next.as_str().to_owned()))
+}
+
+/// The exchange, code + PKCE verifier (+ client secret) for an access token; then who the
+/// token belongs to, and whether they may come in. The token is used for these calls only
+/// and dropped on return: it is never stored.
+async fn ask_github(
+    github: &Github,
+    config: &AppConfig,
+    code: &str,
+    verifier: String,
+) -> Result<(GithubUser, Admission), LoginError> {
+    let token = github
+        .oauth
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+        .request_async(&github.http)
+        .await
+        .map_err(classify_token_error)?;
+    let secret = token.access_token().secret();
+    let user = github.api.signed_in_user(secret).await?;
+    let admission = access::admit(&config.access, &github.api, secret, &user).await?;
+    Ok((user, admission))
 }
 
 /// GitHub's `error=` value, reduced to what such codes are made of, so it is safe to log.

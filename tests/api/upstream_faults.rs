@@ -123,3 +123,14 @@ async fn the_api_calls_carry_the_headers_github_requires() {
 
     assert_eq!(app.github.with(|s| s.user_requests), 1);
 }
+
+/// Each call alone is under the 2 s timeout; together they are not. The whole conversation
+/// with GitHub has one deadline, so a slow GitHub cannot hold a sign-in for a multiple of it.
+#[rocket::async_test]
+async fn several_slow_calls_together_hit_one_overall_deadline() {
+    let slow = Some(Fault::Slow(Duration::from_millis(1500)));
+    let (status, _, elapsed, app) = sign_in_with_fault(slow, slow).await;
+    assert_eq!(status, Status::GatewayTimeout);
+    assert!(elapsed < Duration::from_millis(2900), "waited {elapsed:?}");
+    assert_still_serving(&app).await;
+}
