@@ -1,5 +1,6 @@
 //! Who may sign in: `ALLOWED_GITHUB_USERS` and `ALLOWED_GITHUB_ORGS`, applied at sign-in and
-//! again by `/auth/check`, so that narrowing the lists takes effect without a new sign-in.
+//! again by the `CurrentUser` guard on every request, so that narrowing the lists (and
+//! restarting) signs people out without waiting for their sessions to end.
 //!
 //! Users are matched by login at sign-in (case-insensitively, as GitHub does) and then known
 //! by their GitHub id: the row found by id carries the login and the memberships seen then.

@@ -8,21 +8,17 @@
 use rocket::http::{Header, Status};
 use rocket::request::{Outcome, Request};
 use rocket::response::{self, Responder, Response};
-use rocket::{get, routes, Route, State};
-use rocket_db_pools::Connection;
+use rocket::{get, routes, Route};
 
-use crate::access;
-use crate::config::AppConfig;
-use crate::db::Db;
-use crate::models;
 use crate::session::{CurrentUser, StoreUnavailable};
 
 pub fn routes() -> Vec<Route> {
     routes![check]
 }
 
-/// What the proxy learns: who, or 401 (not signed in), 403 (signed in, but no longer on the
-/// allow-lists) or 503 (the store did not answer).
+/// What the proxy learns: who, or 401 (no live session; the guard also applies the
+/// allow-lists, so someone taken off them is no longer signed in) or 503 (the store did not
+/// answer).
 pub enum Verdict {
     SignedIn {
         login: String,
@@ -33,31 +29,15 @@ pub enum Verdict {
 }
 
 #[get("/auth/check")]
-async fn check(
-    current: Outcome<CurrentUser, StoreUnavailable>,
-    config: &State<AppConfig>,
-    mut db: Connection<Db>,
-) -> Verdict {
-    let current = match current {
-        Outcome::Success(current) => current,
-        Outcome::Forward(_) => return Verdict::Refused(Status::Unauthorized),
-        Outcome::Error(_) => return Verdict::Refused(Status::ServiceUnavailable),
-    };
-    let memberships = if config.access.orgs.is_empty() {
-        Vec::new()
-    } else {
-        match models::memberships(&mut db, current.user.id).await {
-            Ok(orgs) => orgs,
-            Err(_) => return Verdict::Refused(Status::ServiceUnavailable),
-        }
-    };
-    if !access::still_admitted(&config.access, &current.user, &memberships) {
-        return Verdict::Refused(Status::Forbidden);
-    }
-    Verdict::SignedIn {
-        login: current.user.login,
-        email: current.user.email,
-        github_id: current.user.github_id.0,
+fn check(current: Outcome<CurrentUser, StoreUnavailable>) -> Verdict {
+    match current {
+        Outcome::Success(current) => Verdict::SignedIn {
+            login: current.user.login,
+            email: current.user.email,
+            github_id: current.user.github_id.0,
+        },
+        Outcome::Forward(_) => Verdict::Refused(Status::Unauthorized),
+        Outcome::Error(_) => Verdict::Refused(Status::ServiceUnavailable),
     }
 }
 

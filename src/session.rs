@@ -14,11 +14,13 @@ use rocket_db_pools::Database;
 use sha2::{Digest, Sha256};
 use time::Duration;
 
+use crate::access;
 use crate::clock::Clock;
 use crate::config::{AppConfig, SessionSettings};
 use crate::cookies::CookiePolicy;
 use crate::db::Db;
 use crate::models::{self, SessionRow, User};
+use rocket_db_pools::sqlx::SqliteConnection;
 
 const COOKIE: &str = "gitlogin_session";
 
@@ -160,6 +162,14 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
         remove_cookie(jar, policy);
         return Ok(None);
     }
+    if !admitted(&mut conn, config, &user).await? {
+        // Signed in once, but the allow-lists no longer include them: signed out, everywhere.
+        models::delete_session(&mut conn, &session.id_hash)
+            .await
+            .map_err(log_store_error)?;
+        remove_cookie(jar, policy);
+        return Ok(None);
+    }
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
         models::touch_session(&mut conn, &session.id_hash, now)
             .await
@@ -167,6 +177,26 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
         session.last_seen_at = now;
     }
     Ok(Some(CurrentUser { user, session }))
+}
+
+/// The allow-lists, applied again on every request (they may have been narrowed since the
+/// sign-in). Open lists cost nothing; an organisation list costs one indexed read.
+async fn admitted(
+    conn: &mut SqliteConnection,
+    config: &AppConfig,
+    user: &User,
+) -> Result<bool, StoreUnavailable> {
+    if config.access.is_open() || config.access.allows_login(&user.login) {
+        return Ok(true);
+    }
+    let memberships = if config.access.orgs.is_empty() {
+        Vec::new()
+    } else {
+        models::memberships(conn, user.id)
+            .await
+            .map_err(log_store_error)?
+    };
+    Ok(access::still_admitted(&config.access, user, &memberships))
 }
 
 /// Neither past its absolute end nor idle for longer than the idle timeout.

@@ -148,7 +148,7 @@ async fn without_an_org_list_no_org_scope_is_asked_and_no_orgs_call_made() {
 }
 
 #[rocket::async_test]
-async fn narrowing_the_list_closes_check_for_existing_sessions() {
+async fn narrowing_the_list_signs_existing_sessions_out_everywhere() {
     // Two app instances on one store and one secret key: the first with an open list, the
     // second restarted with a list that leaves octocat out.
     let first = TestApp::spawn().await;
@@ -168,16 +168,27 @@ async fn narrowing_the_list_closes_check_for_existing_sessions() {
         f.merge(("secret_key", key))
             .merge(("databases.gitlogin.url", store))
             .merge(("allowed_github_users", "someone-else"))
+            .merge(("token_audiences", "sibling"))
     })
     .await;
     let same_browser = closed.browser();
-    same_browser.set_cookie(
-        "gitlogin_session",
-        &browser.cookie("gitlogin_session").unwrap(),
-    );
+    let session = browser.cookie("gitlogin_session").unwrap();
 
+    same_browser.set_cookie("gitlogin_session", &session);
     assert_eq!(
         same_browser.get("/auth/check").await.status(),
-        Status::Forbidden
+        Status::Unauthorized
     );
+    same_browser.set_cookie("gitlogin_session", &session);
+    assert_redirect(&same_browser.get("/about").await, "/login?next=/about");
+    same_browser.set_cookie("gitlogin_session", &session);
+    let token = same_browser
+        .post_form("/api/token", "audience=sibling&csrf_token=x")
+        .await;
+    assert_eq!(
+        token.status(),
+        Status::Unauthorized,
+        "no identity tokens either"
+    );
+    assert_eq!(first.count("sessions").await, 0, "the session row is gone");
 }
