@@ -199,7 +199,9 @@ impl AppConfig {
         let raw: RawConfig = figment
             .extract()
             .map_err(|e| ConfigError::Other(first_line(&e.to_string())))?;
-        let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
+        // A release build never falls back to demo mode, whatever its profile is called.
+        let release =
+            !cfg!(debug_assertions) || figment.profile() == rocket::Config::RELEASE_PROFILE;
 
         let public_url = parse_public_url(&raw.public_url)?;
         check_database_url(figment)?;

@@ -112,7 +112,11 @@ fn authorize(
             redirect_uri: form.redirect_uri.to_owned(),
             expires_at: clock.now() + 600,
         };
-        lock(&demo.codes).insert(code.clone(), grant);
+        let mut codes = lock(&demo.codes);
+        // Unused codes expire; forget them so the map cannot grow without bound.
+        let now = clock.now();
+        codes.retain(|_, g| g.expires_at > now);
+        codes.insert(code.clone(), grant);
         back.query_pairs_mut()
             .append_pair("code", &code)
             .append_pair("state", form.state);

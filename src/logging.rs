@@ -59,7 +59,9 @@ impl Log for RedactingLogger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let line = redact_queries(&record.args().to_string());
+        // Without colours first: Rocket colours the path when writing to a terminal, and an
+        // escape code in front of `/login/callback?code=…` would hide it from the redaction.
+        let line = redact_queries(&strip_colours(&record.args().to_string()));
         let line = line.replace(['\n', '\r'], " ");
         let prefix = match (record.target(), record.level()) {
             (AUDIT, _) => "event",
@@ -76,6 +78,25 @@ impl Log for RedactingLogger {
     fn flush(&self) {
         let _ = std::io::stdout().flush();
     }
+}
+
+/// Removes terminal colour codes (`ESC [ … m`).
+fn strip_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // Skip up to and including the sequence's final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Cuts the query string off every word that starts like a path or URL:
@@ -96,7 +117,7 @@ pub fn redact_queries(line: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_queries;
+    use super::{redact_queries, strip_colours};
 
     #[test]
     fn query_strings_are_cut_from_paths_and_urls() {
@@ -109,5 +130,11 @@ mod tests {
             "error sending request for url (http://h/x?…"
         );
         assert_eq!(redact_queries("Is it ok? yes"), "Is it ok? yes");
+        // As Rocket writes it to a terminal: the path in colour.
+        let coloured = "GET \x1b[34m/login/callback?code=abc&state=xyz\x1b[0m:";
+        assert_eq!(
+            redact_queries(&strip_colours(coloured)),
+            "GET /login/callback?…"
+        );
     }
 }
