@@ -107,12 +107,7 @@ async fn nginx_auth_request_guards_the_internal_app() {
     assert_eq!(signed_in.headers()["location"], "/internal/");
 
     // The protected page shows the user name nginx got from /auth/check.
-    let page = http
-        .get(format!("{front}/internal/"))
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let page = jar.get(&http, format!("{front}/internal/")).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(
@@ -122,12 +117,7 @@ async fn nginx_auth_request_guards_the_internal_app() {
 
     // Sign out with the button's form, through nginx: blocked again.
     assert_eq!(sign_out(&http, &front, &mut jar).await.status(), 303);
-    let again = http
-        .get(format!("{front}/internal/"))
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let again = jar.get(&http, format!("{front}/internal/")).await;
     assert_eq!(again.status(), 302);
 
     drop(app);

@@ -132,6 +132,19 @@ pub fn free_port() -> u16 {
 pub struct Jar(pub HashMap<String, String>);
 
 impl Jar {
+    /// A GET from this browser: its cookies sent, no redirect followed.
+    pub async fn get(
+        &self,
+        http: &reqwest::Client,
+        url: impl reqwest::IntoUrl,
+    ) -> reqwest::Response {
+        http.get(url)
+            .header("cookie", self.header())
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn header(&self) -> String {
         self.0
             .iter()
@@ -225,12 +238,7 @@ async fn demo_mode_signs_in_with_no_credentials() {
         authorize.starts_with(&format!("{base}/demo/github/login/oauth/authorize?")),
         "{authorize}"
     );
-    let page = http
-        .get(&authorize)
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let page = jar.get(&http, &authorize).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(page.contains("Authorize") && page.contains("Demo mode"));
@@ -248,22 +256,12 @@ async fn demo_mode_signs_in_with_no_credentials() {
     let callback = approved.headers()["location"].to_str().unwrap().to_owned();
     assert!(callback.starts_with(&format!("{base}/login/callback?code=")));
 
-    let signed_in = http
-        .get(&callback)
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let signed_in = jar.get(&http, &callback).await;
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], "/about");
     jar.keep(&signed_in);
 
-    let about = http
-        .get(format!("{base}/about"))
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let about = jar.get(&http, format!("{base}/about")).await;
     assert_eq!(about.status(), 200);
     let about = about.text().await.unwrap();
     assert!(
@@ -330,24 +328,14 @@ pub async fn sign_in(
     jar: &mut Jar,
 ) -> reqwest::Response {
     let callback = begin_sign_in(http, base, login, jar).await;
-    let response = http
-        .get(&callback)
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let response = jar.get(http, &callback).await;
     jar.keep(&response);
     response
 }
 
 /// The CSRF token in the home page's sign-out form.
 pub async fn csrf_token(http: &reqwest::Client, base: &str, jar: &Jar) -> String {
-    let home = http
-        .get(format!("{base}/"))
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let home = jar.get(http, format!("{base}/")).await;
     let home = home.text().await.unwrap();
     let field = home
         .split("name=\"csrf_token\" value=\"")
@@ -384,12 +372,7 @@ async fn the_log_has_one_line_per_event_and_never_a_code_token_state_or_cookie()
     let mut jar = Jar::default();
 
     let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
-    let signed_in = http
-        .get(&callback)
-        .header("cookie", jar.header())
-        .send()
-        .await
-        .unwrap();
+    let signed_in = jar.get(&http, &callback).await;
     assert_eq!(signed_in.status(), 303);
     jar.keep(&signed_in);
     let cookies = jar.0.values().cloned().collect::<Vec<_>>();
