@@ -17,6 +17,8 @@ pub fn gitlogin() -> Command {
         "GITHUB_API_URL",
         "PUBLIC_URL",
         "DATABASE_URL",
+        "TOKEN_AUDIENCES",
+        "SIGNING_KEY",
         "ROCKET_PROFILE",
         "ROCKET_SECRET_KEY",
         "ROCKET_PORT",

@@ -6,7 +6,7 @@
 //! test needs no `cargo build --example` of its own.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{Browser, TestApp, PUBLIC_URL};
+use crate::server_binary::{free_port, gitlogin, no_redirects};
 
 #[allow(dead_code)]
 #[path = "../../examples/sibling_service.rs"]
@@ -366,29 +367,6 @@ async fn a_signing_key_setting_is_used_instead_of_the_store() {
 
 // The real binary, and the sibling service.
 
-/// The binary with none of the developer's own settings leaking in.
-fn gitlogin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gitlogin"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for var in [
-        "GITHUB_CLIENT_ID",
-        "GITHUB_CLIENT_SECRET",
-        "GITHUB_URL",
-        "GITHUB_API_URL",
-        "PUBLIC_URL",
-        "DATABASE_URL",
-        "TOKEN_AUDIENCES",
-        "SIGNING_KEY",
-        "ROCKET_PROFILE",
-        "ROCKET_SECRET_KEY",
-        "ROCKET_PORT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.stdin(Stdio::null());
-    cmd
-}
-
 /// A running `gitlogin`, killed when dropped.
 struct Server {
     child: Child,
@@ -400,14 +378,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Where one `gitlogin` lives across restarts: its port, store and secret key.
@@ -490,13 +460,6 @@ impl Deployment {
     fn rotate_key(&self) -> std::process::Output {
         self.command().arg("rotate-key").output().unwrap()
     }
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// Signs in through the fake GitHub, as a browser would; returns the `Cookie` header.
