@@ -14,7 +14,7 @@ use rocket_db_pools::Connection;
 
 use crate::auth::SignedOut;
 use crate::cookies::CookiePolicy;
-use crate::csrf::SameOrigin;
+use crate::csrf::{CsrfField, SameOrigin};
 use crate::db::Db;
 use crate::error_pages::ErrorPage;
 use crate::flash::Flash;
@@ -54,14 +54,9 @@ async fn revoke_session(
         ));
     }
     if form.session == current.session.id_hash {
-        audit!(
-            "sign-out github_id={} login={}",
-            current.user.github_id.0,
-            current.user.login
-        );
-        session::remove_cookie(jar, policy);
-        Flash::SignedOut.set(jar, policy);
-        return Ok(Revoked::ThisBrowser(SignedOut::home()));
+        return Ok(Revoked::ThisBrowser(SignedOut::finish(
+            &current, jar, policy,
+        )));
     }
     audit!(
         "session revoked github_id={} login={}",
@@ -79,17 +74,12 @@ enum Revoked {
     Another(Redirect),
 }
 
-#[derive(FromForm)]
-struct CsrfOnly<'r> {
-    csrf_token: Option<&'r str>,
-}
-
 /// "Sign out everywhere else": every session of yours but this one.
 #[post("/sessions/revoke-others", data = "<form>")]
 async fn revoke_other_sessions(
     current: CurrentUser,
     _same_origin: SameOrigin,
-    form: Form<CsrfOnly<'_>>,
+    form: Form<CsrfField<'_>>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
     mut db: Connection<Db>,
@@ -161,7 +151,8 @@ pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), Er
     }
 }
 
-fn store_error(e: sqlx::Error) -> ErrorPage {
+/// The store did not answer: logged, and a 503 page.
+pub fn store_error(e: sqlx::Error) -> ErrorPage {
     rocket::error!("the store did not answer: {e}");
     ErrorPage::for_status(Status::ServiceUnavailable)
 }

@@ -245,18 +245,8 @@ async fn logout(
     crate::account::require_csrf(&current, form.csrf_token)?;
     models::delete_session(&mut db, &current.session.id_hash)
         .await
-        .map_err(|e| {
-            rocket::error!("sign-out failed: the store did not answer: {e}");
-            ErrorPage::for_status(rocket::http::Status::ServiceUnavailable)
-        })?;
-    audit!(
-        "sign-out github_id={} login={}",
-        current.user.github_id.0,
-        current.user.login
-    );
-    session::remove_cookie(jar, policy);
-    Flash::SignedOut.set(jar, policy);
-    Ok(SignedOut::home())
+        .map_err(crate::account::store_error)?;
+    Ok(SignedOut::finish(&current, jar, policy))
 }
 
 /// The redirect home after signing out, telling the browser to drop what it cached of this
@@ -269,6 +259,19 @@ pub struct SignedOut {
 }
 
 impl SignedOut {
+    /// This browser's half of signing out, once its session row is gone: the log line, the
+    /// cookie, the "Signed out" message, and home.
+    pub fn finish(current: &CurrentUser, jar: &CookieJar<'_>, policy: &CookiePolicy) -> SignedOut {
+        audit!(
+            "sign-out github_id={} login={}",
+            current.user.github_id.0,
+            current.user.login
+        );
+        session::remove_cookie(jar, policy);
+        Flash::SignedOut.set(jar, policy);
+        SignedOut::home()
+    }
+
     pub fn home() -> SignedOut {
         SignedOut {
             redirect: Redirect::to(uri!("/")),
