@@ -10,6 +10,8 @@ use rocket::figment::Figment;
 use serde::Deserialize;
 use url::Url;
 
+use crate::db::Backend;
+
 /// Where the app's settings come from, in order of precedence (last wins): built-in defaults,
 /// `Rocket.toml`, `ROCKET_*` variables, then the plain variables listed in the README.
 pub fn figment() -> Figment {
@@ -279,14 +281,19 @@ fn check_database_url(figment: &Figment) -> Result<(), ConfigError> {
     let Ok(url) = figment.extract_inner::<String>("databases.gitlogin.url") else {
         return Ok(());
     };
-    let parsed = url
-        .parse::<rocket_db_pools::sqlx::sqlite::SqliteConnectOptions>()
-        .map_err(|e| e.to_string());
-    match parsed {
-        Ok(_) if url.starts_with("sqlite:") => Ok(()),
-        Ok(_) => Err(bad("DATABASE_URL", &url, "it must start with sqlite:")),
-        Err(why) => Err(bad("DATABASE_URL", &url, &first_line(&why))),
-    }
+    use rocket_db_pools::sqlx::{postgres::PgConnectOptions, sqlite::SqliteConnectOptions};
+    let parsed = match Backend::of_url(&url) {
+        Some(Backend::Sqlite) => url.parse::<SqliteConnectOptions>().map(drop),
+        Some(Backend::Postgres) => url.parse::<PgConnectOptions>().map(drop),
+        None => {
+            return Err(bad(
+                "DATABASE_URL",
+                &url,
+                "it must start with sqlite: or postgres:",
+            ))
+        }
+    };
+    parsed.map_err(|why| bad("DATABASE_URL", &url, &first_line(&why.to_string())))
 }
 
 /// `PUBLIC_URL` must be an origin: `http` or `https`, a host, no path, query or fragment.
@@ -477,9 +484,20 @@ mod tests {
 
     #[test]
     fn a_malformed_database_url_names_the_variable() {
-        let err = config(&[("databases.gitlogin.url", "postgres:/x")]).unwrap_err();
-        assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
+        for bad in [
+            "mysql://h/x",
+            "postgres://h:port/x",
+            "sqlite://x.db?mode=sometimes",
+        ] {
+            let err = config(&[("databases.gitlogin.url", bad)]).unwrap_err();
+            assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
+        }
         assert!(config(&[("databases.gitlogin.url", "sqlite://x.db?mode=rwc")]).is_ok());
+        assert!(config(&[(
+            "databases.gitlogin.url",
+            "postgres://u@db.internal/gitlogin"
+        )])
+        .is_ok());
     }
 
     #[test]

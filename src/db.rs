@@ -1,4 +1,6 @@
-//! The store: one SQLite pool with settings chosen here, migrated at start-up.
+//! The store: SQLite (one file, the default) or PostgreSQL (one server that several instances
+//! share), chosen by the scheme of `DATABASE_URL`, behind one sqlx `AnyPool`, and migrated at
+//! start-up. Everything above this file runs the same SQL on both (see `models.rs`).
 
 use std::ops::Deref;
 use std::str::FromStr;
@@ -7,11 +9,13 @@ use std::time::Duration;
 use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
+use rocket_db_pools::sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyTypeInfo, AnyValueRef};
+use rocket_db_pools::sqlx::migrate::Migrator;
 use rocket_db_pools::sqlx::pool::PoolConnection;
-use rocket_db_pools::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+use rocket_db_pools::sqlx::{
+    self, Any, AnyConnection, AnyPool, ConnectOptions, Executor, Postgres, TypeInfo as _,
+    ValueRef as _,
 };
-use rocket_db_pools::sqlx::{self, ConnectOptions, Sqlite, SqlitePool};
 use rocket_db_pools::{Config, Database};
 
 /// The pool, configured under `databases.gitlogin` (`DATABASE_URL` maps onto its `url`).
@@ -19,7 +23,44 @@ use rocket_db_pools::{Config, Database};
 #[database("gitlogin")]
 pub struct Db(Store);
 
-/// Opens the pool and runs `migrations/` before the app serves.
+/// Which server `DATABASE_URL` names. The SQL is shared; the schema and a few settings are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite:` or `postgres:` (also `postgresql:`); anything else is not a store we speak.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        match url.split_once(':')?.0 {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            _ => None,
+        }
+    }
+
+    /// The backend a connection talks to.
+    pub fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == <Postgres as sqlx::Database>::NAME {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// Each backend has its own `migrations/` tree: the same tables in each one's types.
+    fn migrator(self) -> &'static Migrator {
+        static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+        static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
+        match self {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        }
+    }
+}
+
+/// Opens the pool and runs the backend's migrations before the app serves.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Store", |rocket| async {
         rocket
@@ -28,12 +69,15 @@ pub fn stage() -> AdHoc {
     })
 }
 
+/// On PostgreSQL, sqlx holds an advisory lock while it migrates, so instances that start
+/// together take turns and the second finds nothing left to do.
 async fn migrate(rocket: Rocket<Build>) -> fairing::Result {
     let Some(db) = Db::fetch(&rocket) else {
         return Err(rocket);
     };
-    match sqlx::migrate!("./migrations").run(&***db).await {
-        Ok(()) => Ok(rocket),
+    let backend = db.backend();
+    match backend.migrator().run(&*db.0).await {
+        Ok(()) => Ok(rocket.manage(WriteQueue::for_backend(backend))),
         Err(e) => {
             rocket::error!("could not migrate the store: {e}");
             Err(rocket)
@@ -41,75 +85,196 @@ async fn migrate(rocket: Rocket<Build>) -> fairing::Result {
     }
 }
 
-/// A `SqlitePool` opened with our settings rather than rocket_db_pools' generic ones, which
-/// cannot set SQLite's pragmas or skip the per-checkout ping.
-pub struct Store(SqlitePool);
+/// An `AnyPool` opened with our settings rather than rocket_db_pools' generic ones, which
+/// cannot set SQLite's pragmas or choose per backend whether to test connections.
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
 
 impl Deref for Store {
-    type Target = SqlitePool;
+    type Target = AnyPool;
 
-    fn deref(&self) -> &SqlitePool {
-        &self.0
+    fn deref(&self) -> &AnyPool {
+        &self.pool
     }
 }
 
 #[rocket::async_trait]
 impl rocket_db_pools::Pool for Store {
-    type Connection = PoolConnection<Sqlite>;
+    type Connection = PoolConnection<Any>;
     type Error = rocket_db_pools::Error<sqlx::Error>;
 
     async fn init(figment: &Figment) -> Result<Self, Self::Error> {
         let config: Config = figment.extract()?;
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(&config.url).ok_or_else(|| {
+            rocket_db_pools::Error::Init(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite: or postgres:".into(),
+            ))
+        })?;
         let wait = Duration::from_secs(config.connect_timeout);
-        let options = SqliteConnectOptions::from_str(&config.url)
+        let url = match backend {
+            Backend::Sqlite => create_if_missing(&config.url),
+            Backend::Postgres => config.url.clone(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
             .map_err(rocket_db_pools::Error::Init)?
-            .create_if_missing(true)
-            // Readers (page views) never wait for a writer (a sign-in).
-            .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL cannot corrupt the file; a power cut may lose the last commits.
-            // FULL would cost an fsync per sign-in.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            // A locked store answers after this long (a 503) instead of hanging.
-            .busy_timeout(wait)
             // Statements carry no secrets, but they are noise in the log.
             .disable_statement_logging();
-        let pool = SqlitePoolOptions::new()
+        let mut pool = AnyPoolOptions::new()
             .max_connections(config.max_connections as u32)
             .min_connections(config.min_connections.unwrap_or_default())
+            // A store that does not answer makes a 503 after this long, not a hang.
             .acquire_timeout(wait)
             .idle_timeout(config.idle_timeout.map(Duration::from_secs))
-            // A connection to a local file does not go stale; pinging it before every
-            // checkout cost a fifth of a page view's time in the benchmark.
-            .test_before_acquire(false)
+            // A PostgreSQL connection dies when the server restarts: test it before handing
+            // it out, so the first requests after a restart do not fail. A connection to a
+            // local SQLite file does not go stale, and the test cost a fifth of a page view.
+            .test_before_acquire(backend == Backend::Postgres);
+        if backend == Backend::Sqlite {
+            let pragmas = sqlite_pragmas(wait);
+            pool = pool.after_connect(move |conn, _| {
+                let pragmas = pragmas.clone();
+                Box::pin(async move { conn.execute(&*pragmas).await.map(drop) })
+            });
+        }
+        let pool = pool
             .connect_with(options)
             .await
             .map_err(rocket_db_pools::Error::Init)?;
-        Ok(Store(pool))
+        Ok(Store { pool, backend })
     }
 
     async fn get(&self) -> Result<Self::Connection, Self::Error> {
-        self.0.acquire().await.map_err(rocket_db_pools::Error::Get)
+        self.pool
+            .acquire()
+            .await
+            .map_err(rocket_db_pools::Error::Get)
     }
 
     async fn close(&self) {
-        self.0.close().await;
+        self.pool.close().await;
     }
 }
 
-/// Hands this process's write transactions the store one at a time.
+/// `cargo run` on a fresh checkout creates `gitlogin.db`; an explicit `mode=` is kept.
+fn create_if_missing(url: &str) -> String {
+    match url.split_once('?') {
+        Some((_, query)) if query.split('&').any(|p| p.starts_with("mode=")) => url.to_owned(),
+        Some(_) => format!("{url}&mode=rwc"),
+        None => format!("{url}?mode=rwc"),
+    }
+}
+
+/// Run on every new SQLite connection.
+fn sqlite_pragmas(busy_timeout: Duration) -> String {
+    format!(
+        // Readers (page views) never wait for a writer (a sign-in).
+        "PRAGMA journal_mode = WAL;
+         -- With WAL, NORMAL cannot corrupt the file; a power cut may lose the last commits.
+         -- FULL would cost an fsync per sign-in.
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         -- A locked store answers after this long (a 503) instead of hanging.
+         PRAGMA busy_timeout = {};",
+        busy_timeout.as_millis()
+    )
+}
+
+/// A column that may be NULL, read through sqlx's `Any` driver.
+///
+/// sqlx 0.7's `Any` cannot decode NULL into an `Option`: its values never report being null,
+/// so `Option<T>` tries to decode a `T` and fails (fixed in sqlx 0.8, which rocket_db_pools 0.2
+/// cannot use). A nullable field is declared `#[sqlx(try_from = "Nullable<T>")]` instead, and
+/// this looks at the value's type, which does say NULL.
+pub struct Nullable<T>(Option<T>);
+
+impl<T: sqlx::Type<Any>> sqlx::Type<Any> for Nullable<T> {
+    fn type_info() -> AnyTypeInfo {
+        T::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        is_null(ty) || T::compatible(ty)
+    }
+}
+
+impl<'r, T: sqlx::Decode<'r, Any>> sqlx::Decode<'r, Any> for Nullable<T> {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        if is_null(&value.type_info()) {
+            return Ok(Nullable(None));
+        }
+        T::decode(value).map(|v| Nullable(Some(v)))
+    }
+}
+
+/// The facade does not re-export `AnyTypeInfoKind`; the type's name says NULL just as well.
+fn is_null(ty: &AnyTypeInfo) -> bool {
+    ty.name() == "NULL"
+}
+
+impl<T> From<Nullable<T>> for Option<T> {
+    fn from(value: Nullable<T>) -> Option<T> {
+        value.0
+    }
+}
+
+/// Hands this process's SQLite write transactions the store one at a time.
 ///
 /// SQLite allows one writer. When several sign-ins commit at once, the others get
 /// `SQLITE_BUSY` and SQLite's busy handler sleeps and retries in growing steps (1, 2, 5 …
 /// 100 ms), which the benchmark saw as an 80 ms p99 with the CPU idle. Waiting here instead
 /// wakes the next writer the moment the last one commits. Other processes (another instance,
-/// the `rotate-key` command) are still covered by the busy timeout.
-#[derive(Default)]
-pub struct WriteQueue(rocket::tokio::sync::Mutex<()>);
+/// the `rotate-key` command) are still covered by the busy timeout. PostgreSQL locks rows,
+/// not the store, so there the queue lets everyone through.
+pub struct WriteQueue(Option<rocket::tokio::sync::Mutex<()>>);
 
 impl WriteQueue {
+    pub fn for_backend(backend: Backend) -> WriteQueue {
+        WriteQueue((backend == Backend::Sqlite).then(Default::default))
+    }
+
     /// Waits for this process's turn to write; the turn ends when the guard is dropped.
-    pub async fn turn(&self) -> rocket::tokio::sync::MutexGuard<'_, ()> {
-        self.0.lock().await
+    pub async fn turn(&self) -> Option<rocket::tokio::sync::MutexGuard<'_, ()>> {
+        match &self.0 {
+            Some(queue) => Some(queue.lock().await),
+            None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        assert_eq!(Backend::of_url("sqlite://x.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgres://h/db"), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::of_url("postgresql://h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(Backend::of_url("mysql://h/db"), None);
+    }
+
+    #[test]
+    fn sqlite_files_are_created_unless_a_mode_is_given() {
+        assert_eq!(create_if_missing("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(
+            create_if_missing("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            create_if_missing("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
     }
 }

@@ -24,13 +24,13 @@ use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket_db_pools::sqlx::{self, Connection as _, SqliteConnection};
+use rocket_db_pools::sqlx::{self, AnyConnection, Connection as _};
 use rocket_db_pools::Database;
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::config::{AppConfig, ConfigError};
-use crate::db::Db;
+use crate::db::{Backend, Db, Nullable};
 
 /// How long an identity token is valid; also how long a retired key stays published.
 pub const TOKEN_LIFETIME_SECS: i64 = 5 * 60;
@@ -226,13 +226,15 @@ struct KeyRow {
     id: i64,
     kid: String,
     private_key: Vec<u8>,
+    #[sqlx(try_from = "Nullable<i64>")]
     retired_at: Option<i64>,
 }
 
-/// At start-up, in one transaction: generate the first key if there is none, sign with the
-/// newest, retire older ones as of `now`, and forget those whose tokens have all expired.
-async fn load_from_store(conn: &mut SqliteConnection, now: i64) -> Result<KeyRing, KeyError> {
+/// At start-up, in one transaction: forget keys whose tokens have all expired, generate the
+/// first key if there is none, sign with the newest, and retire older ones as of `now`.
+async fn load_from_store(conn: &mut AnyConnection, now: i64) -> Result<KeyRing, KeyError> {
     let mut tx = conn.begin().await?;
+    lock_keys(&mut tx, now).await?;
     let newest: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM signing_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
     )
@@ -245,13 +247,9 @@ async fn load_from_store(conn: &mut SqliteConnection, now: i64) -> Result<KeyRin
             insert_key(&mut tx, &key, &der, now).await?
         }
     };
-    sqlx::query("UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL AND id <> ?2")
+    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND id <> $2")
         .bind(now)
         .bind(current_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM signing_keys WHERE retired_at <= ?1")
-        .bind(now - TOKEN_LIFETIME_SECS)
         .execute(&mut *tx)
         .await?;
     let rows: Vec<KeyRow> = sqlx::query_as(
@@ -277,27 +275,47 @@ async fn load_from_store(conn: &mut SqliteConnection, now: i64) -> Result<KeyRin
     Ok(KeyRing { current, published })
 }
 
-/// Returns the new row's id. A plain `execute`, not `INSERT … RETURNING` with `fetch_one`:
-/// SQLite commits an autocommit statement only when it has run to the end, and `fetch_one`
-/// stops after the first row, so `rotate-key` (which exits right after) could lose the key.
+/// Takes the table for this start-up's transaction, so that instances starting together take
+/// turns: otherwise each could find no key, generate its own "first" one and retire the
+/// other's. On SQLite, the first statement being a write takes the store's write lock.
+async fn lock_keys(tx: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
+    if Backend::of(tx) == Backend::Postgres {
+        // Conflicts with itself and with writers, not with readers of the JWKS.
+        sqlx::query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM signing_keys WHERE retired_at <= $1")
+        .bind(now - TOKEN_LIFETIME_SECS)
+        .execute(tx)
+        .await
+        .map(drop)
+}
+
+/// Returns the new row's id. Looked up by `kid` rather than with `INSERT … RETURNING` and
+/// `fetch_one`: SQLite commits an autocommit statement only when it has run to the end, and
+/// `fetch_one` stops after the first row, so `rotate-key` (which exits right after) could
+/// lose the key.
 async fn insert_key(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     key: &SigningKey,
     der: &[u8],
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let done =
-        sqlx::query("INSERT INTO signing_keys (kid, private_key, created_at) VALUES (?1, ?2, ?3)")
-            .bind(&key.kid)
-            .bind(der)
-            .bind(now)
-            .execute(conn)
-            .await?;
-    Ok(done.last_insert_rowid())
+    sqlx::query("INSERT INTO signing_keys (kid, private_key, created_at) VALUES ($1, $2, $3)")
+        .bind(&key.kid)
+        .bind(der)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar("SELECT id FROM signing_keys WHERE kid = $1")
+        .bind(&key.kid)
+        .fetch_one(conn)
+        .await
 }
 
 /// Adds a new key that the next start-up will sign with; returns its `kid`.
-pub async fn rotate(conn: &mut SqliteConnection, now: i64) -> Result<String, KeyError> {
+pub async fn rotate(conn: &mut AnyConnection, now: i64) -> Result<String, KeyError> {
     let (key, der) = SigningKey::generate()?;
     insert_key(conn, &key, &der, now).await?;
     Ok(key.kid)

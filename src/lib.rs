@@ -61,7 +61,6 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .attach(limits::UriLimit)
         .manage(CookiePolicy::new(&config))
         .manage(clock)
-        .manage(db::WriteQueue::default())
         .manage(github)
         .mount("/", auth::routes())
         .mount("/", pages::routes())

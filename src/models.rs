@@ -1,10 +1,13 @@
 //! The user store: `users` keyed by GitHub id, and server-side `sessions`.
 //!
-//! Every query the app runs is in this file, so the whole data model reads in one place.
+//! Every query the app runs is in this file (the signing keys' are in `keys.rs`), so the whole
+//! data model reads in one place. The SQL is the same on SQLite and PostgreSQL: `$N`
+//! placeholders, `ON CONFLICT … DO UPDATE … RETURNING`, integers as `i64`.
 
-use rocket_db_pools::sqlx::{self, SqliteConnection};
+use rocket_db_pools::sqlx::{self, AnyConnection};
 use serde::Serialize;
 
+use crate::db::{Backend, Nullable};
 use crate::github::GithubUser;
 
 /// GitHub's numeric account id: stable for the life of the account, unlike the login.
@@ -18,8 +21,11 @@ pub struct User {
     pub id: i64,
     pub github_id: GithubId,
     pub login: String,
+    #[sqlx(try_from = "Nullable<String>")]
     pub name: Option<String>,
+    #[sqlx(try_from = "Nullable<String>")]
     pub email: Option<String>,
+    #[sqlx(try_from = "Nullable<String>")]
     pub avatar_url: Option<String>,
     /// Unix seconds of the first sign-in.
     pub created_at: i64,
@@ -37,14 +43,14 @@ impl User {
 /// Creates the user on first sign-in, or refreshes what GitHub says about them, in one
 /// statement: two sign-ins racing for the same new person cannot make two rows.
 pub async fn upsert_user(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     github: &GithubUser,
     now: i64,
 ) -> sqlx::Result<User> {
     sqlx::query_as(
         "INSERT INTO users (github_id, login, name, email, avatar_url,
                             created_at, updated_at, last_login_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $6)
          ON CONFLICT (github_id) DO UPDATE SET
              login = excluded.login,
              name = excluded.name,
@@ -68,16 +74,16 @@ pub async fn upsert_user(
 /// Records which allowed organisations the user is in, replacing what the last sign-in
 /// recorded. Part of the sign-in transaction.
 pub async fn set_memberships(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
     orgs: &[String],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM memberships WHERE user_id = ?1")
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
     for org in orgs {
-        sqlx::query("INSERT INTO memberships (user_id, org) VALUES (?1, ?2)")
+        sqlx::query("INSERT INTO memberships (user_id, org) VALUES ($1, $2)")
             .bind(user_id)
             .bind(org.to_ascii_lowercase())
             .execute(&mut *conn)
@@ -87,8 +93,8 @@ pub async fn set_memberships(
 }
 
 /// The organisations recorded for the user at their last sign-in.
-pub async fn memberships(conn: &mut SqliteConnection, user_id: i64) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT org FROM memberships WHERE user_id = ?1 ORDER BY org")
+pub async fn memberships(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT org FROM memberships WHERE user_id = $1 ORDER BY org")
         .bind(user_id)
         .fetch_all(conn)
         .await
@@ -105,18 +111,19 @@ pub struct SessionRow {
     /// Absolute end: `created_at` + `SESSION_MAX_AGE` when it was created.
     pub expires_at: i64,
     /// The browser's `User-Agent` at sign-in (truncated), to label the session for its owner.
+    #[sqlx(try_from = "Nullable<String>")]
     pub user_agent: Option<String>,
 }
 
 pub async fn insert_session(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     session: &SessionRow,
     user_id: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at,
                                expires_at, user_agent)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+         VALUES ($1, $2, $3, $4, $4, $5, $6)",
     )
     .bind(&session.id_hash)
     .bind(user_id)
@@ -131,7 +138,7 @@ pub async fn insert_session(
 
 /// The session with this id hash and its user, expired or not: the caller decides.
 pub async fn find_session(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id_hash: &str,
 ) -> sqlx::Result<Option<(SessionRow, User)>> {
     #[derive(sqlx::FromRow)]
@@ -147,7 +154,7 @@ pub async fn find_session(
                 u.id, u.github_id, u.login, u.name, u.email, u.avatar_url,
                 u.created_at, u.updated_at, u.last_login_at
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id_hash = ?1",
+         WHERE s.id_hash = $1",
     )
     .bind(id_hash)
     .fetch_optional(conn)
@@ -156,12 +163,8 @@ pub async fn find_session(
 }
 
 /// Records activity. Called at most once a minute per session, so a page view is a read.
-pub async fn touch_session(
-    conn: &mut SqliteConnection,
-    id_hash: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1")
+pub async fn touch_session(conn: &mut AnyConnection, id_hash: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
         .bind(id_hash)
         .bind(now)
         .execute(conn)
@@ -171,7 +174,7 @@ pub async fn touch_session(
 
 /// A user's live sessions, most recently used first.
 pub async fn list_sessions(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
     live_after: i64,
     now: i64,
@@ -180,7 +183,7 @@ pub async fn list_sessions(
         "SELECT id_hash, csrf_token, created_at AS session_created_at, last_seen_at,
                 expires_at, user_agent
          FROM sessions
-         WHERE user_id = ?1 AND last_seen_at > ?2 AND expires_at > ?3
+         WHERE user_id = $1 AND last_seen_at > $2 AND expires_at > $3
          ORDER BY last_seen_at DESC, created_at DESC",
     )
     .bind(user_id)
@@ -191,8 +194,8 @@ pub async fn list_sessions(
 }
 
 /// Ends one session. Any copy of its cookie is dead from here on.
-pub async fn delete_session(conn: &mut SqliteConnection, id_hash: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = ?1")
+pub async fn delete_session(conn: &mut AnyConnection, id_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(conn)
         .await
@@ -202,11 +205,11 @@ pub async fn delete_session(conn: &mut SqliteConnection, id_hash: &str) -> sqlx:
 /// Ends one of `user_id`'s sessions; false if they have none with that id (someone else's,
 /// or already gone), so a person can never end another person's session.
 pub async fn delete_own_session(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
     id_hash: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM sessions WHERE id_hash = ?1 AND user_id = ?2")
+    let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND user_id = $2")
         .bind(id_hash)
         .bind(user_id)
         .execute(conn)
@@ -216,11 +219,11 @@ pub async fn delete_own_session(
 
 /// "Sign out everywhere else": every session of `user_id` but `keep`.
 pub async fn delete_other_sessions(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user_id: i64,
     keep: &str,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?1 AND id_hash <> ?2")
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id)
         .bind(keep)
         .execute(conn)
@@ -229,8 +232,8 @@ pub async fn delete_other_sessions(
 }
 
 /// Deletes the user; `ON DELETE CASCADE` takes their sessions in the same statement.
-pub async fn delete_user(conn: &mut SqliteConnection, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM users WHERE id = ?1")
+pub async fn delete_user(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user_id)
         .execute(conn)
         .await
@@ -240,11 +243,11 @@ pub async fn delete_user(conn: &mut SqliteConnection, user_id: i64) -> sqlx::Res
 /// Deletes every session past its absolute expiry or idle since before `idle_before`.
 /// Safe to run anywhere, any time, concurrently: it only removes rows nobody can use.
 pub async fn purge_expired_sessions(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     now: i64,
     idle_before: i64,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2")
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(idle_before)
         .execute(conn)
@@ -252,13 +255,16 @@ pub async fn purge_expired_sessions(
     Ok(done.rows_affected())
 }
 
-/// Succeeds when the store could record a sign-in now: it reads a table, then takes the
-/// write lock and lets it go. A read alone would not do: in WAL mode readers never wait, so
-/// it would not notice another process holding the store locked for writing.
-pub async fn ping(conn: &mut SqliteConnection) -> sqlx::Result<()> {
+/// Succeeds when the store could record a sign-in now. On PostgreSQL, reading a table is
+/// enough. On SQLite it then takes the write lock and lets it go: in WAL mode readers never
+/// wait, so a read alone would not notice another process holding the store locked.
+pub async fn ping(conn: &mut AnyConnection) -> sqlx::Result<()> {
     sqlx::query("SELECT 1 FROM users LIMIT 1")
         .execute(&mut *conn)
         .await?;
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    sqlx::query("ROLLBACK").execute(conn).await.map(drop)
+    if Backend::of(conn) == Backend::Sqlite {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+    }
+    Ok(())
 }

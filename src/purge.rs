@@ -42,14 +42,14 @@ pub fn stage() -> AdHoc {
 
 /// What a purge needs, owned, so that it can run in its own task.
 pub struct Purge {
-    pool: rocket_db_pools::sqlx::SqlitePool,
+    pool: rocket_db_pools::sqlx::AnyPool,
     clock: Clock,
     idle_timeout: i64,
 }
 
 impl Purge {
     pub fn from_rocket(rocket: &Rocket<Orbit>) -> Option<Purge> {
-        let pool: &rocket_db_pools::sqlx::SqlitePool = Db::fetch(rocket)?;
+        let pool: &rocket_db_pools::sqlx::AnyPool = Db::fetch(rocket)?;
         Some(Purge {
             pool: pool.clone(),
             clock: rocket.state::<Clock>()?.clone(),

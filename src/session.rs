@@ -20,7 +20,7 @@ use crate::config::{AppConfig, SessionSettings};
 use crate::cookies::CookiePolicy;
 use crate::db::Db;
 use crate::models::{self, SessionRow, User};
-use rocket_db_pools::sqlx::SqliteConnection;
+use rocket_db_pools::sqlx::AnyConnection;
 
 const COOKIE: &str = "gitlogin_session";
 
@@ -182,7 +182,7 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
 /// The allow-lists, applied again on every request (they may have been narrowed since the
 /// sign-in). Open lists cost nothing; an organisation list costs one indexed read.
 async fn admitted(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     config: &AppConfig,
     user: &User,
 ) -> Result<bool, StoreUnavailable> {
