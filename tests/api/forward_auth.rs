@@ -7,7 +7,9 @@ use crate::helpers::{assert_redirect, TestApp};
 
 #[rocket::async_test]
 async fn check_names_the_signed_in_user_in_headers_and_sends_no_body() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -27,7 +29,9 @@ async fn check_names_the_signed_in_user_in_headers_and_sends_no_body() {
 
 #[rocket::async_test]
 async fn check_without_a_session_is_401_and_never_a_redirect_or_a_session() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.set_cookie("gitlogin_session", "forged");
 
@@ -42,7 +46,9 @@ async fn check_without_a_session_is_401_and_never_a_redirect_or_a_session() {
 
 #[rocket::async_test]
 async fn check_after_sign_out_is_401() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -58,7 +64,11 @@ async fn check_after_sign_out_is_401() {
 
 #[rocket::async_test]
 async fn a_user_outside_the_allowed_users_gets_403_no_session_and_no_row() {
-    let app = TestApp::spawn_with(|f| f.merge(("allowed_github_users", "hubot, OctoCat"))).await;
+    let Some(app) =
+        TestApp::spawn_with(|f| f.merge(("allowed_github_users", "hubot, OctoCat"))).await
+    else {
+        return;
+    };
     app.github.set_account(Account {
         id: 66,
         login: "mallory".into(),
@@ -87,7 +97,9 @@ async fn a_user_outside_the_allowed_users_gets_403_no_session_and_no_row() {
 
 #[rocket::async_test]
 async fn an_allowed_org_admits_its_members_and_asks_for_read_org() {
-    let app = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "Acme"))).await;
+    let Some(app) = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "Acme"))).await else {
+        return;
+    };
     let authorize = app.browser().start_login(None).await;
     let scope = authorize
         .query_pairs()
@@ -131,7 +143,9 @@ async fn an_allowed_org_admits_its_members_and_asks_for_read_org() {
 
 #[rocket::async_test]
 async fn without_an_org_list_no_org_scope_is_asked_and_no_orgs_call_made() {
-    let app = TestApp::spawn().await;
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
     let browser = app.browser();
     let authorize = browser.start_login(None).await;
     let scope = authorize
@@ -151,26 +165,34 @@ async fn without_an_org_list_no_org_scope_is_asked_and_no_orgs_call_made() {
 async fn narrowing_the_list_signs_existing_sessions_out_everywhere() {
     // Two app instances on one store and one secret key: the first with an open list, the
     // second restarted with a list that leaves octocat out.
-    let first = TestApp::spawn().await;
+    let Some(first) = TestApp::spawn().await else {
+        return;
+    };
     let key = crate::helpers::random_secret_key();
-    let store = format!("sqlite://{}?mode=rwc", first.db_path.display());
+    let store = first.db_url.clone();
     let (k, s) = (key.clone(), store.clone());
-    let open = TestApp::spawn_with(move |f| {
+    let Some(open) = TestApp::spawn_with(move |f| {
         f.merge(("secret_key", k))
             .merge(("databases.gitlogin.url", s))
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let browser = open.browser();
     browser.sign_in(None).await;
     assert_eq!(browser.get("/auth/check").await.status(), Status::Ok);
 
-    let closed = TestApp::spawn_with(move |f| {
+    let Some(closed) = TestApp::spawn_with(move |f| {
         f.merge(("secret_key", key))
             .merge(("databases.gitlogin.url", store))
             .merge(("allowed_github_users", "someone-else"))
             .merge(("token_audiences", "sibling"))
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let same_browser = closed.browser();
     let session = browser.cookie("gitlogin_session").unwrap();
 

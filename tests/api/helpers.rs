@@ -1,6 +1,7 @@
-//! `TestApp::spawn()`: the app with a fresh SQLite file in a temp dir, pointed at its own
-//! fake GitHub, and driven through HTTP by one or more `Browser`s that keep their own cookies
-//! and never follow redirects.
+//! `TestApp::spawn()`: the app with a fresh store (a SQLite file in a temp dir, or a new
+//! database in the test PostgreSQL, whichever the test crate names in its `STORE`), pointed at
+//! its own fake GitHub, and driven through HTTP by one or more `Browser`s that keep their own
+//! cookies and never follow redirects.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,8 +9,8 @@ use std::sync::Mutex;
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
-use sqlx::sqlite::SqlitePoolOptions;
-use sqlx::SqlitePool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
 use tempfile::TempDir;
 
 use gitlogin::clock::Clock;
@@ -19,27 +20,53 @@ use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
 /// Where the app believes it is reached.
 pub const PUBLIC_URL: &str = "http://app.test";
 
+/// The store a test crate runs its suites against: `tests/api` SQLite, `tests/postgres`
+/// PostgreSQL. Each crate root says which in `const STORE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+impl Store {
+    /// A new, empty store of this kind; its URL, and the temp dir that holds it (SQLite).
+    /// `None` when PostgreSQL is not installed: see `pg_cluster`.
+    pub async fn create(self) -> Option<(String, TempDir)> {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match self {
+            Store::Sqlite => format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("gitlogin.db").display()
+            ),
+            Store::Postgres => crate::pg_cluster::shared()?.create_database().await,
+        };
+        Some((url, dir))
+    }
+}
+
 pub struct TestApp {
     pub client: Client,
     pub github: FakeGithub,
     pub clock: Clock,
-    /// A second pool on the app's SQLite file, for looking at rows.
-    pub db: SqlitePool,
-    pub db_path: std::path::PathBuf,
+    /// A second pool on the app's store, for looking at rows. sqlx 0.7's `Any` cannot decode
+    /// NULL into an `Option`, so the tests' queries ask questions whose answers are not NULL.
+    pub db: AnyPool,
+    /// The app's `DATABASE_URL`, for a second instance on the same store.
+    pub db_url: String,
     _dir: TempDir,
 }
 
 impl TestApp {
-    pub async fn spawn() -> TestApp {
+    /// `None` only when the suite runs against PostgreSQL and it is not installed: the test
+    /// then returns early (`let Some(app) = TestApp::spawn().await else { return };`).
+    pub async fn spawn() -> Option<TestApp> {
         TestApp::spawn_with(|f| f).await
     }
 
     /// Spawns with extra settings layered over the test defaults.
-    pub async fn spawn_with(customize: impl FnOnce(Figment) -> Figment) -> TestApp {
+    pub async fn spawn_with(customize: impl FnOnce(Figment) -> Figment) -> Option<TestApp> {
+        let (db_url, dir) = crate::STORE.create().await?;
         let github = FakeGithub::start().await;
-        let dir = tempfile::tempdir().unwrap();
-        let db_path = dir.path().join("gitlogin.db");
-        let db_url = format!("sqlite://{}?mode=rwc", db_path.display());
         let figment = gitlogin::config::figment()
             .merge(("github_client_id", CLIENT_ID))
             .merge(("github_client_secret", CLIENT_SECRET))
@@ -54,18 +81,20 @@ impl TestApp {
         let clock = Clock::default();
         let rocket = gitlogin::app_with_clock(customize(figment), clock.clone()).unwrap();
         let client = Client::untracked(rocket).await.unwrap();
-        let db = SqlitePoolOptions::new()
-            .connect(&format!("sqlite://{}?mode=rwc", db_path.display()))
+        sqlx::any::install_default_drivers();
+        let db = AnyPoolOptions::new()
+            .max_connections(2)
+            .connect(&db_url)
             .await
             .unwrap();
-        TestApp {
+        Some(TestApp {
             client,
             github,
             clock,
             db,
-            db_path,
+            db_url,
             _dir: dir,
-        }
+        })
     }
 
     /// A new browser with an empty cookie jar.

@@ -1,8 +1,15 @@
 //! Every test drives the app through HTTP, against a fake GitHub on 127.0.0.1, with a fresh
-//! SQLite file. One binary, so they share one build and run in parallel.
+//! SQLite file. One binary, so they share one build and run in parallel. `tests/postgres`
+//! runs the store-touching suites again against PostgreSQL.
+
+use helpers::Store;
+
+/// The store every `TestApp` here gets.
+pub const STORE: Store = Store::Sqlite;
 
 mod fake_github;
 mod helpers;
+mod real_server;
 
 mod account;
 mod callback_errors;
@@ -12,6 +19,7 @@ mod limits;
 mod logout;
 mod next_redirects;
 mod nginx;
+mod pg_cluster;
 mod server_binary;
 mod sessions;
 mod sign_in;

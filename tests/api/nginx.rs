@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 
 use crate::fake_github::FakeGithub;
-use crate::server_binary::{
+use crate::real_server::{
     free_port, no_redirects, sign_in, sign_out, start_server, use_fake, Jar, Server,
 };
 

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{Browser, TestApp, PUBLIC_URL};
-use crate::server_binary::{free_port, gitlogin, no_redirects};
+use crate::real_server::{free_port, gitlogin, no_redirects};
 
 #[allow(dead_code)]
 #[path = "../../examples/sibling_service.rs"]
@@ -28,7 +28,7 @@ mod sibling;
 
 const AUDIENCES: &str = "sibling, billing";
 
-async fn spawn() -> TestApp {
+async fn spawn() -> Option<TestApp> {
     TestApp::spawn_with(|f| f.merge(("token_audiences", AUDIENCES))).await
 }
 
@@ -84,7 +84,7 @@ async fn store_contents(app: &TestApp) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT 'session ' || id_hash || ' ' || last_seen_at || ' ' || expires_at FROM sessions
          UNION ALL SELECT 'user ' || github_id || ' ' || updated_at FROM users
-         UNION ALL SELECT 'key ' || kid || ' ' || coalesce(retired_at, '-') FROM signing_keys",
+         UNION ALL SELECT 'key ' || kid || ' ' || coalesce(CAST(retired_at AS TEXT), '-') FROM signing_keys",
     )
     .fetch_all(&app.db)
     .await
@@ -93,7 +93,9 @@ async fn store_contents(app: &TestApp) -> Vec<String> {
 
 #[rocket::async_test]
 async fn a_token_names_the_user_and_audience_and_verifies_against_the_jwks() {
-    let app = spawn().await;
+    let Some(app) = spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.sign_in(None).await;
     let before = store_contents(&app).await;
@@ -130,7 +132,9 @@ async fn a_token_names_the_user_and_audience_and_verifies_against_the_jwks() {
 
 #[rocket::async_test]
 async fn the_jwks_publishes_one_public_ed25519_key_and_no_private_part() {
-    let app = spawn().await;
+    let Some(app) = spawn().await else {
+        return;
+    };
 
     let response = app.browser().get("/.well-known/jwks.json").await;
 
@@ -152,7 +156,9 @@ async fn the_jwks_publishes_one_public_ed25519_key_and_no_private_part() {
 
 #[rocket::async_test]
 async fn an_audience_that_is_not_configured_is_a_400_json_error() {
-    let app = spawn().await;
+    let Some(app) = spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -171,7 +177,9 @@ async fn an_audience_that_is_not_configured_is_a_400_json_error() {
 
 #[rocket::async_test]
 async fn a_missing_or_wrong_csrf_token_is_a_403_json_error() {
-    let app = spawn().await;
+    let Some(app) = spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.sign_in(None).await;
     let other = app.browser();
@@ -197,7 +205,9 @@ async fn a_missing_or_wrong_csrf_token_is_a_403_json_error() {
 
 #[rocket::async_test]
 async fn a_cross_site_post_is_a_403_json_error_even_with_the_right_token() {
-    let app = spawn().await;
+    let Some(app) = spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -221,7 +231,9 @@ async fn a_cross_site_post_is_a_403_json_error_even_with_the_right_token() {
 
 #[rocket::async_test]
 async fn without_a_session_the_api_answers_401_json_and_never_redirects() {
-    let app = spawn().await;
+    let Some(app) = spawn().await else {
+        return;
+    };
     let visitor = app.browser();
 
     let me = visitor.get("/api/me").await;
@@ -240,7 +252,9 @@ async fn without_a_session_the_api_answers_401_json_and_never_redirects() {
 
 #[rocket::async_test]
 async fn api_me_is_the_signed_in_user_as_json() {
-    let app = spawn().await;
+    let Some(app) = spawn().await else {
+        return;
+    };
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -261,17 +275,22 @@ async fn api_me_is_the_signed_in_user_as_json() {
 
 #[rocket::async_test]
 async fn a_second_start_on_the_same_store_signs_with_the_same_key() {
-    let first = spawn().await;
+    let Some(first) = spawn().await else {
+        return;
+    };
     let browser = first.browser();
     browser.sign_in(None).await;
     let token = token_for(&browser, "sibling").await;
-    let url = format!("sqlite://{}?mode=rwc", first.db_path.display());
+    let url = first.db_url.clone();
 
-    let second = TestApp::spawn_with(move |f| {
+    let Some(second) = TestApp::spawn_with(move |f| {
         f.merge(("token_audiences", AUDIENCES))
             .merge(("databases.gitlogin.url", url))
     })
-    .await;
+    .await
+    else {
+        return;
+    };
 
     let before = jwks(&first.browser()).await;
     let after = jwks(&second.browser()).await;
@@ -282,12 +301,14 @@ async fn a_second_start_on_the_same_store_signs_with_the_same_key() {
 
 #[rocket::async_test]
 async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expired() {
-    let first = spawn().await;
+    let Some(first) = spawn().await else {
+        return;
+    };
     let browser = first.browser();
     browser.sign_in(None).await;
     let old_token = token_for(&browser, "sibling").await;
     let old_kid = kids(&jwks(&browser).await)[0].clone();
-    let url = format!("sqlite://{}?mode=rwc", first.db_path.display());
+    let url = first.db_url.clone();
 
     let rotated = gitlogin()
         .arg("rotate-key")
@@ -297,11 +318,14 @@ async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expir
     assert!(rotated.status.success(), "{rotated:?}");
     let new_kid = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
     // The restart: a server that loads the keys anew.
-    let second = TestApp::spawn_with(move |f| {
+    let Some(second) = TestApp::spawn_with(move |f| {
         f.merge(("token_audiences", AUDIENCES))
             .merge(("databases.gitlogin.url", url))
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let browser = second.browser();
     browser.sign_in(None).await;
     let new_token = token_for(&browser, "sibling").await;
@@ -344,11 +368,14 @@ fn pem_of(der: &[u8]) -> String {
 async fn a_signing_key_setting_is_used_instead_of_the_store() {
     let (der, public) = test_key();
     let setting = pem_of(&der);
-    let app = TestApp::spawn_with(move |f| {
+    let Some(app) = TestApp::spawn_with(move |f| {
         f.merge(("token_audiences", AUDIENCES))
             .merge(("signing_key", setting))
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -383,6 +410,8 @@ impl Drop for Server {
 /// Where one `gitlogin` lives across restarts: its port, store and secret key.
 struct Deployment {
     port: u16,
+    /// The suite's store (`crate::STORE`): a SQLite file in `dir`, or a PostgreSQL database.
+    database_url: String,
     dir: tempfile::TempDir,
     secret_key: String,
     github: FakeGithub,
@@ -390,30 +419,28 @@ struct Deployment {
 }
 
 impl Deployment {
-    async fn new(signing_key: Option<String>) -> Deployment {
+    async fn new(signing_key: Option<String>) -> Option<Deployment> {
         use rand::RngCore;
         let mut secret = [0u8; 64];
         rand::thread_rng().fill_bytes(&mut secret);
-        Deployment {
+        let (database_url, dir) = crate::STORE.create().await?;
+        Some(Deployment {
             port: free_port(),
-            dir: tempfile::tempdir().unwrap(),
+            database_url,
+            dir,
             secret_key: base64::engine::general_purpose::STANDARD.encode(secret),
             github: FakeGithub::start().await,
             signing_key,
-        }
+        })
     }
 
     fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn database_url(&self) -> String {
-        format!("sqlite://{}/app.db?mode=rwc", self.dir.path().display())
-    }
-
     fn command(&self) -> Command {
         let mut cmd = gitlogin();
-        cmd.env("DATABASE_URL", self.database_url())
+        cmd.env("DATABASE_URL", &self.database_url)
             .env("ROCKET_SECRET_KEY", &self.secret_key)
             .env("ROCKET_PORT", self.port.to_string())
             .env("PUBLIC_URL", self.base())
@@ -585,7 +612,9 @@ fn now() -> i64 {
 async fn the_sibling_service_greets_a_valid_token_and_refuses_every_bad_one() {
     // The deployment's key comes from SIGNING_KEY, so this test can also sign with it.
     let (der, _) = test_key();
-    let deployment = Deployment::new(Some(pem_of(&der))).await;
+    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
+        return;
+    };
     let server = deployment.start().await;
     let cookie = sign_in(&server).await;
     let token = request_token(&server, &cookie, "sibling").await;
@@ -677,7 +706,9 @@ async fn the_sibling_service_greets_a_valid_token_and_refuses_every_bad_one() {
 
 #[rocket::async_test]
 async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifying() {
-    let deployment = Deployment::new(None).await;
+    let Some(deployment) = Deployment::new(None).await else {
+        return;
+    };
     let server = deployment.start().await;
     let cookie = sign_in(&server).await;
     let old_token = request_token(&server, &cookie, "sibling").await;
@@ -720,7 +751,9 @@ async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifyin
 #[rocket::async_test]
 async fn rotate_key_refuses_when_the_key_comes_from_signing_key() {
     let (der, _) = test_key();
-    let deployment = Deployment::new(Some(pem_of(&der))).await;
+    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
+        return;
+    };
 
     let output = deployment.rotate_key();
 
@@ -729,14 +762,16 @@ async fn rotate_key_refuses_when_the_key_comes_from_signing_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("SIGNING_KEY is set"), "says why: {stderr}");
     assert!(
-        !deployment.dir.path().join("app.db").exists(),
-        "nothing was written"
+        deployment.dir.path().read_dir().unwrap().next().is_none(),
+        "no SQLite file was created"
     );
 }
 
 #[rocket::async_test]
 async fn an_unreadable_signing_key_stops_start_up_naming_it() {
-    let deployment = Deployment::new(Some("not a key".into())).await;
+    let Some(deployment) = Deployment::new(Some("not a key".into())).await else {
+        return;
+    };
 
     let output = deployment.command().output().unwrap();
 

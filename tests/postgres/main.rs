@@ -1,0 +1,39 @@
+//! The suites of `tests/api` that touch the store, run again against a real PostgreSQL (a
+//! throwaway cluster from Debian's `postgresql`, one database per test: `pg_cluster.rs`),
+//! and what only a shared store can show: several instances behind a load balancer, and a
+//! database server that goes away and comes back.
+//!
+//! The suites are the same files, not copies: this crate root includes them and says which
+//! store `TestApp` gets. Without PostgreSQL installed each test returns early after one line
+//! on stderr; with `CI` set, that is a failure instead.
+
+#[path = "../api/fake_github.rs"]
+mod fake_github;
+#[path = "../api/helpers.rs"]
+mod helpers;
+#[path = "../api/pg_cluster.rs"]
+mod pg_cluster;
+#[path = "../api/real_server.rs"]
+mod real_server;
+
+use helpers::Store;
+
+/// The store every `TestApp` here gets.
+pub const STORE: Store = Store::Postgres;
+
+#[path = "../api/account.rs"]
+mod account;
+#[path = "../api/callback_errors.rs"]
+mod callback_errors;
+#[path = "../api/forward_auth.rs"]
+mod forward_auth;
+#[path = "../api/lifetimes.rs"]
+mod lifetimes;
+#[path = "../api/logout.rs"]
+mod logout;
+#[path = "../api/sessions.rs"]
+mod sessions;
+#[path = "../api/sign_in.rs"]
+mod sign_in;
+#[path = "../api/tokens.rs"]
+mod tokens;
