@@ -19,6 +19,9 @@ mod limits;
 mod logout;
 mod next_redirects;
 mod nginx;
+mod nginx_proxy;
+// Only the PostgreSQL crate stops and restarts a cluster.
+#[allow(dead_code)]
 mod pg_cluster;
 mod server_binary;
 mod sessions;

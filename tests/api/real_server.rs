@@ -62,8 +62,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A browser's cookie jar, reduced to what this test needs.
-#[derive(Default)]
+/// A browser's cookie jar, reduced to what these tests need.
+#[derive(Default, Clone)]
 pub struct Jar(pub HashMap<String, String>);
 
 impl Jar {
@@ -157,6 +157,17 @@ pub async fn begin_sign_in(
     login: &str,
     jar: &mut Jar,
 ) -> String {
+    begin_sign_in_at(http, base, login, jar, base).await
+}
+
+/// [`begin_sign_in`] on the instance at `base` of a site whose `PUBLIC_URL` is `public`.
+pub async fn begin_sign_in_at(
+    http: &reqwest::Client,
+    base: &str,
+    login: &str,
+    jar: &mut Jar,
+    public: &str,
+) -> String {
     let login = http.get(format!("{base}{login}")).send().await.unwrap();
     assert_eq!(login.status(), 303);
     jar.keep(&login);
@@ -164,7 +175,7 @@ pub async fn begin_sign_in(
     let back = http.get(&authorize).send().await.unwrap();
     let callback = back.headers()["location"].to_str().unwrap().to_owned();
     assert!(
-        callback.starts_with(&format!("{base}/login/callback?")),
+        callback.starts_with(&format!("{public}/login/callback?")),
         "{callback}"
     );
     callback

@@ -7,12 +7,17 @@
 //! store `TestApp` gets. Without PostgreSQL installed each test returns early after one line
 //! on stderr; with `CI` set, that is a failure instead.
 
+// Shared with tests/api, whose other suites use the parts these do not.
+#[allow(dead_code)]
 #[path = "../api/fake_github.rs"]
 mod fake_github;
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../api/nginx_proxy.rs"]
+mod nginx_proxy;
 #[path = "../api/pg_cluster.rs"]
 mod pg_cluster;
+#[allow(dead_code)]
 #[path = "../api/real_server.rs"]
 mod real_server;
 
@@ -37,3 +42,6 @@ mod sessions;
 mod sign_in;
 #[path = "../api/tokens.rs"]
 mod tokens;
+
+mod instances;
+mod shared_store;

@@ -1,0 +1,160 @@
+//! Two instances of the real binary on one PostgreSQL database: one site, whichever instance
+//! a request lands on.
+
+use std::path::Path;
+
+use rocket::futures::future::join_all;
+
+use crate::fake_github::FakeGithub;
+use crate::helpers::random_secret_key;
+use crate::nginx_proxy::Nginx;
+use crate::real_server::{
+    begin_sign_in_at, free_port, no_redirects, sign_in, sign_out, start_server, use_fake, Jar,
+    Server,
+};
+
+/// One instance: its own port and log, the shared store, secret key and public address.
+async fn instance(
+    dir: &Path,
+    github: &FakeGithub,
+    database_url: &str,
+    secret_key: &str,
+    public_url: &str,
+) -> (Server, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    start_server(dir, |cmd| {
+        use_fake(cmd, github);
+        cmd.env("DATABASE_URL", database_url)
+            .env("ROCKET_SECRET_KEY", secret_key)
+            .env("PUBLIC_URL", public_url);
+    })
+    .await
+}
+
+fn port_of(base: &str) -> u16 {
+    base.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+fn log_of(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("server.log")).unwrap()
+}
+
+/// How many requests for `line` (method, path) the log shows. (Rocket also lists its
+/// routes at start-up, but those lines name the route in brackets first.)
+fn requests(log: &str, line: &str) -> usize {
+    log.lines()
+        .filter(|l| l.starts_with(&format!("info: {line}")))
+        .count()
+}
+
+#[rocket::async_test]
+async fn behind_a_round_robin_balancer_two_instances_are_one_site() {
+    let Some(cluster) = crate::pg_cluster::shared() else {
+        return;
+    };
+    let database_url = cluster.create_database().await;
+    let github = FakeGithub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
+    let listen = free_port();
+    let front = format!("http://127.0.0.1:{listen}");
+    let key = random_secret_key();
+    let (_a, a) = instance(&a_dir, &github, &database_url, &key, &front).await;
+    let (_b, b) = instance(&b_dir, &github, &database_url, &key, &front).await;
+    let Some(_nginx) = Nginx::start(dir.path(), listen, &[port_of(&a), port_of(&b)]).await else {
+        return;
+    };
+    let http = no_redirects();
+    let mut jar = Jar::default();
+
+    // Signed out, through the balancer: the guarded app sends the browser to sign in.
+    let blocked = http.get(format!("{front}/internal/")).send().await.unwrap();
+    assert_eq!(blocked.status(), 302);
+
+    // The sign-in starts on one instance; round-robin sends the callback to the other.
+    let signed_in = sign_in(&http, &front, "/login?next=/about", &mut jar).await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/about");
+    let (a_log, b_log) = (log_of(&a_dir), log_of(&b_dir));
+    let (started, finished) = if a_log.contains("sign-in ok") {
+        (b_log, a_log)
+    } else {
+        (a_log, b_log)
+    };
+    assert_eq!(requests(&finished, "GET /login/callback"), 1, "{finished}");
+    assert_eq!(requests(&started, "GET /login/callback"), 0, "{started}");
+    assert_eq!(requests(&started, "GET /login?"), 1, "{started}");
+
+    // About, the forward-auth check and the guarded app, twice each: once per instance.
+    for _ in 0..2 {
+        let about = jar.get(&http, format!("{front}/about")).await;
+        assert_eq!(about.status(), 200);
+        assert!(about.text().await.unwrap().contains("octocat"));
+        let check = jar.get(&http, format!("{front}/auth/check")).await;
+        assert_eq!(check.status(), 200);
+        assert_eq!(check.headers()["x-auth-request-user"], "octocat");
+        let internal = jar.get(&http, format!("{front}/internal/")).await;
+        assert_eq!(internal.status(), 200);
+    }
+
+    // Sign out through the balancer: the session is dead on both instances at once.
+    let session = jar.clone();
+    assert_eq!(sign_out(&http, &front, &mut jar).await.status(), 303);
+    for base in [&a, &b] {
+        let check = session.get(&http, format!("{base}/auth/check")).await;
+        assert_eq!(check.status(), 401, "{base}");
+        let about = session.get(&http, format!("{base}/about")).await;
+        assert_eq!(about.status(), 303, "{base}");
+    }
+}
+
+#[rocket::async_test]
+async fn thirty_two_first_sign_ins_spread_over_two_instances_make_one_row() {
+    let Some(cluster) = crate::pg_cluster::shared() else {
+        return;
+    };
+    let database_url = cluster.create_database().await;
+    let github = FakeGithub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = random_secret_key();
+    // Both instances are reached under one public address, as behind a balancer; here
+    // the test is the balancer, and alternates.
+    let public = format!("http://127.0.0.1:{}", free_port());
+    let (_a, a) = instance(&dir.path().join("a"), &github, &database_url, &key, &public).await;
+    let (_b, b) = instance(&dir.path().join("b"), &github, &database_url, &key, &public).await;
+    let http = no_redirects();
+
+    // Each person starts on one instance and GitHub sends them back to the other.
+    let mut jars: Vec<Jar> = (0..32).map(|_| Jar::default()).collect();
+    let mut callbacks = Vec::new();
+    for (i, jar) in jars.iter_mut().enumerate() {
+        let (start, finish) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let callback = begin_sign_in_at(&http, start, "/login", jar, &public).await;
+        callbacks.push(callback.replacen(&public, finish, 1));
+    }
+    let responses = join_all(
+        jars.iter()
+            .zip(&callbacks)
+            .map(|(jar, callback)| jar.get(&http, callback)),
+    )
+    .await;
+
+    for response in &responses {
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], "/");
+    }
+    let count = |table: &'static str| {
+        let url = database_url.clone();
+        async move {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("users").await, 1);
+    assert_eq!(count("sessions").await, 32);
+}

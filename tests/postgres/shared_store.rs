@@ -1,0 +1,129 @@
+//! What a shared store adds: purges running on every instance at once, and a database server
+//! that goes away and comes back while the app keeps running.
+
+use std::time::{Duration, Instant};
+
+use rocket::futures::future::join;
+use rocket::http::Status;
+
+use gitlogin::purge::Purge;
+
+use crate::helpers::{random_secret_key, TestApp};
+use crate::pg_cluster::Cluster;
+
+/// Two in-process instances on one database and one secret key.
+async fn two_instances_on(url: String) -> Option<(TestApp, TestApp)> {
+    let key = random_secret_key();
+    let (k, u) = (key.clone(), url.clone());
+    let first = TestApp::spawn_with(move |f| {
+        f.merge(("secret_key", k))
+            .merge(("databases.gitlogin.url", u))
+    })
+    .await?;
+    let second = TestApp::spawn_with(move |f| {
+        f.merge(("secret_key", key))
+            .merge(("databases.gitlogin.url", url))
+    })
+    .await?;
+    Some((first, second))
+}
+
+#[rocket::async_test]
+async fn purges_on_every_instance_at_once_neither_fail_nor_lose_live_rows() {
+    let Some(cluster) = crate::pg_cluster::shared() else {
+        return;
+    };
+    let url = cluster.create_database().await;
+    let Some((first, second)) = two_instances_on(url.clone()).await else {
+        return;
+    };
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    first.browser().sign_in(None).await;
+    // 5,000 sessions past their end, 500 live ones, and the real one from the sign-in.
+    let now = first.clock.now();
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+         SELECT 'dead' || g, (SELECT id FROM users), 'x', 0, 0, 0
+         FROM generate_series(1, 5000) g
+         UNION ALL
+         SELECT 'live' || g, (SELECT id FROM users), 'x', $1, $1, $1 + 3600
+         FROM generate_series(1, 500) g",
+    )
+    .bind(now)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let purges = [first.client.rocket(), second.client.rocket()]
+        .map(|rocket| Purge::from_rocket(rocket).unwrap());
+
+    let (a, b) = join(purges[0].run(), purges[1].run()).await;
+
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a + b, 5000, "each dead row deleted once: {a} + {b}");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 501);
+    let (a, b) = join(purges[0].run(), purges[1].run()).await;
+    assert_eq!((a.unwrap(), b.unwrap()), (0, 0));
+}
+
+#[rocket::async_test]
+async fn a_stopped_database_server_is_a_503_within_seconds_and_recovery_needs_no_restart() {
+    // Its own cluster: stopping the shared one would fail every other test.
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let url = cluster.create_database().await;
+    let Some(app) = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await
+    else {
+        return;
+    };
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+
+    cluster.stop();
+
+    let started = Instant::now();
+    let about = browser.get("/about").await;
+    assert_eq!(about.status(), Status::ServiceUnavailable);
+    assert!(about.into_string().await.unwrap().contains("<h1"));
+    assert_eq!(
+        browser.get("/health").await.status(),
+        Status::ServiceUnavailable
+    );
+    let newcomer = app.browser();
+    assert_eq!(
+        newcomer.sign_in(None).await.status(),
+        Status::ServiceUnavailable
+    );
+    assert!(newcomer.cookie("gitlogin_session").is_none());
+    // Three requests, each bounded by the pool's 2 s wait (`connect_timeout` in the tests).
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    cluster.resume();
+
+    let mut health = Status::ServiceUnavailable;
+    for _ in 0..100 {
+        health = browser.get("/health").await.status();
+        if health == Status::Ok {
+            break;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(health, Status::Ok, "the app reconnected by itself");
+    assert_eq!(
+        browser.get("/about").await.status(),
+        Status::Ok,
+        "the session survived"
+    );
+    assert_eq!(newcomer.sign_in(None).await.status(), Status::SeeOther);
+}
