@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rocket::futures::future::join_all;
+use rocket::futures::future::{join, join_all};
 
 use crate::fake_github::FakeGithub;
 use crate::helpers::random_secret_key;
@@ -120,9 +120,30 @@ async fn thirty_two_first_sign_ins_spread_over_two_instances_make_one_row() {
     // Both instances are reached under one public address, as behind a balancer; here
     // the test is the balancer, and alternates.
     let public = format!("http://127.0.0.1:{}", free_port());
-    let (_a, a) = instance(&dir.path().join("a"), &github, &database_url, &key, &public).await;
-    let (_b, b) = instance(&dir.path().join("b"), &github, &database_url, &key, &public).await;
+    // Started together on an empty database: both migrate it and look for a signing key.
+    let ((_a, a), (_b, b)) = join(
+        instance(&dir.path().join("a"), &github, &database_url, &key, &public),
+        instance(&dir.path().join("b"), &github, &database_url, &key, &public),
+    )
+    .await;
     let http = no_redirects();
+    let jwks = |base: String| {
+        let http = http.clone();
+        async move {
+            let set = http
+                .get(format!("{base}/.well-known/jwks.json"))
+                .send()
+                .await;
+            set.unwrap().json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let published = jwks(a.clone()).await;
+    assert_eq!(
+        published["keys"].as_array().unwrap().len(),
+        1,
+        "one first key, not two"
+    );
+    assert_eq!(jwks(b.clone()).await, published, "both sign with it");
 
     // Each person starts on one instance and GitHub sends them back to the other.
     let mut jars: Vec<Jar> = (0..32).map(|_| Jar::default()).collect();
