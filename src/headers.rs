@@ -1,7 +1,7 @@
 //! Security headers on every response, error pages included.
 
 use rocket::fairing::{Fairing, Info, Kind};
-use rocket::http::Header;
+use rocket::http::{Header, Status};
 use rocket::{Request, Response};
 
 /// Only this site's own styles and images (plus GitHub's avatar host); no scripts at all;
@@ -39,7 +39,7 @@ impl Fairing for SecurityHeaders {
         // the static files and the public keys may be kept by a browser or a shared cache
         // (or the back button). Services refetch the keys anyway when they meet a new `kid`.
         let path = req.uri().path();
-        if path == "/.well-known/jwks.json" {
+        if path == "/.well-known/jwks.json" && res.status() == Status::Ok {
             res.set_header(Header::new("Cache-Control", "public, max-age=300"));
         } else if !path.starts_with("/static/") {
             res.set_header(Header::new("Cache-Control", "no-store"));

@@ -2,16 +2,21 @@
 //! so that other services can check a token without calling us.
 //!
 //! The key comes from `SIGNING_KEY` or, when that is unset, from the `signing_keys` table,
-//! where the first start-up generates one, so restarts keep it. Keys are read once, at
-//! start-up ([`loader`]), into a managed [`KeyRing`]: no request parses or derives a key.
+//! where the first start-up generates one, so restarts keep it. The signing key is read once,
+//! at start-up ([`loader`]), into a managed [`KeyRing`]; a public key is worked out once per
+//! key and remembered: no request derives one twice.
 //!
 //! Rotation (`gitlogin rotate-key`, [`rotate_key_command`]) only adds a newer key to the
-//! table. A running server keeps the keys it loaded, so the switch happens at the next start:
-//! that server signs with the newest key and retires the older ones. A retired key stays in
-//! the JWKS for one token lifetime counted from that start, because the previous server may
-//! have signed with it until the moment it stopped.
+//! table. A running server keeps signing with the key it loaded, so the switch happens at the
+//! next start: that server signs with the newest key and retires the older ones. A retired key
+//! stays in the JWKS for one token lifetime counted from that start, because servers not yet
+//! restarted may have signed with it until then. The JWKS is read from the table at each
+//! request, so every instance of a deployment publishes the same keys: the new key from the
+//! moment `rotate-key` stores it, before anyone signs with it.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -50,6 +55,8 @@ pub enum KeyError {
     Config(#[from] ConfigError),
     #[error("the store did not answer: {0}")]
     Store(#[from] sqlx::Error),
+    #[error("the store did not answer")]
+    NoStore,
 }
 
 /// An Ed25519 key, read once. jsonwebtoken keeps the PKCS#8 bytes that it signs with; the
@@ -143,20 +150,21 @@ fn thumbprint(x: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-/// The key that signs, and every key a token still in circulation may name. Managed.
+/// The key that signs, and where the keys to publish come from. Managed.
 #[derive(Debug)]
 pub struct KeyRing {
     current: SigningKey,
-    /// Public keys, each with the moment it leaves the JWKS (`None`: never, while we run).
-    published: Vec<(Jwk, Option<i64>)>,
+    /// `SIGNING_KEY`: the one key, published for ever. Else the store's keys, whose public
+    /// halves are remembered here by `kid` once worked out.
+    from_store: Option<Mutex<HashMap<String, Jwk>>>,
 }
 
 impl KeyRing {
     /// A ring of one key that never leaves the JWKS: the `SIGNING_KEY` case.
     pub fn single(key: SigningKey) -> KeyRing {
         KeyRing {
-            published: vec![(key.jwk(), None)],
             current: key,
+            from_store: None,
         }
     }
 
@@ -164,16 +172,64 @@ impl KeyRing {
         &self.current
     }
 
-    /// The keys to publish at `now`. A retired key drops out once its last token expired.
-    pub fn jwks(&self, now: i64) -> JwkSet {
-        let keys = self
-            .published
-            .iter()
-            .filter(|(_, until)| until.is_none_or(|until| now < until))
-            .map(|(jwk, _)| jwk.clone())
-            .collect();
-        JwkSet { keys }
+    /// The keys to publish at `now`: the store's keys, less the retired ones whose last token
+    /// has expired. Needs the store only when the keys live there.
+    pub async fn jwks(
+        &self,
+        conn: Option<&mut AnyConnection>,
+        now: i64,
+    ) -> Result<JwkSet, KeyError> {
+        let Some(known) = &self.from_store else {
+            return Ok(JwkSet {
+                keys: vec![self.current.jwk()],
+            });
+        };
+        let conn = conn.ok_or(KeyError::NoStore)?;
+        let rows: Vec<(String, Nullable<i64>)> =
+            sqlx::query_as("SELECT kid, retired_at FROM signing_keys ORDER BY id DESC")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut keys = Vec::new();
+        for (kid, retired_at) in rows {
+            if !still_published(retired_at.into(), now) {
+                continue;
+            }
+            let remembered = lock(known).get(&kid).cloned();
+            let jwk = match remembered {
+                Some(jwk) => jwk,
+                None => {
+                    let jwk = stored_key(conn, &kid).await?.jwk();
+                    lock(known).insert(kid, jwk.clone());
+                    jwk
+                }
+            };
+            keys.push(jwk);
+        }
+        Ok(JwkSet { keys })
     }
+}
+
+/// A key retired at `retired_at` signed its last token then; it stays published until that
+/// token has expired.
+fn still_published(retired_at: Option<i64>, now: i64) -> bool {
+    retired_at.is_none_or(|at| now < at + TOKEN_LIFETIME_SECS)
+}
+
+/// A key another instance (or `rotate-key`) stored after this one started.
+async fn stored_key(conn: &mut AnyConnection, kid: &str) -> Result<SigningKey, KeyError> {
+    let der: Vec<u8> = sqlx::query_scalar("SELECT private_key FROM signing_keys WHERE kid = $1")
+        .bind(kid)
+        .fetch_one(conn)
+        .await?;
+    SigningKey::from_pkcs8(&der)
+        .filter(|key| key.kid == kid)
+        .ok_or_else(|| KeyError::BadStoredKey(kid.to_owned()))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Reads `SIGNING_KEY` while the configuration is checked, so that a bad value stops the
@@ -226,8 +282,6 @@ struct KeyRow {
     id: i64,
     kid: String,
     private_key: Vec<u8>,
-    #[sqlx(try_from = "Nullable<i64>")]
-    retired_at: Option<i64>,
 }
 
 /// At start-up, in one transaction: forget keys whose tokens have all expired, generate the
@@ -252,27 +306,28 @@ async fn load_from_store(conn: &mut AnyConnection, now: i64) -> Result<KeyRing, 
         .bind(current_id)
         .execute(&mut *tx)
         .await?;
-    let rows: Vec<KeyRow> = sqlx::query_as(
-        "SELECT id, kid, private_key, retired_at FROM signing_keys ORDER BY id DESC",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows: Vec<KeyRow> =
+        sqlx::query_as("SELECT id, kid, private_key FROM signing_keys ORDER BY id DESC")
+            .fetch_all(&mut *tx)
+            .await?;
     tx.commit().await?;
 
     let mut current = None;
-    let mut published = Vec::new();
+    let mut known = HashMap::new();
     for row in rows {
         let key = SigningKey::from_pkcs8(&row.private_key)
             .filter(|key| key.kid == row.kid)
             .ok_or_else(|| KeyError::BadStoredKey(row.kid.clone()))?;
-        let until = row.retired_at.map(|at| at + TOKEN_LIFETIME_SECS);
-        published.push((key.jwk(), until));
+        known.insert(row.kid, key.jwk());
         if row.id == current_id {
             current = Some(key);
         }
     }
     let current = current.ok_or_else(|| KeyError::BadStoredKey(current_id.to_string()))?;
-    Ok(KeyRing { current, published })
+    Ok(KeyRing {
+        current,
+        from_store: Some(Mutex::new(known)),
+    })
 }
 
 /// Takes the table for this start-up's transaction, so that instances starting together take
@@ -420,13 +475,11 @@ mod tests {
 
     #[test]
     fn a_retired_key_leaves_the_jwks_when_its_last_token_expires() {
-        let (current, _) = SigningKey::generate().unwrap();
-        let (old, _) = SigningKey::generate().unwrap();
-        let ring = KeyRing {
-            published: vec![(current.jwk(), None), (old.jwk(), Some(1_000))],
-            current,
-        };
-        assert_eq!(ring.jwks(999).keys.len(), 2);
-        assert_eq!(ring.jwks(1_000).keys.len(), 1);
+        assert!(still_published(None, 1_000_000));
+        assert!(still_published(
+            Some(1_000),
+            1_000 + TOKEN_LIFETIME_SECS - 1
+        ));
+        assert!(!still_published(Some(1_000), 1_000 + TOKEN_LIFETIME_SECS));
     }
 }

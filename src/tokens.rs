@@ -15,12 +15,14 @@ use rocket::http::{ContentType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::{catch, catchers, get, post, routes, State};
+use rocket_db_pools::Connection;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::clock::Clock;
 use crate::config::{AppConfig, ConfigError};
 use crate::csrf::SameOrigin;
+use crate::db::Db;
 use crate::keys::{self, KeyRing, TOKEN_LIFETIME_SECS};
 use crate::logging::audit;
 use crate::session::{self, CurrentUser};
@@ -37,10 +39,28 @@ pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
     }))
 }
 
-/// The public keys, for anyone: a service needs nothing else to check our tokens.
+/// The public keys, for anyone: a service needs nothing else to check our tokens. Read from
+/// the store, so every instance of a deployment publishes the same set.
 #[get("/.well-known/jwks.json")]
-fn jwks(keys: &State<KeyRing>, clock: &State<Clock>) -> ApiJson {
-    ApiJson::ok(&keys.jwks(clock.now()))
+async fn jwks(
+    keys: &State<KeyRing>,
+    mut db: Option<Connection<Db>>,
+    clock: &State<Clock>,
+) -> ApiJson {
+    match keys
+        .jwks(db.as_deref_mut().map(|c| &mut **c), clock.now())
+        .await
+    {
+        Ok(set) => ApiJson::ok(&set),
+        Err(e) => {
+            rocket::error!("JWKS: {e}");
+            ApiJson::error(
+                Status::ServiceUnavailable,
+                "unavailable",
+                "The app's store is not answering right now. Please try again in a moment.",
+            )
+        }
+    }
 }
 
 #[derive(FromForm)]

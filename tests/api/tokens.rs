@@ -317,6 +317,12 @@ async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expir
         .unwrap();
     assert!(rotated.status.success(), "{rotated:?}");
     let new_kid = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
+    assert_eq!(
+        kids(&jwks(&browser).await),
+        [new_kid.clone(), old_kid.clone()],
+        "published at once, by the server still signing with the old key too"
+    );
+    let first_browser = browser;
     // The restart: a server that loads the keys anew.
     let Some(second) = TestApp::spawn_with(move |f| {
         f.merge(("token_audiences", AUDIENCES))
@@ -337,6 +343,11 @@ async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expir
     assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
     assert!(verify(&old_token, &set, "sibling").is_ok());
     assert!(verify(&new_token, &set, "sibling").is_ok());
+    assert_eq!(
+        jwks(&first_browser).await,
+        set,
+        "every instance publishes the same keys"
+    );
 
     // The old server signed until it stopped: its last token expires 5 minutes later.
     second.clock.advance(Duration::from_secs(5 * 60 - 1));
