@@ -35,7 +35,8 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::config::{AppConfig, ConfigError};
-use crate::db::{Backend, Db, Nullable};
+use crate::db::{Backend, Db};
+use crate::nullable::Nullable;
 
 /// How long an identity token is valid; also how long a retired key stays published.
 pub const TOKEN_LIFETIME_SECS: i64 = 5 * 60;

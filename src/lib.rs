@@ -22,6 +22,7 @@ pub mod logging;
 pub mod login_error;
 pub mod models;
 pub mod next;
+pub mod nullable;
 pub mod pages;
 pub mod pending;
 pub mod purge;
