@@ -113,6 +113,20 @@ impl TestApp {
     }
 }
 
+/// A real part the tests start (nginx, PostgreSQL) is missing. Under `CI` that is a failure;
+/// otherwise one line says how to install it, written past the test harness's capture so it
+/// is seen, and the caller's test returns early.
+pub fn not_installed(what: &str, install: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} is required under CI: {install}");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{what} tests skipped: {what} is not installed (install it with `{install}`)"
+    );
+}
+
 /// A fresh `secret_key` for each test run; never a committed one.
 pub fn random_secret_key() -> String {
     use base64::Engine;

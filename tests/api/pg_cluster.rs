@@ -9,14 +9,13 @@
 //! `initdb` refuses to run as root, so as root (CI) every PostgreSQL command runs as the
 //! `postgres` user that Debian's package creates.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use rocket_db_pools::sqlx::{Connection, Executor, PgConnection};
 
-const INSTALL: &str = "apt-get install postgresql";
+use crate::helpers::not_installed;
 
 pub struct Cluster {
     pub port: u16,
@@ -35,14 +34,8 @@ impl Cluster {
     /// `initdb` and start a new cluster; `None` (and the line on stderr) without PostgreSQL.
     pub fn start() -> Option<Cluster> {
         let Some(bin) = bin_dir() else {
-            if std::env::var_os("CI").is_some() {
-                panic!("PostgreSQL is required under CI: {INSTALL}");
-            }
-            // Written past the test harness's capture; `shared` makes it once per run.
-            let _ = writeln!(
-                std::io::stderr(),
-                "PostgreSQL tests skipped: PostgreSQL is not installed (install it with `{INSTALL}`)"
-            );
+            // Said once per run: `shared` starts (or fails to start) one cluster.
+            not_installed("PostgreSQL", "apt-get install postgresql");
             return None;
         };
         let dir = tempfile::Builder::new()
