@@ -13,6 +13,12 @@
 //!   `/login` -> the fake's authorize -> `/login/callback` (token exchange, `/user`,
 //!   `/user/emails`) -> `/about`.
 //!
+//! Beside them, in the same rounds, the PostgreSQL rows (`src/bin/bench/postgres.rs`): `GET /about`
+//! with a session and whole sign-ins on one instance, on one instance behind nginx, and on
+//! two instances sharing one database behind nginx, on a throwaway PostgreSQL cluster
+//! seeded like the first SQLite store. They need PostgreSQL and nginx installed; without
+//! them the bench stops and says how to install them, unless `--no-postgres` is given.
+//!
 //! Alternating the stores scenario by scenario keeps the 1k-vs-1M comparison fair when the
 //! machine gets busier or quieter during the run. It also records each app's peak RSS and
 //! its start-up time (process start to the first 200 from `/health`, on a migrated store).
@@ -24,6 +30,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +48,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
+
+// Their files sit beside this one's name, as a module directory would.
+#[path = "bench/nginx.rs"]
+mod nginx;
+#[path = "bench/postgres.rs"]
+mod postgres;
 
 /// What a run measures; `--help` lists the flags that change it.
 struct Settings {
@@ -62,6 +75,8 @@ struct Settings {
     /// Stop before the load, print each app's address, PID and session cookie, and wait
     /// for Enter: time to attach `perf record -p PID` or run wrk by hand.
     hold: bool,
+    /// Measure PostgreSQL (one and two instances) beside SQLite; `--no-postgres` turns it off.
+    postgres: bool,
     root: PathBuf,
     results: PathBuf,
 }
@@ -78,6 +93,7 @@ impl Settings {
             rounds: 3,
             scenarios: Scenario::ALL.to_vec(),
             hold: false,
+            postgres: true,
             results: root.join("bench/results.md"),
             root,
         };
@@ -88,6 +104,10 @@ impl Settings {
             }
             if flag == "--hold" {
                 settings.hold = true;
+                continue;
+            }
+            if flag == "--no-postgres" {
+                settings.postgres = false;
                 continue;
             }
             let value = args
@@ -131,11 +151,23 @@ impl Settings {
         }
         Ok(settings)
     }
+
+    /// The PostgreSQL rows are measured unless turned off, or unless `--only` leaves none
+    /// of their scenarios.
+    fn measures_postgres(&self) -> bool {
+        self.postgres
+            && postgres::SCENARIOS
+                .iter()
+                .any(|s| self.scenarios.contains(s))
+    }
 }
 
 const USAGE: &str = "usage: bench [--seconds 10] [--connections 64] [--clients 8] \
 [--stores 1000,1000000] [--rounds 3] [--starts 5] [--results bench/results.md] [--hold]
-[--only health,home,about,tampered,sign-ins]";
+[--only health,home,about,tampered,sign-ins] [--no-postgres]
+
+--no-postgres: SQLite only. Otherwise the PostgreSQL rows (about, sign-ins) need PostgreSQL
+and nginx: apt-get install -y postgresql nginx";
 
 #[rocket::main]
 async fn main() -> ExitCode {
@@ -157,6 +189,11 @@ async fn main() -> ExitCode {
 
 async fn run(settings: &Settings) -> Result<(), String> {
     check_wrk()?;
+    let tools = if settings.measures_postgres() {
+        Some(postgres::Tools::find()?)
+    } else {
+        None
+    };
     let binary = settings.root.join("target/release/gitlogin");
     if !binary.exists() {
         return Err(format!(
@@ -166,7 +203,16 @@ async fn run(settings: &Settings) -> Result<(), String> {
     }
     let work = std::env::temp_dir().join(format!("gitlogin-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-    let outcome = measure(settings, &binary, &work).await;
+    // Should the bench be killed, the apps it started (listed in `apps`, see `App::launch`)
+    // must not keep running; the PID must still be gitlogin's, not a reused one.
+    let exe = binary.canonicalize().unwrap_or_else(|_| binary.clone());
+    after_exit(
+        "for pid in $(cat \"$DIR/apps\" 2>/dev/null); do \
+           [ \"$(readlink /proc/$pid/exe)\" = \"$BIN\" ] && kill -KILL \"$pid\"; \
+         done; rm -rf \"$DIR\"",
+        &[("DIR", work.as_os_str()), ("BIN", exe.as_os_str())],
+    )?;
+    let outcome = measure(settings, tools.as_ref(), &binary, &work).await;
     let _ = std::fs::remove_dir_all(&work);
     let report = outcome?;
     print!("{}", report.table);
@@ -191,6 +237,18 @@ struct Store {
     first_start: Duration,
     starts: Vec<Duration>,
     figures: HashMap<Scenario, Figures>,
+}
+
+impl Store {
+    fn target(&self) -> Target<'_> {
+        Target {
+            url: &self.app.url,
+            session_cookie: &self.session_cookie,
+            apps: vec![self.app.pid()],
+            database: None,
+            proxy: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -248,14 +306,83 @@ struct Figures {
     /// For sign-ins, the CPU this process (the clients and the fake GitHub) spent on each:
     /// on a small machine, the app's sign-in rate is capped by what this leaves it.
     bench_cpu: Duration,
+    /// CPU the PostgreSQL server (all its processes) used per request, when there is one.
+    database_cpu: Option<Duration>,
+    /// CPU nginx (master and workers) used per request, when the load goes through it.
+    proxy_cpu: Option<Duration>,
 }
 
-async fn measure(settings: &Settings, binary: &Path, work: &Path) -> Result<Report, String> {
+impl Figures {
+    /// Shares out the CPU each part used during the measurement over what it completed.
+    fn charge(&mut self, used: &CpuUse, target: &Target) {
+        self.app_cpu = per(used.apps, self.count);
+        self.bench_cpu = per(used.bench, self.count);
+        self.database_cpu = target.database.map(|_| per(used.database, self.count));
+        self.proxy_cpu = target.proxy.map(|_| per(used.proxy, self.count));
+    }
+}
+
+/// Where a measurement sends its load, and whose CPU it counts.
+struct Target<'a> {
+    url: &'a str,
+    session_cookie: &'a str,
+    /// The instances behind `url`.
+    apps: Vec<u32>,
+    /// The PostgreSQL postmaster, if the store is PostgreSQL: it and its children count.
+    database: Option<u32>,
+    /// nginx's master, if `url` is nginx: it and its workers count.
+    proxy: Option<u32>,
+}
+
+/// CPU time used so far by each part of a target, and by this process.
+struct CpuUse {
+    apps: Duration,
+    database: Duration,
+    proxy: Duration,
+    bench: Duration,
+}
+
+impl CpuUse {
+    fn now(target: &Target) -> CpuUse {
+        CpuUse {
+            apps: target.apps.iter().map(|&pid| cpu_time(pid)).sum(),
+            database: target.database.map_or(Duration::ZERO, tree_cpu_time),
+            proxy: target.proxy.map_or(Duration::ZERO, tree_cpu_time),
+            bench: cpu_time(std::process::id()),
+        }
+    }
+
+    /// What was used since `before`. A process that ended in between (a PostgreSQL
+    /// backend) takes its CPU with it, so a part can only be undercounted, never negative.
+    fn since(&self, before: &CpuUse) -> CpuUse {
+        CpuUse {
+            apps: self.apps.saturating_sub(before.apps),
+            database: self.database.saturating_sub(before.database),
+            proxy: self.proxy.saturating_sub(before.proxy),
+            bench: self.bench.saturating_sub(before.bench),
+        }
+    }
+}
+
+async fn measure(
+    settings: &Settings,
+    tools: Option<&postgres::Tools>,
+    binary: &Path,
+    work: &Path,
+) -> Result<Report, String> {
     let started_at = utc_now();
     let mut stores = Vec::new();
     for &rows in &settings.stores {
         stores.push(prepare_store(settings, binary, work, rows).await?);
     }
+    // Seeded like the first (baseline) store, so that its rows compare with them.
+    let mut postgres = match tools {
+        Some(tools) => {
+            let rows = settings.stores[0];
+            Some(postgres::Postgres::start(settings, tools, binary, work, rows).await?)
+        }
+        None => None,
+    };
 
     if settings.hold {
         for store in &stores {
@@ -266,6 +393,9 @@ async fn measure(settings: &Settings, binary: &Path, work: &Path) -> Result<Repo
                 store.app.pid(),
                 store.session_cookie
             );
+        }
+        if let Some(postgres) = &postgres {
+            eprint!("{}", postgres.describe());
         }
         eprintln!("bench: press Enter to start the load");
         let mut line = String::new();
@@ -279,27 +409,42 @@ async fn measure(settings: &Settings, binary: &Path, work: &Path) -> Result<Repo
              lower and noisier than on an idle machine"
         );
     }
-    let mut runs: Vec<HashMap<Scenario, Vec<Figures>>> = vec![HashMap::new(); stores.len()];
+    let mut runs: Vec<Rounds> = vec![HashMap::new(); stores.len()];
+    let setups = postgres.as_ref().map_or(0, |p| p.setups.len());
+    let mut postgres_runs: Vec<Rounds> = vec![HashMap::new(); setups];
     for round in 1..=settings.rounds {
         for &scenario in &settings.scenarios {
-            for (store, runs) in stores.iter().zip(&mut runs) {
+            let progress = |what: &str| {
                 eprintln!(
-                    "bench: round {round}/{}: {} with {} rows ...",
+                    "bench: round {round}/{}: {} with {what} ...",
                     settings.rounds,
                     scenario.label(settings),
-                    thousands(store.rows)
-                );
-                let figures = load(settings, scenario, store).await?;
+                )
+            };
+            for (store, runs) in stores.iter().zip(&mut runs) {
+                progress(&format!("{} rows", thousands(store.rows)));
+                let figures = load(settings, scenario, &store.target()).await?;
+                runs.entry(scenario).or_default().push(figures);
+            }
+            let Some(postgres) = &postgres else {
+                continue;
+            };
+            if !postgres::SCENARIOS.contains(&scenario) {
+                continue;
+            }
+            for (setup, runs) in postgres.setups.iter().zip(&mut postgres_runs) {
+                progress(setup.label);
+                let figures = load(settings, scenario, &postgres.target(setup)).await?;
                 runs.entry(scenario).or_default().push(figures);
             }
         }
     }
-    // Of several rounds, the one with the median rate, latencies and all.
     for (store, runs) in stores.iter_mut().zip(runs) {
-        for (scenario, mut figures) in runs {
-            figures.sort_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
-            let median = figures.swap_remove(figures.len() / 2);
-            store.figures.insert(scenario, median);
+        store.figures = median_rounds(runs);
+    }
+    if let Some(postgres) = &mut postgres {
+        for (setup, runs) in postgres.setups.iter_mut().zip(postgres_runs) {
+            setup.figures = median_rounds(runs);
         }
     }
     let load = (load_before, load_average());
@@ -309,7 +454,32 @@ async fn measure(settings: &Settings, binary: &Path, work: &Path) -> Result<Repo
         store.app.stop();
         store.github.stop();
     }
-    Ok(report(settings, &started_at, load, &stores, &memory))
+    let report = report(
+        settings,
+        &started_at,
+        load,
+        &stores,
+        &memory,
+        postgres.as_ref(),
+    );
+    if let Some(postgres) = postgres {
+        postgres.stop();
+    }
+    Ok(report)
+}
+
+/// Each scenario's figures, one per round.
+type Rounds = HashMap<Scenario, Vec<Figures>>;
+
+/// Of several rounds, the one with the median rate, latencies and all.
+fn median_rounds(runs: Rounds) -> HashMap<Scenario, Figures> {
+    runs.into_iter()
+        .filter_map(|(scenario, mut figures)| {
+            figures.sort_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
+            let middle = figures.len() / 2;
+            figures.into_iter().nth(middle).map(|f| (scenario, f))
+        })
+        .collect()
 }
 
 /// The 1-minute load average: work other than this benchmark shows up here, and lowers
@@ -321,35 +491,35 @@ fn load_average() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Warms up, then measures one scenario on one store.
-async fn load(settings: &Settings, scenario: Scenario, store: &Store) -> Result<Figures, String> {
+/// Warms up, then measures one scenario on one store or setup.
+async fn load(
+    settings: &Settings,
+    scenario: Scenario,
+    target: &Target<'_>,
+) -> Result<Figures, String> {
     let seconds = settings.seconds;
     let (path, cookie) = match scenario {
         Scenario::Health => ("/health", None),
         Scenario::Home => ("/", None),
-        Scenario::About => ("/about", Some(store.session_cookie.clone())),
-        Scenario::Tampered => ("/about", Some(tamper(&store.session_cookie))),
+        Scenario::About => ("/about", Some(target.session_cookie.to_owned())),
+        Scenario::Tampered => ("/about", Some(tamper(target.session_cookie))),
         Scenario::SignIn => {
-            let app = &store.app.url;
             let clients = settings.sign_in_clients;
             // The warm-up fills the app's and the clients' connection pools.
-            sign_in_load(app, clients, Duration::from_secs(2)).await;
-            let before = cpu_time(store.app.pid());
-            let bench_before = cpu_time(std::process::id());
-            let mut figures = sign_in_load(app, clients, Duration::from_secs(seconds)).await;
-            figures.app_cpu = per(cpu_time(store.app.pid()) - before, figures.count);
-            let bench_used = cpu_time(std::process::id()) - bench_before;
-            figures.bench_cpu = per(bench_used, figures.count);
+            sign_in_load(target.url, clients, Duration::from_secs(2)).await;
+            let before = CpuUse::now(target);
+            let mut figures = sign_in_load(target.url, clients, Duration::from_secs(seconds)).await;
+            figures.charge(&CpuUse::now(target).since(&before), target);
             return Ok(figures);
         }
     };
-    let url = format!("{}{path}", store.app.url);
+    let url = format!("{}{path}", target.url);
     let cookie = cookie.as_deref();
     check_answer(scenario, &url, cookie).await?;
     wrk(&url, cookie, settings.connections, 2).await?;
-    let before = cpu_time(store.app.pid());
+    let before = CpuUse::now(target);
     let mut figures = wrk(&url, cookie, settings.connections, seconds).await?;
-    figures.app_cpu = per(cpu_time(store.app.pid()) - before, figures.count);
+    figures.charge(&CpuUse::now(target).since(&before), target);
     Ok(figures)
 }
 
@@ -367,7 +537,13 @@ async fn prepare_store(
 ) -> Result<Store, String> {
     let db_path = work.join(format!("gitlogin-{rows}.db"));
     let github = FakeGithub::start(rows).await?;
-    let launch = || App::launch(binary, &settings.root, &db_path, &github.url, work);
+    let env = AppEnv {
+        database_url: format!("sqlite://{}?mode=rwc", db_path.display()),
+        github_url: github.url.clone(),
+        public_url: None,
+        secret_key: random_key(),
+    };
+    let launch = || App::launch(binary, &settings.root, &env, work);
 
     // The first start creates and migrates the store; seeding needs its tables.
     let mut app = launch()?;
@@ -418,17 +594,24 @@ async fn bench_user_session(app_url: &str, github: &FakeGithub) -> Result<String
 struct App {
     child: Option<Child>,
     url: String,
+    port: u16,
     started: Instant,
 }
 
+/// What an instance is told through its environment, beside its port and the fake
+/// GitHub's client id and secret.
+struct AppEnv {
+    database_url: String,
+    github_url: String,
+    /// `PUBLIC_URL` when the app is reached through a proxy; otherwise its own address.
+    public_url: Option<String>,
+    /// `ROCKET_SECRET_KEY`: the release profile insists on one. A fresh one per run, never a
+    /// stored one, shared by the instances of one store.
+    secret_key: String,
+}
+
 impl App {
-    fn launch(
-        binary: &Path,
-        root: &Path,
-        db_path: &Path,
-        github_url: &str,
-        work: &Path,
-    ) -> Result<App, String> {
+    fn launch(binary: &Path, root: &Path, env: &AppEnv, work: &Path) -> Result<App, String> {
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
         let log = work.join(format!("app-{port}.log"));
@@ -440,17 +623,13 @@ impl App {
             .current_dir(root)
             .env("GITHUB_CLIENT_ID", FAKE_CLIENT_ID)
             .env("GITHUB_CLIENT_SECRET", FAKE_CLIENT_SECRET)
-            .env("GITHUB_URL", github_url)
-            .env("GITHUB_API_URL", github_url)
-            .env("PUBLIC_URL", &url)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}?mode=rwc", db_path.display()),
-            )
+            .env("GITHUB_URL", &env.github_url)
+            .env("GITHUB_API_URL", &env.github_url)
+            .env("PUBLIC_URL", env.public_url.as_deref().unwrap_or(&url))
+            .env("DATABASE_URL", &env.database_url)
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_ADDRESS", "127.0.0.1")
-            // The release profile insists on a key: a fresh one per run, never a stored one.
-            .env("ROCKET_SECRET_KEY", random_key())
+            .env("ROCKET_SECRET_KEY", &env.secret_key)
             .env("ROCKET_LOG_LEVEL", "off")
             .env("ROCKET_CLI_COLORS", "false")
             .stdin(Stdio::null())
@@ -458,9 +637,16 @@ impl App {
             .stderr(log_err)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let mut apps = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(work.join("apps"))
+            .map_err(|e| format!("{}: {e}", work.display()))?;
+        writeln!(apps, "{}", child.id()).map_err(|e| e.to_string())?;
         Ok(App {
             child: Some(child),
             url,
+            port,
             started,
         })
     }
@@ -555,6 +741,52 @@ fn cpu_time(pid: u32) -> Duration {
         .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
         .sum();
     Duration::from_millis(ticks * 10)
+}
+
+/// CPU time of a process and its children (nginx's workers, PostgreSQL's backends).
+fn tree_cpu_time(pid: u32) -> Duration {
+    cpu_time(pid) + children_of(pid).into_iter().map(cpu_time).sum::<Duration>()
+}
+
+/// The PIDs whose parent is `pid`, from `/proc/*/stat`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            parent_pid(&stat) == Some(pid)
+        })
+        .collect()
+}
+
+/// The parent's PID in a `/proc/PID/stat` line: the second field after the command name.
+fn parent_pid(stat: &str) -> Option<u32> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs `script` (sh) once this process has ended, however it ends: the clean-up for a
+/// server the bench started, should the bench be killed before it stops the server itself.
+/// It ignores the Ctrl-C that ends the bench, and is never waited for: it must outlive us.
+#[allow(clippy::zombie_processes)]
+fn after_exit(script: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<(), String> {
+    let watch =
+        format!("trap '' INT HUP; while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; {script}");
+    Command::new("sh")
+        .arg("-c")
+        .arg(watch)
+        .arg("sh")
+        .arg(std::process::id().to_string())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("cannot start a watchdog: {e}"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1168,6 +1400,7 @@ fn report(
     load: (f64, f64),
     stores: &[Store],
     memory: &[(u64, u64)],
+    postgres: Option<&postgres::Postgres>,
 ) -> Report {
     let base = &stores[0];
     let mut rows = Vec::new();
@@ -1325,6 +1558,10 @@ fn report(
                 thousands(store.rows)
             );
         }
+    }
+
+    if let Some(postgres) = postgres {
+        let _ = writeln!(table, "\n{}", postgres.report(settings, base));
     }
 
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -1504,6 +1741,47 @@ Transfer/sec:      5.00MB
         let second = std::fs::read_to_string(&path).unwrap();
         let _ = std::fs::remove_file(&path);
         assert_eq!(second, format!("{intro}| run 2 |\n\n## Findings\n\nWhy.\n"));
+    }
+
+    #[test]
+    fn reads_the_parent_from_proc_stat() {
+        // The command name may hold spaces and parentheses; the fields after it do not.
+        let stat = "4242 (postgres: a (b) c) S 4100 4242 4100 0 -1 4194560 212 0 0 0 3 1";
+        assert_eq!(parent_pid(stat), Some(4100));
+        assert_eq!(parent_pid(""), None);
+        let me = std::fs::read_to_string("/proc/self/stat").unwrap();
+        assert_eq!(parent_pid(&me), Some(std::os::unix::process::parent_id()));
+    }
+
+    #[test]
+    fn postgres_rows_follow_the_flags() {
+        let settings = |scenarios: &[Scenario], postgres| Settings {
+            seconds: 1,
+            connections: 1,
+            sign_in_clients: 1,
+            stores: vec![1_000],
+            starts: 1,
+            rounds: 1,
+            scenarios: scenarios.to_vec(),
+            hold: false,
+            postgres,
+            root: PathBuf::new(),
+            results: PathBuf::new(),
+        };
+        assert!(settings(&Scenario::ALL, true).measures_postgres());
+        assert!(settings(&[Scenario::SignIn], true).measures_postgres());
+        assert!(!settings(&Scenario::ALL, false).measures_postgres());
+        assert!(!settings(&[Scenario::Health, Scenario::Home], true).measures_postgres());
+    }
+
+    #[test]
+    fn the_median_round_counts() {
+        let round = |per_sec| Figures {
+            per_sec,
+            ..Figures::default()
+        };
+        let runs = HashMap::from([(Scenario::About, vec![round(3.0), round(1.0), round(2.0)])]);
+        assert_eq!(median_rounds(runs)[&Scenario::About].per_sec, 2.0);
     }
 
     #[test]
