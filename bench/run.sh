@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark, in one command: builds the release binaries, checks for wrk, then runs
-# `target/release/bench` (src/bin/bench.rs), which prints one table and writes it to
-# bench/results.md. Flags are passed on: `bench/run.sh --seconds 5 --stores 1000`.
-# Loopback only; takes about eight minutes after the build (three rounds; `--rounds 1`
-# for a quick look).
+# The benchmark, in one command: builds the release binaries, checks for wrk, PostgreSQL and
+# nginx, then runs `target/release/bench` (src/bin/bench.rs), which prints one table and
+# writes it to bench/results.md. Flags are passed on: `bench/run.sh --seconds 5 --stores 1000`.
+# Loopback only; takes about twelve minutes after the build (three rounds; `--rounds 1` for a
+# quick look). `--no-postgres` measures SQLite alone, without PostgreSQL or nginx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,5 +11,35 @@ if ! command -v wrk >/dev/null; then
     echo "bench: wrk is not installed. On Debian or Ubuntu: apt-get install -y wrk" >&2
     exit 1
 fi
+
+# The PostgreSQL rows (GET /about and sign-ins on one and two instances) need PostgreSQL and
+# nginx, unless they are turned off or `--only` leaves none of their scenarios.
+postgres_rows=yes
+previous=
+for arg in "$@"; do
+    if [ "$arg" = --no-postgres ]; then
+        postgres_rows=no
+    fi
+    if [ "$previous" = --only ] && ! [[ ",${arg// /}," =~ ,(about|sign-ins), ]]; then
+        postgres_rows=no
+    fi
+    previous=$arg
+done
+if [ "$postgres_rows" = yes ]; then
+    missing=()
+    if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+        missing+=(PostgreSQL)
+    fi
+    if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+        missing+=(nginx)
+    fi
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "bench: ${missing[*]} not installed; the PostgreSQL rows need both PostgreSQL" \
+            "and nginx. On Debian or Ubuntu: apt-get install -y postgresql nginx" \
+            "(or bench/run.sh --no-postgres to measure SQLite alone)" >&2
+        exit 1
+    fi
+fi
+
 cargo build --release --bins
 exec target/release/bench "$@"
