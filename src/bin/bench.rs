@@ -1561,7 +1561,7 @@ fn report(
     }
 
     if let Some(postgres) = postgres {
-        let _ = writeln!(table, "\n{}", postgres.report(settings, base));
+        let _ = write!(table, "\n{}", postgres.report(settings, base));
     }
 
     let args: Vec<String> = std::env::args().skip(1).collect();
