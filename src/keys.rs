@@ -2,21 +2,20 @@
 //! so that other services can check a token without calling us.
 //!
 //! The key comes from `SIGNING_KEY` or, when that is unset, from the `signing_keys` table,
-//! where the first start-up generates one, so restarts keep it. The signing key is read once,
-//! at start-up ([`loader`]), into a managed [`KeyRing`]; a public key is worked out once per
-//! key and remembered: no request derives one twice.
+//! where the first start-up generates one, so restarts keep it. The signing key is read at
+//! start-up ([`loader`]) into a managed [`KeyRing`]; each key is parsed once and its public
+//! half remembered: no request derives a key twice.
 //!
 //! Rotation (`gitlogin rotate-key`, [`rotate_key_command`]) only adds a newer key to the
-//! table. A running server keeps signing with the key it loaded, so the switch happens at the
-//! next start: that server signs with the newest key and retires the older ones. A retired key
-//! stays in the JWKS for one token lifetime counted from that start, because servers not yet
-//! restarted may have signed with it until then. The JWKS is read from the table at each
-//! request, so every instance of a deployment publishes the same keys: the new key from the
-//! moment `rotate-key` stores it, before anyone signs with it.
+//! table, and every instance publishes it at once (the JWKS is read from the table at each
+//! request), before anything signs with it. The switch happens at the next start-up: that
+//! server signs with the newest key and retires the older ones, and every other instance,
+//! finding at its next token that its key was retired, follows. A retired key stays in the
+//! JWKS for one token lifetime, until the last token signed with it has expired.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -29,7 +28,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket_db_pools::sqlx::{self, AnyConnection, Connection as _};
+use rocket_db_pools::sqlx::{self, AnyConnection, AnyPool, Connection as _};
 use rocket_db_pools::Database;
 use sha2::{Digest, Sha256};
 
@@ -56,8 +55,6 @@ pub enum KeyError {
     Config(#[from] ConfigError),
     #[error("the store did not answer: {0}")]
     Store(#[from] sqlx::Error),
-    #[error("the store did not answer")]
-    NoStore,
 }
 
 /// An Ed25519 key, read once. jsonwebtoken keeps the PKCS#8 bytes that it signs with; the
@@ -154,7 +151,8 @@ fn thumbprint(x: &str) -> String {
 /// The key that signs, and where the keys to publish come from. Managed.
 #[derive(Debug)]
 pub struct KeyRing {
-    current: SigningKey,
+    /// Swapped for a newer key when a later start-up has retired this one.
+    current: RwLock<Arc<SigningKey>>,
     /// `SIGNING_KEY`: the one key, published for ever. Else the store's keys, whose public
     /// halves are remembered here by `kid` once worked out.
     from_store: Option<Mutex<HashMap<String, Jwk>>>,
@@ -164,34 +162,61 @@ impl KeyRing {
     /// A ring of one key that never leaves the JWKS: the `SIGNING_KEY` case.
     pub fn single(key: SigningKey) -> KeyRing {
         KeyRing {
-            current: key,
+            current: RwLock::new(Arc::new(key)),
             from_store: None,
         }
     }
 
-    pub fn current(&self) -> &SigningKey {
-        &self.current
+    /// The key to sign with now. From the store: the key loaded at start-up until a later
+    /// start-up (of this or another instance, after `rotate-key`) retires it, then the newest
+    /// key not retired. So in a rolling restart the instances not yet restarted follow the
+    /// first one at once, and none keeps signing with a key that is leaving the JWKS. One
+    /// indexed read per token.
+    pub async fn signing_key(&self, store: &AnyPool) -> Result<Arc<SigningKey>, KeyError> {
+        let current = read(&self.current).clone();
+        if self.from_store.is_none() {
+            return Ok(current);
+        }
+        let mut conn = store.acquire().await?;
+        let live: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM signing_keys WHERE kid = $1 AND retired_at IS NULL",
+        )
+        .bind(current.kid())
+        .fetch_one(&mut *conn)
+        .await?;
+        if live == 1 {
+            return Ok(current);
+        }
+        let newest: Option<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL
+             ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((kid, der)) = newest else {
+            return Ok(current);
+        };
+        let key = Arc::new(parse_stored(&kid, &der)?);
+        rocket::info!("identity tokens: now signing with kid {kid}, chosen by a later start-up");
+        *write(&self.current) = key.clone();
+        Ok(key)
     }
 
     /// The keys to publish at `now`: the store's keys, less the retired ones whose last token
-    /// has expired. Needs the store only when the keys live there.
-    pub async fn jwks(
-        &self,
-        conn: Option<&mut AnyConnection>,
-        now: i64,
-    ) -> Result<JwkSet, KeyError> {
+    /// has expired. Asks the store only when the keys live there.
+    pub async fn jwks(&self, store: &AnyPool, now: i64) -> Result<JwkSet, KeyError> {
         let Some(known) = &self.from_store else {
             return Ok(JwkSet {
-                keys: vec![self.current.jwk()],
+                keys: vec![read(&self.current).jwk()],
             });
         };
-        let conn = conn.ok_or(KeyError::NoStore)?;
-        let rows: Vec<(String, Nullable<i64>)> =
-            sqlx::query_as("SELECT kid, retired_at FROM signing_keys ORDER BY id DESC")
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows: Vec<(String, Vec<u8>, Nullable<i64>)> = sqlx::query_as(
+            "SELECT kid, private_key, retired_at FROM signing_keys ORDER BY id DESC",
+        )
+        .fetch_all(store)
+        .await?;
         let mut keys = Vec::new();
-        for (kid, retired_at) in rows {
+        for (kid, der, retired_at) in rows {
             if !still_published(retired_at.into(), now) {
                 continue;
             }
@@ -199,7 +224,7 @@ impl KeyRing {
             let jwk = match remembered {
                 Some(jwk) => jwk,
                 None => {
-                    let jwk = stored_key(conn, &kid).await?.jwk();
+                    let jwk = parse_stored(&kid, &der)?.jwk();
                     lock(known).insert(kid, jwk.clone());
                     jwk
                 }
@@ -216,20 +241,26 @@ fn still_published(retired_at: Option<i64>, now: i64) -> bool {
     retired_at.is_none_or(|at| now < at + TOKEN_LIFETIME_SECS)
 }
 
-/// A key another instance (or `rotate-key`) stored after this one started.
-async fn stored_key(conn: &mut AnyConnection, kid: &str) -> Result<SigningKey, KeyError> {
-    let der: Vec<u8> = sqlx::query_scalar("SELECT private_key FROM signing_keys WHERE kid = $1")
-        .bind(kid)
-        .fetch_one(conn)
-        .await?;
-    SigningKey::from_pkcs8(&der)
+/// A stored key, checked against the `kid` it is stored under.
+fn parse_stored(kid: &str, der: &[u8]) -> Result<SigningKey, KeyError> {
+    SigningKey::from_pkcs8(der)
         .filter(|key| key.kid == kid)
         .ok_or_else(|| KeyError::BadStoredKey(kid.to_owned()))
 }
 
+// A panic elsewhere cannot leave these half-written: each is one insert or one swap.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -253,7 +284,10 @@ pub fn loader(configured: Option<SigningKey>) -> AdHoc {
         let rocket = rocket.attach(AdHoc::on_liftoff("Signing keys", |rocket| {
             Box::pin(async move {
                 if let Some(ring) = rocket.state::<KeyRing>() {
-                    rocket::info!("identity tokens: signing with kid {}", ring.current.kid);
+                    rocket::info!(
+                        "identity tokens: signing with kid {}",
+                        read(&ring.current).kid
+                    );
                 }
             })
         }));
@@ -316,9 +350,7 @@ async fn load_from_store(conn: &mut AnyConnection, now: i64) -> Result<KeyRing, 
     let mut current = None;
     let mut known = HashMap::new();
     for row in rows {
-        let key = SigningKey::from_pkcs8(&row.private_key)
-            .filter(|key| key.kid == row.kid)
-            .ok_or_else(|| KeyError::BadStoredKey(row.kid.clone()))?;
+        let key = parse_stored(&row.kid, &row.private_key)?;
         known.insert(row.kid, key.jwk());
         if row.id == current_id {
             current = Some(key);
@@ -326,7 +358,7 @@ async fn load_from_store(conn: &mut AnyConnection, now: i64) -> Result<KeyRing, 
     }
     let current = current.ok_or_else(|| KeyError::BadStoredKey(current_id.to_string()))?;
     Ok(KeyRing {
-        current,
+        current: RwLock::new(Arc::new(current)),
         from_store: Some(Mutex::new(known)),
     })
 }

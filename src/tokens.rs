@@ -15,7 +15,6 @@ use rocket::http::{ContentType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::{catch, catchers, get, post, routes, State};
-use rocket_db_pools::Connection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -42,15 +41,8 @@ pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
 /// The public keys, for anyone: a service needs nothing else to check our tokens. Read from
 /// the store, so every instance of a deployment publishes the same set.
 #[get("/.well-known/jwks.json")]
-async fn jwks(
-    keys: &State<KeyRing>,
-    mut db: Option<Connection<Db>>,
-    clock: &State<Clock>,
-) -> ApiJson {
-    match keys
-        .jwks(db.as_deref_mut().map(|c| &mut **c), clock.now())
-        .await
-    {
+async fn jwks(keys: &State<KeyRing>, db: &Db, clock: &State<Clock>) -> ApiJson {
+    match keys.jwks(db, clock.now()).await {
         Ok(set) => ApiJson::ok(&set),
         Err(e) => {
             rocket::error!("JWKS: {e}");
@@ -91,12 +83,13 @@ struct Claims<'a> {
 /// 401), a same-origin request (else 403) and the session's CSRF token (else 403), so another
 /// site cannot make a signed-in browser fetch one for it.
 #[post("/api/token", data = "<form>")]
-fn issue_token(
+async fn issue_token(
     current: CurrentUser,
     _same_origin: SameOrigin,
     form: Form<TokenForm<'_>>,
     config: &State<AppConfig>,
     keys: &State<KeyRing>,
+    db: &Db,
     clock: &State<Clock>,
 ) -> Result<ApiJson, ApiError> {
     if !current.csrf_matches(form.csrf_token) {
@@ -123,7 +116,7 @@ fn issue_token(
         name: user.name.as_deref(),
         email: user.email.as_deref(),
     };
-    let key = keys.current();
+    let key = keys.signing_key(db).await?;
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(key.kid().to_owned());
     let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
@@ -160,6 +153,8 @@ enum ApiError {
     UnknownAudience,
     #[error("signing failed: {0}")]
     Signing(String),
+    #[error("no key to sign with: {0}")]
+    Keys(#[from] keys::KeyError),
 }
 
 impl<'r> Responder<'r, 'static> for ApiError {
@@ -175,7 +170,12 @@ impl<'r> Responder<'r, 'static> for ApiError {
                 "unknown_audience",
                 "The audience must be one of the services this app signs tokens for.",
             ),
-            ApiError::Signing(_) => (
+            ApiError::Keys(keys::KeyError::Store(_)) => (
+                Status::ServiceUnavailable,
+                "unavailable",
+                "The app's store is not answering right now. Please try again in a moment.",
+            ),
+            ApiError::Signing(_) | ApiError::Keys(_) => (
                 Status::InternalServerError,
                 "internal",
                 "Something went wrong on our side. Please try again in a moment.",

@@ -19,7 +19,7 @@ use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::{json, Value};
 
 use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{Browser, TestApp, PUBLIC_URL};
+use crate::helpers::{Browser, Store, TestApp, PUBLIC_URL};
 use crate::real_server::{free_port, gitlogin, no_redirects};
 
 #[allow(dead_code)]
@@ -348,6 +348,10 @@ async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expir
         set,
         "every instance publishes the same keys"
     );
+    // The server started before the rotation finds its key retired and follows at once.
+    let follower = token_for(&first_browser, "sibling").await;
+    let header = jsonwebtoken::decode_header(&follower).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
 
     // The old server signed until it stopped: its last token expires 5 minutes later.
     second.clock.advance(Duration::from_secs(5 * 60 - 1));
@@ -772,10 +776,25 @@ async fn rotate_key_refuses_when_the_key_comes_from_signing_key() {
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("SIGNING_KEY is set"), "says why: {stderr}");
-    assert!(
-        deployment.dir.path().read_dir().unwrap().next().is_none(),
-        "no SQLite file was created"
-    );
+    // Not even migrated: the store was never opened.
+    match crate::STORE {
+        Store::Sqlite => assert!(
+            deployment.dir.path().read_dir().unwrap().next().is_none(),
+            "no SQLite file was created"
+        ),
+        Store::Postgres => {
+            let mut conn =
+                <sqlx::PgConnection as sqlx::Connection>::connect(&deployment.database_url)
+                    .await
+                    .unwrap();
+            let tables: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            assert_eq!(tables, 0, "no table was created");
+        }
+    }
 }
 
 #[rocket::async_test]
