@@ -44,9 +44,12 @@ async fn revoke_session(
     mut db: Connection<Db>,
 ) -> Result<Revoked, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
-    let found = models::delete_own_session(&mut db, current.user.id, form.session)
-        .await
-        .map_err(store_error)?;
+    // Anything but an id hash's 64 hex digits names no session. Refused before the query:
+    // PostgreSQL rejects some bytes in text outright (NUL), which would read as a store error.
+    let found = is_id_hash(form.session)
+        && models::delete_own_session(&mut db, current.user.id, form.session)
+            .await
+            .map_err(store_error)?;
     if !found {
         return Err(ErrorPage::new(
             Status::NotFound,
@@ -152,6 +155,10 @@ pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), Er
 }
 
 /// The store did not answer: logged, and a 503 page.
+fn is_id_hash(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub fn store_error(e: sqlx::Error) -> ErrorPage {
     rocket::error!("the store did not answer: {e}");
     ErrorPage::for_status(Status::ServiceUnavailable)

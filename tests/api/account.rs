@@ -146,6 +146,17 @@ async fn another_persons_session_cannot_be_revoked() {
     assert_eq!(response.status(), Status::NotFound);
     assert_eq!(victim.get("/about").await.status(), Status::Ok);
     assert_eq!(app.count("sessions").await, 2);
+    // Nor does anything that is not an id: a 404 too, on either store, never a 5xx.
+    for junk in ["%00", "x", "%27%20OR%201%3D1%20--", &"f".repeat(65)] {
+        let response = mallory
+            .post_form(
+                "/sessions/revoke",
+                &format!("csrf_token={csrf}&session={junk}"),
+            )
+            .await;
+        assert_eq!(response.status(), Status::NotFound, "{junk}");
+    }
+    assert_eq!(app.count("sessions").await, 2);
 }
 
 #[rocket::async_test]
