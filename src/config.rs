@@ -293,7 +293,28 @@ fn check_database_url(figment: &Figment) -> Result<(), ConfigError> {
             ))
         }
     };
-    parsed.map_err(|why| bad("DATABASE_URL", &url, &first_line(&why.to_string())))
+    parsed.map_err(|why| {
+        bad(
+            "DATABASE_URL",
+            &without_password(&url),
+            &first_line(&why.to_string()),
+        )
+    })
+}
+
+/// The URL as it may be shown in an error: a password in it becomes `***`. Done on the text,
+/// since the URL being reported may not parse.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
 }
 
 /// `PUBLIC_URL` must be an origin: `http` or `https`, a host, no path, query or fragment.
@@ -498,6 +519,14 @@ mod tests {
             "postgres://u@db.internal/gitlogin"
         )])
         .is_ok());
+    }
+
+    #[test]
+    fn a_database_password_never_reaches_the_error() {
+        let err = config(&[("databases.gitlogin.url", "postgres://u:S3cret@db:54x2/g")]);
+        let err = err.unwrap_err().to_string();
+        assert!(!err.contains("S3cret"), "{err}");
+        assert!(err.contains("postgres://u:***@db:54x2/g"), "{err}");
     }
 
     #[test]
