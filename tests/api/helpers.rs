@@ -65,7 +65,7 @@ impl TestApp {
 
     /// Spawns with extra settings layered over the test defaults.
     pub async fn spawn_with(customize: impl FnOnce(Figment) -> Figment) -> Option<TestApp> {
-        let (db_url, dir) = crate::STORE.create().await?;
+        let (fresh_store, dir) = crate::STORE.create().await?;
         let github = FakeGithub::start().await;
         let figment = gitlogin::config::figment()
             .merge(("github_client_id", CLIENT_ID))
@@ -74,12 +74,15 @@ impl TestApp {
             .merge(("github_api_url", &github.url))
             .merge(("github_timeout", 2))
             .merge(("public_url", PUBLIC_URL))
-            .merge(("databases.gitlogin.url", &db_url))
+            .merge(("databases.gitlogin.url", &fresh_store))
             .merge(("databases.gitlogin.connect_timeout", 2))
             .merge(("secret_key", random_secret_key()))
             .merge(("log_level", "off"));
         let clock = Clock::default();
-        let rocket = gitlogin::app_with_clock(customize(figment), clock.clone()).unwrap();
+        let figment = customize(figment);
+        // A test may point the app at another app's store: look at the rows where it writes.
+        let db_url: String = figment.extract_inner("databases.gitlogin.url").unwrap();
+        let rocket = gitlogin::app_with_clock(figment, clock.clone()).unwrap();
         let client = Client::untracked(rocket).await.unwrap();
         sqlx::any::install_default_drivers();
         let db = AnyPoolOptions::new()

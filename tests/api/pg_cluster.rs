@@ -34,7 +34,6 @@ impl Cluster {
     /// `initdb` and start a new cluster; `None` (and the line on stderr) without PostgreSQL.
     pub fn start() -> Option<Cluster> {
         let Some(bin) = bin_dir() else {
-            // Said once per run: `shared` starts (or fails to start) one cluster.
             not_installed("PostgreSQL", "apt-get install postgresql");
             return None;
         };
@@ -85,7 +84,8 @@ impl Cluster {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
-    /// Stops the server at once, as a crash or a network cut would look to the app.
+    /// Stops the server at once, as a crash of the server looks to the app: its sockets close.
+    /// (A cut network would look different: no answer at all, until the pool's timeout.)
     pub fn stop(&self) {
         run(self
             .command("pg_ctl")

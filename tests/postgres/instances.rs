@@ -85,17 +85,30 @@ async fn behind_a_round_robin_balancer_two_instances_are_one_site() {
     assert_eq!(requests(&started, "GET /login/callback"), 0, "{started}");
     assert_eq!(requests(&started, "GET /login?"), 1, "{started}");
 
-    // About, the forward-auth check and the guarded app, twice each: once per instance.
-    for _ in 0..2 {
-        let about = jar.get(&http, format!("{front}/about")).await;
-        assert_eq!(about.status(), 200);
-        assert!(about.text().await.unwrap().contains("octocat"));
-        let check = jar.get(&http, format!("{front}/auth/check")).await;
-        assert_eq!(check.status(), 200);
-        assert_eq!(check.headers()["x-auth-request-user"], "octocat");
-        let internal = jar.get(&http, format!("{front}/internal/")).await;
-        assert_eq!(internal.status(), 200);
+    // About and the forward-auth check through the balancer, four times each in a row: both
+    // instances answer each of them. Then the guarded app, which nginx lets through after
+    // asking `/auth/check` itself.
+    for path in ["/about", "/auth/check"] {
+        let line = format!("GET {path}");
+        let served = || [log_of(&a_dir), log_of(&b_dir)].map(|log| requests(&log, &line));
+        let before = served();
+        for _ in 0..4 {
+            let response = jar.get(&http, format!("{front}{path}")).await;
+            assert_eq!(response.status(), 200, "{path}");
+            if path == "/auth/check" {
+                assert_eq!(response.headers()["x-auth-request-user"], "octocat");
+            } else {
+                assert!(response.text().await.unwrap().contains("octocat"));
+            }
+        }
+        let after = served();
+        assert!(
+            after[0] > before[0] && after[1] > before[1],
+            "both instances answered {path}: {before:?} -> {after:?}"
+        );
     }
+    let internal = jar.get(&http, format!("{front}/internal/")).await;
+    assert_eq!(internal.status(), 200);
 
     // Sign out through the balancer: the session is dead on both instances at once.
     let session = jar.clone();
@@ -143,7 +156,11 @@ async fn thirty_two_first_sign_ins_spread_over_two_instances_make_one_row() {
         1,
         "one first key, not two"
     );
-    assert_eq!(jwks(b.clone()).await, published, "both sign with it");
+    assert_eq!(
+        jwks(b.clone()).await,
+        published,
+        "both publish the same one"
+    );
 
     // Each person starts on one instance and GitHub sends them back to the other.
     let mut jars: Vec<Jar> = (0..32).map(|_| Jar::default()).collect();

@@ -1,4 +1,4 @@
-//! The suites of `tests/api` that touch the store, run again against a real PostgreSQL (a
+//! The suites of `tests/api` that sign in or touch the store, run again against a real PostgreSQL (a
 //! throwaway cluster from Debian's `postgresql`, one database per test: `pg_cluster.rs`),
 //! and what only a shared store can show: several instances behind a load balancer, and a
 //! database server that goes away and comes back.
@@ -36,12 +36,16 @@ mod forward_auth;
 mod lifetimes;
 #[path = "../api/logout.rs"]
 mod logout;
+#[path = "../api/next_redirects.rs"]
+mod next_redirects;
 #[path = "../api/sessions.rs"]
 mod sessions;
 #[path = "../api/sign_in.rs"]
 mod sign_in;
 #[path = "../api/tokens.rs"]
 mod tokens;
+#[path = "../api/upstream_faults.rs"]
+mod upstream_faults;
 
 mod instances;
 mod shared_store;
