@@ -210,26 +210,19 @@ impl KeyRing {
                 keys: vec![read(&self.current).jwk()],
             });
         };
-        let rows: Vec<(String, Vec<u8>, Nullable<i64>)> = sqlx::query_as(
-            "SELECT kid, private_key, retired_at FROM signing_keys ORDER BY id DESC",
-        )
-        .fetch_all(store)
-        .await?;
+        let mut conn = store.acquire().await?;
+        let rows: Vec<(String, Nullable<i64>)> =
+            sqlx::query_as("SELECT kid, retired_at FROM signing_keys ORDER BY id DESC")
+                .fetch_all(&mut *conn)
+                .await?;
         let mut keys = Vec::new();
-        for (kid, der, retired_at) in rows {
+        for (kid, retired_at) in rows {
             if !still_published(retired_at.into(), now) {
                 continue;
             }
-            let remembered = lock(known).get(&kid).cloned();
-            let jwk = match remembered {
-                Some(jwk) => jwk,
-                None => {
-                    let jwk = parse_stored(&kid, &der)?.jwk();
-                    lock(known).insert(kid, jwk.clone());
-                    jwk
-                }
-            };
-            keys.push(jwk);
+            if let Some(jwk) = public_key(known, &mut conn, &kid).await? {
+                keys.push(jwk);
+            }
         }
         Ok(JwkSet { keys })
     }
@@ -239,6 +232,29 @@ impl KeyRing {
 /// token has expired.
 fn still_published(retired_at: Option<i64>, now: i64) -> bool {
     retired_at.is_none_or(|at| now < at + TOKEN_LIFETIME_SECS)
+}
+
+/// The public half of the stored key `kid`: worked out once and remembered. `None` when the row
+/// is gone since the list was read (another instance's start-up deleted it).
+async fn public_key(
+    known: &Mutex<HashMap<String, Jwk>>,
+    conn: &mut AnyConnection,
+    kid: &str,
+) -> Result<Option<Jwk>, KeyError> {
+    if let Some(jwk) = lock(known).get(kid) {
+        return Ok(Some(jwk.clone()));
+    }
+    let der: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT private_key FROM signing_keys WHERE kid = $1")
+            .bind(kid)
+            .fetch_optional(conn)
+            .await?;
+    let Some(der) = der else {
+        return Ok(None);
+    };
+    let jwk = parse_stored(kid, &der)?.jwk();
+    lock(known).insert(kid.to_owned(), jwk.clone());
+    Ok(Some(jwk))
 }
 
 /// A stored key, checked against the `kid` it is stored under.
