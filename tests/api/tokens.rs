@@ -5,7 +5,6 @@
 //! JWKS over loopback from the binary: the two talk HTTP as they would in production, and the
 //! test needs no `cargo build --example` of its own.
 
-use std::collections::HashMap;
 use std::process::{Child, Command};
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{Browser, Store, TestApp, PUBLIC_URL};
-use crate::real_server::{free_port, gitlogin, no_redirects};
+use crate::real_server::{csrf_token, free_port, gitlogin, no_redirects, sign_in, Jar};
 
 #[allow(dead_code)]
 #[path = "../../examples/sibling_service.rs"]
@@ -504,67 +503,22 @@ impl Deployment {
     }
 }
 
-/// Signs in through the fake GitHub, as a browser would; returns the `Cookie` header.
-async fn sign_in(server: &Server) -> String {
-    let http = no_redirects();
-    let mut jar = HashMap::new();
-    let keep = |jar: &mut HashMap<String, String>, response: &reqwest::Response| {
-        for header in response.headers().get_all("set-cookie") {
-            let header = header.to_str().unwrap();
-            let (name, value) = header.split(';').next().unwrap().split_once('=').unwrap();
-            jar.insert(name.to_owned(), value.to_owned());
-        }
-    };
-    let cookies = |jar: &HashMap<String, String>| {
-        jar.iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let login = http
-        .get(format!("{}/login", server.base))
-        .send()
-        .await
-        .unwrap();
-    keep(&mut jar, &login);
-    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
-    let back = http.get(&authorize).send().await.unwrap();
-    let callback = back.headers()["location"].to_str().unwrap().to_owned();
-    let signed_in = http
-        .get(&callback)
-        .header("cookie", cookies(&jar))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), 303);
-    jar.clear();
-    keep(&mut jar, &signed_in);
-    cookies(&jar)
+/// Signs in through the fake GitHub, as a browser would; returns the browser's cookies.
+async fn signed_in(server: &Server) -> Jar {
+    let mut jar = Jar::default();
+    let response = sign_in(&no_redirects(), &server.base, "/login", &mut jar).await;
+    assert_eq!(response.status(), 303);
+    jar
 }
 
 /// What a page of the site does: read the CSRF field, then `POST /api/token`.
-async fn request_token(server: &Server, cookie: &str, audience: &str) -> String {
+async fn request_token(server: &Server, jar: &Jar, audience: &str) -> String {
     let http = no_redirects();
-    let home = http
-        .get(format!("{}/", server.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = home
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .expect("signed in")
-        .split('"')
-        .next()
-        .unwrap();
+    let csrf = csrf_token(&http, &server.base, jar).await;
     let response = http
         .post(format!("{}/api/token", server.base))
-        .header("cookie", cookie)
-        .form(&[("csrf_token", csrf), ("audience", audience)])
+        .header("cookie", jar.header())
+        .form(&[("csrf_token", csrf.as_str()), ("audience", audience)])
         .send()
         .await
         .unwrap();
@@ -631,9 +585,9 @@ async fn the_sibling_service_greets_a_valid_token_and_refuses_every_bad_one() {
         return;
     };
     let server = deployment.start().await;
-    let cookie = sign_in(&server).await;
-    let token = request_token(&server, &cookie, "sibling").await;
-    let for_other = request_token(&server, &cookie, "other").await;
+    let jar = signed_in(&server).await;
+    let token = request_token(&server, &jar, "sibling").await;
+    let for_other = request_token(&server, &jar, "other").await;
     let kid = published_kids(&server).await[0].clone();
     let sibling = sibling_for(&server.base).await;
     let claims = |exp: i64, iss: &str| {
@@ -725,8 +679,8 @@ async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifyin
         return;
     };
     let server = deployment.start().await;
-    let cookie = sign_in(&server).await;
-    let old_token = request_token(&server, &cookie, "sibling").await;
+    let jar = signed_in(&server).await;
+    let old_token = request_token(&server, &jar, "sibling").await;
     let old_kids = published_kids(&server).await;
     let sibling = sibling_for(&server.base).await;
     assert_eq!(call_with(&sibling, &old_token).await.0, Status::Ok);
@@ -744,7 +698,7 @@ async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifyin
     assert!(rotated.status.success(), "{rotated:?}");
     let new_kid = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
     let server = deployment.start().await;
-    let new_token = request_token(&server, &cookie, "sibling").await;
+    let new_token = request_token(&server, &jar, "sibling").await;
 
     assert_eq!(
         published_kids(&server).await,
