@@ -8,7 +8,7 @@ use crate::helpers::{assert_redirect, Browser, TestApp};
 
 /// The `session` ids in the About page's revoke forms, in page order.
 async fn listed_sessions(browser: &Browser<'_>) -> Vec<String> {
-    let page = browser.get("/about").await.into_string().await.unwrap();
+    let page = browser.page("/about").await;
     page.split("name=\"session\" value=\"")
         .skip(1)
         .map(|rest| rest.split('"').next().unwrap().to_owned())
@@ -17,7 +17,7 @@ async fn listed_sessions(browser: &Browser<'_>) -> Vec<String> {
 
 /// The id of the session this browser is using, as its About page marks it.
 async fn own_session(browser: &Browser<'_>) -> String {
-    let page = browser.get("/about").await.into_string().await.unwrap();
+    let page = browser.page("/about").await;
     let current = page
         .split("class=\"session current\"")
         .nth(1)
@@ -51,7 +51,7 @@ async fn about_lists_my_sessions_with_devices_and_marks_this_one() {
     .await;
     sign_in_with_agent(&phone, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1").await;
 
-    let page = laptop.get("/about").await.into_string().await.unwrap();
+    let page = laptop.page("/about").await;
 
     assert!(page.contains("Firefox on Linux") && page.contains("Safari on iOS"));
     assert_eq!(page.matches("this browser").count(), 1);
@@ -86,11 +86,8 @@ async fn revoking_another_session_really_signs_that_browser_out() {
 
     assert_redirect(&response, "/about");
     assert!(laptop
-        .get("/about")
+        .page("/about")
         .await
-        .into_string()
-        .await
-        .unwrap()
         .contains("That session is signed out"));
     assert_redirect(&phone.get("/about").await, "/login?next=/about");
     assert_eq!(app.count("sessions").await, 1);
@@ -241,11 +238,8 @@ async fn deleting_the_account_removes_every_row_and_kills_every_cookie() {
 
     assert_redirect(&response, "/");
     assert!(laptop
-        .get("/")
+        .page("/")
         .await
-        .into_string()
-        .await
-        .unwrap()
         .contains("Your account and all its sessions were deleted"));
     assert_eq!(app.count("users").await, 0);
     assert_eq!(app.count("sessions").await, 0);

@@ -24,7 +24,7 @@ async fn access_denied_goes_home_saying_sign_in_was_cancelled() {
     let callback = browser.sign_in(None).await;
 
     assert_redirect(&callback, "/");
-    let home = browser.get("/").await.into_string().await.unwrap();
+    let home = browser.page("/").await;
     assert!(home.contains("GitHub sign-in was cancelled"));
     assert_no_session(&app, &browser).await;
     assert_eq!(app.github.calls(), 0);
@@ -111,13 +111,7 @@ async fn login_csrf_the_attackers_callback_in_the_victims_browser_signs_nobody_i
     // The victim opens it, with no sign-in of their own in progress...
     let response = victim.get(&attackers_callback).await;
     assert_redirect(&response, "/");
-    assert!(victim
-        .get("/")
-        .await
-        .into_string()
-        .await
-        .unwrap()
-        .contains("That sign-in link expired"));
+    assert!(victim.page("/").await.contains("That sign-in link expired"));
     // ...and with one in progress.
     victim.start_login(None).await;
     let response = victim.get(&attackers_callback).await;
@@ -192,11 +186,8 @@ async fn a_pending_login_older_than_ten_minutes_has_expired() {
 
     assert_redirect(&response, "/");
     assert!(browser
-        .get("/")
+        .page("/")
         .await
-        .into_string()
-        .await
-        .unwrap()
         .contains("That sign-in link expired"));
     assert_eq!(app.github.calls(), 0);
     assert_eq!(app.count("sessions").await, 0);

@@ -151,6 +151,11 @@ impl<'a> Browser<'a> {
         self.send(request).await
     }
 
+    /// `GET uri`, and the text of the page it answers with.
+    pub async fn page(&self, uri: &str) -> String {
+        self.get(uri).await.into_string().await.unwrap()
+    }
+
     /// A form POST as a same-origin page of the app would send it.
     pub async fn post_form(&self, uri: &str, body: &str) -> LocalResponse<'a> {
         let request = self
@@ -224,7 +229,7 @@ impl<'a> Browser<'a> {
 
     /// The CSRF token in the sign-out form of the home page.
     pub async fn csrf_token(&self) -> String {
-        let page = self.get("/").await.into_string().await.unwrap();
+        let page = self.page("/").await;
         let start = page
             .find("name=\"csrf_token\" value=\"")
             .expect("no csrf field")

@@ -101,13 +101,7 @@ async fn whole_happy_path_signs_in_and_shows_the_user() {
     assert!(home.contains("action=\"/logout\""));
     assert!(home.contains("href=\"/about\""));
     assert!(
-        !browser
-            .get("/")
-            .await
-            .into_string()
-            .await
-            .unwrap()
-            .contains("Signed in as"),
+        !browser.page("/").await.contains("Signed in as"),
         "flash shows once"
     );
 
@@ -166,16 +160,10 @@ async fn private_email_is_the_primary_verified_one_not_the_first_listed() {
         .await
         .unwrap();
     assert_eq!(email, "primary@example.com");
-    let about = browser.get("/about").await.into_string().await.unwrap();
+    let about = browser.page("/about").await;
     assert!(about.contains("primary@example.com"));
     // No name on GitHub: the login stands in for it.
-    assert!(browser
-        .get("/")
-        .await
-        .into_string()
-        .await
-        .unwrap()
-        .contains("Hello, octocat"));
+    assert!(browser.page("/").await.contains("Hello, octocat"));
 }
 
 #[rocket::async_test]
@@ -198,13 +186,7 @@ async fn a_renamed_github_account_keeps_its_one_row() {
         .await
         .unwrap();
     assert_eq!(login, "octocat-renamed");
-    assert!(browser
-        .get("/about")
-        .await
-        .into_string()
-        .await
-        .unwrap()
-        .contains("octocat-renamed"));
+    assert!(browser.page("/about").await.contains("octocat-renamed"));
 }
 
 #[rocket::async_test]
@@ -223,7 +205,7 @@ async fn a_freed_login_taken_by_someone_else_is_a_different_user() {
     newcomer.sign_in(None).await;
 
     assert_eq!(app.count("users").await, 2);
-    let about = newcomer.get("/about").await.into_string().await.unwrap();
+    let about = newcomer.page("/about").await;
     assert!(about.contains("Newcomer") && about.contains("999") && !about.contains("The Octocat"));
 }
 
@@ -249,8 +231,8 @@ async fn two_users_each_see_only_themselves() {
     });
     bob.sign_in(None).await;
 
-    let alice_page = alice.get("/about").await.into_string().await.unwrap();
-    let bob_page = bob.get("/about").await.into_string().await.unwrap();
+    let alice_page = alice.page("/about").await;
+    let bob_page = bob.page("/about").await;
 
     assert!(alice_page.contains("Alice A") && !alice_page.contains("Bob B"));
     assert!(bob_page.contains("Bob B") && !bob_page.contains("Alice A"));
