@@ -10,16 +10,15 @@ use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{post, routes, uri, Route, State};
 use rocket_db_pools::sqlx::{self, Connection as _};
-use rocket_db_pools::Connection;
 
 use crate::auth::SignedOut;
 use crate::cookies::CookiePolicy;
 use crate::csrf::{CsrfField, SameOrigin};
-use crate::db::Db;
 use crate::error_pages::ErrorPage;
 use crate::flash::Flash;
 use crate::logging::audit;
 use crate::models;
+use crate::request_conn::RequestConn;
 use crate::session::{self, CurrentUser};
 
 pub fn routes() -> Vec<Route> {
@@ -41,7 +40,7 @@ async fn revoke_session(
     form: Form<RevokeForm<'_>>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
-    mut db: Connection<Db>,
+    mut db: RequestConn,
 ) -> Result<Revoked, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
     // Anything but an id hash's 64 hex digits names no session. Refused before the query:
@@ -85,7 +84,7 @@ async fn revoke_other_sessions(
     form: Form<CsrfField<'_>>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
-    mut db: Connection<Db>,
+    mut db: RequestConn,
 ) -> Result<Redirect, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
     let ended = models::delete_other_sessions(&mut db, current.user.id, &current.session.id_hash)
@@ -116,7 +115,7 @@ async fn delete_account(
     form: Form<DeleteForm<'_>>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
-    mut db: Connection<Db>,
+    mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
     let confirmed = form

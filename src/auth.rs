@@ -36,6 +36,7 @@ use crate::login_error::LoginError;
 use crate::models;
 use crate::next::SafeNext;
 use crate::pending::{self, PendingLogin};
+use crate::request_conn::RequestConn;
 use crate::session::{self, CurrentUser, NewSession, UserAgent};
 
 /// The OAuth client once its authorize and token endpoints are set: oauth2's typestate
@@ -240,7 +241,7 @@ async fn logout(
     form: Form<CsrfField<'_>>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
-    mut db: Connection<Db>,
+    mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
     crate::account::require_csrf(&current, form.csrf_token)?;
     models::delete_session(&mut db, &current.session.id_hash)

@@ -172,12 +172,11 @@ impl KeyRing {
     /// key not retired. So in a rolling restart the instances not yet restarted follow the
     /// first one at once, and none keeps signing with a key that is leaving the JWKS. One
     /// indexed read per token.
-    pub async fn signing_key(&self, store: &AnyPool) -> Result<Arc<SigningKey>, KeyError> {
+    pub async fn signing_key(&self, conn: &mut AnyConnection) -> Result<Arc<SigningKey>, KeyError> {
         let current = read(&self.current).clone();
         if self.from_store.is_none() {
             return Ok(current);
         }
-        let mut conn = store.acquire().await?;
         let live: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM signing_keys WHERE kid = $1 AND retired_at IS NULL",
         )

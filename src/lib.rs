@@ -26,6 +26,7 @@ pub mod nullable;
 pub mod pages;
 pub mod pending;
 pub mod purge;
+pub mod request_conn;
 pub mod session;
 pub mod tokens;
 

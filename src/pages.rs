@@ -4,7 +4,6 @@ use rocket::http::{ContentType, Status};
 use rocket::request::Outcome;
 use rocket::response::Redirect;
 use rocket::{get, routes, uri, Route, State};
-use rocket_db_pools::Connection;
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
@@ -14,6 +13,7 @@ use crate::db::Db;
 use crate::error_pages::ErrorPage;
 use crate::flash::FlashMessage;
 use crate::models::{self, User};
+use crate::request_conn::RequestConn;
 use crate::session::{CurrentUser, StoreUnavailable};
 
 pub fn routes() -> Vec<Route> {
@@ -52,7 +52,7 @@ async fn about(
     flash: FlashMessage,
     config: &State<AppConfig>,
     clock: &State<Clock>,
-    mut db: Connection<Db>,
+    mut db: RequestConn,
 ) -> Result<Template, ErrorPage> {
     let now = clock.now();
     let idle_before = now - config.sessions.idle_timeout;

@@ -10,7 +10,6 @@ use base64::Engine;
 use rand::RngCore;
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket_db_pools::Database;
 use sha2::{Digest, Sha256};
 use time::Duration;
 
@@ -18,8 +17,8 @@ use crate::access;
 use crate::clock::Clock;
 use crate::config::{AppConfig, SessionSettings};
 use crate::cookies::CookiePolicy;
-use crate::db::Db;
 use crate::models::{self, SessionRow, User};
+use crate::request_conn::RequestConn;
 use rocket_db_pools::sqlx::AnyConnection;
 
 const COOKIE: &str = "gitlogin_session";
@@ -133,11 +132,10 @@ impl<'r> FromRequest<'r> for CurrentUser {
 /// expired row is deleted on sight.
 async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailable> {
     let rocket = req.rocket();
-    let (Some(policy), Some(clock), Some(config), Some(db)) = (
+    let (Some(policy), Some(clock), Some(config)) = (
         rocket.state::<CookiePolicy>(),
         rocket.state::<Clock>(),
         rocket.state::<AppConfig>(),
-        Db::fetch(rocket),
     ) else {
         return Err(StoreUnavailable);
     };
@@ -147,7 +145,7 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
         return Ok(None);
     };
     let now = clock.now();
-    let mut conn = db.acquire().await.map_err(log_store_error)?;
+    let mut conn = RequestConn::of(req).await.map_err(log_store_error)?;
     let found = models::find_session(&mut conn, &hash_id(cookie.value()))
         .await
         .map_err(log_store_error)?;
@@ -176,6 +174,8 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
             .map_err(log_store_error)?;
         session.last_seen_at = now;
     }
+    // The handler that this guard lets through will likely want the store too.
+    conn.park(req);
     Ok(Some(CurrentUser { user, session }))
 }
 

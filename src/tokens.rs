@@ -24,6 +24,7 @@ use crate::csrf::SameOrigin;
 use crate::db::Db;
 use crate::keys::{self, KeyRing, TOKEN_LIFETIME_SECS};
 use crate::logging::audit;
+use crate::request_conn::RequestConn;
 use crate::session::{self, CurrentUser};
 
 /// Loads the signing keys and serves the token routes. Attach it after `db::stage()`: the keys
@@ -89,7 +90,7 @@ async fn issue_token(
     form: Form<TokenForm<'_>>,
     config: &State<AppConfig>,
     keys: &State<KeyRing>,
-    db: &Db,
+    mut db: RequestConn,
     clock: &State<Clock>,
 ) -> Result<ApiJson, ApiError> {
     if !current.csrf_matches(form.csrf_token) {
@@ -116,7 +117,7 @@ async fn issue_token(
         name: user.name.as_deref(),
         email: user.email.as_deref(),
     };
-    let key = keys.signing_key(db).await?;
+    let key = keys.signing_key(&mut db).await?;
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(key.kid().to_owned());
     let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())

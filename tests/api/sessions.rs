@@ -239,3 +239,35 @@ async fn sessions_go_with_their_user_and_sqlite_uses_wal() {
         .unwrap();
     assert_eq!(app.count("sessions").await, 0);
 }
+
+/// The session guard hands its store connection on to the handler (one checkout per
+/// request); a page whose handler does not take it must still give it back. With a pool of
+/// one, a connection kept past its request would make the next request wait
+/// `connect_timeout` and answer 503.
+#[rocket::async_test]
+async fn every_signed_in_request_gives_its_store_connection_back() {
+    let Some(app) = TestApp::spawn_with(|f| {
+        f.merge(("databases.gitlogin.max_connections", 1))
+            .merge(("databases.gitlogin.connect_timeout", 1))
+    })
+    .await
+    else {
+        return;
+    };
+    let browser = app.browser();
+    assert_redirect(&browser.sign_in(Some("/about")).await, "/about");
+
+    for round in 0..3 {
+        for path in ["/", "/about", "/auth/check", "/health"] {
+            let status = browser.get(path).await.status();
+            assert_eq!(status, Status::Ok, "{path}, round {round}");
+        }
+    }
+    let csrf = browser.csrf_token().await;
+    let response = browser
+        .post_form("/logout", &format!("csrf_token={csrf}"))
+        .await;
+    assert_redirect(&response, "/");
+    assert_eq!(browser.get("/about").await.status(), Status::SeeOther);
+    assert_eq!(app.count("sessions").await, 0);
+}
