@@ -20,7 +20,6 @@ use rocket::form::Form;
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Route, State};
-use rocket_db_pools::Connection;
 
 use crate::access::{self, Admission};
 use crate::clock::Clock;
@@ -131,10 +130,7 @@ async fn callback(
     clock: &State<Clock>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
-    // Taken from the pool before GitHub is asked, not after: at shutdown rocket_db_pools
-    // closes the pool while requests in flight finish, and a sign-in waiting on GitHub then
-    // could not record itself.
-    mut db: Connection<Db>,
+    db: &Db,
     writes: &State<WriteQueue>,
 ) -> Result<Redirect, LoginError> {
     // Taken (and its cookie removed) before anything else: a pending sign-in is single use.
@@ -154,8 +150,8 @@ async fn callback(
         .ok_or(LoginError::MissingCode)?;
 
     // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
-    // and each one's own timeout alone would let a slow GitHub hold this request (and its
-    // pool connection) for much longer.
+    // and each one's own timeout alone would let a slow GitHub hold this request for much
+    // longer.
     let asked = ask_github(github, config, code, pending.verifier);
     let (github_user, admission) = rocket::tokio::time::timeout(config.github.timeout, asked)
         .await
@@ -165,10 +161,12 @@ async fn callback(
     };
 
     // One transaction: the user row and the session row are written together or not at all.
+    // The connection is checked out only now: one held while GitHub answered would be one
+    // fewer for page views, and a slow GitHub would drain the pool.
     let now = clock.now();
     let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let turn = writes.turn().await;
-    let mut tx = rocket_db_pools::sqlx::Connection::begin(&mut **db).await?;
+    let mut tx = db.begin().await?;
     let user = models::upsert_user(&mut tx, &github_user, now).await?;
     models::set_memberships(&mut tx, user.id, &orgs).await?;
     models::insert_session(&mut tx, &new_session.row, user.id).await?;

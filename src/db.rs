@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;
-use rocket::{Build, Rocket};
+use rocket::{Build, Ignite, Rocket};
 use rocket_db_pools::sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use rocket_db_pools::sqlx::migrate::Migrator;
 use rocket_db_pools::sqlx::pool::PoolConnection;
@@ -158,8 +158,17 @@ impl rocket_db_pools::Pool for Store {
             .map_err(rocket_db_pools::Error::Get)
     }
 
-    async fn close(&self) {
-        self.pool.close().await;
+    /// rocket_db_pools calls this as soon as shutdown begins, while requests are still
+    /// finishing: a sign-in that was waiting on GitHub would then find the pool closed when it
+    /// came to record itself. `main` calls [`close`] after the last request instead.
+    async fn close(&self) {}
+}
+
+/// Closes the pool once the server has stopped: SQLite then checkpoints its WAL into the file
+/// and PostgreSQL sees its connections end cleanly.
+pub async fn close(rocket: &Rocket<Ignite>) {
+    if let Some(db) = Db::fetch(rocket) {
+        db.pool.close().await;
     }
 }
 

@@ -461,7 +461,7 @@ async fn rotate_in_store(figment: Figment) -> Result<String, KeyError> {
         .map_err(|e| ConfigError::Other(e.to_string()))?;
     let db = Db::fetch(&rocket).ok_or_else(|| ConfigError::Other("no store".into()))?;
     let kid = rotate(&mut *db.acquire().await?, Clock::default().now()).await?;
-    db.close().await;
+    crate::db::close(&rocket).await;
     Ok(kid)
 }
 

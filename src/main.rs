@@ -21,7 +21,10 @@ async fn main() -> ExitCode {
         }
     };
     match rocket.launch().await {
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(rocket) => {
+            gitlogin::db::close(&rocket).await;
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("gitlogin: {e}");
             ExitCode::FAILURE

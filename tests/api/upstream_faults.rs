@@ -155,3 +155,45 @@ async fn several_slow_calls_together_hit_one_overall_deadline() {
     assert!(elapsed < Duration::from_millis(2900), "waited {elapsed:?}");
     assert_still_serving(&app).await;
 }
+
+/// A sign-in waiting on GitHub holds no store connection: with a pool of one, a signed-in
+/// person's page views go on while someone else's sign-in waits on a slow token endpoint.
+/// (Holding it would make every page view wait `connect_timeout`, then answer 503.)
+#[rocket::async_test]
+async fn a_sign_in_waiting_on_github_leaves_the_store_to_page_views() {
+    let Some(app) = TestApp::spawn_with(|f| {
+        f.merge(("databases.gitlogin.max_connections", 1))
+            .merge(("databases.gitlogin.connect_timeout", 1))
+    })
+    .await
+    else {
+        return;
+    };
+    let signed_in = app.browser();
+    crate::helpers::assert_redirect(&signed_in.sign_in(Some("/about")).await, "/about");
+    app.github
+        .with(|s| s.token_fault = Some(Fault::Slow(Duration::from_millis(1500))));
+    let newcomer = app.browser();
+
+    let waiting = newcomer.sign_in(None);
+    let meanwhile = async {
+        while app.github.with(|s| s.token_requests) < 2 {
+            rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let about = signed_in.get("/about").await.status();
+        let health = signed_in.get("/health").await.status();
+        // The slow sign-in has not got past its token yet: it has not asked for `/user`.
+        let token_still_pending = app.github.with(|s| s.user_requests) < 2;
+        (about, health, token_still_pending)
+    };
+    let (finished, (about, health, token_still_pending)) = rocket::tokio::join!(waiting, meanwhile);
+
+    assert!(
+        token_still_pending,
+        "the page views came too late to prove anything"
+    );
+    assert_eq!(about, Status::Ok);
+    assert_eq!(health, Status::Ok);
+    crate::helpers::assert_redirect(&finished, "/");
+    assert_eq!(app.count("sessions").await, 2);
+}
