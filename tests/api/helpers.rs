@@ -130,6 +130,15 @@ pub fn not_installed(what: &str, install: &str) {
     );
 }
 
+/// For [`TestApp::spawn_with`]: a pool of one connection that gives up after 1 s, so a
+/// request that keeps its connection (or a sign-in that holds one) makes the next request
+/// answer 503 instead of being served.
+pub fn pool_of_one(figment: Figment) -> Figment {
+    figment
+        .merge(("databases.gitlogin.max_connections", 1))
+        .merge(("databases.gitlogin.connect_timeout", 1))
+}
+
 /// A fresh `secret_key` for each test run; never a committed one.
 pub fn random_secret_key() -> String {
     use base64::Engine;

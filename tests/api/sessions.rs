@@ -246,12 +246,7 @@ async fn sessions_go_with_their_user_and_sqlite_uses_wal() {
 /// `connect_timeout` and answer 503.
 #[rocket::async_test]
 async fn every_signed_in_request_gives_its_store_connection_back() {
-    let Some(app) = TestApp::spawn_with(|f| {
-        f.merge(("databases.gitlogin.max_connections", 1))
-            .merge(("databases.gitlogin.connect_timeout", 1))
-    })
-    .await
-    else {
+    let Some(app) = TestApp::spawn_with(crate::helpers::pool_of_one).await else {
         return;
     };
     let browser = app.browser();

@@ -161,12 +161,7 @@ async fn several_slow_calls_together_hit_one_overall_deadline() {
 /// (Holding it would make every page view wait `connect_timeout`, then answer 503.)
 #[rocket::async_test]
 async fn a_sign_in_waiting_on_github_leaves_the_store_to_page_views() {
-    let Some(app) = TestApp::spawn_with(|f| {
-        f.merge(("databases.gitlogin.max_connections", 1))
-            .merge(("databases.gitlogin.connect_timeout", 1))
-    })
-    .await
-    else {
+    let Some(app) = TestApp::spawn_with(crate::helpers::pool_of_one).await else {
         return;
     };
     let signed_in = app.browser();
