@@ -5,6 +5,10 @@
 //! goes back (a round trip), and on SQLite every round trip is a hand-off to the thread that
 //! owns the connection. `/about` checked out twice, once in the session guard and once in
 //! the handler; now the guard parks its connection here and the handler picks it up.
+//!
+//! So a handler behind the session guard takes `RequestConn`, never a second checkout of its
+//! own: that would hold two connections at once, and with every connection held by such a
+//! request, none could get its second.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, PoisonError};
