@@ -93,6 +93,19 @@ impl Cluster {
             .arg(self.data()));
     }
 
+    /// Stops every process of the server (SIGSTOP) until the guard is dropped: the server
+    /// hangs with its sockets open, as a stalled disk or a cut network looks to the app.
+    pub fn freeze(&self) -> Frozen {
+        let pid_file = std::fs::read_to_string(self.data().join("postmaster.pid")).unwrap();
+        let postmaster = pid_file.lines().next().unwrap().trim().to_owned();
+        // Its children (one backend per connection, and its helpers) from `/proc`, first:
+        // stopped, the postmaster can start no more of them.
+        let mut pids = children_of(&postmaster);
+        pids.push(postmaster);
+        signal("STOP", &pids);
+        Frozen { pids }
+    }
+
     /// Starts the (stopped) server again on the same port and waits until it accepts.
     pub fn resume(&self) {
         let options = format!(
@@ -160,6 +173,34 @@ impl Cluster {
             .spawn()
             .unwrap();
     }
+}
+
+/// A frozen server; dropping it (also when a test panics) lets the server run on.
+pub struct Frozen {
+    pids: Vec<String>,
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal("CONT", &self.pids);
+    }
+}
+
+fn children_of(parent: &str) -> Vec<String> {
+    let entries = std::fs::read_dir("/proc").unwrap();
+    entries
+        .filter_map(|entry| {
+            let pid = entry.ok()?.file_name().into_string().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // `pid (comm) state ppid …`; comm may hold spaces, so split after its `)`.
+            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
+}
+
+fn signal(name: &str, pids: &[String]) {
+    run(Command::new("kill").arg(format!("-{name}")).args(pids));
 }
 
 /// Debian installs each major version under `/usr/lib/postgresql/N/bin`, off the `PATH`.

@@ -1,5 +1,5 @@
 //! What a shared store adds: purges running on every instance at once, and a database server
-//! that goes away and comes back while the app keeps running.
+//! that goes away (or hangs) and comes back while the app keeps running.
 
 use std::time::{Duration, Instant};
 
@@ -125,5 +125,63 @@ async fn a_stopped_database_server_is_a_503_within_seconds_and_recovery_needs_no
         Status::Ok,
         "the session survived"
     );
+    assert_eq!(newcomer.sign_in(None).await.status(), Status::SeeOther);
+}
+
+/// A server that hangs rather than goes away (its sockets stay open and nothing answers) must
+/// not hang the app: the pool tests a connection before handing it out, within its timeout.
+#[rocket::async_test]
+async fn a_hung_database_server_is_a_503_within_seconds_and_recovery_needs_no_restart() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let url = cluster.create_database().await;
+    let Some(app) = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await
+    else {
+        return;
+    };
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+
+    let frozen = cluster.freeze();
+
+    let newcomer = app.browser();
+    let while_frozen = async {
+        let about = browser.get("/about").await;
+        let about = (about.status(), about.into_string().await.unwrap());
+        let health = browser.get("/health").await.status();
+        let sign_in = newcomer.sign_in(None).await.status();
+        (about, health, sign_in)
+    };
+    // A hang here would be the bug itself: fail instead of waiting for ever.
+    let started = Instant::now();
+    let ((about, about_page), health, sign_in) =
+        rocket::tokio::time::timeout(Duration::from_secs(30), while_frozen)
+            .await
+            .expect("a request hung on the hung server");
+    assert_eq!(about, Status::ServiceUnavailable);
+    assert!(about_page.contains("<h1"));
+    assert_eq!(health, Status::ServiceUnavailable);
+    assert_eq!(sign_in, Status::ServiceUnavailable);
+    // Three requests, each bounded by the pool's 2 s wait (`connect_timeout` in the tests).
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    drop(frozen);
+
+    let mut health = Status::ServiceUnavailable;
+    for _ in 0..100 {
+        health = browser.get("/health").await.status();
+        if health == Status::Ok {
+            break;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(health, Status::Ok, "the app got going again by itself");
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
     assert_eq!(newcomer.sign_in(None).await.status(), Status::SeeOther);
 }
