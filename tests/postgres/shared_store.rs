@@ -8,7 +8,7 @@ use rocket::http::Status;
 
 use gitlogin::purge::Purge;
 
-use crate::helpers::{random_secret_key, TestApp};
+use crate::helpers::{random_secret_key, Browser, TestApp};
 use crate::pg_cluster::Cluster;
 
 /// Two in-process instances on one database and one secret key.
@@ -73,106 +73,78 @@ async fn purges_on_every_instance_at_once_neither_fail_nor_lose_live_rows() {
 
 #[rocket::async_test]
 async fn a_stopped_database_server_is_a_503_within_seconds_and_recovery_needs_no_restart() {
-    // Its own cluster: stopping the shared one would fail every other test.
-    let Some(cluster) = Cluster::start() else {
+    let Some((cluster, app)) = app_on_a_cluster_of_its_own().await else {
         return;
     };
-    let url = cluster.create_database().await;
-    let Some(app) = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await
-    else {
-        return;
-    };
-    let browser = app.browser();
+    let (browser, newcomer) = (app.browser(), app.browser());
     browser.sign_in(None).await;
     assert_eq!(browser.get("/about").await.status(), Status::Ok);
 
     cluster.stop();
-
-    let started = Instant::now();
-    let about = browser.get("/about").await;
-    assert_eq!(about.status(), Status::ServiceUnavailable);
-    assert!(about.into_string().await.unwrap().contains("<h1"));
-    assert_eq!(
-        browser.get("/health").await.status(),
-        Status::ServiceUnavailable
-    );
-    let newcomer = app.browser();
-    assert_eq!(
-        newcomer.sign_in(None).await.status(),
-        Status::ServiceUnavailable
-    );
-    assert!(newcomer.cookie("gitlogin_session").is_none());
-    // Three requests, each bounded by the pool's 2 s wait (`connect_timeout` in the tests).
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_store_unavailable_within_seconds(&browser, &newcomer).await;
 
     cluster.resume();
-
-    let mut health = Status::ServiceUnavailable;
-    for _ in 0..100 {
-        health = browser.get("/health").await.status();
-        if health == Status::Ok {
-            break;
-        }
-        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(health, Status::Ok, "the app reconnected by itself");
-    assert_eq!(
-        browser.get("/about").await.status(),
-        Status::Ok,
-        "the session survived"
-    );
-    assert_eq!(newcomer.sign_in(None).await.status(), Status::SeeOther);
+    assert_back_without_a_restart(&browser, &newcomer).await;
 }
 
 /// A server that hangs rather than goes away (its sockets stay open and nothing answers) must
 /// not hang the app: the pool tests a connection before handing it out, within its timeout.
 #[rocket::async_test]
 async fn a_hung_database_server_is_a_503_within_seconds_and_recovery_needs_no_restart() {
-    let Some(cluster) = Cluster::start() else {
+    let Some((cluster, app)) = app_on_a_cluster_of_its_own().await else {
         return;
     };
-    let url = cluster.create_database().await;
-    let Some(app) = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await
-    else {
-        return;
-    };
-    let browser = app.browser();
+    let (browser, newcomer) = (app.browser(), app.browser());
     browser.sign_in(None).await;
     assert_eq!(browser.get("/about").await.status(), Status::Ok);
 
     let frozen = cluster.freeze();
+    assert_store_unavailable_within_seconds(&browser, &newcomer).await;
 
-    let newcomer = app.browser();
-    let while_frozen = async {
+    drop(frozen);
+    assert_back_without_a_restart(&browser, &newcomer).await;
+}
+
+/// For the tests that stop or freeze the server: on the shared cluster that would fail every
+/// other test.
+async fn app_on_a_cluster_of_its_own() -> Option<(Cluster, TestApp)> {
+    let cluster = Cluster::start()?;
+    let url = cluster.create_database().await;
+    let app = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await?;
+    Some((cluster, app))
+}
+
+/// The signed-in `browser`'s About page, `/health` and `newcomer`'s sign-in all answer 503, the
+/// site's own page, each within the pool's 2 s wait (`connect_timeout` in the tests).
+async fn assert_store_unavailable_within_seconds(browser: &Browser<'_>, newcomer: &Browser<'_>) {
+    let started = Instant::now();
+    let requests = async {
         let about = browser.get("/about").await;
         let about = (about.status(), about.into_string().await.unwrap());
         let health = browser.get("/health").await.status();
         let sign_in = newcomer.sign_in(None).await.status();
         (about, health, sign_in)
     };
-    // A hang here would be the bug itself: fail instead of waiting for ever.
-    let started = Instant::now();
+    // A hang would be the bug itself: fail instead of waiting for ever.
     let ((about, about_page), health, sign_in) =
-        rocket::tokio::time::timeout(Duration::from_secs(30), while_frozen)
+        rocket::tokio::time::timeout(Duration::from_secs(30), requests)
             .await
-            .expect("a request hung on the hung server");
+            .expect("a request hung on the unavailable store");
     assert_eq!(about, Status::ServiceUnavailable);
     assert!(about_page.contains("<h1"));
     assert_eq!(health, Status::ServiceUnavailable);
     assert_eq!(sign_in, Status::ServiceUnavailable);
-    // Three requests, each bounded by the pool's 2 s wait (`connect_timeout` in the tests).
+    assert!(newcomer.cookie("gitlogin_session").is_none());
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
+}
 
-    drop(frozen);
-
+/// Once the server answers again, so does the app, with no restart: `/health` within seconds,
+/// the session from before, and a new sign-in.
+async fn assert_back_without_a_restart(browser: &Browser<'_>, newcomer: &Browser<'_>) {
     let mut health = Status::ServiceUnavailable;
     for _ in 0..100 {
         health = browser.get("/health").await.status();
@@ -182,6 +154,10 @@ async fn a_hung_database_server_is_a_503_within_seconds_and_recovery_needs_no_re
         rocket::tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(health, Status::Ok, "the app got going again by itself");
-    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+    assert_eq!(
+        browser.get("/about").await.status(),
+        Status::Ok,
+        "the session survived"
+    );
     assert_eq!(newcomer.sign_in(None).await.status(), Status::SeeOther);
 }
