@@ -282,24 +282,19 @@ fn check_database_url(figment: &Figment) -> Result<(), ConfigError> {
         return Ok(());
     };
     use rocket_db_pools::sqlx::{postgres::PgConnectOptions, sqlite::SqliteConnectOptions};
+    let shown = without_password(&url);
     let parsed = match Backend::of_url(&url) {
         Some(Backend::Sqlite) => url.parse::<SqliteConnectOptions>().map(drop),
         Some(Backend::Postgres) => url.parse::<PgConnectOptions>().map(drop),
         None => {
             return Err(bad(
                 "DATABASE_URL",
-                &url,
+                &shown,
                 "it must start with sqlite: or postgres:",
             ))
         }
     };
-    parsed.map_err(|why| {
-        bad(
-            "DATABASE_URL",
-            &without_password(&url),
-            &first_line(&why.to_string()),
-        )
-    })
+    parsed.map_err(|why| bad("DATABASE_URL", &shown, &first_line(&why.to_string())))
 }
 
 /// The URL as it may be shown in an error: a password in it becomes `***`. Done on the text,
@@ -527,6 +522,11 @@ mod tests {
         let err = err.unwrap_err().to_string();
         assert!(!err.contains("S3cret"), "{err}");
         assert!(err.contains("postgres://u:***@db:54x2/g"), "{err}");
+        // Nor when the scheme is one we do not speak.
+        let err = config(&[("databases.gitlogin.url", "mysql://u:S3cret@db/g")]);
+        let err = err.unwrap_err().to_string();
+        assert!(!err.contains("S3cret"), "{err}");
+        assert!(err.contains("mysql://u:***@db/g"), "{err}");
     }
 
     #[test]
