@@ -42,18 +42,8 @@ pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
 /// The public keys, for anyone: a service needs nothing else to check our tokens. Read from
 /// the store, so every instance of a deployment publishes the same set.
 #[get("/.well-known/jwks.json")]
-async fn jwks(keys: &State<KeyRing>, db: &Db, clock: &State<Clock>) -> ApiJson {
-    match keys.jwks(db, clock.now()).await {
-        Ok(set) => ApiJson::ok(&set),
-        Err(e) => {
-            rocket::error!("JWKS: {e}");
-            ApiJson::error(
-                Status::ServiceUnavailable,
-                "unavailable",
-                "The app's store is not answering right now. Please try again in a moment.",
-            )
-        }
-    }
+async fn jwks(keys: &State<KeyRing>, db: &Db, clock: &State<Clock>) -> Result<ApiJson, ApiError> {
+    Ok(ApiJson::ok(&keys.jwks(db, clock.now()).await?))
 }
 
 #[derive(FromForm)]
@@ -145,7 +135,7 @@ fn me(current: CurrentUser) -> ApiJson {
     }))
 }
 
-/// Why a token request was refused. Each maps to one status and a fixed sentence.
+/// Why a token or JWKS request failed. Each maps to one status and a fixed sentence.
 #[derive(Debug, thiserror::Error)]
 enum ApiError {
     #[error("missing or wrong CSRF token")]
@@ -183,7 +173,7 @@ impl<'r> Responder<'r, 'static> for ApiError {
             ),
         };
         if status.class().is_server_error() {
-            rocket::error!("token request failed: {self}");
+            rocket::error!("{} failed: {self}", req.uri().path());
         }
         ApiJson::error(status, code, message).respond_to(req)
     }
