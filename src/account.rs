@@ -48,7 +48,7 @@ async fn revoke_session(
     let found = is_id_hash(form.session)
         && models::delete_own_session(&mut db, current.user.id, form.session)
             .await
-            .map_err(store_error)?;
+            .map_err(ErrorPage::store_unavailable)?;
     if !found {
         return Err(ErrorPage::new(
             Status::NotFound,
@@ -89,7 +89,7 @@ async fn revoke_other_sessions(
     require_csrf(&current, form.csrf_token)?;
     let ended = models::delete_other_sessions(&mut db, current.user.id, &current.session.id_hash)
         .await
-        .map_err(store_error)?;
+        .map_err(ErrorPage::store_unavailable)?;
     audit!(
         "sign-out elsewhere github_id={} login={} sessions={ended}",
         current.user.github_id.0,
@@ -133,7 +133,7 @@ async fn delete_account(
         tx.commit().await
     }
     .await;
-    deleted.map_err(store_error)?;
+    deleted.map_err(ErrorPage::store_unavailable)?;
     audit!(
         "account deleted github_id={} login={}",
         current.user.github_id.0,
@@ -153,12 +153,7 @@ pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), Er
     }
 }
 
-/// The store did not answer: logged, and a 503 page.
+/// 64 hex digits: the shape of an `id_hash`.
 fn is_id_hash(value: &str) -> bool {
     value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-pub fn store_error(e: sqlx::Error) -> ErrorPage {
-    rocket::error!("the store did not answer: {e}");
-    ErrorPage::for_status(Status::ServiceUnavailable)
 }

@@ -244,7 +244,7 @@ async fn logout(
     crate::account::require_csrf(&current, form.csrf_token)?;
     models::delete_session(&mut db, &current.session.id_hash)
         .await
-        .map_err(crate::account::store_error)?;
+        .map_err(ErrorPage::store_unavailable)?;
     Ok(SignedOut::finish(&current, jar, policy))
 }
 

@@ -26,6 +26,12 @@ impl ErrorPage {
         }
     }
 
+    /// The store did not answer a handler's query: logged, and the 503 page.
+    pub fn store_unavailable(e: rocket_db_pools::sqlx::Error) -> ErrorPage {
+        rocket::error!("the store did not answer: {e}");
+        ErrorPage::for_status(Status::ServiceUnavailable)
+    }
+
     /// The sentence for a status when nobody wrote a more specific one.
     pub fn for_status(status: Status) -> ErrorPage {
         let message = match status.code {

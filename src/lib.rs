@@ -1,4 +1,4 @@
-//! gitlogin: sign in with GitHub, remember people in SQLite, guard a page.
+//! gitlogin: sign in with GitHub, remember people in SQLite or PostgreSQL, guard a page.
 //!
 //! Start reading at `auth.rs`: it tells the sign-in story in the order it happens.
 

@@ -58,10 +58,7 @@ async fn about(
     let idle_before = now - config.sessions.idle_timeout;
     let sessions = models::list_sessions(&mut db, current.user.id, idle_before, now)
         .await
-        .map_err(|e| {
-            rocket::error!("listing sessions failed: the store did not answer: {e}");
-            ErrorPage::for_status(Status::ServiceUnavailable)
-        })?;
+        .map_err(ErrorPage::store_unavailable)?;
     let sessions: Vec<_> = sessions
         .iter()
         .map(|s| SessionView {

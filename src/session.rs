@@ -161,7 +161,8 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
         return Ok(None);
     }
     if !admitted(&mut conn, config, &user).await? {
-        // Signed in once, but the allow-lists no longer include them: signed out, everywhere.
+        // Signed in once, but the allow-lists no longer include them: this session ends
+        // here, and each of their others the next time it is used.
         models::delete_session(&mut conn, &session.id_hash)
             .await
             .map_err(log_store_error)?;
