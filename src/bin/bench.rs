@@ -352,8 +352,10 @@ impl CpuUse {
         }
     }
 
-    /// What was used since `before`. A process that ended in between (a PostgreSQL
-    /// backend) takes its CPU with it, so a part can only be undercounted, never negative.
+    /// What was used since `before`. A child that ended in between (a PostgreSQL backend,
+    /// an autovacuum worker) still counts: once reaped, its CPU is in its parent's cutime
+    /// and cstime, which `tree_cpu_time` adds. Only one reaped between the reading of the
+    /// parent and that of the children can be missed; a part is never negative.
     fn since(&self, before: &CpuUse) -> CpuUse {
         CpuUse {
             apps: self.apps.saturating_sub(before.apps),
@@ -726,26 +728,43 @@ fn peak_rss_kib(pid: u32) -> (u64, u64) {
 }
 
 /// CPU time a process has used so far, all threads (user + system), from `/proc/PID/stat`.
-/// Its unit, `USER_HZ`, is 100 per second on Linux whatever the kernel's own tick.
 fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let fields: Vec<&str> = stat
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    stat_cpu(&read_stat(pid), &[11, 12])
+}
+
+/// CPU time of a process and its children (nginx's workers, PostgreSQL's backends), those
+/// that have exited included: when a parent reaps a child, the kernel adds the child's CPU
+/// (its own children's too) to the parent's cutime and cstime, fields 16 and 17 of the
+/// whole line, 14 and 15 after the name. So the difference between two readings is all
+/// the CPU the tree spent in between, even if backends came and went.
+fn tree_cpu_time(pid: u32) -> Duration {
+    let with_reaped = |pid| stat_cpu(&read_stat(pid), &[11, 12, 13, 14]);
+    with_reaped(pid)
+        + children_of(pid)
+            .into_iter()
+            .map(with_reaped)
+            .sum::<Duration>()
+}
+
+fn read_stat(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default()
+}
+
+/// The sum of some CPU-time fields of a `/proc/PID/stat` line, counted from the field after
+/// the command name (which is in parentheses and may contain spaces). Their unit,
+/// `USER_HZ`, is 100 per second on Linux whatever the kernel's own tick.
+fn stat_cpu(stat: &str, fields: &[usize]) -> Duration {
+    let after_name: Vec<&str> = stat
         .rsplit_once(')')
         .map_or("", |(_, rest)| rest)
         .split_whitespace()
         .collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    let ticks: u64 = [11, 12]
+    let ticks: u64 = fields
         .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .filter_map(|&i| after_name.get(i)?.parse::<u64>().ok())
         .sum();
     Duration::from_millis(ticks * 10)
-}
-
-/// CPU time of a process and its children (nginx's workers, PostgreSQL's backends).
-fn tree_cpu_time(pid: u32) -> Duration {
-    cpu_time(pid) + children_of(pid).into_iter().map(cpu_time).sum::<Duration>()
 }
 
 /// The PIDs whose parent is `pid`, from `/proc/*/stat`.
@@ -755,10 +774,7 @@ fn children_of(pid: u32) -> Vec<u32> {
     };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&child| {
-            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
-            parent_pid(&stat) == Some(pid)
-        })
+        .filter(|&child| parent_pid(&read_stat(child)) == Some(pid))
         .collect()
 }
 
@@ -1751,6 +1767,18 @@ Transfer/sec:      5.00MB
         assert_eq!(parent_pid(""), None);
         let me = std::fs::read_to_string("/proc/self/stat").unwrap();
         assert_eq!(parent_pid(&me), Some(std::os::unix::process::parent_id()));
+    }
+
+    #[test]
+    fn reads_cpu_times_from_proc_stat() {
+        // utime 3, stime 1, cutime 5, cstime 7 ticks of 10 ms.
+        let stat = "4242 (postgres: a (b) c) S 4100 4242 4100 0 -1 4194560 212 0 0 0 3 1 5 7 20";
+        assert_eq!(stat_cpu(stat, &[11, 12]), Duration::from_millis(40));
+        assert_eq!(
+            stat_cpu(stat, &[11, 12, 13, 14]),
+            Duration::from_millis(160)
+        );
+        assert_eq!(stat_cpu("", &[11, 12]), Duration::ZERO);
     }
 
     #[test]
