@@ -294,7 +294,9 @@ impl Browser {
             .await;
     }
 
-    async fn set_viewport(&self, width: u32, height: u32, phone: bool) {
+    /// Makes the window `width` by `height` CSS pixels, as a phone (touch, mobile viewport)
+    /// or not, until [`Browser::screenshot`] or another call changes it.
+    pub async fn set_viewport(&self, width: u32, height: u32, phone: bool) {
         self.devtools(
             "Emulation.setDeviceMetricsOverride",
             json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone }),

@@ -62,12 +62,7 @@ async fn the_demo_authorize_page_is_readable_and_fits_a_phone_and_a_desktop() {
 /// Checks the page at each width and saves a screenshot of it.
 async fn look_at(browser: &Browser, name: &str) {
     for width in WIDTHS {
-        browser
-            .devtools(
-                "Emulation.setDeviceMetricsOverride",
-                json!({ "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600 }),
-            )
-            .await;
+        browser.set_viewport(width, 800, width < 600).await;
         let problems = browser.script(CHECKS).await;
         let problems = problems.as_array().unwrap();
         assert!(
