@@ -98,12 +98,17 @@ impl Cluster {
     pub fn freeze(&self) -> Frozen {
         let pid_file = std::fs::read_to_string(self.data().join("postmaster.pid")).unwrap();
         let postmaster = pid_file.lines().next().unwrap().trim().to_owned();
-        // Its children (one backend per connection, and its helpers) from `/proc`, first:
-        // stopped, the postmaster can start no more of them.
-        let mut pids = children_of(&postmaster);
-        pids.push(postmaster);
-        signal("STOP", &pids);
-        Frozen { pids }
+        // The postmaster first: stopped, it can start no more children. Then its children (one
+        // backend per connection, and its helpers), from `/proc`; one may have exited since.
+        let mut frozen = Frozen { pids: Vec::new() };
+        assert!(signal("STOP", &postmaster), "could not stop the postmaster");
+        frozen.pids.push(postmaster.clone());
+        for child in children_of(&postmaster) {
+            if signal("STOP", &child) {
+                frozen.pids.push(child);
+            }
+        }
+        frozen
     }
 
     /// Starts the (stopped) server again on the same port and waits until it accepts.
@@ -181,8 +186,11 @@ pub struct Frozen {
 }
 
 impl Drop for Frozen {
+    /// Never panics: this may run while a failed test unwinds.
     fn drop(&mut self) {
-        signal("CONT", &self.pids);
+        for pid in &self.pids {
+            signal("CONT", pid);
+        }
     }
 }
 
@@ -199,8 +207,14 @@ fn children_of(parent: &str) -> Vec<String> {
         .collect()
 }
 
-fn signal(name: &str, pids: &[String]) {
-    run(Command::new("kill").arg(format!("-{name}")).args(pids));
+/// `kill -NAME pid`; false if the process is gone.
+fn signal(name: &str, pid: &str) -> bool {
+    Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 /// Debian installs each major version under `/usr/lib/postgresql/N/bin`, off the `PATH`.

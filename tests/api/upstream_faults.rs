@@ -172,9 +172,14 @@ async fn a_sign_in_waiting_on_github_leaves_the_store_to_page_views() {
 
     let waiting = newcomer.sign_in(None);
     let meanwhile = async {
-        while app.github.with(|s| s.token_requests) < 2 {
-            rocket::tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let reached_github = async {
+            while app.github.with(|s| s.token_requests) < 2 {
+                rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        rocket::tokio::time::timeout(Duration::from_secs(10), reached_github)
+            .await
+            .expect("the second sign-in never asked for its token");
         let about = signed_in.get("/about").await.status();
         let health = signed_in.get("/health").await.status();
         // The slow sign-in has not got past its token yet: it has not asked for `/user`.
