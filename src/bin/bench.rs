@@ -33,7 +33,6 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -1199,7 +1198,6 @@ struct FakeState {
     codes: Mutex<HashMap<String, (i64, String, String)>>,
     /// token -> account id.
     tokens: Mutex<HashMap<String, i64>>,
-    served: AtomicU64,
 }
 
 struct FakeGithub {
@@ -1215,7 +1213,6 @@ impl FakeGithub {
             next_account: Mutex::new(None),
             codes: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
-            served: AtomicU64::new(0),
         });
         let figment = rocket::Config::figment()
             .merge(("address", "127.0.0.1"))
@@ -1303,7 +1300,6 @@ fn authorize(
         .append_pair("code", &code)
         .append_pair("state", state)
         .append_pair("iss", "https://github.com/login/oauth");
-    fake.served.fetch_add(1, Ordering::Relaxed);
     Ok(Redirect::found(back.to_string()))
 }
 
@@ -1328,7 +1324,6 @@ fn access_token(form: Form<TokenForm<'_>>, fake: &State<Fake>) -> (ContentType, 
             && form.client_secret == FAKE_CLIENT_SECRET;
         valid.then_some(account)
     });
-    fake.served.fetch_add(1, Ordering::Relaxed);
     let body = match account {
         Some(account) => {
             let token = format!("gho_{}", random_hex());
@@ -1372,14 +1367,12 @@ impl<'r> rocket::request::FromRequest<'r> for Caller {
 }
 
 #[get("/user")]
-fn user(caller: Caller, fake: &State<Fake>) -> (ContentType, String) {
-    fake.served.fetch_add(1, Ordering::Relaxed);
+fn user(caller: Caller) -> (ContentType, String) {
     (ContentType::JSON, account_json(caller.0))
 }
 
 #[get("/user/emails")]
-fn user_emails(caller: Caller, fake: &State<Fake>) -> (ContentType, String) {
-    fake.served.fetch_add(1, Ordering::Relaxed);
+fn user_emails(caller: Caller) -> (ContentType, String) {
     let body = json!([
         { "email": format!("old{}@example.com", caller.0), "primary": false,
           "verified": true, "visibility": null },
