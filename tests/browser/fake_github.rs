@@ -46,14 +46,13 @@ pub const MALLORY: Account = Account {
     email: "mallory@example.com",
 };
 
-#[derive(Default)]
 struct Fake {
     /// The app's origin, once it listens: its callback is the only registered one, and
     /// avatars are served from it (the app's CSP allows images from itself and GitHub's
     /// avatar host only, and the avatar host is not on loopback).
     app_url: Option<String>,
     /// Who is signed in at the fake GitHub; the Authorize button grants a code for them.
-    account: Option<Account>,
+    account: Account,
     codes: HashMap<String, Grant>,
     tokens: HashMap<String, Account>,
     tokens_issued: usize,
@@ -80,8 +79,11 @@ pub struct FakeGithub {
 impl FakeGithub {
     pub async fn start() -> FakeGithub {
         let shared = Shared::new(Mutex::new(Fake {
-            account: Some(OCTOCAT),
-            ..Fake::default()
+            app_url: None,
+            account: OCTOCAT,
+            codes: HashMap::new(),
+            tokens: HashMap::new(),
+            tokens_issued: 0,
         }));
         let server = rocket::custom(crate::apps::quiet_figment(0))
             .manage(shared.clone())
@@ -114,7 +116,7 @@ impl FakeGithub {
 
     /// Who the next Authorize click signs in.
     pub fn sign_in_as(&self, account: Account) {
-        self.shared.lock().unwrap().account = Some(account);
+        self.shared.lock().unwrap().account = account;
     }
 
     /// How many codes were traded for tokens.
@@ -147,7 +149,6 @@ fn authorize_page(
             "PKCE S256 and the user:email scope expected",
         ));
     }
-    let login = fake.account.as_ref().map_or("nobody", |a| a.login);
     let hidden = [
         ("client_id", client_id),
         ("redirect_uri", redirect_uri),
@@ -171,7 +172,7 @@ fn authorize_page(
 <button type="submit" name="decision" value="approve">Authorize</button>
 <button type="submit" name="decision" value="cancel">Cancel</button>
 </form>"#,
-            login = escape(login),
+            login = escape(fake.account.login),
         ),
     ))
 }
@@ -197,10 +198,7 @@ fn authorize(
     let mut back =
         url::Url::parse(form.redirect_uri).map_err(|_| (Status::BadRequest, "bad uri"))?;
     if form.decision == "approve" {
-        let account = fake
-            .account
-            .clone()
-            .ok_or((Status::Unauthorized, "nobody is signed in at the fake"))?;
+        let account = fake.account.clone();
         let code = format!("code{}", random_hex());
         fake.codes.insert(
             code.clone(),
