@@ -165,24 +165,12 @@ async fn without_an_org_list_no_org_scope_is_asked_and_no_orgs_call_made() {
 async fn narrowing_the_list_signs_existing_sessions_out_everywhere() {
     // Two app instances on one store and one secret key: the first with an open list, the
     // second restarted with a list that leaves octocat out.
-    let Some(first) = TestApp::spawn().await else {
-        return;
-    };
     let key = crate::helpers::random_secret_key();
-    let store = first.db_url.clone();
-    let (k, s) = (key.clone(), store.clone());
-    let Some(open) = TestApp::spawn_with(move |f| {
-        f.merge(("secret_key", k))
-            .merge(("databases.gitlogin.url", s))
-    })
-    .await
-    else {
+    let k = key.clone();
+    let Some(open) = TestApp::spawn_with(move |f| f.merge(("secret_key", k))).await else {
         return;
     };
-    let browser = open.browser();
-    browser.sign_in(None).await;
-    assert_eq!(browser.get("/auth/check").await.status(), Status::Ok);
-
+    let store = open.db_url.clone();
     let Some(closed) = TestApp::spawn_with(move |f| {
         f.merge(("secret_key", key))
             .merge(("databases.gitlogin.url", store))
@@ -193,18 +181,28 @@ async fn narrowing_the_list_signs_existing_sessions_out_everywhere() {
     else {
         return;
     };
-    let same_browser = closed.browser();
-    let session = browser.cookie("gitlogin_session").unwrap();
+    // Three of octocat's sessions, one for each guarded route to refuse, each used there first:
+    // a route that skipped the allow-list would let its session through and keep its row.
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let browser = open.browser();
+        browser.sign_in(None).await;
+        assert_eq!(browser.get("/auth/check").await.status(), Status::Ok);
+        sessions.push(browser.cookie("gitlogin_session").unwrap());
+    }
+    let on_closed = |session: &str| {
+        let browser = closed.browser();
+        browser.set_cookie("gitlogin_session", session);
+        browser
+    };
 
-    same_browser.set_cookie("gitlogin_session", &session);
-    assert_eq!(
-        same_browser.get("/auth/check").await.status(),
-        Status::Unauthorized
-    );
-    same_browser.set_cookie("gitlogin_session", &session);
-    assert_redirect(&same_browser.get("/about").await, "/login?next=/about");
-    same_browser.set_cookie("gitlogin_session", &session);
-    let token = same_browser
+    let check = on_closed(&sessions[0]).get("/auth/check").await;
+    assert_eq!(check.status(), Status::Unauthorized);
+    assert_eq!(open.count("sessions").await, 2, "its session row is gone");
+    let about = on_closed(&sessions[1]).get("/about").await;
+    assert_redirect(&about, "/login?next=/about");
+    assert_eq!(open.count("sessions").await, 1, "its session row is gone");
+    let token = on_closed(&sessions[2])
         .post_form("/api/token", "audience=sibling&csrf_token=x")
         .await;
     assert_eq!(
@@ -212,5 +210,13 @@ async fn narrowing_the_list_signs_existing_sessions_out_everywhere() {
         Status::Unauthorized,
         "no identity tokens either"
     );
-    assert_eq!(first.count("sessions").await, 0, "the session row is gone");
+    assert_eq!(open.count("sessions").await, 0, "its session row is gone");
+
+    // Back on the instance whose list is open, the same cookie is dead too.
+    let browser = open.browser();
+    browser.set_cookie("gitlogin_session", &sessions[0]);
+    assert_eq!(
+        browser.get("/auth/check").await.status(),
+        Status::Unauthorized
+    );
 }
