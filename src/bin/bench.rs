@@ -658,28 +658,19 @@ impl App {
 
     /// Polls `/health` every millisecond; returns the time from `spawn` to the first 200.
     async fn wait_until_healthy(&mut self) -> Result<Duration, String> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .map_err(|e| e.to_string())?;
         let url = format!("{}/health", self.url);
         let deadline = self.started + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(response) = client.get(&url).send().await {
-                if response.status() == 200 {
-                    return Ok(self.started.elapsed());
-                }
+        let every = Duration::from_millis(1);
+        match poll_health(&url, &mut self.child, every, deadline).await {
+            Ok(()) => Ok(self.started.elapsed()),
+            Err(Unhealthy::Exited(status)) => {
+                Err(format!("the app exited during start-up ({status})"))
             }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                return Err(format!("the app exited during start-up ({status})"));
+            Err(Unhealthy::TimedOut) => {
+                Err("the app did not answer /health with 200 within 30 s".into())
             }
-            rocket::tokio::time::sleep(Duration::from_millis(1)).await;
+            Err(Unhealthy::NoClient(e)) => Err(e),
         }
-        Err("the app did not answer /health with 200 within 30 s".into())
     }
 
     /// SIGKILL: the bench throws the store away, so a graceful shutdown buys nothing.
@@ -694,6 +685,43 @@ impl App {
 impl Drop for App {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Why `poll_health` gave up.
+enum Unhealthy {
+    /// The process serving the URL exited first.
+    Exited(std::process::ExitStatus),
+    /// The deadline passed first.
+    TimedOut,
+    /// No HTTP client could be built.
+    NoClient(String),
+}
+
+/// Asks `url` (a `/health`) every `every` until it answers 200, giving up if `child` exits
+/// or `deadline` passes first. Each request may take up to 2 s.
+async fn poll_health(
+    url: &str,
+    child: &mut Option<Child>,
+    every: Duration,
+    deadline: Instant,
+) -> Result<(), Unhealthy> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| Unhealthy::NoClient(e.to_string()))?;
+    loop {
+        let answer = client.get(url).send().await;
+        if answer.is_ok_and(|a| a.status() == 200) {
+            return Ok(());
+        }
+        if let Some(status) = child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            return Err(Unhealthy::Exited(status));
+        }
+        if Instant::now() >= deadline {
+            return Err(Unhealthy::TimedOut);
+        }
+        rocket::tokio::time::sleep(every).await;
     }
 }
 

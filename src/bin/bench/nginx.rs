@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{after_exit, children_of};
+use super::{after_exit, children_of, poll_health, Unhealthy};
 
 /// One `server`: what it listens on, and the instances it sends requests to.
 pub struct Site {
@@ -76,27 +76,20 @@ impl Nginx {
             "[ \"$(readlink /proc/$PID/exe)\" = \"$BIN\" ] && kill -TERM \"$PID\"",
             &[("PID", pid.as_ref()), ("BIN", binary.as_os_str())],
         )?;
-        let error_log = || std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .map_err(|e| e.to_string())?;
         let deadline = Instant::now() + Duration::from_secs(10);
         for site in sites {
             let url = format!("http://127.0.0.1:{}/health", site.listen);
-            loop {
-                let answer = client.get(&url).send().await;
-                if answer.is_ok_and(|a| a.status() == 200) {
-                    break;
+            let every = Duration::from_millis(20);
+            match poll_health(&url, &mut nginx.child, every, deadline).await {
+                Ok(()) => {}
+                Err(Unhealthy::NoClient(e)) => return Err(e),
+                Err(Unhealthy::Exited(_) | Unhealthy::TimedOut) => {
+                    let error_log = std::fs::read_to_string(dir.join("error.log"));
+                    return Err(format!(
+                        "nginx did not start: {}",
+                        error_log.unwrap_or_default()
+                    ));
                 }
-                let exited = nginx
-                    .child
-                    .as_mut()
-                    .and_then(|c| c.try_wait().ok().flatten());
-                if exited.is_some() || Instant::now() > deadline {
-                    return Err(format!("nginx did not start: {}", error_log()));
-                }
-                rocket::tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
         Ok(nginx)
