@@ -1460,17 +1460,13 @@ fn report(
                 }
                 _ => String::new(),
             };
-            rows.push(vec![
+            rows.push(figure_cells(
                 scenario.label(settings),
                 thousands(store.rows),
-                format!("{:.0}", f.per_sec),
-                ratio,
-                growth,
-                millis(f.p50),
-                millis(f.p99),
-                format!("{} µs", f.app_cpu.as_micros()),
-                f.errors.to_string(),
-            ]);
+                f,
+                vec![ratio, growth],
+                &[],
+            ));
         }
 
         let rows_label = thousands(store.rows);
@@ -1564,20 +1560,18 @@ fn report(
         ));
     }
 
-    let header = [
-        "scenario".to_owned(),
-        "rows".to_owned(),
-        "per s".to_owned(),
-        "vs /health".to_owned(),
-        format!("vs {}", thousands(base.rows)),
-        "p50".to_owned(),
-        "p99".to_owned(),
-        "app CPU each".to_owned(),
-        "errors".to_owned(),
-    ];
-    let mut table = String::new();
-    let _ = writeln!(table, "{}", markdown_row(&header));
-    let _ = writeln!(table, "|{}", "---|".repeat(header.len()));
+    let vs_base = format!("vs {}", thousands(base.rows));
+    let mut table = table_head(&[
+        "scenario",
+        "rows",
+        "per s",
+        "vs /health",
+        &vs_base,
+        "p50",
+        "p99",
+        "app CPU each",
+        "errors",
+    ]);
     for row in &rows {
         let _ = writeln!(table, "{}", markdown_row(row));
     }
@@ -1605,14 +1599,8 @@ fn report(
         );
     }
     for store in stores {
-        if let Some(cpu) = store.figures.get(&Scenario::SignIn).map(|f| f.bench_cpu) {
-            let _ = writeln!(
-                table,
-                "- this process (driver and fake GitHub) used {} µs of CPU per sign-in with {} rows",
-                cpu.as_micros(),
-                thousands(store.rows)
-            );
-        }
+        let place = format!("with {} rows", thousands(store.rows));
+        write_bench_cpu(&mut table, &store.figures, &place);
     }
 
     if let Some(postgres) = postgres {
@@ -1660,8 +1648,47 @@ fn check(what: String, value: String, met: bool) -> Vec<String> {
     vec![what, value, if met { "yes" } else { "**no**" }.to_owned()]
 }
 
-fn markdown_row(cells: &[String]) -> String {
+fn markdown_row<S: std::borrow::Borrow<str>>(cells: &[S]) -> String {
     format!("| {} |", cells.join(" | "))
+}
+
+/// A table's header row and the separator under it.
+fn table_head(header: &[&str]) -> String {
+    format!(
+        "{}\n|{}\n",
+        markdown_row(header),
+        "---|".repeat(header.len())
+    )
+}
+
+/// A table row: what was measured and where, the rate, `versus` (how it compares), the
+/// latencies, the CPU each request took in the app and then in `more_cpu` (blank where
+/// there is none), and the errors.
+fn figure_cells(
+    what: String,
+    place: String,
+    f: &Figures,
+    versus: Vec<String>,
+    more_cpu: &[Option<Duration>],
+) -> Vec<String> {
+    let mut cells = vec![what, place, format!("{:.0}", f.per_sec)];
+    cells.extend(versus);
+    cells.extend([millis(f.p50), millis(f.p99), micros(f.app_cpu)]);
+    cells.extend(more_cpu.iter().map(|d| d.map_or(String::new(), micros)));
+    cells.push(f.errors.to_string());
+    cells
+}
+
+/// The line saying how much CPU this process spent on each sign-in at `place`, if sign-ins
+/// were measured there.
+fn write_bench_cpu(out: &mut String, figures: &HashMap<Scenario, Figures>, place: &str) {
+    if let Some(f) = figures.get(&Scenario::SignIn) {
+        let _ = writeln!(
+            out,
+            "- this process (driver and fake GitHub) used {} of CPU per sign-in {place}",
+            micros(f.bench_cpu)
+        );
+    }
 }
 
 /// Replaces the figures in `results.md`, keeping its `## Findings` section.
@@ -1690,6 +1717,10 @@ fn median(values: &[Duration]) -> Duration {
 /// `0.5` as `50%`.
 fn percent(fraction: f64) -> String {
     format!("{:.0}%", 100.0 * fraction)
+}
+
+fn micros(d: Duration) -> String {
+    format!("{} µs", d.as_micros())
 }
 
 fn millis(d: Duration) -> String {
@@ -1854,6 +1885,31 @@ Transfer/sec:      5.00MB
         };
         let runs = HashMap::from([(Scenario::About, vec![round(3.0), round(1.0), round(2.0)])]);
         assert_eq!(median_rounds(runs)[&Scenario::About].per_sec, 2.0);
+    }
+
+    #[test]
+    fn formats_table_rows() {
+        assert_eq!(table_head(&["a", "b"]), "| a | b |\n|---|---|\n");
+        let f = Figures {
+            per_sec: 1234.4,
+            p50: Duration::from_millis(1),
+            p99: Duration::from_millis(2),
+            errors: 3,
+            app_cpu: Duration::from_micros(56),
+            database_cpu: Some(Duration::from_micros(7)),
+            ..Figures::default()
+        };
+        let cells = figure_cells(
+            "what".into(),
+            "where".into(),
+            &f,
+            vec!["50%".into()],
+            &[f.database_cpu, f.proxy_cpu],
+        );
+        assert_eq!(
+            markdown_row(&cells),
+            "| what | where | 1234 | 50% | 1.00 ms | 2.00 ms | 56 µs | 7 µs |  | 3 |"
+        );
     }
 
     #[test]

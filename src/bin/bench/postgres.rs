@@ -22,14 +22,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use sqlx::{Connection, Executor, PgConnection};
 
 use super::nginx::{self, Nginx, Site};
 use super::{
-    after_exit, bench_user_session, free_port, markdown_row, millis, random_key, thousands, App,
-    AppEnv, FakeGithub, Figures, Scenario, Settings, Store, Target, BROWSER_USER_AGENT,
+    after_exit, bench_user_session, figure_cells, free_port, markdown_row, random_key, table_head,
+    thousands, write_bench_cpu, App, AppEnv, FakeGithub, Figures, Scenario, Settings, Store,
+    Target, BROWSER_USER_AGENT,
 };
 
 pub const INSTALL: &str = "apt-get install -y postgresql nginx";
@@ -244,7 +244,7 @@ impl Postgres {
              and its workers.\n\n",
             self.versions
         );
-        let header = [
+        text.push_str(&table_head(&[
             "scenario",
             "setup",
             "per s",
@@ -255,12 +255,7 @@ impl Postgres {
             "PostgreSQL CPU each",
             "nginx CPU each",
             "errors",
-        ];
-        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-        let _ = writeln!(text, "{}", markdown_row(&header));
-        let _ = writeln!(text, "|{}", "---|".repeat(header.len()));
-        let micros =
-            |d: Option<Duration>| d.map_or(String::new(), |d| format!("{} µs", d.as_micros()));
+        ]));
         for scenario in SCENARIOS {
             let Some(baseline) = sqlite.figures.get(&scenario) else {
                 continue;
@@ -272,34 +267,20 @@ impl Postgres {
                 }
             }
             for (label, f) in rows {
-                let _ = writeln!(
-                    text,
-                    "{}",
-                    markdown_row(&[
-                        scenario.label(settings),
-                        label.to_owned(),
-                        format!("{:.0}", f.per_sec),
-                        format!("{:.0}%", 100.0 * f.per_sec / baseline.per_sec),
-                        millis(f.p50),
-                        millis(f.p99),
-                        format!("{} µs", f.app_cpu.as_micros()),
-                        micros(f.database_cpu),
-                        micros(f.proxy_cpu),
-                        f.errors.to_string(),
-                    ])
+                let cells = figure_cells(
+                    scenario.label(settings),
+                    label.to_owned(),
+                    f,
+                    vec![format!("{:.0}%", 100.0 * f.per_sec / baseline.per_sec)],
+                    &[f.database_cpu, f.proxy_cpu],
                 );
+                let _ = writeln!(text, "{}", markdown_row(&cells));
             }
         }
         let _ = writeln!(text);
         for setup in &self.setups {
-            if let Some(f) = setup.figures.get(&Scenario::SignIn) {
-                let _ = writeln!(
-                    text,
-                    "- this process (driver and fake GitHub) used {} µs of CPU per sign-in on {}",
-                    f.bench_cpu.as_micros(),
-                    setup.label
-                );
-            }
+            let place = format!("on {}", setup.label);
+            write_bench_cpu(&mut text, &setup.figures, &place);
         }
         text
     }
