@@ -74,7 +74,7 @@ async fn look_at(browser: &Browser, name: &str) {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
-        assert_focus_is_visible(browser, name).await;
+        assert_focus_is_visible(browser, &format!("{name} at {width}px")).await;
 
         let file = format!("{name}-{width}.png");
         let shot = screenshots_dir().join(&file);
@@ -87,30 +87,79 @@ async fn look_at(browser: &Browser, name: &str) {
     }
 }
 
-/// Presses Tab, as a keyboard user would, and looks at the focused control's outline.
-async fn assert_focus_is_visible(browser: &Browser, name: &str) {
-    for kind in ["keyDown", "keyUp"] {
-        browser
-            .devtools(
-                "Input.dispatchKeyEvent",
-                json!({ "type": kind, "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9 }),
-            )
-            .await;
+/// The most Tab presses one page gets to bring focus back around; no page here has nearly
+/// this many controls.
+const MAX_TAB_STOPS: usize = 50;
+
+/// Presses Tab, as a keyboard user would, until focus leaves the page or comes back around,
+/// and looks at the outline of every control it reaches on the way. Fails naming the
+/// control without one, and naming any control on the page that Tab never reached.
+async fn assert_focus_is_visible(browser: &Browser, on: &str) {
+    browser.script("window.tabStops = [];").await;
+    let mut reached = vec![];
+    loop {
+        assert!(
+            reached.len() < MAX_TAB_STOPS,
+            "{on}: Tab did not leave the page or come back around within {MAX_TAB_STOPS} presses: {}",
+            reached.join(", ")
+        );
+        for kind in ["keyDown", "keyUp"] {
+            browser
+                .devtools(
+                    "Input.dispatchKeyEvent",
+                    json!({ "type": kind, "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9 }),
+                )
+                .await;
+        }
+        let stop = browser.script(&format!("{DESCRIBE}{TAB_STOP}")).await;
+        if stop.is_null() {
+            break;
+        }
+        let element = stop["element"].as_str().unwrap().to_owned();
+        assert!(
+            stop["outlineStyle"] != "none" && stop["outlineWidth"].as_f64().unwrap() >= 2.0,
+            "{on}: the focused {element}, tab stop {}, has no visible outline: {stop}",
+            reached.len() + 1
+        );
+        reached.push(element);
     }
-    let focus = browser
-        .script(
-            "const e = document.activeElement; const s = getComputedStyle(e);
-             return [e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)];",
-        )
-        .await;
-    assert_ne!(focus[0], "BODY", "{name}: Tab focused nothing");
-    assert!(
-        focus[1] != "none" && focus[2].as_f64().unwrap() >= 2.0,
-        "{name}: the focused {} has no visible outline: {focus}",
-        focus[0]
+    assert!(!reached.is_empty(), "{on}: Tab focused nothing");
+    let missed = browser.script(&format!("{DESCRIBE}{NOT_REACHED}")).await;
+    assert_eq!(
+        missed,
+        json!([]),
+        "{on}: Tab never reached these controls (reached {})",
+        reached.join(", ")
     );
     browser.script("document.activeElement.blur();").await;
 }
+
+/// `describe(e)`: a control as a failure message names it, `<button> "Sign out"`.
+const DESCRIBE: &str = r#"
+const describe = (e) => {
+  const label = (e.innerText || e.getAttribute('aria-label') || e.name || '').trim().replace(/\s+/g, ' ');
+  return `<${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}> "${label.slice(0, 40)}"`;
+};
+"#;
+
+/// The control Tab has just focused, named, with its outline; or `null` once focus has left
+/// the page or come back to a control it reached before. Keeps the controls reached in
+/// `window.tabStops`.
+const TAB_STOP: &str = r#"
+const e = document.activeElement;
+if (!e || e === document.body || e === document.documentElement || window.tabStops.includes(e)) return null;
+window.tabStops.push(e);
+const s = getComputedStyle(e);
+return { element: describe(e), outlineStyle: s.outlineStyle, outlineWidth: parseFloat(s.outlineWidth) };
+"#;
+
+/// The controls on the page, shown and enabled, that are not in `window.tabStops`.
+const NOT_REACHED: &str = r#"
+const controls = 'a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex="-1"])';
+return [...document.querySelectorAll(controls)]
+  .filter((e) => !e.disabled && e.getClientRects().length > 0 && !window.tabStops.includes(e))
+  .map(describe);
+"#;
 
 /// `target/screenshots`, next to the test binary's own `target/debug/deps`.
 fn screenshots_dir() -> PathBuf {
