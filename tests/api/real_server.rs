@@ -123,16 +123,22 @@ pub async fn start_server(
         .stderr(log);
     configure(&mut cmd);
     let server = Server(cmd.spawn().unwrap());
+    wait_until_answering(&base, &dir.join("server.log")).await;
+    (server, base)
+}
+
+/// Waits up to 30 s for the server at `base` to answer at all; if it never does, fails with
+/// its log.
+pub async fn wait_until_answering(base: &str, log: &std::path::Path) {
     let http = reqwest::Client::new();
     let started = Instant::now();
     while http.get(format!("{base}/health")).send().await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
+        if started.elapsed() > Duration::from_secs(30) {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("the server did not start:\n{log}");
+        }
         rocket::tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    (server, base)
 }
 
 pub fn no_redirects() -> reqwest::Client {

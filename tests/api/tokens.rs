@@ -5,7 +5,7 @@
 //! JWKS over loopback from the binary: the two talk HTTP as they would in production, and the
 //! test needs no `cargo build --example` of its own.
 
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,9 +17,12 @@ use rocket::http::{ContentType, Header as HttpHeader, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::{json, Value};
 
-use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{Browser, Store, TestApp, PUBLIC_URL};
-use crate::real_server::{csrf_token, free_port, gitlogin, no_redirects, sign_in, Jar};
+use crate::fake_github::FakeGithub;
+use crate::helpers::{random_secret_key, Browser, Store, TestApp, PUBLIC_URL};
+use crate::real_server::{
+    csrf_token, free_port, gitlogin, no_redirects, sign_in, use_fake, wait_until_answering, Jar,
+    Server,
+};
 
 #[allow(dead_code)]
 #[path = "../../examples/sibling_service.rs"]
@@ -408,17 +411,10 @@ async fn a_signing_key_setting_is_used_instead_of_the_store() {
 
 // The real binary, and the sibling service.
 
-/// A running `gitlogin`, killed when dropped.
-struct Server {
-    child: Child,
+/// A running `gitlogin` (killed when dropped) and its address.
+struct Running {
+    _process: Server,
     base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Where one `gitlogin` lives across restarts: its port, store and secret key.
@@ -434,15 +430,12 @@ struct Deployment {
 
 impl Deployment {
     async fn new(signing_key: Option<String>) -> Option<Deployment> {
-        use rand::RngCore;
-        let mut secret = [0u8; 64];
-        rand::thread_rng().fill_bytes(&mut secret);
         let (database_url, dir) = crate::STORE.create().await?;
         Some(Deployment {
             port: free_port(),
             database_url,
             dir,
-            secret_key: base64::engine::general_purpose::STANDARD.encode(secret),
+            secret_key: random_secret_key(),
             github: FakeGithub::start().await,
             signing_key,
         })
@@ -458,11 +451,8 @@ impl Deployment {
             .env("ROCKET_SECRET_KEY", &self.secret_key)
             .env("ROCKET_PORT", self.port.to_string())
             .env("PUBLIC_URL", self.base())
-            .env("TOKEN_AUDIENCES", "sibling,other")
-            .env("GITHUB_CLIENT_ID", CLIENT_ID)
-            .env("GITHUB_CLIENT_SECRET", CLIENT_SECRET)
-            .env("GITHUB_URL", &self.github.url)
-            .env("GITHUB_API_URL", &self.github.url);
+            .env("TOKEN_AUDIENCES", "sibling,other");
+        use_fake(&mut cmd, &self.github);
         if let Some(key) = &self.signing_key {
             cmd.env("SIGNING_KEY", key);
         }
@@ -470,32 +460,21 @@ impl Deployment {
     }
 
     /// Starts the server, its output in `server.log`, and waits until it answers.
-    async fn start(&self) -> Server {
-        let log = std::fs::File::create(self.dir.path().join("server.log")).unwrap();
+    async fn start(&self) -> Running {
+        let log_path = self.dir.path().join("server.log");
+        let log = std::fs::File::create(&log_path).unwrap();
         let child = self
             .command()
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .unwrap();
-        let server = Server {
-            child,
+        let running = Running {
+            _process: Server(child),
             base: self.base(),
         };
-        let http = reqwest::Client::new();
-        for _ in 0..600 {
-            if http
-                .get(format!("{}/health", server.base))
-                .send()
-                .await
-                .is_ok()
-            {
-                return server;
-            }
-            rocket::tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap();
-        panic!("the server did not start:\n{log}");
+        wait_until_answering(&running.base, &log_path).await;
+        running
     }
 
     fn rotate_key(&self) -> std::process::Output {
@@ -504,7 +483,7 @@ impl Deployment {
 }
 
 /// Signs in through the fake GitHub, as a browser would; returns the browser's cookies.
-async fn signed_in(server: &Server) -> Jar {
+async fn signed_in(server: &Running) -> Jar {
     let mut jar = Jar::default();
     let response = sign_in(&no_redirects(), &server.base, "/login", &mut jar).await;
     assert_eq!(response.status(), 303);
@@ -512,7 +491,7 @@ async fn signed_in(server: &Server) -> Jar {
 }
 
 /// What a page of the site does: read the CSRF field, then `POST /api/token`.
-async fn request_token(server: &Server, jar: &Jar, audience: &str) -> String {
+async fn request_token(server: &Running, jar: &Jar, audience: &str) -> String {
     let http = no_redirects();
     let csrf = csrf_token(&http, &server.base, jar).await;
     let response = http
@@ -527,7 +506,7 @@ async fn request_token(server: &Server, jar: &Jar, audience: &str) -> String {
     body["token"].as_str().unwrap().to_owned()
 }
 
-async fn published_kids(server: &Server) -> Vec<String> {
+async fn published_kids(server: &Running) -> Vec<String> {
     let set: JwkSet = reqwest::get(format!("{}/.well-known/jwks.json", server.base))
         .await
         .unwrap()
