@@ -32,6 +32,12 @@ async fn every_page_is_readable_and_fits_a_phone_and_a_desktop() {
     browser.goto_error_page(&app.at("/no/such/page")).await;
     look_at(&browser, "error").await;
 
+    browser
+        .goto_error_page(&app.at("/login/callback?error=redirect_uri_mismatch&state=y"))
+        .await;
+    assert_eq!(browser.h1().await, "Bad Request");
+    look_at(&browser, "error-400").await;
+
     browser.goto(&app.at("/about")).await;
     browser.click_button("Authorize").await;
     assert_eq!(browser.h1().await, "About The Octocat");
@@ -40,6 +46,10 @@ async fn every_page_is_readable_and_fits_a_phone_and_a_desktop() {
     browser.goto(&app.at("/")).await;
     assert_eq!(browser.h1().await, "Hello, The Octocat");
     look_at(&browser, "home-signed-in").await;
+
+    browser.click_button("Sign out").await;
+    assert!(browser.text().await.contains("Signed out"));
+    look_at(&browser, "home-signed-out").await;
 
     browser.finish().await;
 }
