@@ -10,7 +10,7 @@ use time::Duration;
 
 use crate::cookies::CookiePolicy;
 
-const COOKIE: &str = "gitlogin_flash";
+pub(crate) const COOKIE: &str = "gitlogin_flash";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Flash {

@@ -11,7 +11,7 @@ use time::Duration;
 use crate::cookies::CookiePolicy;
 use crate::next::SafeNext;
 
-const COOKIE: &str = "gitlogin_login";
+pub(crate) const COOKIE: &str = "gitlogin_login";
 
 /// How long someone has to finish at GitHub; GitHub's own codes last as long.
 pub const LIFETIME_SECS: i64 = 10 * 60;

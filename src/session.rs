@@ -21,7 +21,7 @@ use crate::models::{self, SessionRow, User};
 use crate::request_conn::RequestConn;
 use rocket_db_pools::sqlx::AnyConnection;
 
-const COOKIE: &str = "gitlogin_session";
+pub(crate) const COOKIE: &str = "gitlogin_session";
 
 /// `last_seen_at` is written at most this often per session: a page view is not a write.
 const TOUCH_EVERY_SECS: i64 = 60;

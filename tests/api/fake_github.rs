@@ -93,6 +93,8 @@ pub struct State_ {
     pub issued_tokens: Vec<String>,
     /// Every code handed out.
     pub issued_codes: Vec<String>,
+    /// The `iss` the authorize endpoint adds to its redirect back.
+    pub issuer: String,
 }
 
 struct Grant {
@@ -114,35 +116,15 @@ impl FakeGithub {
             account: Some(Account::octocat()),
             ..State_::default()
         }));
-        let (tx, rx) = rocket::tokio::sync::oneshot::channel();
-        let tx = Mutex::new(Some(tx));
-        let figment = rocket::Config::figment()
-            .merge(("address", "127.0.0.1"))
-            .merge(("port", 0))
-            .merge(("log_level", "off"))
-            .merge(("shutdown.ctrlc", false));
-        let server = rocket::custom(figment)
-            .manage(state.clone())
-            .mount(
-                "/",
-                routes![authorize, access_token, user, user_emails, user_orgs],
-            )
-            .attach(rocket::fairing::AdHoc::on_liftoff("port", move |r| {
-                let port = r.config().port;
-                Box::pin(async move {
-                    if let Some(tx) = tx.lock().unwrap().take() {
-                        let _ = tx.send(port);
-                    }
-                })
-            }));
-        rocket::tokio::spawn(async move {
-            let _ = server.launch().await;
-        });
-        let port = rx.await.expect("the fake GitHub did not start");
-        FakeGithub {
-            url: format!("http://127.0.0.1:{port}"),
-            state,
-        }
+        let port = crate::helpers::serve_on_loopback(rocket::build().manage(state.clone()).mount(
+            "/",
+            routes![authorize, access_token, user, user_emails, user_orgs],
+        ))
+        .await;
+        let url = format!("http://127.0.0.1:{port}");
+        // RFC 9207: GitHub names itself in every callback as `{GITHUB_URL}/login/oauth`.
+        state.lock().unwrap().issuer = format!("{url}/login/oauth");
+        FakeGithub { url, state }
     }
 
     /// Reads or changes the fake's state.
@@ -214,7 +196,7 @@ fn authorize(
         if let Some(state) = state {
             q.append_pair("state", state);
         }
-        q.append_pair("iss", "https://github.com/login/oauth");
+        q.append_pair("iss", &s.issuer);
     }
     Ok(Redirect::found(back.to_string()))
 }

@@ -139,6 +139,32 @@ pub fn pool_of_one(figment: Figment) -> Figment {
         .merge(("databases.gitlogin.connect_timeout", 1))
 }
 
+/// Launches `rocket` on a free port of 127.0.0.1, quietly, in the background of the test
+/// process, and returns the port once it listens. For the fakes the app talks to.
+pub async fn serve_on_loopback(rocket: rocket::Rocket<rocket::Build>) -> u16 {
+    let (tx, rx) = rocket::tokio::sync::oneshot::channel();
+    let tx = Mutex::new(Some(tx));
+    let figment = rocket::Config::figment()
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", 0))
+        .merge(("log_level", "off"))
+        .merge(("shutdown.ctrlc", false));
+    let server = rocket
+        .configure(figment)
+        .attach(rocket::fairing::AdHoc::on_liftoff("port", move |r| {
+            let port = r.config().port;
+            Box::pin(async move {
+                if let Some(tx) = tx.lock().unwrap().take() {
+                    let _ = tx.send(port);
+                }
+            })
+        }));
+    rocket::tokio::spawn(async move {
+        let _ = server.launch().await;
+    });
+    rx.await.expect("a test server did not start")
+}
+
 /// A fresh `secret_key` for each test run; never a committed one.
 pub fn random_secret_key() -> String {
     use base64::Engine;

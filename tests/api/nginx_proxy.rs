@@ -1,8 +1,10 @@
 //! A real nginx (Debian's package) running the README's `examples/nginx/gitlogin.conf`,
-//! moved to free ports, in front of one or more gitlogin instances.
+//! moved to free ports, in front of one or more gitlogin instances and of an internal app
+//! that records what nginx forwards to it.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::helpers::not_installed;
@@ -13,6 +15,8 @@ const NGINX: &str = "/usr/sbin/nginx";
 /// A running nginx, stopped when dropped.
 pub struct Nginx {
     _process: Server,
+    /// The protected app behind `/internal/`.
+    pub internal: InternalApp,
 }
 
 impl Nginx {
@@ -24,7 +28,12 @@ impl Nginx {
             not_installed("nginx", "apt-get install nginx");
             return None;
         }
-        std::fs::write(dir.join("nginx.conf"), config(dir, listen, apps)).unwrap();
+        let internal = InternalApp::start().await;
+        std::fs::write(
+            dir.join("nginx.conf"),
+            config(dir, listen, apps, internal.port),
+        )
+        .unwrap();
         let server = Server(
             Command::new(NGINX)
                 .args(["-p", &dir.display().to_string(), "-c"])
@@ -46,14 +55,17 @@ impl Nginx {
             );
             rocket::tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        Some(Nginx { _process: server })
+        Some(Nginx {
+            _process: server,
+            internal,
+        })
     }
 }
 
 /// The example as the README shows it, with its addresses changed, inside a minimal nginx
 /// config. Several instances are the README's `upstream` block: nginx's default balancing
 /// is round-robin.
-fn config(dir: &Path, listen: u16, apps: &[u16]) -> String {
+fn config(dir: &Path, listen: u16, apps: &[u16], internal: u16) -> String {
     let example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/nginx/gitlogin.conf"
@@ -66,8 +78,8 @@ fn config(dir: &Path, listen: u16, apps: &[u16]) -> String {
         )
         .replace("http://127.0.0.1:8000", "http://gitlogin")
         .replace(
-            "root /var/www/gitlogin-example;",
-            concat!("root ", env!("CARGO_MANIFEST_DIR"), "/examples/nginx/site;"),
+            "http://127.0.0.1:9000",
+            &format!("http://127.0.0.1:{internal}"),
         );
     assert_ne!(server, example, "the example's addresses moved");
     let upstream: String = apps
@@ -81,4 +93,81 @@ fn config(dir: &Path, listen: u16, apps: &[u16]) -> String {
          proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n\
          scgi_temp_path {d}/scgi;\nupstream gitlogin {{\n{upstream}}}\n{server}\n}}\n"
     )
+}
+
+/// The protected app: answers every request with who nginx says is calling, and records the
+/// headers it was sent, so tests can see what reached it.
+pub struct InternalApp {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+/// One request as the internal app received it: its URI and headers (names lowercased).
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub uri: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    /// Every value of header `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+impl InternalApp {
+    async fn start() -> InternalApp {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let port = crate::helpers::serve_on_loopback(
+            rocket::build()
+                .manage(seen.clone())
+                .mount("/", rocket::routes![internal_page]),
+        )
+        .await;
+        InternalApp { port, seen }
+    }
+
+    /// The requests that reached the app so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+struct Recorded(String);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Recorded {
+    type Error = ();
+
+    async fn from_request(
+        req: &'r rocket::Request<'_>,
+    ) -> rocket::request::Outcome<Self, Self::Error> {
+        let headers = req
+            .headers()
+            .iter()
+            .map(|h| (h.name().as_str().to_ascii_lowercase(), h.value().to_owned()))
+            .collect();
+        let seen = req.rocket().state::<Arc<Mutex<Vec<Seen>>>>().unwrap();
+        seen.lock().unwrap().push(Seen {
+            uri: req.uri().to_string(),
+            headers,
+        });
+        let h = req.headers();
+        let said = format!(
+            "Hello, {} (GitHub id {}).",
+            h.get_one("X-Forwarded-User").unwrap_or("nobody"),
+            h.get_one("X-Forwarded-Github-Id").unwrap_or("none"),
+        );
+        rocket::request::Outcome::Success(Recorded(said))
+    }
+}
+
+#[rocket::get("/<_..>")]
+fn internal_page(recorded: Recorded) -> String {
+    recorded.0
 }
