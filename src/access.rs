@@ -1,54 +1,94 @@
-//! Who may sign in: `ALLOWED_GITHUB_USERS` and `ALLOWED_GITHUB_ORGS`, applied at sign-in and
-//! again by the `CurrentUser` guard on every request, so that narrowing the lists (and
-//! restarting) signs people out without waiting for their sessions to end.
+//! Who may sign in: `ALLOWED_GITHUB_USERS` and `ALLOWED_GITHUB_ORGS` (parsed in
+//! `allow_list.rs`), applied at sign-in and again by the `CurrentUser` guard on every request,
+//! so that narrowing the lists (and restarting) signs people out without waiting for their
+//! sessions to end.
 //!
-//! Users are matched by login at sign-in (case-insensitively, as GitHub does) and then known
-//! by their GitHub id: the row found by id carries the login and the memberships seen then.
+//! Every decision is by GitHub id, never by login: a login is only looked at once, at the
+//! sign-in that pins it to an account.
 
-use crate::config::AccessRules;
+use rocket_db_pools::sqlx::{self, AnyConnection};
+
+use crate::allow_list::AccessRules;
 use crate::github::{GithubApi, GithubError, GithubUser};
-use crate::models::User;
+use crate::models::{self, User};
 
-/// The outcome at sign-in: in (with the allowed organisations to remember), or out.
-pub enum Admission {
-    Admitted { orgs: Vec<String> },
-    Refused,
-}
-
-/// Decides at sign-in, while the access token can still ask GitHub about organisations.
-pub async fn admit(
+/// The allowed organisations the token's owner belongs to, asked of GitHub at sign-in while
+/// the access token can still ask (it is dropped afterwards). Empty without an org list.
+pub async fn allowed_orgs(
     rules: &AccessRules,
     api: &GithubApi,
     token: &str,
-    user: &GithubUser,
-) -> Result<Admission, GithubError> {
-    if rules.is_open() {
-        return Ok(Admission::Admitted { orgs: Vec::new() });
+) -> Result<Vec<String>, GithubError> {
+    if rules.orgs.is_empty() {
+        return Ok(Vec::new());
     }
-    let orgs = if rules.orgs.is_empty() {
-        Vec::new()
-    } else {
-        let mut orgs: Vec<String> = api
-            .organisations(token)
-            .await?
-            .into_iter()
-            .filter(|org| rules.allows_org(org))
-            .map(|org| org.to_ascii_lowercase())
-            .collect();
-        orgs.sort();
-        orgs.dedup();
-        orgs
-    };
-    if rules.allows_login(&user.login) || !orgs.is_empty() {
-        Ok(Admission::Admitted { orgs })
-    } else {
-        Ok(Admission::Refused)
-    }
+    let mut orgs: Vec<String> = api
+        .organisations(token)
+        .await?
+        .into_iter()
+        .filter(|org| rules.allows_org(org))
+        .map(|org| org.to_ascii_lowercase())
+        .collect();
+    orgs.sort();
+    orgs.dedup();
+    Ok(orgs)
 }
 
-/// Decides again later, from what the store recorded at sign-in.
-pub fn still_admitted(rules: &AccessRules, user: &User, memberships: &[String]) -> bool {
-    rules.is_open()
-        || rules.allows_login(&user.login)
-        || memberships.iter().any(|org| rules.allows_org(org))
+/// Decides at sign-in, inside the sign-in's transaction. `orgs` are the allowed
+/// organisations GitHub says the person is in.
+///
+/// A bare login entry is pinned here to the first account admitted under it: when `alice`
+/// matches and nobody holds the pin yet, this account takes it, in the same transaction
+/// that records the sign-in (two racing sign-ins meet at the pin's primary key, and one
+/// account wins). A different account that later holds the login `alice` does not match the
+/// pin and is refused; the pinned account keeps its access when it is renamed.
+pub async fn admit(
+    conn: &mut AnyConnection,
+    rules: &AccessRules,
+    user: &GithubUser,
+    orgs: &[String],
+    now: i64,
+) -> sqlx::Result<bool> {
+    if rules.is_open() || rules.allows_id(user.id) || !orgs.is_empty() {
+        return Ok(true);
+    }
+    if let Some(entry) = rules.login_entry(&user.login) {
+        if models::pin_login(conn, entry, user.id, now).await? == user.id {
+            return Ok(true);
+        }
+    }
+    pinned_to(conn, rules, user.id).await
+}
+
+/// Decides again on every request, from the store: the pins, and the memberships recorded
+/// at sign-in. Open lists cost nothing; each list that needs the store costs one indexed read.
+pub async fn still_admitted(
+    conn: &mut AnyConnection,
+    rules: &AccessRules,
+    user: &User,
+) -> sqlx::Result<bool> {
+    let id = user.github_id.0;
+    if rules.is_open() || rules.allows_id(id) || pinned_to(conn, rules, id).await? {
+        return Ok(true);
+    }
+    if rules.orgs.is_empty() {
+        return Ok(false);
+    }
+    let memberships = models::memberships(conn, user.id).await?;
+    Ok(memberships.iter().any(|org| rules.allows_org(org)))
+}
+
+/// True when a login entry of the list is pinned to this GitHub id.
+async fn pinned_to(
+    conn: &mut AnyConnection,
+    rules: &AccessRules,
+    github_id: i64,
+) -> sqlx::Result<bool> {
+    if rules.logins().next().is_none() {
+        return Ok(false);
+    }
+    let pinned = models::pinned_logins(conn, github_id).await?;
+    Ok(pinned
+        .iter()
+        .any(|login| rules.login_entry(login).is_some()))
 }

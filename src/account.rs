@@ -61,7 +61,7 @@ async fn revoke_session(
         )));
     }
     audit!(
-        "session revoked github_id={} login={}",
+        "session revoked github_id={} login={:?}",
         current.user.github_id.0,
         current.user.login
     );
@@ -91,7 +91,7 @@ async fn revoke_other_sessions(
         .await
         .map_err(ErrorPage::store_unavailable)?;
     audit!(
-        "sign-out elsewhere github_id={} login={} sessions={ended}",
+        "sign-out elsewhere github_id={} login={:?} sessions={ended}",
         current.user.github_id.0,
         current.user.login
     );
@@ -135,7 +135,7 @@ async fn delete_account(
     .await;
     deleted.map_err(ErrorPage::store_unavailable)?;
     audit!(
-        "account deleted github_id={} login={}",
+        "account deleted github_id={} login={:?}",
         current.user.github_id.0,
         current.user.login
     );

@@ -3,9 +3,10 @@
 //! 1. `GET /login?next=/about`: remember a fresh `state`, a PKCE verifier and where to go
 //!    next in a private cookie, then send the browser to GitHub's authorize page.
 //! 2. GitHub asks the person, then sends the browser to `GET /login/callback?code&state`.
-//! 3. The callback checks `state` against the cookie, trades the code (with the verifier) for
-//!    an access token, asks GitHub's `/user` who it belongs to, drops the token, stores the
-//!    user by GitHub id with a new server-side session, and sends the browser on.
+//! 3. The callback checks `iss` and `state`, trades the code (with the verifier) for an
+//!    access token, asks GitHub's `/user` who it belongs to, drops the token, applies the
+//!    allow-lists, stores the user by GitHub id with a new server-side session (ending the
+//!    one this browser had), and sends the browser on.
 //! 4. `POST /logout` deletes that session.
 //!
 //! The guard that protects pages (`CurrentUser`) is in `session.rs`.
@@ -13,15 +14,14 @@
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicRequestTokenError};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, HttpClientError, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse, TokenUrl,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
 };
-use rocket::form::Form;
+use rocket::form::{Form, FromForm};
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Route, State};
 
-use crate::access::{self, Admission};
+use crate::access;
 use crate::clock::Clock;
 use crate::config::{AppConfig, GithubSettings};
 use crate::cookies::CookiePolicy;
@@ -29,7 +29,7 @@ use crate::csrf::{CsrfField, SameOrigin};
 use crate::db::{Db, WriteQueue};
 use crate::error_pages::ErrorPage;
 use crate::flash::Flash;
-use crate::github::{GithubApi, GithubError, GithubUser};
+use crate::github::{self, GithubApi, GithubError, GithubUser};
 use crate::logging::audit;
 use crate::login_error::LoginError;
 use crate::models;
@@ -64,17 +64,26 @@ pub fn oauth_client(github: &GithubSettings, callback: &str) -> Result<GithubOAu
 pub struct Github {
     pub oauth: GithubOAuth,
     /// Shared by the token exchange and the API calls: one pool of connections, one set of
-    /// timeouts, no redirects.
-    pub http: reqwest::Client,
+    /// timeouts, no redirects, no answer read past its cap.
+    pub http: github::CappedHttp,
     pub api: GithubApi,
+    /// What GitHub calls itself in the callback's `iss` (RFC 9207): `{GITHUB_URL}/login/oauth`.
+    pub issuer: String,
 }
 
 impl Github {
     pub fn new(config: &AppConfig) -> Result<Github, String> {
         let oauth = oauth_client(&config.github, &config.callback_url())?;
-        let http = crate::github::http_client(&config.github).map_err(|e| e.to_string())?;
+        let http = github::http_client(&config.github).map_err(|e| e.to_string())?;
         let api = GithubApi::new(http.clone(), &config.github.api_url);
-        Ok(Github { oauth, http, api })
+        let http = github::CappedHttp(http);
+        let issuer = format!("{}/login/oauth", config.github.web_url);
+        Ok(Github {
+            oauth,
+            http,
+            api,
+            issuer,
+        })
     }
 }
 
@@ -116,14 +125,22 @@ fn login(
     Redirect::to(authorize_url.to_string())
 }
 
+/// What GitHub puts in the query of its redirect back (`error_description` and the like are
+/// ignored).
+#[derive(FromForm)]
+struct Callback<'r> {
+    code: Option<&'r str>,
+    state: Option<&'r str>,
+    error: Option<&'r str>,
+    iss: Option<&'r str>,
+}
+
 /// Step 3: GitHub sent the browser back. Nothing here trusts the query string until the
 /// `state` in it matches the one in this browser's pending-sign-in cookie.
 #[allow(clippy::too_many_arguments)]
-#[get("/login/callback?<code>&<state>&<error>")]
+#[get("/login/callback?<query..>")]
 async fn callback(
-    code: Option<&str>,
-    state: Option<&str>,
-    error: Option<&str>,
+    query: Callback<'_>,
     github: &State<Github>,
     config: &State<AppConfig>,
     user_agent: UserAgent<'_>,
@@ -136,16 +153,26 @@ async fn callback(
     // Taken (and its cookie removed) before anything else: a pending sign-in is single use.
     let pending = PendingLogin::take(jar, policy, clock.now());
 
-    match error {
+    // RFC 9207: a callback that names another issuer was meant for another authorization
+    // server (a mix-up attack); its code must not be sent to GitHub. GitHub Enterprise
+    // Server sends no `iss`, so an absent one is accepted.
+    if query.iss.is_some_and(|iss| iss != github.issuer) {
+        return Err(LoginError::BadIssuer);
+    }
+    match query.error {
         Some("access_denied") => return Err(LoginError::Denied),
         Some(other) => return Err(LoginError::GithubRefused(error_code(other))),
         None => {}
     }
     let pending = pending.ok_or(LoginError::Expired)?;
-    if !state.is_some_and(|s| !s.is_empty() && s == pending.state) {
+    if !query
+        .state
+        .is_some_and(|s| !s.is_empty() && s == pending.state)
+    {
         return Err(LoginError::BadState);
     }
-    let code = code
+    let code = query
+        .code
         .filter(|c| !c.is_empty())
         .ok_or(LoginError::MissingCode)?;
 
@@ -153,28 +180,40 @@ async fn callback(
     // and each one's own timeout alone would let a slow GitHub hold this request for much
     // longer.
     let asked = ask_github(github, config, code, pending.verifier);
-    let (github_user, admission) = rocket::tokio::time::timeout(config.github.timeout, asked)
+    let (github_user, orgs) = rocket::tokio::time::timeout(config.github.timeout, asked)
         .await
         .map_err(|_| LoginError::Github(GithubError::Timeout))??;
-    let Admission::Admitted { orgs } = admission else {
-        return Err(LoginError::NotAllowed(github_user.login));
-    };
 
-    // One transaction: the user row and the session row are written together or not at all.
-    // The connection is checked out only now: one held while GitHub answered would be one
-    // fewer for page views, and a slow GitHub would drain the pool.
+    // One transaction: the allow-lists' verdict and everything it decides are written
+    // together or not at all. The connection is checked out only now: one held while GitHub
+    // answered would be one fewer for page views, and a slow GitHub would drain the pool.
     let now = clock.now();
-    let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let turn = writes.turn().await;
     let mut tx = db.begin().await?;
+    if !access::admit(&mut tx, &config.access, &github_user, &orgs, now).await? {
+        // Refused now means refused everywhere: whatever sessions this account still has
+        // (signed in while it was allowed) end with this answer.
+        let ended = models::end_access(&mut tx, github_user.id).await?;
+        tx.commit().await?;
+        if ended > 0 {
+            audit!("access ended github_id={} sessions={ended}", github_user.id);
+        }
+        return Err(LoginError::NotAllowed(github_user.login));
+    }
+    let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let user = models::upsert_user(&mut tx, &github_user, now).await?;
     models::set_memberships(&mut tx, user.id, &orgs).await?;
+    // The session this browser signed in with before, if any, ends: a copy of its old
+    // cookie must not outlive the sign-in that replaced it.
+    if let Some(replaced) = session::replaced_by_sign_in(jar, policy) {
+        models::delete_session(&mut tx, &replaced).await?;
+    }
     models::insert_session(&mut tx, &new_session.row, user.id).await?;
     tx.commit().await?;
     drop(turn);
 
     audit!(
-        "sign-in ok github_id={} login={}",
+        "sign-in ok github_id={} login={:?}",
         user.github_id.0,
         user.login
     );
@@ -184,14 +223,14 @@ async fn callback(
 }
 
 /// The exchange, code + PKCE verifier (+ client secret) for an access token; then who the
-/// token belongs to, and whether they may come in. The token is used for these calls only
-/// and dropped on return: it is never stored.
+/// token belongs to, and which allowed organisations they are in. The token is used for
+/// these calls only and dropped on return: it is never stored.
 async fn ask_github(
     github: &Github,
     config: &AppConfig,
     code: &str,
     verifier: String,
-) -> Result<(GithubUser, Admission), LoginError> {
+) -> Result<(GithubUser, Vec<String>), LoginError> {
     let token = github
         .oauth
         .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -201,11 +240,12 @@ async fn ask_github(
         .map_err(classify_token_error)?;
     let secret = token.access_token().secret();
     let user = github.api.signed_in_user(secret).await?;
-    let admission = access::admit(&config.access, &github.api, secret, &user).await?;
-    Ok((user, admission))
+    let orgs = access::allowed_orgs(&config.access, &github.api, secret).await?;
+    Ok((user, orgs))
 }
 
-/// GitHub's `error=` value, reduced to what such codes are made of, so it is safe to log.
+/// An error code from GitHub (the callback's `error=`, the token endpoint's `error`), reduced
+/// to what such codes are made of, so it is safe to log.
 fn error_code(raw: &str) -> String {
     raw.chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -216,16 +256,15 @@ fn error_code(raw: &str) -> String {
 /// GitHub answers a bad code with HTTP 200 and `{"error": "bad_verification_code"}`, which
 /// oauth2 reports as a body it could not parse as a token. Such a body (any JSON with an
 /// `error`) means "this code is no good"; any other failure is GitHub's, not the person's.
-fn classify_token_error(e: BasicRequestTokenError<HttpClientError<reqwest::Error>>) -> LoginError {
+fn classify_token_error(e: BasicRequestTokenError<GithubError>) -> LoginError {
     use oauth2::RequestTokenError as E;
     match e {
-        E::ServerResponse(err) => LoginError::CodeRejected(err.error().to_string()),
+        E::ServerResponse(err) => LoginError::CodeRejected(error_code(&err.error().to_string())),
         E::Parse(_, body) => match serde_json::from_slice::<BasicErrorResponse>(&body) {
-            Ok(err) => LoginError::CodeRejected(err.error().to_string()),
+            Ok(err) => LoginError::CodeRejected(error_code(&err.error().to_string())),
             Err(_) => GithubError::InvalidBody("token response".into()).into(),
         },
-        E::Request(HttpClientError::Reqwest(e)) => GithubError::from(*e).into(),
-        E::Request(other) => GithubError::InvalidBody(other.to_string()).into(),
+        E::Request(e) => e.into(),
         E::Other(why) => GithubError::InvalidBody(why).into(),
     }
 }
@@ -262,7 +301,7 @@ impl SignedOut {
     /// cookie, the "Signed out" message, and home.
     pub fn finish(current: &CurrentUser, jar: &CookieJar<'_>, policy: &CookiePolicy) -> SignedOut {
         audit!(
-            "sign-out github_id={} login={}",
+            "sign-out github_id={} login={:?}",
             current.user.github_id.0,
             current.user.login
         );

@@ -10,6 +10,7 @@ use rocket::figment::Figment;
 use serde::Deserialize;
 use url::Url;
 
+use crate::allow_list::{self, AccessRules};
 use crate::db::Backend;
 
 /// Where the app's settings come from, in order of precedence (last wins): built-in defaults,
@@ -103,30 +104,6 @@ pub struct AppConfig {
     pub signing_key: Option<SecretString>,
 }
 
-/// Who may sign in. Both lists empty: anyone with a GitHub account.
-#[derive(Debug, Clone, Default)]
-pub struct AccessRules {
-    /// Lowercased logins (`ALLOWED_GITHUB_USERS`).
-    pub users: Vec<String>,
-    /// Lowercased organisation logins (`ALLOWED_GITHUB_ORGS`).
-    pub orgs: Vec<String>,
-}
-
-impl AccessRules {
-    pub fn is_open(&self) -> bool {
-        self.users.is_empty() && self.orgs.is_empty()
-    }
-
-    /// GitHub logins are case-insensitive.
-    pub fn allows_login(&self, login: &str) -> bool {
-        self.users.iter().any(|u| u.eq_ignore_ascii_case(login))
-    }
-
-    pub fn allows_org(&self, org: &str) -> bool {
-        self.orgs.iter().any(|o| o.eq_ignore_ascii_case(org))
-    }
-}
-
 /// A secret string whose `Debug` never shows it.
 #[derive(Clone)]
 pub struct SecretString(pub String);
@@ -190,6 +167,8 @@ pub enum ConfigError {
         "{name} has an entry that is not a valid name: {item:?} (separate entries with commas)"
     )]
     BadList { name: &'static str, item: String },
+    #[error("{0} is not a setting gitlogin knows (the allow-lists are ALLOWED_GITHUB_USERS and ALLOWED_GITHUB_ORGS): start-up stops so that a misspelt allow-list cannot leave the gate open")]
+    UnknownAllowList(String),
     #[error("invalid configuration: {0}")]
     Other(String),
 }
@@ -205,6 +184,9 @@ impl AppConfig {
         let release =
             !cfg!(debug_assertions) || figment.profile() == rocket::Config::RELEASE_PROFILE;
 
+        if let Some(name) = unknown_allow_list(std::env::vars_os().map(|(name, _)| name)) {
+            return Err(ConfigError::UnknownAllowList(name));
+        }
         let public_url = parse_public_url(&raw.public_url)?;
         check_database_url(figment)?;
         let https = public_url.starts_with("https://");
@@ -212,14 +194,17 @@ impl AppConfig {
 
         let id = raw.github_client_id.filter(|s| !s.trim().is_empty());
         let secret = raw.github_client_secret.filter(|s| !s.trim().is_empty());
-        let github = match (id, secret) {
-            (Some(client_id), Some(client_secret)) => GithubSettings {
-                client_id,
-                client_secret,
-                web_url: parse_github_url("GITHUB_URL", &raw.github_url)?,
-                api_url: parse_github_url("GITHUB_API_URL", &raw.github_api_url)?,
-                timeout,
-            },
+        let (github, demo) = match (id, secret) {
+            (Some(client_id), Some(client_secret)) => {
+                let github = GithubSettings {
+                    client_id,
+                    client_secret,
+                    web_url: parse_github_url("GITHUB_URL", &raw.github_url)?,
+                    api_url: parse_github_url("GITHUB_API_URL", &raw.github_api_url)?,
+                    timeout,
+                };
+                (github, false)
+            }
             (None, _) if release => return Err(ConfigError::MissingCredential("GITHUB_CLIENT_ID")),
             (_, None) if release => {
                 return Err(ConfigError::MissingCredential("GITHUB_CLIENT_SECRET"))
@@ -236,16 +221,20 @@ impl AppConfig {
                     "GITHUB_CLIENT_ID",
                 ))
             }
-            // Demo mode: the same OAuth code runs, against the stand-in in `demo.rs`.
-            (None, None) => GithubSettings {
-                client_id: crate::demo::CLIENT_ID.into(),
-                client_secret: crate::demo::CLIENT_SECRET.into(),
-                web_url: format!("{public_url}{}", crate::demo::WEB_BASE),
-                api_url: format!("{public_url}{}", crate::demo::API_BASE),
-                timeout,
-            },
+            // Demo mode, decided here and only here: no credentials at all, in a debug build
+            // (a release build returned above). The same OAuth code runs, against the
+            // stand-in in `demo.rs`.
+            (None, None) => {
+                let github = GithubSettings {
+                    client_id: crate::demo::CLIENT_ID.into(),
+                    client_secret: crate::demo::CLIENT_SECRET.into(),
+                    web_url: format!("{public_url}{}", crate::demo::WEB_BASE),
+                    api_url: format!("{public_url}{}", crate::demo::API_BASE),
+                    timeout,
+                };
+                (github, true)
+            }
         };
-        let demo = github.client_id == crate::demo::CLIENT_ID;
         let sessions = SessionSettings {
             idle_timeout: parse_duration("SESSION_IDLE_TIMEOUT", &raw.session_idle_timeout)?,
             max_age: parse_duration("SESSION_MAX_AGE", &raw.session_max_age)?,
@@ -258,7 +247,7 @@ impl AppConfig {
             demo,
             sessions,
             access: AccessRules {
-                users: parse_list("ALLOWED_GITHUB_USERS", &raw.allowed_github_users, true)?,
+                users: parse_allowed_users(&raw.allowed_github_users)?,
                 orgs: parse_list("ALLOWED_GITHUB_ORGS", &raw.allowed_github_orgs, true)?,
             },
             token_audiences: parse_list("TOKEN_AUDIENCES", &raw.token_audiences, false)?,
@@ -294,22 +283,47 @@ fn check_database_url(figment: &Figment) -> Result<(), ConfigError> {
             ))
         }
     };
-    parsed.map_err(|why| bad("DATABASE_URL", &shown, &first_line(&why.to_string())))
+    parsed.map_err(|why| {
+        let why = first_line(&why.to_string());
+        // The parser's reason may quote the part it choked on, which may be the password.
+        let why = match password_in(&url) {
+            Some(password) if why.contains(&password) => "it could not be read".to_owned(),
+            _ => why,
+        };
+        bad("DATABASE_URL", &shown, &why)
+    })
 }
 
-/// The URL as it may be shown in an error: a password in it becomes `***`. Done on the text,
-/// since the URL being reported may not parse.
+/// The password a database URL carries, in its userinfo or its `password=` parameter.
+fn password_in(url: &str) -> Option<String> {
+    let parsed = Url::parse(url).ok();
+    let from_query = parsed.as_ref().and_then(|u| {
+        u.query_pairs()
+            .find(|(k, _)| k == "password")
+            .map(|(_, v)| v.into_owned())
+    });
+    let from_userinfo = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?']).next())
+        .and_then(|authority| authority.rsplit_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password.to_owned());
+    from_userinfo.or(from_query).filter(|p| !p.is_empty())
+}
+
+/// The URL as it may be shown in an error: its scheme and host, nothing else. A password can
+/// sit in the userinfo (`user:pass@`) or in the query (`?password=`), and a URL that fails to
+/// parse may hide one anywhere, so the rest is never shown. Done on the text, since the URL
+/// being reported may not parse.
 fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return "(not a URL)".to_owned();
     };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}/…")
 }
 
 /// `PUBLIC_URL` must be an origin: `http` or `https`, a host, no path, query or fragment.
@@ -354,13 +368,39 @@ fn parse_url(name: &'static str, value: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
-/// `a, b,c` into `["a", "b", "c"]`. GitHub names (`logins`) may hold only letters, digits and
-/// `-`; audiences anything printable but commas and spaces.
+/// A variable that looks like an allow-list but is not one (`ALLOWED_GITHUB_ORG`): ignoring
+/// it would leave the gate open, silently.
+fn unknown_allow_list(names: impl Iterator<Item = std::ffi::OsString>) -> Option<String> {
+    names
+        .map(|name| name.to_string_lossy().into_owned())
+        .find(|name| {
+            name.starts_with("ALLOWED_GITHUB_")
+                && !["ALLOWED_GITHUB_USERS", "ALLOWED_GITHUB_ORGS"].contains(&name.as_str())
+        })
+}
+
+/// `alice, 1001, bob:2002`: see `allow_list` for what each form means.
+fn parse_allowed_users(value: &str) -> Result<Vec<allow_list::AllowedUser>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(|item| {
+            allow_list::parse_user(item).ok_or_else(|| ConfigError::BadList {
+                name: "ALLOWED_GITHUB_USERS",
+                item: item.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// `a, b,c` into `["a", "b", "c"]`. GitHub names (`logins`) may hold only letters, digits,
+/// `-` and `_`; audiences anything printable but commas and spaces.
 fn parse_list(name: &'static str, value: &str, logins: bool) -> Result<Vec<String>, ConfigError> {
     let mut items = Vec::new();
     for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         let ok = if logins {
-            item.len() <= 100 && item.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            allow_list::is_github_name(item)
         } else {
             item.len() <= 200 && item.chars().all(|c| c.is_ascii_graphic())
         };
@@ -436,6 +476,16 @@ mod tests {
     }
 
     #[test]
+    fn credentials_that_happen_to_be_the_demos_are_not_demo_mode() {
+        let c = config(&[
+            ("github_client_id", crate::demo::CLIENT_ID),
+            ("github_client_secret", crate::demo::CLIENT_SECRET),
+        ])
+        .unwrap();
+        assert!(!c.demo);
+    }
+
+    #[test]
     fn no_credentials_in_release_names_the_variable() {
         let figment = Figment::from(Serialized::defaults(RawConfig::default()))
             .select(rocket::Config::RELEASE_PROFILE);
@@ -488,8 +538,10 @@ mod tests {
             ("token_audiences", "https://api.example,billing"),
         ])
         .unwrap();
-        assert!(c.access.allows_login("OCTOCAT") && c.access.allows_login("hubot"));
-        assert!(!c.access.allows_login("mallory") && c.access.allows_org("Acme"));
+        assert!(
+            c.access.login_entry("OCTOCAT").is_some() && c.access.login_entry("hubot").is_some()
+        );
+        assert!(c.access.login_entry("mallory").is_none() && c.access.allows_org("Acme"));
         assert_eq!(c.token_audiences, ["https://api.example", "billing"]);
         assert!(config(&[]).unwrap().access.is_open());
         let err = config(&[("allowed_github_users", "a b")])
@@ -518,15 +570,60 @@ mod tests {
 
     #[test]
     fn a_database_password_never_reaches_the_error() {
-        let err = config(&[("databases.gitlogin.url", "postgres://u:S3cret@db:54x2/g")]);
-        let err = err.unwrap_err().to_string();
-        assert!(!err.contains("S3cret"), "{err}");
-        assert!(err.contains("postgres://u:***@db:54x2/g"), "{err}");
-        // Nor when the scheme is one we do not speak.
-        let err = config(&[("databases.gitlogin.url", "mysql://u:S3cret@db/g")]);
-        let err = err.unwrap_err().to_string();
-        assert!(!err.contains("S3cret"), "{err}");
-        assert!(err.contains("mysql://u:***@db/g"), "{err}");
+        for (url, shown) in [
+            ("postgres://u:S3cret@db:54x2/g", "postgres://db:54x2/…"),
+            (
+                "postgres://db:54x2/g?user=u&password=S3cret",
+                "postgres://db:54x2/…",
+            ),
+            (
+                "postgres://u@db/g?password=S3cret&sslmode=sometimes",
+                "postgres://db/…",
+            ),
+            (
+                "sqlite://x.db?password=S3cret&mode=S3cret",
+                "sqlite://x.db/…",
+            ),
+            // Nor when the scheme is one we do not speak.
+            ("mysql://u:S3cret@db/g", "mysql://db/…"),
+            ("mysql://db/g?password=S3cret", "mysql://db/…"),
+        ] {
+            let err = config(&[("databases.gitlogin.url", url)]).unwrap_err();
+            let err = err.to_string();
+            assert!(!err.contains("S3cret"), "{err}");
+            assert!(err.contains(shown), "{url}: {err}");
+            assert!(err.starts_with("DATABASE_URL"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_misspelt_allow_list_is_named_and_the_right_ones_pass() {
+        let names = |list: &[&str]| {
+            list.iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        let found = unknown_allow_list(
+            names(&["PATH", "ALLOWED_GITHUB_USERS", "ALLOWED_GITHUB_ORG"]).into_iter(),
+        );
+        assert_eq!(found.as_deref(), Some("ALLOWED_GITHUB_ORG"));
+        let known = names(&[
+            "ALLOWED_GITHUB_USERS",
+            "ALLOWED_GITHUB_ORGS",
+            "ALLOWED_ORGS",
+        ]);
+        assert_eq!(unknown_allow_list(known.into_iter()), None);
+        let err = ConfigError::UnknownAllowList("ALLOWED_GITHUB_ORG".into()).to_string();
+        assert!(err.starts_with("ALLOWED_GITHUB_ORG is not"), "{err}");
+    }
+
+    #[test]
+    fn user_entries_are_logins_or_ids() {
+        let c = config(&[("allowed_github_users", "alice, 1001 ,bob:2002")]).unwrap();
+        assert_eq!(c.access.login_entry("Alice"), Some("alice"));
+        assert!(c.access.allows_id(1001) && c.access.allows_id(2002));
+        let err = config(&[("allowed_github_users", "alice:bob")]).unwrap_err();
+        assert!(err.to_string().contains("\"alice:bob\""), "{err}");
     }
 
     #[test]

@@ -129,6 +129,9 @@ fn authorize(
             )
             .append_pair("state", form.state);
     }
+    // RFC 9207, as GitHub does: the issuer the app checks, `{GITHUB_URL}/login/oauth`.
+    let issuer = format!("{}/login/oauth", config.github.web_url);
+    back.query_pairs_mut().append_pair("iss", &issuer);
     Ok(Redirect::to(back.to_string()))
 }
 

@@ -3,13 +3,20 @@
 //!
 //! One `reqwest::Client` is built at start-up and shared by the token exchange and these
 //! calls: it keeps connections alive, and its settings (timeouts, no redirects) are set once.
+//! Every answer is read through [`read_capped`], the token exchange's too ([`send_capped`]).
 
 use std::time::Duration;
 
 use reqwest::{header, redirect, StatusCode};
 use serde::Deserialize;
 
+use crate::allow_list::is_github_name;
 use crate::config::GithubSettings;
+
+/// The most of one answer from GitHub that is read. GitHub's answers here are a few
+/// kilobytes (a full page of 100 organisations is about 60 KiB); reading a larger one whole
+/// would let a broken or hostile endpoint grow the process without bound.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Sent with every request: GitHub refuses API calls that carry no `User-Agent`.
 const USER_AGENT: &str = concat!("gitlogin/", env!("CARGO_PKG_VERSION"));
@@ -62,6 +69,8 @@ pub enum GithubError {
     Status(StatusCode),
     #[error("GitHub's answer was not what its API documents: {0}")]
     InvalidBody(String),
+    #[error("GitHub's answer was larger than {MAX_ANSWER_BYTES} bytes")]
+    TooLarge,
 }
 
 impl From<reqwest::Error> for GithubError {
@@ -84,21 +93,27 @@ impl GithubApi {
         }
     }
 
-    /// `GET /user`, then `GET /user/emails` when the public email is `null`, so that the
-    /// stored email is the person's primary verified one. The token is only borrowed: it is
-    /// used for these two calls and never kept.
+    /// `GET /user`, then `GET /user/emails` for the primary verified address: the public
+    /// email of `/user` may be another (or unverified elsewhere), so it is used only when
+    /// `/user/emails` refuses to answer (GitHub says 404 without the `user:email` scope). The
+    /// token is only borrowed: it is used for these calls and never kept.
     pub async fn signed_in_user(&self, token: &str) -> Result<GithubUser, GithubError> {
         let mut user: GithubUser = self.get(token, "/user").await?;
-        if user.id <= 0 || user.login.is_empty() || user.login.len() > 100 {
+        // Parse, don't trust: the id keys the store, and the login reaches pages, headers
+        // and log lines.
+        if user.id <= 0 || !is_github_name(&user.login) {
             return Err(GithubError::InvalidBody("implausible id or login".into()));
         }
         user.avatar_url = user.avatar_url.filter(|url| is_web_url(url));
-        if user.email.is_none() {
-            let emails: Vec<GithubEmail> = self.get(token, "/user/emails").await?;
-            user.email = emails
-                .into_iter()
-                .find(|e| e.primary && e.verified)
-                .map(|e| e.email);
+        match self.get::<Vec<GithubEmail>>(token, "/user/emails").await {
+            Ok(emails) => {
+                user.email = emails
+                    .into_iter()
+                    .find(|e| e.primary && e.verified)
+                    .map(|e| e.email);
+            }
+            Err(GithubError::Status(_)) => {}
+            Err(other) => return Err(other),
         }
         Ok(user)
     }
@@ -141,7 +156,56 @@ impl GithubApi {
         if !response.status().is_success() {
             return Err(GithubError::Status(response.status()));
         }
-        Ok(response.json().await?)
+        let body = read_capped(response).await?;
+        serde_json::from_slice(&body).map_err(|e| GithubError::InvalidBody(e.to_string()))
+    }
+}
+
+/// The body of one of GitHub's answers, or [`GithubError::TooLarge`] as soon as it grows past
+/// [`MAX_ANSWER_BYTES`]: the rest is never read.
+pub async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, GithubError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(GithubError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(GithubError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The HTTP client oauth2 runs the token exchange with: the shared client, reading the
+/// answer through [`read_capped`] (oauth2's own impl for reqwest would read any size whole).
+pub struct CappedHttp(pub reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for CappedHttp {
+    type Error = GithubError;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<oauth2::HttpResponse, GithubError>> + Send + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let request = reqwest::Request::try_from(request)
+                .map_err(|e| GithubError::InvalidBody(format!("token request: {e}")))?;
+            let response = self.0.execute(request).await?;
+            let mut answer = oauth2::http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                answer = answer.header(name, value);
+            }
+            let body = read_capped(response).await?;
+            answer
+                .body(body)
+                .map_err(|e| GithubError::InvalidBody(e.to_string()))
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod account;
+pub mod allow_list;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -49,9 +50,6 @@ pub fn app(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
 pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, ConfigError> {
     let config = AppConfig::from_figment(&figment)?;
     let github = auth::Github::new(&config).map_err(ConfigError::Other)?;
-    if config.demo {
-        rocket::warn!("demo mode: no GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET, signing in against the built-in stand-in for GitHub");
-    }
 
     let rocket = rocket::custom(figment)
         .attach(db::stage())
@@ -76,5 +74,13 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
     } else {
         rocket
     };
+    // Said once the configuration is known to be good, so that a refusal to start stays the
+    // one line it is.
+    if config.demo {
+        rocket::warn!("demo mode: no GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET, signing in against the built-in stand-in for GitHub");
+    }
+    if config.access.is_open() {
+        rocket::warn!("ALLOWED_GITHUB_USERS and ALLOWED_GITHUB_ORGS are both empty: anyone with a GitHub account can sign in");
+    }
     Ok(rocket.manage(config))
 }

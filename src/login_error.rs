@@ -24,6 +24,9 @@ pub enum LoginError {
     /// here (a callback URL planted by someone else: login CSRF).
     #[error("no pending sign-in in this browser")]
     Expired,
+    /// The callback's `iss` names another authorization server than GitHub (RFC 9207).
+    #[error("the callback's issuer is not GitHub's")]
+    BadIssuer,
     /// The `state` is missing, empty or not the one this browser was given.
     #[error("the state does not match this browser's sign-in")]
     BadState,
@@ -51,11 +54,13 @@ impl LoginError {
             LoginError::Denied => "denied",
             LoginError::GithubRefused(_) => "github_error",
             LoginError::Expired => "expired",
+            LoginError::BadIssuer => "bad_issuer",
             LoginError::BadState => "bad_state",
             LoginError::MissingCode => "no_code",
             LoginError::CodeRejected(_) => "code_rejected",
             LoginError::NotAllowed(_) => "not_allowed",
             LoginError::Github(GithubError::Timeout) => "upstream_timeout",
+            LoginError::Github(GithubError::TooLarge) => "upstream_too_large",
             LoginError::Github(_) => "upstream_error",
             LoginError::Store(_) => "store_unavailable",
         }
@@ -64,7 +69,12 @@ impl LoginError {
 
 impl<'r> Responder<'r, 'static> for LoginError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        crate::logging::audit!("sign-in failed reason={} ({self})", self.reason());
+        // The detail is quoted: whatever GitHub or the store put in it stays inside the quotes.
+        crate::logging::audit!(
+            "sign-in failed reason={} detail={:?}",
+            self.reason(),
+            self.to_string()
+        );
         let page = match self {
             // Two outcomes are ordinary enough for a message on the home page.
             LoginError::Denied => return home_with(Flash::Cancelled, req),
@@ -73,7 +83,7 @@ impl<'r> Responder<'r, 'static> for LoginError {
                 Status::BadRequest,
                 "GitHub did not authorize this sign-in. Please try again, or ask the app's administrator to check its GitHub OAuth App.",
             ),
-            LoginError::BadState | LoginError::MissingCode => ErrorPage::new(
+            LoginError::BadIssuer | LoginError::BadState | LoginError::MissingCode => ErrorPage::new(
                 Status::BadRequest,
                 "This sign-in response does not belong to a sign-in started in this browser, so it was ignored. Please sign in again.",
             ),
@@ -88,6 +98,10 @@ impl<'r> Responder<'r, 'static> for LoginError {
             LoginError::Github(GithubError::Timeout) => {
                 ErrorPage::for_status(Status::GatewayTimeout)
             }
+            LoginError::Github(GithubError::TooLarge) => ErrorPage::new(
+                Status::BadGateway,
+                "GitHub sent an answer too large to read. Please try again in a moment.",
+            ),
             LoginError::Github(_) => ErrorPage::for_status(Status::BadGateway),
             LoginError::Store(_) => ErrorPage::for_status(Status::ServiceUnavailable),
         };

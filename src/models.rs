@@ -101,6 +101,56 @@ pub async fn memberships(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result
         .await
 }
 
+/// Pins the allow-list entry `login` to `github_id` unless another account holds it already;
+/// returns the id it is pinned to now. Part of the sign-in transaction.
+pub async fn pin_login(
+    conn: &mut AnyConnection,
+    login: &str,
+    github_id: i64,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query(
+        "INSERT INTO login_pins (login, github_id, pinned_at) VALUES ($1, $2, $3)
+         ON CONFLICT (login) DO NOTHING",
+    )
+    .bind(login)
+    .bind(github_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar("SELECT github_id FROM login_pins WHERE login = $1")
+        .bind(login)
+        .fetch_one(conn)
+        .await
+}
+
+/// The allow-list logins pinned to this account.
+pub async fn pinned_logins(conn: &mut AnyConnection, github_id: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT login FROM login_pins WHERE github_id = $1")
+        .bind(github_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// Ends every session of the account with this GitHub id and forgets its memberships: its
+/// sign-in was just refused. Returns how many sessions ended. Nothing happens to an account
+/// never seen before.
+pub async fn end_access(conn: &mut AnyConnection, github_id: i64) -> sqlx::Result<u64> {
+    let ended = sqlx::query(
+        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
+    )
+    .bind(github_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
+    )
+    .bind(github_id)
+    .execute(conn)
+    .await?;
+    Ok(ended.rows_affected())
+}
+
 /// A session as stored. `id_hash` is the SHA-256 of the cookie's value.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {

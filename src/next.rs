@@ -21,7 +21,8 @@ impl SafeNext {
     /// Accepts `value` only if a browser would read it as a path on this site, both as given
     /// and after any further rounds of percent-decoding: it starts with exactly one `/`, has no
     /// `\` (browsers read it as `/`), no control characters (browsers drop tabs and newlines,
-    /// so `/<TAB>/evil.example` becomes `//evil.example`), and is a valid URI path.
+    /// so `/<TAB>/evil.example` becomes `//evil.example`), no `.` or `..` segment, and is a
+    /// valid URI path.
     pub fn parse(value: &str) -> Option<SafeNext> {
         if value.len() > MAX_LEN || Origin::parse(value).is_err() {
             return None;
@@ -52,6 +53,15 @@ fn looks_local(path: &str) -> bool {
         && !matches!(chars.next(), Some('/'))
         && !path.contains('\\')
         && !path.chars().any(char::is_control)
+        && !has_dot_segment(path)
+}
+
+/// `.` or `..` as a path segment. Browsers and proxies resolve them, and `/.//evil.example`
+/// or `/a/..//evil.example` resolves to `//evil.example`: another host.
+fn has_dot_segment(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.split('/')
+        .any(|segment| segment == "." || segment == "..")
 }
 
 impl Default for SafeNext {
@@ -96,6 +106,8 @@ mod tests {
             "/a/b?c=d&e=f",
             "/search?q=%20x",
             "/caf%C3%A9",
+            "/a/.b/c..d/...",
+            "/search?q=../x",
         ] {
             assert_eq!(SafeNext::parse(ok).unwrap().as_str(), ok);
         }
@@ -116,6 +128,13 @@ mod tests {
             "/%2Fevil.example",
             "/%5Cevil.example",
             "/%252F%252Fevil.example",
+            "/.//evil.example",
+            "/a/..//evil.example",
+            "/..",
+            "/./about",
+            "/%2e%2e/%2fevil.example",
+            "/%2E%2E",
+            "/%252e%252e/x",
             "/\t/evil.example",
             "/%09/evil.example",
             "/a\nb",

@@ -72,6 +72,13 @@ impl NewSession {
     }
 }
 
+/// The stored id of the session this browser's cookie names, live or not: a new sign-in
+/// replaces it.
+pub fn replaced_by_sign_in(jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<String> {
+    jar.get_private(&policy.name(COOKIE))
+        .map(|cookie| hash_id(cookie.value()))
+}
+
 /// Tells the browser to drop its session cookie.
 pub fn remove_cookie(jar: &CookieJar<'_>, policy: &CookiePolicy) {
     jar.remove_private(policy.removal(COOKIE));
@@ -181,23 +188,15 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
 }
 
 /// The allow-lists, applied again on every request (they may have been narrowed since the
-/// sign-in). Open lists cost nothing; an organisation list costs one indexed read.
+/// sign-in).
 async fn admitted(
     conn: &mut AnyConnection,
     config: &AppConfig,
     user: &User,
 ) -> Result<bool, StoreUnavailable> {
-    if config.access.is_open() || config.access.allows_login(&user.login) {
-        return Ok(true);
-    }
-    let memberships = if config.access.orgs.is_empty() {
-        Vec::new()
-    } else {
-        models::memberships(conn, user.id)
-            .await
-            .map_err(log_store_error)?
-    };
-    Ok(access::still_admitted(&config.access, user, &memberships))
+    access::still_admitted(conn, &config.access, user)
+        .await
+        .map_err(log_store_error)
 }
 
 /// Neither past its absolute end nor idle for longer than the idle timeout.

@@ -1312,6 +1312,7 @@ fn authorize(
     state: &str,
     code_challenge: &str,
     code_challenge_method: &str,
+    host: &rocket::http::uri::Host<'_>,
     fake: &State<Fake>,
 ) -> Result<Redirect, Status> {
     if client_id != FAKE_CLIENT_ID || code_challenge_method != "S256" {
@@ -1327,7 +1328,8 @@ fn authorize(
     back.query_pairs_mut()
         .append_pair("code", &code)
         .append_pair("state", state)
-        .append_pair("iss", "https://github.com/login/oauth");
+        // RFC 9207: GitHub names itself, `{GITHUB_URL}/login/oauth`, in every callback.
+        .append_pair("iss", &format!("http://{host}/login/oauth"));
     Ok(Redirect::found(back.to_string()))
 }
 

@@ -231,3 +231,108 @@ async fn a_planted_pending_login_cookie_is_ignored() {
     assert_redirect(&response, "/");
     assert_eq!(app.github.calls(), 0);
 }
+
+/// The callback GitHub sent back for a fresh sign-in in `browser`, with its `iss` replaced
+/// (or removed, for `None`).
+async fn callback_with_issuer(browser: &Browser<'_>, iss: Option<&str>) -> String {
+    let authorize = browser.start_login(None).await;
+    let callback = url::Url::parse(&format!("http://x{}", github_redirect(&authorize).await));
+    let mut callback = callback.unwrap();
+    let pairs: Vec<(String, String)> = callback
+        .query_pairs()
+        .into_owned()
+        .filter(|(k, _)| k != "iss")
+        .collect();
+    let mut query = callback.query_pairs_mut();
+    query.clear().extend_pairs(&pairs);
+    if let Some(iss) = iss {
+        query.append_pair("iss", iss);
+    }
+    drop(query);
+    format!("{}?{}", callback.path(), callback.query().unwrap())
+}
+
+#[rocket::async_test]
+async fn a_mix_up_callback_naming_another_issuer_is_refused_before_calling_github() {
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
+    let browser = app.browser();
+    for iss in [
+        "https://evil.example/login/oauth",
+        "https://github.com/login/oauth",
+        "",
+    ] {
+        let callback = callback_with_issuer(&browser, Some(iss)).await;
+
+        let response = browser.get(&callback).await;
+
+        assert_eq!(response.status(), Status::BadRequest, "iss {iss:?}");
+        assert_eq!(
+            app.github.calls(),
+            0,
+            "GitHub was called despite iss {iss:?}"
+        );
+        assert_no_session(&app, &browser).await;
+    }
+}
+
+#[rocket::async_test]
+async fn a_callback_without_iss_is_accepted_as_github_enterprise_sends_none() {
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
+    let browser = app.browser();
+    let callback = callback_with_issuer(&browser, None).await;
+
+    assert_redirect(&browser.get(&callback).await, "/");
+    assert_eq!(browser.get("/auth/check").await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn an_implausible_login_or_id_from_github_is_a_502_and_stores_nothing() {
+    for (id, login) in [
+        (583231, "octo cat"),
+        (583231, "octo\r\nX-Planted: 1"),
+        (583231, "<script>"),
+        (583231, "é"),
+        (583231, ""),
+        (583231, &*"a".repeat(101)),
+        (0, "octocat"),
+        (-7, "octocat"),
+    ] {
+        let Some(app) = TestApp::spawn().await else {
+            return;
+        };
+        app.github.set_account(crate::fake_github::Account {
+            id,
+            login: login.to_owned(),
+            ..crate::fake_github::Account::octocat()
+        });
+        let browser = app.browser();
+
+        let response = browser.sign_in(None).await;
+
+        assert_eq!(response.status(), Status::BadGateway, "{id} {login:?}");
+        assert_no_session(&app, &browser).await;
+    }
+}
+
+#[rocket::async_test]
+async fn an_enterprise_managed_users_login_with_an_underscore_signs_in() {
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
+    app.github.set_account(crate::fake_github::Account {
+        login: "mona_acme".into(),
+        ..crate::fake_github::Account::octocat()
+    });
+    let browser = app.browser();
+
+    assert_redirect(&browser.sign_in(None).await, "/");
+    let check = browser.get("/auth/check").await;
+    assert_eq!(
+        check.headers().get_one("X-Auth-Request-User"),
+        Some("mona_acme")
+    );
+}

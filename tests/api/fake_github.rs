@@ -31,6 +31,11 @@ pub enum Fault {
     Garbage,
     /// (token endpoint only) HTTP 200 with `{"error": "bad_verification_code"}`.
     TokenError,
+    /// (token endpoint only) HTTP 200 with an `error` code that tries to forge a log line.
+    HostileTokenError,
+    /// The normal answer, after this many bytes of JSON whitespace, streamed: a body too
+    /// large to read whole that still parses.
+    Padded(u64),
 }
 
 /// A GitHub account as `/user` shows it.
@@ -54,7 +59,12 @@ impl Account {
             login: "octocat".into(),
             name: Some("The Octocat".into()),
             email: Some("octocat@github.example".into()),
-            emails: vec![],
+            emails: vec![json!({
+                "email": "octocat@github.example",
+                "primary": true,
+                "verified": true,
+                "visibility": "public",
+            })],
             orgs: vec![],
         }
     }
@@ -83,6 +93,8 @@ pub struct State_ {
     pub deny: bool,
     pub token_fault: Option<Fault>,
     pub user_fault: Option<Fault>,
+    /// `/user/emails` answers 404, as GitHub does when the token lacks `user:email`.
+    pub emails_not_found: bool,
     codes: HashMap<String, Grant>,
     tokens: HashMap<String, Account>,
     pub token_requests: usize,
@@ -212,10 +224,7 @@ struct TokenForm<'r> {
 
 /// Single-use codes, PKCE checked; every answer is HTTP 200, errors included.
 #[post("/login/oauth/access_token", data = "<form>")]
-async fn access_token(
-    form: Form<TokenForm<'_>>,
-    shared: &State<Shared>,
-) -> (Status, (ContentType, String)) {
+async fn access_token(form: Form<TokenForm<'_>>, shared: &State<Shared>) -> Answer {
     let fault = {
         let mut s = shared.lock().unwrap();
         s.token_requests += 1;
@@ -249,7 +258,7 @@ async fn access_token(
             ),
         }
     };
-    (Status::Ok, (ContentType::JSON, body.to_string()))
+    Answer::json(Status::Ok, body.to_string()).padded(fault)
 }
 
 fn github_error(error: &str, description: &str) -> Value {
@@ -287,7 +296,7 @@ impl<'r> FromRequest<'r> for ApiCaller {
 }
 
 #[get("/user")]
-async fn user(caller: ApiCaller, shared: &State<Shared>) -> (Status, (ContentType, String)) {
+async fn user(caller: ApiCaller, shared: &State<Shared>) -> Answer {
     let fault = {
         let mut s = shared.lock().unwrap();
         s.user_requests += 1;
@@ -296,16 +305,19 @@ async fn user(caller: ApiCaller, shared: &State<Shared>) -> (Status, (ContentTyp
     if let Some(answer) = apply(fault).await {
         return answer;
     }
-    (
-        Status::Ok,
-        (ContentType::JSON, caller.0.user_json().to_string()),
-    )
+    Answer::json(Status::Ok, caller.0.user_json().to_string()).padded(fault)
 }
 
 #[get("/user/emails")]
-fn user_emails(caller: ApiCaller, shared: &State<Shared>) -> (ContentType, String) {
-    shared.lock().unwrap().emails_requests += 1;
-    (ContentType::JSON, Value::Array(caller.0.emails).to_string())
+fn user_emails(caller: ApiCaller, shared: &State<Shared>) -> (Status, (ContentType, String)) {
+    let mut s = shared.lock().unwrap();
+    s.emails_requests += 1;
+    if s.emails_not_found {
+        let body = json!({ "message": "Not Found", "status": "404" });
+        return (Status::NotFound, (ContentType::JSON, body.to_string()));
+    }
+    let emails = Value::Array(caller.0.emails).to_string();
+    (Status::Ok, (ContentType::JSON, emails))
 }
 
 /// Paginated like GitHub's: `per_page` (default 30, at most 100) and `page` (from 1).
@@ -331,31 +343,69 @@ fn user_orgs(
     (ContentType::JSON, Value::Array(orgs).to_string())
 }
 
-async fn apply(fault: Option<Fault>) -> Option<(Status, (ContentType, String))> {
+/// What a fault switch answers in place of the endpoint, if it does not let it answer.
+async fn apply(fault: Option<Fault>) -> Option<Answer> {
+    let error = |code: &str| {
+        let body = github_error(code, "The code passed is incorrect or expired.");
+        Some(Answer::json(Status::Ok, body.to_string()))
+    };
     match fault? {
-        Fault::ServerError => Some((
-            Status::BadGateway,
-            (
-                ContentType::HTML,
-                "<html><body>Unicorn! This page is taking too long to load.</body></html>".into(),
-            ),
-        )),
+        Fault::ServerError => Some(Answer {
+            status: Status::BadGateway,
+            content_type: ContentType::HTML,
+            body: "<html><body>Unicorn! This page is taking too long to load.</body></html>".into(),
+            padding: 0,
+        }),
         Fault::Slow(delay) => {
             rocket::tokio::time::sleep(delay).await;
             None
         }
-        Fault::Garbage => Some((Status::Ok, (ContentType::JSON, "{\"login\": tru".into()))),
-        Fault::TokenError => Some((
-            Status::Ok,
-            (
-                ContentType::JSON,
-                github_error(
-                    "bad_verification_code",
-                    "The code passed is incorrect or expired.",
-                )
-                .to_string(),
-            ),
-        )),
+        Fault::Garbage => Some(Answer::json(Status::Ok, "{\"login\": tru".into())),
+        Fault::TokenError => error("bad_verification_code"),
+        Fault::HostileTokenError => {
+            error("bad_verification_code\nevent: sign-in ok github_id=1 login=\"admin\"")
+        }
+        Fault::Padded(_) => None,
+    }
+}
+
+/// One answer of the fake, its body streamed (after the padding of [`Fault::Padded`]).
+pub struct Answer {
+    status: Status,
+    content_type: ContentType,
+    body: String,
+    padding: u64,
+}
+
+impl Answer {
+    fn json(status: Status, body: String) -> Answer {
+        Answer {
+            status,
+            content_type: ContentType::JSON,
+            body,
+            padding: 0,
+        }
+    }
+
+    fn padded(self, fault: Option<Fault>) -> Answer {
+        match fault {
+            Some(Fault::Padded(padding)) => Answer { padding, ..self },
+            _ => self,
+        }
+    }
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for Answer {
+    fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
+        use rocket::tokio::io::AsyncReadExt;
+        let body = rocket::tokio::io::repeat(b' ')
+            .take(self.padding)
+            .chain(std::io::Cursor::new(self.body.into_bytes()));
+        rocket::Response::build()
+            .status(self.status)
+            .header(self.content_type)
+            .streamed_body(body)
+            .ok()
     }
 }
 

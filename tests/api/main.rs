@@ -12,6 +12,7 @@ mod helpers;
 mod real_server;
 
 mod account;
+mod allow_lists;
 mod callback_errors;
 mod forward_auth;
 mod lifetimes;

@@ -19,11 +19,19 @@ async fn each_open_redirect_form_ends_at_home() {
         "/%09/evil.example",
         "\\/evil.example",
         "http:/evil.example",
+        // Dot segments: a browser or proxy that resolves them could make `//evil.example`.
+        "/.//evil.example",
+        "/a/..//evil.example",
+        "/../evil",
+        "/%2e%2e/%2fevil.example",
+        "/%2E/%2Fevil.example",
     ];
     for next in attacks {
         let browser = app.browser();
         let callback = browser.sign_in(Some(next)).await;
         assert_redirect(&callback, "/");
+        // Home because `next` was dropped, not because the sign-in failed.
+        assert!(browser.cookie("gitlogin_session").is_some(), "{next:?}");
     }
 }
 
@@ -39,12 +47,15 @@ async fn raw_encodings_in_the_query_string_also_end_at_home() {
         "%2F%09%2Fevil.example",
         "/%252F%252Fevil.example",
         "%FF",
+        "/%2e%2e%2f%2fevil.example",
+        "/.%2F%2Fevil.example",
     ] {
         let browser = app.browser();
         let response = browser.get(&format!("/login?next={raw}")).await;
         let authorize = url::Url::parse(crate::helpers::location(&response)).unwrap();
         let callback = crate::helpers::github_redirect(&authorize).await;
         assert_redirect(&browser.get(&callback).await, "/");
+        assert!(browser.cookie("gitlogin_session").is_some(), "{raw:?}");
     }
 }
 

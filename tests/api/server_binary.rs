@@ -209,7 +209,7 @@ async fn the_log_has_one_line_per_event_and_never_a_code_token_state_or_cookie()
         "request lines are logged, without their query:\n{log}"
     );
     assert_eq!(
-        log.matches("sign-in ok github_id=583231 login=octocat")
+        log.matches("sign-in ok github_id=583231 login=\"octocat\"")
             .count(),
         1,
         "{log}"
@@ -220,7 +220,7 @@ async fn the_log_has_one_line_per_event_and_never_a_code_token_state_or_cookie()
         "{log}"
     );
     assert_eq!(
-        log.matches("sign-out github_id=583231 login=octocat")
+        log.matches("sign-out github_id=583231 login=\"octocat\"")
             .count(),
         1,
         "{log}"

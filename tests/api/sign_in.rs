@@ -250,12 +250,12 @@ async fn a_new_session_id_at_every_sign_in() {
     browser.sign_in(None).await;
 
     assert_ne!(browser.cookie("gitlogin_session").unwrap(), first);
-    // The stored id is a hash, not the cookie's value.
+    // The stored id is a hash, not the cookie's value; the replaced session is gone.
     let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
         .fetch_all(&app.db)
         .await
         .unwrap();
-    assert_eq!(stored.len(), 2);
+    assert_eq!(stored.len(), 1);
     assert!(stored.iter().all(|h| h.len() == 64));
 }
 
@@ -351,4 +351,73 @@ async fn https_public_url_makes_cookies_secure_with_host_prefix_and_sends_hsts()
         .unwrap()
         .1;
     assert_eq!(redirect_uri, "https://login.example/login/callback");
+}
+
+#[rocket::async_test]
+async fn signing_in_again_ends_the_session_it_replaces() {
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    // Someone kept a copy of the first session's cookie.
+    let copy = app.browser();
+    copy.set_cookie(
+        "gitlogin_session",
+        &browser.cookie("gitlogin_session").unwrap(),
+    );
+    assert_eq!(copy.get("/auth/check").await.status(), Status::Ok);
+
+    assert_redirect(&browser.sign_in(None).await, "/");
+
+    assert_eq!(copy.get("/auth/check").await.status(), Status::Unauthorized);
+    assert_eq!(browser.get("/auth/check").await.status(), Status::Ok);
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+#[rocket::async_test]
+async fn the_primary_verified_email_wins_over_the_public_one() {
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
+    app.github.set_account(Account {
+        email: Some("public@example.com".into()),
+        emails: vec![
+            serde_json::json!({"email": "public@example.com", "primary": false, "verified": true, "visibility": "public"}),
+            serde_json::json!({"email": "primary@example.com", "primary": true, "verified": true, "visibility": "private"}),
+        ],
+        ..Account::octocat()
+    });
+    let browser = app.browser();
+
+    browser.sign_in(None).await;
+
+    let check = browser.get("/auth/check").await;
+    assert_eq!(
+        check.headers().get_one("X-Auth-Request-Email"),
+        Some("primary@example.com")
+    );
+    assert!(browser.page("/about").await.contains("primary@example.com"));
+}
+
+#[rocket::async_test]
+async fn the_public_email_stands_in_only_when_user_emails_does_not_answer() {
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
+    app.github.set_account(Account {
+        email: Some("public@example.com".into()),
+        ..Account::octocat()
+    });
+    app.github.with(|s| s.emails_not_found = true);
+    let browser = app.browser();
+
+    assert_redirect(&browser.sign_in(None).await, "/");
+
+    let check = browser.get("/auth/check").await;
+    assert_eq!(
+        check.headers().get_one("X-Auth-Request-Email"),
+        Some("public@example.com")
+    );
+    assert_eq!(app.github.with(|s| s.emails_requests), 1);
 }

@@ -197,3 +197,45 @@ async fn a_sign_in_waiting_on_github_leaves_the_store_to_page_views() {
     crate::helpers::assert_redirect(&finished, "/");
     assert_eq!(app.count("sessions").await, 2);
 }
+
+/// 64 MiB of whitespace before an answer that would otherwise sign the person in.
+const HUGE: Fault = Fault::Padded(64 * 1024 * 1024);
+
+#[rocket::async_test]
+async fn a_token_answer_too_large_to_read_is_a_502_page() {
+    let Some((status, body, _, app)) = sign_in_with_fault(Some(HUGE), None).await else {
+        return;
+    };
+    assert_eq!(status, Status::BadGateway);
+    assert!(
+        body.contains("GitHub sent an answer too large to read"),
+        "{body}"
+    );
+    assert_still_serving(&app).await;
+}
+
+#[rocket::async_test]
+async fn a_user_answer_too_large_to_read_is_a_502_page() {
+    let Some((status, body, _, app)) = sign_in_with_fault(None, Some(HUGE)).await else {
+        return;
+    };
+    assert_eq!(status, Status::BadGateway);
+    assert!(
+        body.contains("GitHub sent an answer too large to read"),
+        "{body}"
+    );
+    assert_still_serving(&app).await;
+}
+
+#[rocket::async_test]
+async fn an_answer_just_under_the_cap_is_read() {
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
+    app.github
+        .with(|s| s.token_fault = Some(Fault::Padded(1024 * 1024 - 200)));
+    let browser = app.browser();
+
+    crate::helpers::assert_redirect(&browser.sign_in(None).await, "/");
+    assert_eq!(browser.get("/auth/check").await.status(), Status::Ok);
+}

@@ -191,6 +191,7 @@ struct Decision<'r> {
 #[post("/login/oauth/authorize", data = "<form>")]
 fn authorize(
     form: Form<Decision<'_>>,
+    host: &rocket::http::uri::Host<'_>,
     shared: &State<Shared>,
 ) -> Result<Redirect, (Status, &'static str)> {
     let mut fake = shared.lock().unwrap();
@@ -219,7 +220,8 @@ fn authorize(
     }
     back.query_pairs_mut()
         .append_pair("state", form.state)
-        .append_pair("iss", "https://github.com/login/oauth");
+        // RFC 9207: GitHub names itself, `{GITHUB_URL}/login/oauth`, in every callback.
+        .append_pair("iss", &format!("http://{host}/login/oauth"));
     Ok(Redirect::found(back.to_string()))
 }
 

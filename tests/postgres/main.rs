@@ -13,6 +13,7 @@
 mod fake_github;
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[allow(dead_code)]
 #[path = "../api/nginx_proxy.rs"]
 mod nginx_proxy;
 #[path = "../api/pg_cluster.rs"]
@@ -28,6 +29,8 @@ pub const STORE: Store = Store::Postgres;
 
 #[path = "../api/account.rs"]
 mod account;
+#[path = "../api/allow_lists.rs"]
+mod allow_lists;
 #[path = "../api/callback_errors.rs"]
 mod callback_errors;
 #[path = "../api/forward_auth.rs"]
