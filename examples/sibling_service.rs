@@ -186,6 +186,10 @@ impl Verifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_audience(&[&self.settings.audience]);
+        // All four are required. jsonwebtoken checks `iss` and `aud` only when they are
+        // present, so a token without them would pass; and before 10.3 it skipped an
+        // `exp` of the wrong type (`"exp": "9999999999"`, a token that never expires) unless
+        // `exp` was required (GHSA-h395-gr6q-cpjc).
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         // `exp` is checked with jsonwebtoken's default 60 seconds of leeway for clock skew.
         Ok(decode::<Caller>(token, &key, &validation)?.claims)
@@ -228,6 +232,9 @@ impl Verifier {
             .iter()
             .filter(|jwk| matches!(jwk.algorithm, AlgorithmParameters::OctetKeyPair(_)))
             .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
+            // An Ed25519 public key is 32 bytes. jsonwebtoken's pure-Rust verifier does not
+            // check: it panics on a shorter `x` and reads only the start of a longer one.
+            .filter(|(_, key)| key.as_bytes().len() == 32)
             .collect();
         Ok(Keys {
             by_kid,

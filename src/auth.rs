@@ -259,9 +259,9 @@ fn error_code(raw: &str) -> String {
 fn classify_token_error(e: BasicRequestTokenError<GithubError>) -> LoginError {
     use oauth2::RequestTokenError as E;
     match e {
-        E::ServerResponse(err) => LoginError::CodeRejected(error_code(&err.error().to_string())),
+        E::ServerResponse(err) => LoginError::CodeRejected(error_code(err.error().as_ref())),
         E::Parse(_, body) => match serde_json::from_slice::<BasicErrorResponse>(&body) {
-            Ok(err) => LoginError::CodeRejected(error_code(&err.error().to_string())),
+            Ok(err) => LoginError::CodeRejected(error_code(err.error().as_ref())),
             Err(_) => GithubError::InvalidBody("token response".into()).into(),
         },
         E::Request(e) => e.into(),

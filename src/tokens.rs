@@ -113,7 +113,7 @@ async fn issue_token(
     let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
         .map_err(|e| ApiError::Signing(e.to_string()))?;
     audit!(
-        "token issued github_id={} login={} aud={audience} jti={}",
+        "token issued github_id={} login={:?} aud={audience:?} jti={}",
         user.github_id.0,
         user.login,
         claims.jti

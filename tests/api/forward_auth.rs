@@ -45,6 +45,37 @@ async fn check_without_a_session_is_401_and_never_a_redirect_or_a_session() {
 }
 
 #[rocket::async_test]
+async fn check_without_a_session_names_the_sign_in_url_that_leads_back() {
+    let Some(app) = TestApp::spawn().await else {
+        return;
+    };
+    let browser = app.browser();
+    for (asked_for, next) in [
+        (
+            Some("/internal/page?a=1&b=2"),
+            "%2Finternal%2Fpage%3Fa%3D1%26b%3D2",
+        ),
+        (Some("/internal/x%0d%0aSet-Cookie:%20a=b"), "%2F"),
+        (Some("//evil.example/"), "%2F"),
+        (None, "%2F"),
+    ] {
+        let mut request = app.client.get("/auth/check");
+        if let Some(uri) = asked_for {
+            request = request.header(rocket::http::Header::new("X-Original-URI", uri));
+        }
+
+        let response = browser.send(request).await;
+
+        assert_eq!(response.status(), Status::Unauthorized);
+        assert_eq!(
+            response.headers().get_one("X-Auth-Request-Sign-In"),
+            Some(format!("{}/login?next={next}", crate::helpers::PUBLIC_URL).as_str()),
+            "{asked_for:?}"
+        );
+    }
+}
+
+#[rocket::async_test]
 async fn check_after_sign_out_is_401() {
     let Some(app) = TestApp::spawn().await else {
         return;

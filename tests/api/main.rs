@@ -27,6 +27,7 @@ mod pg_cluster;
 mod server_binary;
 mod sessions;
 mod sign_in;
+mod start_up;
 mod store_faults;
 mod tokens;
 mod upstream_faults;

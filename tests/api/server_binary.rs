@@ -270,3 +270,76 @@ async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
         wait_with_deadline(&mut server.0, Duration::from_secs(30)).expect("it did not exit");
     assert_eq!(status.code(), Some(0));
 }
+
+#[rocket::async_test]
+async fn a_hostile_value_from_github_cannot_forge_a_log_line() {
+    let github = FakeGithub::start().await;
+    github.with(|s| s.token_fault = Some(Fault::HostileTokenError));
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base) = start_server(dir.path(), |cmd| {
+        use_fake(cmd, &github);
+        cmd.env("ROCKET_LOG_LEVEL", "normal");
+    })
+    .await;
+    let http = no_redirects();
+
+    let mut jar = Jar::default();
+    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
+    assert_eq!(jar.get(&http, &callback).await.status(), 400);
+    // And a mix-up callback, naming another issuer.
+    let mut jar = Jar::default();
+    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
+    let mixed_up = callback.replace("iss=http", "iss=https%3A%2F%2Fevil.example%2F");
+    assert_eq!(jar.get(&http, &mixed_up).await.status(), 400);
+    drop(server);
+
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    let events: Vec<&str> = log.lines().filter(|l| l.contains("event:")).collect();
+    for line in &events {
+        assert!(line.starts_with("event: "), "{line}");
+        assert_eq!(line.matches("event:").count(), 1, "{line}");
+    }
+    assert!(!log.contains("sign-in ok"), "{log}");
+    let failed: Vec<&str> = events
+        .iter()
+        .filter(|l| l.starts_with("event: sign-in failed "))
+        .copied()
+        .collect();
+    assert_eq!(failed.len(), 2, "{log}");
+    assert!(failed[0].starts_with("event: sign-in failed reason=code_rejected detail=\""));
+    assert!(failed[1].starts_with("event: sign-in failed reason=bad_issuer detail=\""));
+}
+
+/// The most memory the process has held (`VmHWM`), in KiB.
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[rocket::async_test]
+async fn a_huge_answer_from_github_is_a_502_and_the_process_stays_small() {
+    let github = FakeGithub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
+    let http = no_redirects();
+    let before = peak_memory_kib(server.0.id());
+    // 256 MiB of whitespace, then a token that would sign the person in.
+    github.with(|s| s.token_fault = Some(Fault::Padded(256 * 1024 * 1024)));
+
+    let mut jar = Jar::default();
+    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
+    let response = jar.get(&http, &callback).await;
+
+    assert_eq!(response.status(), 502);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("GitHub sent an answer too large to read"),
+        "{page}"
+    );
+    let after = peak_memory_kib(server.0.id());
+    assert!(
+        after < before + 64 * 1024,
+        "the peak grew from {before} KiB to {after} KiB"
+    );
+}

@@ -652,6 +652,41 @@ async fn the_sibling_service_greets_a_valid_token_and_refuses_every_bad_one() {
     assert_eq!(call_with(&sibling, &token).await.0, Status::Ok);
 }
 
+/// GHSA-h395-gr6q-cpjc (CVE-2026-25537): jsonwebtoken before 10.3 skipped an `exp` of the
+/// wrong JSON type instead of refusing it, unless the claim was marked required, so a token
+/// whose `exp` is a string never expired. Two locks hold it shut: the example marks `exp`
+/// required, and 10.3 refuses the wrong type anyway. With only one (9.3.1 and `exp` not
+/// required), the sibling greeted this token.
+#[rocket::async_test]
+async fn the_sibling_service_refuses_a_token_whose_exp_is_a_string() {
+    // Signed with the deployment's own key, so only the claim's type is wrong.
+    let (der, _) = test_key();
+    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
+        return;
+    };
+    let server = deployment.start().await;
+    let kid = published_kids(&server).await[0].clone();
+    let sibling = sibling_for(&server.base).await;
+    let claims = |exp: Value| {
+        json!({ "iss": server.base, "sub": "583231", "aud": "sibling", "login": "octocat",
+                "github_id": 583231, "iat": now(), "exp": exp })
+    };
+    let sound = craft(&der, &kid, &claims(json!(now() + 300)));
+    let never_expiring = craft(&der, &kid, &claims(json!("9999999999")));
+
+    let refused = call_with(&sibling, &never_expiring).await;
+
+    assert_eq!(
+        refused,
+        (Status::Unauthorized, "the token is malformed".into())
+    );
+    // The same token with a numeric `exp` is greeted: the type alone was refused.
+    assert_eq!(
+        call_with(&sibling, &sound).await,
+        (Status::Ok, "hello, octocat".into())
+    );
+}
+
 #[rocket::async_test]
 async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifying() {
     let Some(deployment) = Deployment::new(None).await else {

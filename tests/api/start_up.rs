@@ -1,0 +1,142 @@
+//! The real binary's start-up: what it refuses, what it warns about, and what a release
+//! build leaves out.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::helpers::not_installed;
+use crate::real_server::{gitlogin, no_redirects, start_server, wait_with_deadline, Server};
+
+/// Runs the binary with `env` until it exits (at most 30 s); its exit status and everything
+/// it printed, both streams together.
+fn run_until_exit(env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+    let mut cmd = gitlogin();
+    cmd.env("GITHUB_CLIENT_ID", "id")
+        .env("GITHUB_CLIENT_SECRET", "secret")
+        .env("ROCKET_LOG_LEVEL", "normal")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let status = wait_with_deadline(&mut child, Duration::from_secs(30)).expect("it kept running");
+    let output = child.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (status, printed)
+}
+
+#[test]
+fn a_database_password_never_reaches_the_output_in_either_form() {
+    for url in [
+        // Malformed: refused while the configuration is read.
+        "postgres://u:S3cret@127.0.0.1:54x2/g",
+        "postgres://127.0.0.1:54x2/g?user=u&password=S3cret",
+        // Well-formed, but nothing listens there: refused when the pool opens.
+        "postgres://u:S3cret@127.0.0.1:1/g",
+        "postgres://127.0.0.1:1/g?user=u&password=S3cret",
+    ] {
+        let (status, printed) = run_until_exit(&[
+            ("DATABASE_URL", url),
+            ("ROCKET_DATABASES", "{gitlogin={connect_timeout=1}}"),
+        ]);
+
+        assert!(!status.success(), "{url}: it started");
+        assert!(!printed.contains("S3cret"), "{url}:\n{printed}");
+        assert!(
+            printed.to_lowercase().contains("database"),
+            "{url} says nothing:\n{printed}"
+        );
+    }
+}
+
+#[test]
+fn a_misspelt_allow_list_stops_start_up_naming_it() {
+    let (status, printed) = run_until_exit(&[("ALLOWED_GITHUB_ORG", "acme")]);
+
+    assert!(!status.success());
+    assert_eq!(printed.trim().lines().count(), 1, "one line: {printed}");
+    assert!(printed.contains("ALLOWED_GITHUB_ORG is not"), "{printed}");
+}
+
+#[rocket::async_test]
+async fn an_open_gate_is_said_once_and_a_closed_one_not_at_all() {
+    for (orgs, warnings) in [("", 1), ("acme", 0)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (server, _) = start_server(dir.path(), |cmd| {
+            cmd.env("ALLOWED_GITHUB_ORGS", orgs);
+        })
+        .await;
+        drop(server);
+
+        let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+        let said = log
+            .lines()
+            .filter(|l| {
+                l.starts_with("warn: ALLOWED_GITHUB_USERS and ALLOWED_GITHUB_ORGS are both empty")
+            })
+            .count();
+        assert_eq!(said, warnings, "ALLOWED_GITHUB_ORGS={orgs:?}:\n{log}");
+    }
+}
+
+/// `target/release/gitlogin`, built by `cargo build --release` (`.ci/run` builds it before the
+/// tests). `None` when it is missing, after one line saying how to build it; under `CI`, a
+/// failure.
+fn release_binary() -> Option<std::path::PathBuf> {
+    let debug = std::path::PathBuf::from(env!("CARGO_BIN_EXE_gitlogin"));
+    let release = debug.parent()?.parent()?.join("release").join("gitlogin");
+    if release.exists() {
+        return Some(release);
+    }
+    not_installed("the release binary", "cargo build --release");
+    None
+}
+
+#[rocket::async_test]
+async fn a_release_binary_serves_no_demo_routes_whatever_its_client_id() {
+    let Some(release) = release_binary() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::real_server::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let mut cmd = std::process::Command::new(release);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("GITHUB_CLIENT_ID", "gitlogin-demo")
+        .env("GITHUB_CLIENT_SECRET", "gitlogin-demo-secret")
+        .env("ROCKET_SECRET_KEY", crate::helpers::random_secret_key())
+        .env("ROCKET_PORT", port.to_string())
+        .env("PUBLIC_URL", &base)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/app.db?mode=rwc", dir.path().display()),
+        )
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    let _server = Server(cmd.spawn().unwrap());
+    crate::real_server::wait_until_answering(&base, &dir.path().join("server.log")).await;
+    let http = no_redirects();
+
+    for path in [
+        "/demo/github/login/oauth/authorize?client_id=gitlogin-demo&redirect_uri=x&state=s&code_challenge=c&code_challenge_method=S256",
+        "/demo/github/api/user",
+        "/demo/github/api/user/emails",
+    ] {
+        let response = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let token = http
+        .post(format!("{base}/demo/github/login/oauth/access_token"))
+        .form(&[("code", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 404);
+    let home = http.get(format!("{base}/")).send().await.unwrap();
+    assert!(!home.text().await.unwrap().contains("Demo mode"));
+}
