@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::fake_github::{FakeGithub, Fault};
 use crate::real_server::{
     begin_sign_in, csrf_token, gitlogin, no_redirects, sign_out, start_server, use_fake,
-    wait_with_deadline, Jar,
+    wait_with_deadline, Jar, Server,
 };
 
 #[test]
@@ -161,15 +161,20 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The binary against `github`, logging at Rocket's `normal` level into `dir/server.log`.
+async fn start_logging_server(dir: &std::path::Path, github: &FakeGithub) -> (Server, String) {
+    start_server(dir, |cmd| {
+        use_fake(cmd, github);
+        cmd.env("ROCKET_LOG_LEVEL", "normal");
+    })
+    .await
+}
+
 #[rocket::async_test]
 async fn the_log_has_one_line_per_event_and_never_a_code_token_state_or_cookie() {
     let github = FakeGithub::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (server, base) = start_server(dir.path(), |cmd| {
-        use_fake(cmd, &github);
-        cmd.env("ROCKET_LOG_LEVEL", "normal");
-    })
-    .await;
+    let (server, base) = start_logging_server(dir.path(), &github).await;
     let http = no_redirects();
     let mut jar = Jar::default();
 
@@ -276,11 +281,7 @@ async fn a_hostile_value_from_github_cannot_forge_a_log_line() {
     let github = FakeGithub::start().await;
     github.with(|s| s.token_fault = Some(Fault::HostileTokenError));
     let dir = tempfile::tempdir().unwrap();
-    let (server, base) = start_server(dir.path(), |cmd| {
-        use_fake(cmd, &github);
-        cmd.env("ROCKET_LOG_LEVEL", "normal");
-    })
-    .await;
+    let (server, base) = start_logging_server(dir.path(), &github).await;
     let http = no_redirects();
 
     let mut jar = Jar::default();
