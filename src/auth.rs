@@ -11,32 +11,40 @@
 //!
 //! The guard that protects pages (`CurrentUser`) is in `session.rs`.
 
+pub(crate) mod access;
+pub(crate) mod csrf;
+pub(crate) mod login_error;
+pub(crate) mod next;
+pub(crate) mod pending;
+pub mod purge;
+pub(crate) mod session;
+
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicRequestTokenError};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
     EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
 };
+use rocket::fairing::AdHoc;
 use rocket::form::{Form, FromForm};
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
-use rocket::{get, post, routes, uri, Route, State};
+use rocket::{get, post, routes, uri, State};
 
-use crate::access;
-use crate::clock::Clock;
-use crate::config::{AppConfig, GithubSettings};
-use crate::cookies::CookiePolicy;
-use crate::csrf::{CsrfField, SameOrigin};
-use crate::db::{Db, WriteQueue};
-use crate::error_pages::ErrorPage;
-use crate::flash::Flash;
+use crate::config::{AppConfig, ConfigError, GithubSettings};
 use crate::github::{self, GithubApi, GithubError, GithubUser};
-use crate::logging::audit;
-use crate::login_error::LoginError;
 use crate::models;
-use crate::next::SafeNext;
-use crate::pending::{self, PendingLogin};
-use crate::request_conn::RequestConn;
-use crate::session::{self, CurrentUser, NewSession, UserAgent};
+use crate::ops::clock::Clock;
+use crate::ops::logging::audit;
+use crate::store::pool::{Db, WriteQueue};
+use crate::store::request_conn::RequestConn;
+use crate::web::cookies::CookiePolicy;
+use crate::web::error_pages::ErrorPage;
+use crate::web::flash::Flash;
+use csrf::{CsrfField, SameOrigin};
+use login_error::LoginError;
+use next::SafeNext;
+use pending::PendingLogin;
+use session::{CurrentUser, NewSession, SignedOut, UserAgent};
 
 /// The OAuth client once its authorize and token endpoints are set: oauth2's typestate
 /// makes the code flow compile only in this state.
@@ -87,8 +95,15 @@ impl Github {
     }
 }
 
-pub fn routes() -> Vec<Route> {
-    routes![login, callback, logout, logout_signed_out]
+/// The sign-in's routes, the client they talk to GitHub with, and the purge of dead sessions.
+pub(crate) fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
+    let github = Github::new(config).map_err(ConfigError::Other)?;
+    Ok(AdHoc::on_ignite("Sign-in", |rocket| async {
+        rocket
+            .manage(github)
+            .attach(purge::stage())
+            .mount("/", routes![login, callback, logout, logout_signed_out])
+    }))
 }
 
 /// Step 1: start a sign-in. `next` is kept only if it is a path on this site; anything else
@@ -280,42 +295,11 @@ async fn logout(
     jar: &CookieJar<'_>,
     mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
-    crate::account::require_csrf(&current, form.csrf_token)?;
+    csrf::require_csrf(&current, form.csrf_token)?;
     models::delete_session(&mut db, &current.session.id_hash)
         .await
         .map_err(ErrorPage::store_unavailable)?;
     Ok(SignedOut::finish(&current, jar, policy))
-}
-
-/// The redirect home after signing out, telling the browser to drop what it cached of this
-/// site, so the back button cannot show a signed-in page again. (Pages are `no-store`
-/// already; this also covers a browser's back/forward cache.)
-#[derive(rocket::Responder)]
-pub struct SignedOut {
-    redirect: Redirect,
-    clear_site_data: rocket::http::Header<'static>,
-}
-
-impl SignedOut {
-    /// This browser's half of signing out, once its session row is gone: the log line, the
-    /// cookie, the "Signed out" message, and home.
-    pub fn finish(current: &CurrentUser, jar: &CookieJar<'_>, policy: &CookiePolicy) -> SignedOut {
-        audit!(
-            "sign-out github_id={} login={:?}",
-            current.user.github_id.0,
-            current.user.login
-        );
-        session::remove_cookie(jar, policy);
-        Flash::SignedOut.set(jar, policy);
-        SignedOut::home()
-    }
-
-    pub fn home() -> SignedOut {
-        SignedOut {
-            redirect: Redirect::to(uri!("/")),
-            clear_site_data: rocket::http::Header::new("Clear-Site-Data", "\"cache\""),
-        }
-    }
 }
 
 /// Signing out without a session has nothing to do.

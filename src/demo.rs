@@ -21,17 +21,12 @@ use rocket_dyn_templates::{context, Template};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::clock::Clock;
+use crate::auth::session::random_token;
 use crate::config::AppConfig;
-use crate::error_pages::ErrorPage;
-use crate::session::random_token;
+use crate::ops::clock::Clock;
+use crate::web::error_pages::ErrorPage;
 
-pub const CLIENT_ID: &str = "gitlogin-demo";
-/// Not a secret: demo mode only ever talks to itself.
-pub const CLIENT_SECRET: &str = "gitlogin-demo-secret";
-/// Where the stand-in's "github.com" and "api.github.com" live on the app's origin.
-pub const WEB_BASE: &str = "/demo/github";
-pub const API_BASE: &str = "/demo/github/api";
+use crate::config::{DEMO_CLIENT_ID as CLIENT_ID, DEMO_CLIENT_SECRET as CLIENT_SECRET};
 
 /// Codes waiting to be exchanged, and tokens handed out.
 #[derive(Default)]

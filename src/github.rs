@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::{header, redirect, StatusCode};
 use serde::Deserialize;
 
-use crate::allow_list::is_github_name;
+use crate::config::allow_list::is_github_name;
 use crate::config::GithubSettings;
 
 /// The most of one answer from GitHub that is read. GitHub's answers here are a few

@@ -2,44 +2,35 @@
 //!
 //! Start reading at `auth.rs`: it tells the sign-in story in the order it happens.
 
-pub mod access;
-pub mod account;
-pub mod allow_list;
-pub mod auth;
-pub mod clock;
+// The layers, from the bottom up: each uses only those before it (a test checks that no
+// import goes the other way).
+//
+// The log and the clock.
+pub mod ops;
+// The pool, its migrations, one connection per request.
+pub mod store;
+// Every setting, read once.
 pub mod config;
-pub mod cookies;
-pub mod csrf;
-pub mod db;
-pub mod demo;
-pub mod error_pages;
-pub mod flash;
-pub mod forward_auth;
-pub mod github;
-pub mod headers;
-pub mod keys;
-pub mod limits;
-pub mod logging;
-pub mod login_error;
-pub mod models;
-pub mod next;
-pub mod nullable;
-pub mod pages;
-pub mod pending;
-pub mod purge;
-pub mod request_conn;
-pub mod session;
-pub mod tokens;
+// GitHub's REST API and the capped HTTP client.
+pub(crate) mod github;
+// Cookies, messages, error pages, headers, limits, static files.
+pub(crate) mod web;
+// Every query: users, sessions, memberships, pins.
+pub(crate) mod models;
+// The sign-in itself, sessions, CSRF, the allow-lists.
+pub mod auth;
+// Home, About, health, the account controls.
+pub(crate) mod pages;
+// For the other services: forward auth, identity tokens, their keys.
+pub mod identity;
+// Demo mode's stand-in for GitHub.
+pub(crate) mod demo;
 
 use rocket::figment::Figment;
-use rocket::fs::FileServer;
 use rocket::{Build, Rocket};
-use rocket_dyn_templates::Template;
 
-use crate::clock::Clock;
 use crate::config::{AppConfig, ConfigError};
-use crate::cookies::CookiePolicy;
-use crate::headers::SecurityHeaders;
+use crate::ops::clock::Clock;
 
 /// The whole app, configured from `figment` (see [`config::figment`]).
 pub fn app(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
@@ -49,26 +40,15 @@ pub fn app(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
 /// [`app`], with a clock that tests can move forward.
 pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, ConfigError> {
     let config = AppConfig::from_figment(&figment)?;
-    let github = auth::Github::new(&config).map_err(ConfigError::Other)?;
 
     let rocket = rocket::custom(figment)
-        .attach(db::stage())
-        .attach(Template::fairing())
-        .attach(SecurityHeaders { hsts: config.https })
-        .attach(purge::stage())
-        // After `db::stage()`: the signing keys may live in the store.
-        .attach(tokens::stage(&config)?)
-        .attach(limits::UriLimit)
-        .manage(CookiePolicy::new(&config))
         .manage(clock)
-        .manage(github)
-        .mount("/", auth::routes())
-        .mount("/", pages::routes())
-        .mount("/", account::routes())
-        .mount("/", forward_auth::routes())
-        .mount("/", limits::routes())
-        .mount("/static", FileServer::from("static"))
-        .register("/", error_pages::catchers());
+        .attach(store::stage())
+        .attach(web::stage(&config))
+        .attach(auth::stage(&config)?)
+        .attach(pages::stage())
+        // After the store: the signing keys may live in it.
+        .attach(identity::stage(&config)?);
     let rocket = if config.demo {
         rocket.attach(demo::stage())
     } else {

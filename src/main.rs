@@ -8,10 +8,10 @@ async fn main() -> ExitCode {
     let figment = gitlogin::config::figment();
     // `gitlogin rotate-key`: add a new signing key to the store, print its kid, exit.
     if std::env::args().nth(1).as_deref() == Some("rotate-key") {
-        return gitlogin::keys::rotate_key_command(figment).await;
+        return gitlogin::identity::keys::rotate_key_command(figment).await;
     }
     if let Ok(level) = figment.extract_inner(rocket::Config::LOG_LEVEL) {
-        gitlogin::logging::init(level);
+        gitlogin::ops::logging::init(level);
     }
     let rocket = match gitlogin::app(figment) {
         Ok(rocket) => rocket,
@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
     };
     match rocket.launch().await {
         Ok(rocket) => {
-            gitlogin::db::close(&rocket).await;
+            gitlogin::store::pool::close(&rocket).await;
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -7,9 +7,9 @@
 use rocket_db_pools::sqlx::{self, AnyConnection};
 use serde::Serialize;
 
-use crate::db::Backend;
 use crate::github::GithubUser;
-use crate::nullable::Nullable;
+use crate::store::nullable::Nullable;
+use crate::store::pool::Backend;
 
 /// GitHub's numeric account id: stable for the life of the account, unlike the login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]

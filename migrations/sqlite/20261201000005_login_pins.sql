@@ -1,5 +1,5 @@
 -- A bare login in ALLOWED_GITHUB_USERS means the account that first signed in under it
--- (src/access.rs): GitHub frees renamed and deleted logins for anyone to claim, so "whoever
+-- (src/auth/access.rs): GitHub frees renamed and deleted logins for anyone to claim, so "whoever
 -- holds `alice` today" is not one person. Not tied to `users`: the pin outlives a deleted
 -- account, so its login still cannot be claimed by someone else.
 CREATE TABLE login_pins (

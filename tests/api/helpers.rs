@@ -13,7 +13,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use tempfile::TempDir;
 
-use gitlogin::clock::Clock;
+use gitlogin::ops::clock::Clock;
 
 use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
 
@@ -78,7 +78,7 @@ impl TestApp {
             .merge(("databases.gitlogin.connect_timeout", 2))
             .merge(("secret_key", random_secret_key()))
             .merge(("log_level", "off"));
-        let clock = Clock::default();
+        let clock = Clock::frozen();
         let figment = customize(figment);
         // A test may point the app at another app's store: look at the rows where it writes.
         let db_url: String = figment.extract_inner("databases.gitlogin.url").unwrap();

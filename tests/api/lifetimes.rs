@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use rocket::http::Status;
 
-use gitlogin::purge::Purge;
+use gitlogin::auth::purge::Purge;
 
 use crate::helpers::{assert_redirect, Store, TestApp};
 

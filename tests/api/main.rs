@@ -15,6 +15,7 @@ mod account;
 mod allow_lists;
 mod callback_errors;
 mod forward_auth;
+mod layout;
 mod lifetimes;
 mod limits;
 mod logout;

@@ -392,7 +392,23 @@ struct Chromedriver {
 
 impl Chromedriver {
     /// Starts chromedriver on a port the system picks, and reads that port from its output.
+    /// Now and then it exits right after its first line, before it listens (seen once in some
+    /// forty starts here): such a start is tried again, twice at most.
     fn start(path: &Path) -> Chromedriver {
+        let mut said = Vec::new();
+        for _ in 0..3 {
+            match Chromedriver::try_start(path) {
+                Ok(driver) => return driver,
+                Err(output) => said.push(output),
+            }
+        }
+        panic!(
+            "chromedriver exited before it listened, three times:\n{}",
+            said.join("\n")
+        );
+    }
+
+    fn try_start(path: &Path) -> Result<Chromedriver, String> {
         let mut child = Command::new(path)
             .arg("--port=0")
             .stdin(Stdio::null())
@@ -406,7 +422,7 @@ impl Chromedriver {
         while driver.port == 0 {
             let mut line = String::new();
             if stdout.read_line(&mut line).unwrap_or(0) == 0 {
-                panic!("chromedriver exited before it listened:\n{said}");
+                return Err(said);
             }
             if let Some(rest) = line.split("started successfully on port ").nth(1) {
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -416,7 +432,7 @@ impl Chromedriver {
         }
         // Keep reading whatever else it prints, so that it never blocks on a full pipe.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        driver
+        Ok(driver)
     }
 }
 

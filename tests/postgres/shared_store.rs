@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use rocket::futures::future::join;
 use rocket::http::Status;
 
-use gitlogin::purge::Purge;
+use gitlogin::auth::purge::Purge;
 
 use crate::helpers::{random_secret_key, Browser, TestApp};
 use crate::pg_cluster::Cluster;

@@ -10,15 +10,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     offset_secs: Arc<AtomicI64>,
+    /// Set for tests: time stands still here, and moves only by [`Clock::advance`], so a check
+    /// at the exact second of an expiry cannot be moved by the wall clock ticking over.
+    frozen_at: Option<i64>,
 }
 
 impl Clock {
+    /// A clock that stands at the current second until it is advanced.
+    pub fn frozen() -> Clock {
+        Clock {
+            frozen_at: Some(wall_clock()),
+            ..Clock::default()
+        }
+    }
+
     pub fn now(&self) -> i64 {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default();
-        wall + self.offset_secs.load(Ordering::Relaxed)
+        self.frozen_at.unwrap_or_else(wall_clock) + self.offset_secs.load(Ordering::Relaxed)
     }
 
     /// Moves this clock (and every clone of it) forward.
@@ -26,4 +33,11 @@ impl Clock {
         self.offset_secs
             .fetch_add(by.as_secs() as i64, Ordering::Relaxed);
     }
+}
+
+fn wall_clock() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
 }

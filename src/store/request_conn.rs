@@ -19,7 +19,7 @@ use rocket_db_pools::sqlx::pool::PoolConnection;
 use rocket_db_pools::sqlx::{self, Any, AnyConnection};
 use rocket_db_pools::Database;
 
-use crate::db::Db;
+use crate::store::pool::Db;
 
 /// A connection checked out for this request. Take it as a handler argument, or in a guard
 /// with [`RequestConn::of`] and hand it on with [`RequestConn::park`].

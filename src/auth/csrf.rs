@@ -8,7 +8,9 @@
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
+use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
+use crate::web::error_pages::ErrorPage;
 
 /// The hidden field every state-changing form sends. Optional here so that a missing field
 /// is a 403 from the handler, like a wrong one, instead of a form error.
@@ -47,5 +49,14 @@ impl<'r> FromRequest<'r> for SameOrigin {
         } else {
             Outcome::Error((Status::Forbidden, CrossSite))
         }
+    }
+}
+
+/// A wrong or missing CSRF token: refused, nothing changed.
+pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), ErrorPage> {
+    if current.csrf_matches(field) {
+        Ok(())
+    } else {
+        Err(ErrorPage::for_status(Status::Forbidden))
     }
 }

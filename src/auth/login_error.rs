@@ -7,10 +7,10 @@ use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
 
-use crate::cookies::CookiePolicy;
-use crate::error_pages::ErrorPage;
-use crate::flash::Flash;
 use crate::github::GithubError;
+use crate::web::cookies::CookiePolicy;
+use crate::web::error_pages::ErrorPage;
+use crate::web::flash::Flash;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -70,7 +70,7 @@ impl LoginError {
 impl<'r> Responder<'r, 'static> for LoginError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         // The detail is quoted: whatever GitHub or the store put in it stays inside the quotes.
-        crate::logging::audit!(
+        crate::ops::logging::audit!(
             "sign-in failed reason={} detail={:?}",
             self.reason(),
             self.to_string()

@@ -8,7 +8,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-use crate::cookies::CookiePolicy;
+use crate::web::cookies::CookiePolicy;
 
 pub(crate) const COOKIE: &str = "gitlogin_flash";
 

@@ -17,7 +17,7 @@ pub const AUDIT: &str = "gitlogin::audit";
 /// Logs one event line (`sign-in ok github_id=… login=…`). Never pass a code, state,
 /// verifier, token or cookie value.
 macro_rules! audit {
-    ($($arg:tt)+) => { log::info!(target: $crate::logging::AUDIT, $($arg)+) };
+    ($($arg:tt)+) => { log::info!(target: $crate::ops::logging::AUDIT, $($arg)+) };
 }
 pub(crate) use audit;
 

@@ -11,15 +11,16 @@ use rocket::response::Redirect;
 use rocket::{post, routes, uri, Route, State};
 use rocket_db_pools::sqlx::{self, Connection as _};
 
-use crate::auth::SignedOut;
-use crate::cookies::CookiePolicy;
-use crate::csrf::{CsrfField, SameOrigin};
-use crate::error_pages::ErrorPage;
-use crate::flash::Flash;
-use crate::logging::audit;
+use crate::auth::csrf::require_csrf;
+use crate::auth::csrf::{CsrfField, SameOrigin};
+use crate::auth::session::SignedOut;
+use crate::auth::session::{self, CurrentUser};
 use crate::models;
-use crate::request_conn::RequestConn;
-use crate::session::{self, CurrentUser};
+use crate::ops::logging::audit;
+use crate::store::request_conn::RequestConn;
+use crate::web::cookies::CookiePolicy;
+use crate::web::error_pages::ErrorPage;
+use crate::web::flash::Flash;
 
 pub fn routes() -> Vec<Route> {
     routes![revoke_session, revoke_other_sessions, delete_account]
@@ -142,15 +143,6 @@ async fn delete_account(
     session::remove_cookie(jar, policy);
     Flash::AccountDeleted.set(jar, policy);
     Ok(SignedOut::home())
-}
-
-/// A wrong or missing CSRF token: refused, nothing changed.
-pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), ErrorPage> {
-    if current.csrf_matches(field) {
-        Ok(())
-    } else {
-        Err(ErrorPage::for_status(Status::Forbidden))
-    }
 }
 
 /// 64 hex digits: the shape of an `id_hash`.

@@ -8,7 +8,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use crate::allow_list::AccessRules;
+use crate::config::allow_list::AccessRules;
 use crate::github::{GithubApi, GithubError, GithubUser};
 use crate::models::{self, User};
 

@@ -1,23 +1,29 @@
 //! The pages people visit: home, the guarded About page, and the health check.
 
+pub(crate) mod account;
+
 use rocket::http::{ContentType, Status};
 use rocket::request::Outcome;
 use rocket::response::Redirect;
-use rocket::{get, routes, uri, Route, State};
+use rocket::{get, routes, uri, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::clock::Clock;
+use crate::auth::session::{CurrentUser, StoreUnavailable};
 use crate::config::AppConfig;
-use crate::db::Db;
-use crate::error_pages::ErrorPage;
-use crate::flash::FlashMessage;
 use crate::models::{self, User};
-use crate::request_conn::RequestConn;
-use crate::session::{CurrentUser, StoreUnavailable};
+use crate::ops::clock::Clock;
+use crate::store::pool::Db;
+use crate::store::request_conn::RequestConn;
+use crate::web::error_pages::ErrorPage;
+use crate::web::flash::FlashMessage;
 
-pub fn routes() -> Vec<Route> {
-    routes![home, about, about_signed_out, health]
+pub(crate) fn stage() -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_ignite("Pages", |rocket| async {
+        rocket
+            .mount("/", routes![home, about, about_signed_out, health])
+            .mount("/", account::routes())
+    })
 }
 
 /// Everyone's landing page: a sign-in button, or who you are and a sign-out button.

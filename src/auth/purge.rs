@@ -9,10 +9,10 @@ use rocket::fairing::AdHoc;
 use rocket::{Orbit, Rocket};
 use rocket_db_pools::Database;
 
-use crate::clock::Clock;
 use crate::config::AppConfig;
-use crate::db::Db;
 use crate::models;
+use crate::ops::clock::Clock;
+use crate::store::pool::Db;
 
 const EVERY: Duration = Duration::from_secs(5 * 60);
 

@@ -8,8 +8,8 @@ use rocket::http::CookieJar;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-use crate::cookies::CookiePolicy;
-use crate::next::SafeNext;
+use crate::auth::next::SafeNext;
+use crate::web::cookies::CookiePolicy;
 
 pub(crate) const COOKIE: &str = "gitlogin_login";
 

@@ -3,6 +3,8 @@
 //! Values come from `Rocket.toml` and are overridden by the environment. Handlers never read
 //! environment variables: they get `&State<AppConfig>` or the clients built from it.
 
+pub(crate) mod allow_list;
+
 use std::time::Duration;
 
 use rocket::figment::providers::{Env, Serialized};
@@ -10,8 +12,16 @@ use rocket::figment::Figment;
 use serde::Deserialize;
 use url::Url;
 
-use crate::allow_list::{self, AccessRules};
-use crate::db::Backend;
+use crate::store::pool::Backend;
+use allow_list::AccessRules;
+
+/// Demo mode's stand-in for GitHub (`demo.rs`): its credentials (not secrets: demo mode only
+/// ever talks to itself) and where its "github.com" and "api.github.com" live on the app's own
+/// origin.
+pub const DEMO_CLIENT_ID: &str = "gitlogin-demo";
+pub const DEMO_CLIENT_SECRET: &str = "gitlogin-demo-secret";
+pub const DEMO_WEB_BASE: &str = "/demo/github";
+pub const DEMO_API_BASE: &str = "/demo/github/api";
 
 /// Where the app's settings come from, in order of precedence (last wins): built-in defaults,
 /// `Rocket.toml`, `ROCKET_*` variables, then the plain variables listed in the README.
@@ -226,10 +236,10 @@ impl AppConfig {
             // stand-in in `demo.rs`.
             (None, None) => {
                 let github = GithubSettings {
-                    client_id: crate::demo::CLIENT_ID.into(),
-                    client_secret: crate::demo::CLIENT_SECRET.into(),
-                    web_url: format!("{public_url}{}", crate::demo::WEB_BASE),
-                    api_url: format!("{public_url}{}", crate::demo::API_BASE),
+                    client_id: DEMO_CLIENT_ID.into(),
+                    client_secret: DEMO_CLIENT_SECRET.into(),
+                    web_url: format!("{public_url}{}", DEMO_WEB_BASE),
+                    api_url: format!("{public_url}{}", DEMO_API_BASE),
                     timeout,
                 };
                 (github, true)
@@ -478,8 +488,8 @@ mod tests {
     #[test]
     fn credentials_that_happen_to_be_the_demos_are_not_demo_mode() {
         let c = config(&[
-            ("github_client_id", crate::demo::CLIENT_ID),
-            ("github_client_secret", crate::demo::CLIENT_SECRET),
+            ("github_client_id", DEMO_CLIENT_ID),
+            ("github_client_secret", DEMO_CLIENT_SECRET),
         ])
         .unwrap();
         assert!(!c.demo);

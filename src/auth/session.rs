@@ -10,15 +10,19 @@ use base64::Engine;
 use rand::RngCore;
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::Redirect;
+use rocket::uri;
 use sha2::{Digest, Sha256};
 use time::Duration;
 
-use crate::access;
-use crate::clock::Clock;
+use crate::auth::access;
 use crate::config::{AppConfig, SessionSettings};
-use crate::cookies::CookiePolicy;
 use crate::models::{self, SessionRow, User};
-use crate::request_conn::RequestConn;
+use crate::ops::clock::Clock;
+use crate::ops::logging::audit;
+use crate::store::request_conn::RequestConn;
+use crate::web::cookies::CookiePolicy;
+use crate::web::flash::Flash;
 use rocket_db_pools::sqlx::AnyConnection;
 
 pub(crate) const COOKIE: &str = "gitlogin_session";
@@ -220,5 +224,36 @@ impl<'r> FromRequest<'r> for UserAgent<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         Outcome::Success(UserAgent(req.headers().get_one("User-Agent")))
+    }
+}
+
+/// The redirect home after signing out, telling the browser to drop what it cached of this
+/// site, so the back button cannot show a signed-in page again. (Pages are `no-store`
+/// already; this also covers a browser's back/forward cache.)
+#[derive(rocket::Responder)]
+pub struct SignedOut {
+    redirect: Redirect,
+    clear_site_data: rocket::http::Header<'static>,
+}
+
+impl SignedOut {
+    /// This browser's half of signing out, once its session row is gone: the log line, the
+    /// cookie, the "Signed out" message, and home.
+    pub fn finish(current: &CurrentUser, jar: &CookieJar<'_>, policy: &CookiePolicy) -> SignedOut {
+        audit!(
+            "sign-out github_id={} login={:?}",
+            current.user.github_id.0,
+            current.user.login
+        );
+        remove_cookie(jar, policy);
+        Flash::SignedOut.set(jar, policy);
+        SignedOut::home()
+    }
+
+    pub fn home() -> SignedOut {
+        SignedOut {
+            redirect: Redirect::to(uri!("/")),
+            clear_site_data: rocket::http::Header::new("Clear-Site-Data", "\"cache\""),
+        }
     }
 }

@@ -10,9 +10,9 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder, Response};
 use rocket::{get, routes, Route, State};
 
+use crate::auth::next::SafeNext;
+use crate::auth::session::{CurrentUser, StoreUnavailable};
 use crate::config::AppConfig;
-use crate::next::SafeNext;
-use crate::session::{CurrentUser, StoreUnavailable};
 
 pub fn routes() -> Vec<Route> {
     routes![check]
@@ -90,9 +90,9 @@ struct AppCookies(Option<String>);
 /// gitlogin's cookies, by their names without the `__Host-` prefix. Both spellings are
 /// dropped, so that a cookie left over from before `PUBLIC_URL` changed scheme goes too.
 const GITLOGIN_COOKIES: [&str; 3] = [
-    crate::session::COOKIE,
-    crate::pending::COOKIE,
-    crate::flash::COOKIE,
+    crate::auth::session::COOKIE,
+    crate::auth::pending::COOKIE,
+    crate::web::flash::COOKIE,
 ];
 
 #[rocket::async_trait]

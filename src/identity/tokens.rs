@@ -18,14 +18,14 @@ use rocket::{catch, catchers, get, post, routes, State};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::clock::Clock;
+use crate::auth::csrf::SameOrigin;
+use crate::auth::session::{self, CurrentUser};
 use crate::config::{AppConfig, ConfigError};
-use crate::csrf::SameOrigin;
-use crate::db::Db;
-use crate::keys::{self, KeyRing, TOKEN_LIFETIME_SECS};
-use crate::logging::audit;
-use crate::request_conn::RequestConn;
-use crate::session::{self, CurrentUser};
+use crate::identity::keys::{self, KeyRing, TOKEN_LIFETIME_SECS};
+use crate::ops::clock::Clock;
+use crate::ops::logging::audit;
+use crate::store::pool::Db;
+use crate::store::request_conn::RequestConn;
 
 /// Loads the signing keys and serves the token routes. Attach it after `db::stage()`: the keys
 /// may live in the store. Fails early, naming `SIGNING_KEY`, if that setting is unreadable.

@@ -32,10 +32,10 @@ use rocket_db_pools::sqlx::{self, AnyConnection, AnyPool, Connection as _};
 use rocket_db_pools::Database;
 use sha2::{Digest, Sha256};
 
-use crate::clock::Clock;
 use crate::config::{AppConfig, ConfigError};
-use crate::db::{Backend, Db};
-use crate::nullable::Nullable;
+use crate::ops::clock::Clock;
+use crate::store::nullable::Nullable;
+use crate::store::pool::{Backend, Db};
 
 /// How long an identity token is valid; also how long a retired key stays published.
 pub const TOKEN_LIFETIME_SECS: i64 = 5 * 60;
@@ -429,7 +429,7 @@ pub async fn rotate(conn: &mut AnyConnection, now: i64) -> Result<String, KeyErr
 pub async fn rotate_key_command(figment: Figment) -> ExitCode {
     // Errors and warnings only: stdout carries the kid and nothing else.
     let figment = figment.merge(("log_level", "critical"));
-    crate::logging::init(rocket::config::LogLevel::Critical);
+    crate::ops::logging::init(rocket::config::LogLevel::Critical);
     match rotate_in_store(figment).await {
         Ok(kid) => {
             println!("{kid}");
@@ -455,13 +455,13 @@ async fn rotate_in_store(figment: Figment) -> Result<String, KeyError> {
     }
     // The same store stage as the server's: same pool settings, same migrations.
     let rocket = rocket::custom(figment)
-        .attach(crate::db::stage())
+        .attach(crate::store::pool::stage())
         .ignite()
         .await
         .map_err(|e| ConfigError::Other(e.to_string()))?;
     let db = Db::fetch(&rocket).ok_or_else(|| ConfigError::Other("no store".into()))?;
     let kid = rotate(&mut *db.acquire().await?, Clock::default().now()).await?;
-    crate::db::close(&rocket).await;
+    crate::store::pool::close(&rocket).await;
     Ok(kid)
 }
 

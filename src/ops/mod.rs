@@ -1,0 +1,5 @@
+//! Running the app: the log (with its redaction and the audit lines) and the clock. The
+//! bottom layer: everything may use it, it uses nothing of the app.
+
+pub mod clock;
+pub mod logging;
