@@ -19,7 +19,7 @@ pub(crate) mod pending;
 pub mod purge;
 pub(crate) mod session;
 
-use oauth2::basic::{BasicClient, BasicErrorResponse, BasicRequestTokenError};
+use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
     EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
@@ -35,7 +35,7 @@ use crate::github::{self, GithubApi, GithubError, GithubUser};
 use crate::models;
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
-use crate::store::pool::{Db, WriteQueue};
+use crate::store::pool::Db;
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
@@ -95,12 +95,25 @@ impl Github {
     }
 }
 
-/// The sign-in's routes, the client they talk to GitHub with, and the purge of dead sessions.
-pub(crate) fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
-    let github = Github::new(config).map_err(ConfigError::Other)?;
+/// What the sign-in's two steps share, built once at start-up and managed.
+pub(crate) struct SignIn {
+    github: Github,
+    config: AppConfig,
+    clock: Clock,
+    policy: CookiePolicy,
+}
+
+/// The sign-in's routes and what they share, and the purge of dead sessions.
+pub(crate) fn stage(config: &AppConfig, clock: &Clock) -> Result<AdHoc, ConfigError> {
+    let sign_in = SignIn {
+        github: Github::new(config).map_err(ConfigError::Other)?,
+        config: config.clone(),
+        clock: clock.clone(),
+        policy: CookiePolicy::new(config),
+    };
     Ok(AdHoc::on_ignite("Sign-in", |rocket| async {
         rocket
-            .manage(github)
+            .manage(sign_in)
             .attach(purge::stage())
             .mount("/", routes![login, callback, logout, logout_signed_out])
     }))
@@ -109,23 +122,17 @@ pub(crate) fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
 /// Step 1: start a sign-in. `next` is kept only if it is a path on this site; anything else
 /// (`https://evil.example`, `//evil.example`, ...) fails to parse and becomes `/`.
 #[get("/login?<next>")]
-fn login(
-    next: Option<SafeNext>,
-    github: &State<Github>,
-    clock: &State<Clock>,
-    policy: &State<CookiePolicy>,
-    config: &State<AppConfig>,
-    jar: &CookieJar<'_>,
-) -> Redirect {
+fn login(next: Option<SafeNext>, sign_in: &State<SignIn>, jar: &CookieJar<'_>) -> Redirect {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = github
+    let mut request = sign_in
+        .github
         .oauth
         .authorize_url(|| CsrfToken::new(session::random_token()))
         // `user:email`: enough to read the primary verified address, nothing else. (GitHub
         // reports granted scopes comma-separated; the oauth2 crate sends them space-separated.)
         .add_scope(Scope::new("user:email".into()))
         .set_pkce_challenge(challenge);
-    if !config.access.orgs.is_empty() {
+    if !sign_in.config.access.orgs.is_empty() {
         // Only when an organisation allow-list needs it: private memberships need `read:org`.
         request = request.add_scope(Scope::new("read:org".into()));
     }
@@ -134,9 +141,10 @@ fn login(
         state: state.into_secret(),
         verifier: verifier.into_secret(),
         next: next.unwrap_or_default(),
-        expires_at: clock.now() + pending::LIFETIME_SECS,
+        expires_at: sign_in.clock.now() + pending::LIFETIME_SECS,
     }
-    .store(jar, policy);
+    // In a `SameSite=Lax` cookie: a `Strict` one would not come back from GitHub (cookies.rs).
+    .store(jar, &sign_in.policy);
     Redirect::to(authorize_url.to_string())
 }
 
@@ -152,19 +160,20 @@ struct Callback<'r> {
 
 /// Step 3: GitHub sent the browser back. Nothing here trusts the query string until the
 /// `state` in it matches the one in this browser's pending-sign-in cookie.
-#[allow(clippy::too_many_arguments)]
 #[get("/login/callback?<query..>")]
 async fn callback(
     query: Callback<'_>,
-    github: &State<Github>,
-    config: &State<AppConfig>,
+    sign_in: &State<SignIn>,
     user_agent: UserAgent<'_>,
-    clock: &State<Clock>,
-    policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
     db: &Db,
-    writes: &State<WriteQueue>,
 ) -> Result<Redirect, LoginError> {
+    let SignIn {
+        github,
+        config,
+        clock,
+        policy,
+    } = sign_in.inner();
     // Taken (and its cookie removed) before anything else: a pending sign-in is single use.
     let pending = PendingLogin::take(jar, policy, clock.now());
 
@@ -176,7 +185,7 @@ async fn callback(
     }
     match query.error {
         Some("access_denied") => return Err(LoginError::Denied),
-        Some(other) => return Err(LoginError::GithubRefused(error_code(other))),
+        Some(other) => return Err(LoginError::GithubRefused(login_error::error_code(other))),
         None => {}
     }
     let pending = pending.ok_or(LoginError::Expired)?;
@@ -193,39 +202,35 @@ async fn callback(
 
     // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
     // and each one's own timeout alone would let a slow GitHub hold this request for much
-    // longer.
+    // longer. (The HTTP client follows no redirects and reads no answer past 1 MiB: github.rs.)
     let asked = ask_github(github, config, code, pending.verifier);
     let (github_user, orgs) = rocket::tokio::time::timeout(config.github.timeout, asked)
         .await
         .map_err(|_| LoginError::Github(GithubError::Timeout))??;
 
-    // One transaction: the allow-lists' verdict and everything it decides are written
-    // together or not at all. The connection is checked out only now: one held while GitHub
-    // answered would be one fewer for page views, and a slow GitHub would drain the pool.
+    // The store is asked only now: a connection held while GitHub answered would be one
+    // fewer for page views, and a slow GitHub would drain the pool.
     let now = clock.now();
-    let turn = writes.turn().await;
-    let mut tx = db.begin().await?;
-    if !access::admit(&mut tx, &config.access, &github_user, &orgs, now).await? {
+    if !access::admit(db, &config.access, &github_user, &orgs, now).await? {
         // Refused now means refused everywhere: whatever sessions this account still has
         // (signed in while it was allowed) end with this answer.
-        let ended = models::end_access(&mut tx, github_user.id).await?;
-        tx.commit().await?;
+        let ended = models::end_access(db, github_user.id).await?;
         if ended > 0 {
             audit!("access ended github_id={} sessions={ended}", github_user.id);
         }
         return Err(LoginError::NotAllowed(github_user.login));
     }
     let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
-    let user = models::upsert_user(&mut tx, &github_user, now).await?;
-    models::set_memberships(&mut tx, user.id, &orgs).await?;
-    // The session this browser signed in with before, if any, ends: a copy of its old
-    // cookie must not outlive the sign-in that replaced it.
-    if let Some(replaced) = session::replaced_by_sign_in(jar, policy) {
-        models::delete_session(&mut tx, &replaced).await?;
-    }
-    models::insert_session(&mut tx, &new_session.row, user.id).await?;
-    tx.commit().await?;
-    drop(turn);
+    let replaced = session::replaced_by_sign_in(jar, policy);
+    let user = models::record_sign_in(
+        db,
+        &github_user,
+        &orgs,
+        replaced.as_deref(),
+        &new_session.row,
+        now,
+    )
+    .await?;
 
     audit!(
         "sign-in ok github_id={} login={:?}",
@@ -252,36 +257,11 @@ async fn ask_github(
         .set_pkce_verifier(PkceCodeVerifier::new(verifier))
         .request_async(&github.http)
         .await
-        .map_err(classify_token_error)?;
+        .map_err(login_error::classify_token_error)?;
     let secret = token.access_token().secret();
     let user = github.api.signed_in_user(secret).await?;
     let orgs = access::allowed_orgs(&config.access, &github.api, secret).await?;
     Ok((user, orgs))
-}
-
-/// An error code from GitHub (the callback's `error=`, the token endpoint's `error`), reduced
-/// to what such codes are made of, so it is safe to log.
-fn error_code(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(64)
-        .collect()
-}
-
-/// GitHub answers a bad code with HTTP 200 and `{"error": "bad_verification_code"}`, which
-/// oauth2 reports as a body it could not parse as a token. Such a body (any JSON with an
-/// `error`) means "this code is no good"; any other failure is GitHub's, not the person's.
-fn classify_token_error(e: BasicRequestTokenError<GithubError>) -> LoginError {
-    use oauth2::RequestTokenError as E;
-    match e {
-        E::ServerResponse(err) => LoginError::CodeRejected(error_code(err.error().as_ref())),
-        E::Parse(_, body) => match serde_json::from_slice::<BasicErrorResponse>(&body) {
-            Ok(err) => LoginError::CodeRejected(error_code(err.error().as_ref())),
-            Err(_) => GithubError::InvalidBody("token response".into()).into(),
-        },
-        E::Request(e) => e.into(),
-        E::Other(why) => GithubError::InvalidBody(why).into(),
-    }
 }
 
 /// Step 4: sign out. A POST with the session's CSRF token from this site's own pages; a

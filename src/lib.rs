@@ -41,11 +41,12 @@ pub fn app(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
 pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, ConfigError> {
     let config = AppConfig::from_figment(&figment)?;
 
+    let sign_in = auth::stage(&config, &clock)?;
     let rocket = rocket::custom(figment)
         .manage(clock)
         .attach(store::stage())
         .attach(web::stage(&config))
-        .attach(auth::stage(&config)?)
+        .attach(sign_in)
         .attach(pages::stage())
         // After the store: the signing keys may live in it.
         .attach(identity::stage(&config)?);

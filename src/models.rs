@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::github::GithubUser;
 use crate::store::nullable::Nullable;
-use crate::store::pool::Backend;
+use crate::store::pool::{Backend, Db};
 
 /// GitHub's numeric account id: stable for the life of the account, unlike the login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
@@ -43,7 +43,7 @@ impl User {
 
 /// Creates the user on first sign-in, or refreshes what GitHub says about them, in one
 /// statement: two sign-ins racing for the same new person cannot make two rows.
-pub async fn upsert_user(
+async fn upsert_user(
     conn: &mut AnyConnection,
     github: &GithubUser,
     now: i64,
@@ -74,7 +74,7 @@ pub async fn upsert_user(
 
 /// Records which allowed organisations the user is in, replacing what the last sign-in
 /// recorded. Part of the sign-in transaction.
-pub async fn set_memberships(
+async fn set_memberships(
     conn: &mut AnyConnection,
     user_id: i64,
     orgs: &[String],
@@ -102,13 +102,11 @@ pub async fn memberships(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result
 }
 
 /// Pins the allow-list entry `login` to `github_id` unless another account holds it already;
-/// returns the id it is pinned to now. Part of the sign-in transaction.
-pub async fn pin_login(
-    conn: &mut AnyConnection,
-    login: &str,
-    github_id: i64,
-    now: i64,
-) -> sqlx::Result<i64> {
+/// returns the id it is pinned to now. Two accounts racing for one login meet at the
+/// primary key, and both then read the one that won.
+pub async fn pin_login(db: &Db, login: &str, github_id: i64, now: i64) -> sqlx::Result<i64> {
+    let _turn = db.write_turn().await;
+    let mut conn = db.acquire().await?;
     sqlx::query(
         "INSERT INTO login_pins (login, github_id, pinned_at) VALUES ($1, $2, $3)
          ON CONFLICT (login) DO NOTHING",
@@ -120,7 +118,7 @@ pub async fn pin_login(
     .await?;
     sqlx::query_scalar("SELECT github_id FROM login_pins WHERE login = $1")
         .bind(login)
-        .fetch_one(conn)
+        .fetch_one(&mut *conn)
         .await
 }
 
@@ -132,23 +130,50 @@ pub async fn pinned_logins(conn: &mut AnyConnection, github_id: i64) -> sqlx::Re
         .await
 }
 
-/// Ends every session of the account with this GitHub id and forgets its memberships: its
-/// sign-in was just refused. Returns how many sessions ended. Nothing happens to an account
-/// never seen before.
-pub async fn end_access(conn: &mut AnyConnection, github_id: i64) -> sqlx::Result<u64> {
+/// Ends every session of the account with this GitHub id and forgets its memberships, in one
+/// transaction: its sign-in was just refused. Returns how many sessions ended. Nothing
+/// happens to an account never seen before.
+pub async fn end_access(db: &Db, github_id: i64) -> sqlx::Result<u64> {
+    let _turn = db.write_turn().await;
+    let mut tx = db.begin().await?;
     let ended = sqlx::query(
         "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
     )
     .bind(github_id)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
     sqlx::query(
         "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
     )
     .bind(github_id)
-    .execute(conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(ended.rows_affected())
+}
+
+/// Records a sign-in the allow-lists admitted, in one transaction (in this process's write
+/// turn): the user, by GitHub id; the allowed organisations they are in; the end of the
+/// session this browser signed in with before (`replaces`), so that a copy of its old cookie
+/// does not outlive the sign-in; and the new session. All of it, or nothing.
+pub async fn record_sign_in(
+    db: &Db,
+    github: &GithubUser,
+    orgs: &[String],
+    replaces: Option<&str>,
+    session: &SessionRow,
+    now: i64,
+) -> sqlx::Result<User> {
+    let _turn = db.write_turn().await;
+    let mut tx = db.begin().await?;
+    let user = upsert_user(&mut tx, github, now).await?;
+    set_memberships(&mut tx, user.id, orgs).await?;
+    if let Some(replaced) = replaces {
+        delete_session(&mut tx, replaced).await?;
+    }
+    insert_session(&mut tx, session, user.id).await?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// A session as stored. `id_hash` is the SHA-256 of the cookie's value.
@@ -166,7 +191,7 @@ pub struct SessionRow {
     pub user_agent: Option<String>,
 }
 
-pub async fn insert_session(
+async fn insert_session(
     conn: &mut AnyConnection,
     session: &SessionRow,
     user_id: i64,

@@ -11,6 +11,7 @@ use rocket_db_pools::sqlx::{self, AnyConnection};
 use crate::config::allow_list::AccessRules;
 use crate::github::{GithubApi, GithubError, GithubUser};
 use crate::models::{self, User};
+use crate::store::pool::Db;
 
 /// The allowed organisations the token's owner belongs to, asked of GitHub at sign-in while
 /// the access token can still ask (it is dropped afterwards). Empty without an org list.
@@ -34,16 +35,14 @@ pub async fn allowed_orgs(
     Ok(orgs)
 }
 
-/// Decides at sign-in, inside the sign-in's transaction. `orgs` are the allowed
-/// organisations GitHub says the person is in.
+/// Decides at sign-in. `orgs` are the allowed organisations GitHub says the person is in.
 ///
 /// A bare login entry is pinned here to the first account admitted under it: when `alice`
-/// matches and nobody holds the pin yet, this account takes it, in the same transaction
-/// that records the sign-in (two racing sign-ins meet at the pin's primary key, and one
-/// account wins). A different account that later holds the login `alice` does not match the
-/// pin and is refused; the pinned account keeps its access when it is renamed.
+/// matches and nobody holds the pin yet, this account takes it. A different account that
+/// later holds the login `alice` does not match the pin and is refused; the pinned account
+/// keeps its access when it is renamed.
 pub async fn admit(
-    conn: &mut AnyConnection,
+    db: &Db,
     rules: &AccessRules,
     user: &GithubUser,
     orgs: &[String],
@@ -53,11 +52,11 @@ pub async fn admit(
         return Ok(true);
     }
     if let Some(entry) = rules.login_entry(&user.login) {
-        if models::pin_login(conn, entry, user.id, now).await? == user.id {
+        if models::pin_login(db, entry, user.id, now).await? == user.id {
             return Ok(true);
         }
     }
-    pinned_to(conn, rules, user.id).await
+    pinned_to(&mut *db.acquire().await?, rules, user.id).await
 }
 
 /// Decides again on every request, from the store: the pins, and the memberships recorded

@@ -3,10 +3,11 @@
 //! Three layers, each enough on its own against a different attacker: the session cookie is
 //! `SameSite=Lax` (browsers do not send it on cross-site POSTs), [`SameOrigin`] refuses
 //! requests the browser labels cross-site, and every form carries the session's CSRF token
-//! ([`CsrfField`], checked with `CurrentUser::csrf_matches`).
+//! ([`CsrfField`], checked by [`token_matches`]: every check of the token is here).
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
+use subtle::ConstantTimeEq;
 
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
@@ -52,9 +53,15 @@ impl<'r> FromRequest<'r> for SameOrigin {
     }
 }
 
-/// A wrong or missing CSRF token: refused, nothing changed.
+/// True if `field` is the session's CSRF token. Compared in constant time (`subtle`), so
+/// response timing does not reveal how much of a guess was right.
+pub fn token_matches(current: &CurrentUser, field: Option<&str>) -> bool {
+    field.is_some_and(|given| bool::from(given.as_bytes().ct_eq(current.csrf_token().as_bytes())))
+}
+
+/// A wrong or missing CSRF token: refused with the 403 page, nothing changed.
 pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), ErrorPage> {
-    if current.csrf_matches(field) {
+    if token_matches(current, field) {
         Ok(())
     } else {
         Err(ErrorPage::for_status(Status::Forbidden))

@@ -7,6 +7,8 @@ use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
 
+use oauth2::basic::{BasicErrorResponse, BasicRequestTokenError};
+
 use crate::github::GithubError;
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
@@ -114,4 +116,29 @@ fn home_with(flash: Flash, req: &Request<'_>) -> response::Result<'static> {
         flash.set(req.cookies(), policy);
     }
     Redirect::to(rocket::uri!("/")).respond_to(req)
+}
+
+/// An error code from GitHub (the callback's `error=`, the token endpoint's `error`), reduced
+/// to what such codes are made of, so it is safe to log.
+pub(crate) fn error_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect()
+}
+
+/// GitHub answers a bad code with HTTP 200 and `{"error": "bad_verification_code"}`, which
+/// oauth2 reports as a body it could not parse as a token. Such a body (any JSON with an
+/// `error`) means "this code is no good"; any other failure is GitHub's, not the person's.
+pub(crate) fn classify_token_error(e: BasicRequestTokenError<GithubError>) -> LoginError {
+    use oauth2::RequestTokenError as E;
+    match e {
+        E::ServerResponse(err) => LoginError::CodeRejected(error_code(err.error().as_ref())),
+        E::Parse(_, body) => match serde_json::from_slice::<BasicErrorResponse>(&body) {
+            Ok(err) => LoginError::CodeRejected(error_code(err.error().as_ref())),
+            Err(_) => GithubError::InvalidBody("token response".into()).into(),
+        },
+        E::Request(e) => e.into(),
+        E::Other(why) => GithubError::InvalidBody(why).into(),
+    }
 }

@@ -99,23 +99,9 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// The CSRF token that this session's forms must send back.
+    /// The CSRF token that this session's forms must send back (checked in `csrf.rs`).
     pub fn csrf_token(&self) -> &str {
         &self.session.csrf_token
-    }
-
-    /// True if `field` is this session's CSRF token. Compared in constant time, so response
-    /// timing does not reveal how much of a guess was right.
-    pub fn csrf_matches(&self, field: Option<&str>) -> bool {
-        let (Some(given), expected) = (field, self.session.csrf_token.as_bytes()) else {
-            return false;
-        };
-        given.len() == expected.len()
-            && given
-                .bytes()
-                .zip(expected)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
     }
 }
 

@@ -6,5 +6,6 @@ pub mod pool;
 
 pub(crate) mod nullable;
 pub(crate) mod request_conn;
+pub(crate) mod write_queue;
 
 pub(crate) use pool::stage;

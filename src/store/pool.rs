@@ -17,6 +17,8 @@ use rocket_db_pools::sqlx::{
 };
 use rocket_db_pools::{Config, Database};
 
+use super::write_queue::WriteQueue;
+
 /// The pool, configured under `databases.gitlogin` (`DATABASE_URL` maps onto its `url`).
 #[derive(Database)]
 #[database("gitlogin")]
@@ -76,7 +78,7 @@ async fn migrate(rocket: Rocket<Build>) -> fairing::Result {
     };
     let backend = db.backend();
     match backend.migrator().run(&*db.0).await {
-        Ok(()) => Ok(rocket.manage(WriteQueue::for_backend(backend))),
+        Ok(()) => Ok(rocket),
         Err(e) => {
             rocket::error!("could not migrate the store: {e}");
             Err(rocket)
@@ -89,11 +91,18 @@ async fn migrate(rocket: Rocket<Build>) -> fairing::Result {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    writes: WriteQueue,
 }
 
 impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Waits for this process's turn to write (see [`WriteQueue`]); the turn ends when the
+    /// guard is dropped. Take it around every write transaction of a request.
+    pub async fn write_turn(&self) -> Option<rocket::tokio::sync::MutexGuard<'_, ()>> {
+        self.writes.turn().await
     }
 }
 
@@ -148,7 +157,11 @@ impl rocket_db_pools::Pool for Store {
             .connect_with(options)
             .await
             .map_err(rocket_db_pools::Error::Init)?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            writes: WriteQueue::for_backend(backend),
+        })
     }
 
     async fn get(&self) -> Result<Self::Connection, Self::Error> {
@@ -194,30 +207,6 @@ fn sqlite_pragmas(busy_timeout: Duration) -> String {
          PRAGMA busy_timeout = {};",
         busy_timeout.as_millis()
     )
-}
-
-/// Hands this process's SQLite write transactions the store one at a time.
-///
-/// SQLite allows one writer. When several sign-ins commit at once, the others get
-/// `SQLITE_BUSY` and SQLite's busy handler sleeps and retries in growing steps (1, 2, 5 …
-/// 100 ms), which the benchmark saw as an 80 ms p99 with the CPU idle. Waiting here instead
-/// wakes the next writer the moment the last one commits. Other processes (another instance,
-/// the `rotate-key` command) are still covered by the busy timeout. PostgreSQL locks rows,
-/// not the store, so there the queue lets everyone through.
-pub struct WriteQueue(Option<rocket::tokio::sync::Mutex<()>>);
-
-impl WriteQueue {
-    pub fn for_backend(backend: Backend) -> WriteQueue {
-        WriteQueue((backend == Backend::Sqlite).then(Default::default))
-    }
-
-    /// Waits for this process's turn to write; the turn ends when the guard is dropped.
-    pub async fn turn(&self) -> Option<rocket::tokio::sync::MutexGuard<'_, ()>> {
-        match &self.0 {
-            Some(queue) => Some(queue.lock().await),
-            None => None,
-        }
-    }
 }
 
 #[cfg(test)]
