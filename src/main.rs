@@ -8,7 +8,7 @@ async fn main() -> ExitCode {
     let figment = gitlogin::config::figment();
     // `gitlogin rotate-key`: add a new signing key to the store, print its kid, exit.
     if std::env::args().nth(1).as_deref() == Some("rotate-key") {
-        return gitlogin::identity::keys::rotate_key_command(figment).await;
+        return gitlogin::identity::key_store::rotate_key_command(figment).await;
     }
     if let Ok(level) = figment.extract_inner(rocket::Config::LOG_LEVEL) {
         gitlogin::ops::logging::init(level);

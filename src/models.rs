@@ -1,7 +1,8 @@
-//! The user store: `users` keyed by GitHub id, and server-side `sessions`.
+//! The user store: `users` keyed by GitHub id, and server-side `sessions`; what the
+//! allow-lists remember is in `models/allow_lists.rs`.
 //!
-//! Every query the app runs is in this file (the signing keys' are in `keys.rs`), so the whole
-//! data model reads in one place. The SQL is the same on SQLite and PostgreSQL: `$N`
+//! Every query the app runs is here (the signing keys' are in `identity/key_store.rs`), so the
+//! whole data model reads in one place. The SQL is the same on SQLite and PostgreSQL: `$N`
 //! placeholders, `ON CONFLICT … DO UPDATE … RETURNING`, integers as `i64`.
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
@@ -10,6 +11,10 @@ use serde::Serialize;
 use crate::github::GithubUser;
 use crate::store::nullable::Nullable;
 use crate::store::pool::{Backend, Db};
+
+mod allow_lists;
+
+pub use allow_lists::{end_access, memberships, pin_login, pinned_logins};
 
 /// GitHub's numeric account id: stable for the life of the account, unlike the login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
@@ -72,86 +77,6 @@ async fn upsert_user(
     .await
 }
 
-/// Records which allowed organisations the user is in, replacing what the last sign-in
-/// recorded. Part of the sign-in transaction.
-async fn set_memberships(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    orgs: &[String],
-) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM memberships WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    for org in orgs {
-        sqlx::query("INSERT INTO memberships (user_id, org) VALUES ($1, $2)")
-            .bind(user_id)
-            .bind(org.to_ascii_lowercase())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// The organisations recorded for the user at their last sign-in.
-pub async fn memberships(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT org FROM memberships WHERE user_id = $1 ORDER BY org")
-        .bind(user_id)
-        .fetch_all(conn)
-        .await
-}
-
-/// Pins the allow-list entry `login` to `github_id` unless another account holds it already;
-/// returns the id it is pinned to now. Two accounts racing for one login meet at the
-/// primary key, and both then read the one that won.
-pub async fn pin_login(db: &Db, login: &str, github_id: i64, now: i64) -> sqlx::Result<i64> {
-    let _turn = db.write_turn().await;
-    let mut conn = db.acquire().await?;
-    sqlx::query(
-        "INSERT INTO login_pins (login, github_id, pinned_at) VALUES ($1, $2, $3)
-         ON CONFLICT (login) DO NOTHING",
-    )
-    .bind(login)
-    .bind(github_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query_scalar("SELECT github_id FROM login_pins WHERE login = $1")
-        .bind(login)
-        .fetch_one(&mut *conn)
-        .await
-}
-
-/// The allow-list logins pinned to this account.
-pub async fn pinned_logins(conn: &mut AnyConnection, github_id: i64) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT login FROM login_pins WHERE github_id = $1")
-        .bind(github_id)
-        .fetch_all(conn)
-        .await
-}
-
-/// Ends every session of the account with this GitHub id and forgets its memberships, in one
-/// transaction: its sign-in was just refused. Returns how many sessions ended. Nothing
-/// happens to an account never seen before.
-pub async fn end_access(db: &Db, github_id: i64) -> sqlx::Result<u64> {
-    let _turn = db.write_turn().await;
-    let mut tx = db.begin().await?;
-    let ended = sqlx::query(
-        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
-    )
-    .bind(github_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
-    )
-    .bind(github_id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(ended.rows_affected())
-}
-
 /// Records a sign-in the allow-lists admitted, in one transaction (in this process's write
 /// turn): the user, by GitHub id; the allowed organisations they are in; the end of the
 /// session this browser signed in with before (`replaces`), so that a copy of its old cookie
@@ -167,7 +92,7 @@ pub async fn record_sign_in(
     let _turn = db.write_turn().await;
     let mut tx = db.begin().await?;
     let user = upsert_user(&mut tx, github, now).await?;
-    set_memberships(&mut tx, user.id, orgs).await?;
+    allow_lists::set_memberships(&mut tx, user.id, orgs).await?;
     if let Some(replaced) = replaces {
         delete_session(&mut tx, replaced).await?;
     }

@@ -1,9 +1,10 @@
 //! What the team's other services learn about who signed in: forward auth for a reverse proxy
 //! (`forward_auth.rs`), and signed identity tokens (`tokens.rs`) with the keys that sign them
-//! and the JWKS that publishes them (`keys.rs`).
+//! and the JWKS that publishes them (`keys.rs`), kept in the store and rotated (`key_store.rs`).
 
 pub(crate) mod forward_auth;
-pub mod keys;
+pub mod key_store;
+pub(crate) mod keys;
 pub(crate) mod tokens;
 
 use rocket::fairing::AdHoc;

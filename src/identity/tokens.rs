@@ -21,6 +21,7 @@ use serde_json::json;
 use crate::auth::csrf::{self, SameOrigin};
 use crate::auth::session::{self, CurrentUser};
 use crate::config::{AppConfig, ConfigError};
+use crate::identity::key_store;
 use crate::identity::keys::{self, KeyRing, TOKEN_LIFETIME_SECS};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
@@ -30,10 +31,10 @@ use crate::store::request_conn::RequestConn;
 /// Loads the signing keys and serves the token routes. Attach it after `db::stage()`: the keys
 /// may live in the store. Fails early, naming `SIGNING_KEY`, if that setting is unreadable.
 pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
-    let configured = keys::from_config(config)?;
+    let configured = key_store::from_config(config)?;
     Ok(AdHoc::on_ignite("Identity tokens", |rocket| async move {
         rocket
-            .attach(keys::loader(configured))
+            .attach(key_store::loader(configured))
             .mount("/", routes![jwks, issue_token, me])
             .register("/api", catchers![api_error])
     }))

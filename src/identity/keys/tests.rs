@@ -1,0 +1,63 @@
+use super::*;
+
+/// RFC 8032, section 7.1, TEST 1: a published test vector, not a secret.
+const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+const PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The seed as `openssl genpkey -algorithm ed25519` writes it: PKCS#8 v1.
+fn openssl_der() -> Vec<u8> {
+    let mut der = hex("302e020100300506032b657004220420");
+    der.extend(hex(SEED));
+    der
+}
+
+#[test]
+fn a_base64_setting_gives_the_rfc_public_key_and_its_thumbprint() {
+    let key = SigningKey::from_setting(&STANDARD.encode(openssl_der())).unwrap();
+    assert_eq!(key.x, URL_SAFE_NO_PAD.encode(hex(PUBLIC)));
+    assert_eq!(key.kid, thumbprint(&key.x));
+}
+
+#[test]
+fn a_pem_setting_gives_the_same_key() {
+    let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", openssl_der()));
+    let from_pem = SigningKey::from_setting(&pem).unwrap();
+    let from_b64 = SigningKey::from_setting(&STANDARD.encode(openssl_der())).unwrap();
+    assert_eq!(from_pem.kid, from_b64.kid);
+}
+
+#[test]
+fn other_pem_blocks_and_garbage_are_refused() {
+    let public = pem::encode(&pem::Pem::new("PUBLIC KEY", openssl_der()));
+    for bad in [public.as_str(), "not base64!", "aGVsbG8=", ""] {
+        assert!(
+            matches!(SigningKey::from_setting(bad), Err(KeyError::BadSetting)),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn generated_keys_differ_and_read_back() {
+    let (a, der) = SigningKey::generate().unwrap();
+    let (b, _) = SigningKey::generate().unwrap();
+    assert_ne!(a.kid, b.kid);
+    assert_eq!(SigningKey::from_pkcs8(&der).unwrap().kid, a.kid);
+}
+
+#[test]
+fn a_retired_key_leaves_the_jwks_when_its_last_token_expires() {
+    assert!(still_published(None, 1_000_000));
+    assert!(still_published(
+        Some(1_000),
+        1_000 + TOKEN_LIFETIME_SECS - 1
+    ));
+    assert!(!still_published(Some(1_000), 1_000 + TOKEN_LIFETIME_SECS));
+}
