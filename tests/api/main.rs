@@ -27,6 +27,7 @@ mod nginx_proxy;
 mod pg_cluster;
 mod server_binary;
 mod sessions;
+mod sibling;
 mod sign_in;
 mod start_up;
 mod store_faults;

@@ -1,6 +1,7 @@
 //! The whole happy path, and what it stores.
 
 use rocket::http::Status;
+use sha2::Digest as _;
 
 use crate::fake_github::Account;
 use crate::helpers::{assert_redirect, location, Store, TestApp, PUBLIC_URL};
@@ -247,16 +248,26 @@ async fn a_new_session_id_at_every_sign_in() {
     browser.sign_in(None).await;
     let first = browser.cookie("gitlogin_session").unwrap();
 
-    browser.sign_in(None).await;
+    let again = browser.sign_in(None).await;
 
     assert_ne!(browser.cookie("gitlogin_session").unwrap(), first);
-    // The stored id is a hash, not the cookie's value; the replaced session is gone.
+    // The stored id is the SHA-256 of the id inside the (encrypted) cookie, never the id;
+    // the replaced session is gone.
+    let id = again
+        .cookies()
+        .get_private("gitlogin_session")
+        .expect("the cookie decrypts with the app's key")
+        .value()
+        .to_owned();
     let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
         .fetch_all(&app.db)
         .await
         .unwrap();
-    assert_eq!(stored.len(), 1);
-    assert!(stored.iter().all(|h| h.len() == 64));
+    let expected: String = sha2::Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(stored, [expected]);
 }
 
 #[rocket::async_test]
@@ -310,19 +321,43 @@ async fn the_access_token_is_stored_nowhere() {
 
 #[rocket::async_test]
 async fn thirty_two_simultaneous_first_sign_ins_make_one_row() {
-    let Some(app) = TestApp::spawn().await else {
+    // Two instances on one store, each with its own write queue: on SQLite one queue alone
+    // would hand the sign-ins the store one at a time, and no two could race.
+    let key = crate::helpers::random_secret_key();
+    let k = key.clone();
+    let Some(first) = TestApp::spawn_with(move |f| f.merge(("secret_key", k))).await else {
         return;
     };
-    let browsers: Vec<_> = (0..32).map(|_| app.browser()).collect();
+    let store = first.db_url.clone();
+    let github = first.github.url.clone();
+    let Some(second) = TestApp::spawn_with(move |f| {
+        f.merge(("secret_key", key))
+            .merge(("databases.gitlogin.url", store))
+            .merge(("github_url", &github))
+            .merge(("github_api_url", &github))
+    })
+    .await
+    else {
+        return;
+    };
+    let browsers: Vec<_> = (0..32)
+        .map(|i| {
+            if i % 2 == 0 {
+                first.browser()
+            } else {
+                second.browser()
+            }
+        })
+        .collect();
 
     let responses =
         rocket::futures::future::join_all(browsers.iter().map(|b| b.sign_in(None))).await;
 
-    assert!(responses
-        .iter()
-        .all(|r| r.status() == Status::SeeOther && r.headers().get_one("Location") == Some("/")));
-    assert_eq!(app.count("users").await, 1);
-    assert_eq!(app.count("sessions").await, 32);
+    for response in &responses {
+        crate::helpers::assert_redirect(response, "/");
+    }
+    assert_eq!(first.count("users").await, 1);
+    assert_eq!(first.count("sessions").await, 32);
 }
 
 #[rocket::async_test]
@@ -331,8 +366,9 @@ async fn https_public_url_makes_cookies_secure_with_host_prefix_and_sends_hsts()
     else {
         return;
     };
+    let browser = app.browser();
 
-    let response = app.browser().get("/login").await;
+    let response = browser.get("/login").await;
 
     let set_cookie = response.headers().get_one("Set-Cookie").unwrap();
     assert!(
@@ -351,6 +387,31 @@ async fn https_public_url_makes_cookies_secure_with_host_prefix_and_sends_hsts()
         .unwrap()
         .1;
     assert_eq!(redirect_uri, "https://login.example/login/callback");
+
+    // And the session cookie the sign-in ends with.
+    let back = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(authorize.as_str())
+        .send()
+        .await
+        .unwrap();
+    let back = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
+    let callback = browser
+        .get(&format!("{}?{}", back.path(), back.query().unwrap()))
+        .await;
+    assert_redirect(&callback, "/");
+    let session = callback
+        .headers()
+        .get("Set-Cookie")
+        .find(|c| c.starts_with("__Host-gitlogin_session="))
+        .expect("no __Host- session cookie");
+    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(flag), "{session} lacks {flag}");
+    }
+    assert!(!session.contains("Domain"), "{session}");
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
 }
 
 #[rocket::async_test]

@@ -1,32 +1,20 @@
-//! Identity tokens: `POST /api/token`, `GET /api/me`, the JWKS, key rotation, and the sibling
-//! service of `examples/sibling_service.rs` verifying tokens from the real `gitlogin` binary.
-//!
-//! The sibling runs in this process (its file is included below as a module) and fetches the
-//! JWKS over loopback from the binary: the two talk HTTP as they would in production, and the
-//! test needs no `cargo build --example` of its own.
+//! Identity tokens through HTTP: `POST /api/token`, `GET /api/me`, the JWKS, key rotation and
+//! `SIGNING_KEY`. The real binary and the sibling service that verifies its tokens are in
+//! `sibling.rs`.
 
-use std::process::Command;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use rocket::http::{ContentType, Header as HttpHeader, Status};
-use rocket::local::asynchronous::{Client, LocalResponse};
+use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
 
-use crate::fake_github::FakeGithub;
-use crate::helpers::{random_secret_key, Browser, Store, TestApp, PUBLIC_URL};
-use crate::real_server::{
-    csrf_token, free_port, gitlogin, no_redirects, sign_in, use_fake, wait_until_answering, Jar,
-    Server,
-};
-
-#[allow(dead_code)]
-#[path = "../../examples/sibling_service.rs"]
-mod sibling;
+use crate::helpers::{Browser, TestApp, PUBLIC_URL};
+use crate::real_server::gitlogin;
 
 const AUDIENCES: &str = "sibling, billing";
 
@@ -60,7 +48,7 @@ async fn jwks(browser: &Browser<'_>) -> JwkSet {
     serde_json::from_value(json_body(response).await).unwrap()
 }
 
-fn kids(set: &JwkSet) -> Vec<String> {
+pub fn kids(set: &JwkSet) -> Vec<String> {
     set.keys
         .iter()
         .map(|k| k.common.key_id.clone().unwrap())
@@ -363,7 +351,7 @@ async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expir
 }
 
 /// A fresh Ed25519 key, made for this test run only: its PKCS#8 bytes and its public key.
-fn test_key() -> (Vec<u8>, Vec<u8>) {
+pub fn test_key() -> (Vec<u8>, Vec<u8>) {
     let rng = ring::rand::SystemRandom::new();
     let der = Ed25519KeyPair::generate_pkcs8(&rng)
         .unwrap()
@@ -377,7 +365,7 @@ fn test_key() -> (Vec<u8>, Vec<u8>) {
     (der, public)
 }
 
-fn pem_of(der: &[u8]) -> String {
+pub fn pem_of(der: &[u8]) -> String {
     pem::encode(&pem::Pem::new("PRIVATE KEY", der.to_vec()))
 }
 
@@ -407,374 +395,4 @@ async fn a_signing_key_setting_is_used_instead_of_the_store() {
     let ours = DecodingKey::from_ed_der(&public);
     assert!(jsonwebtoken::decode::<Value>(&token, &ours, &validation).is_ok());
     assert_eq!(app.count("signing_keys").await, 0, "nothing generated");
-}
-
-// The real binary, and the sibling service.
-
-/// A running `gitlogin` (killed when dropped) and its address.
-struct Running {
-    _process: Server,
-    base: String,
-}
-
-/// Where one `gitlogin` lives across restarts: its port, store and secret key.
-struct Deployment {
-    port: u16,
-    /// The suite's store (`crate::STORE`): a SQLite file in `dir`, or a PostgreSQL database.
-    database_url: String,
-    dir: tempfile::TempDir,
-    secret_key: String,
-    github: FakeGithub,
-    signing_key: Option<String>,
-}
-
-impl Deployment {
-    async fn new(signing_key: Option<String>) -> Option<Deployment> {
-        let (database_url, dir) = crate::STORE.create().await?;
-        Some(Deployment {
-            port: free_port(),
-            database_url,
-            dir,
-            secret_key: random_secret_key(),
-            github: FakeGithub::start().await,
-            signing_key,
-        })
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn command(&self) -> Command {
-        let mut cmd = gitlogin();
-        cmd.env("DATABASE_URL", &self.database_url)
-            .env("ROCKET_SECRET_KEY", &self.secret_key)
-            .env("ROCKET_PORT", self.port.to_string())
-            .env("PUBLIC_URL", self.base())
-            .env("TOKEN_AUDIENCES", "sibling,other");
-        use_fake(&mut cmd, &self.github);
-        if let Some(key) = &self.signing_key {
-            cmd.env("SIGNING_KEY", key);
-        }
-        cmd
-    }
-
-    /// Starts the server, its output in `server.log`, and waits until it answers.
-    async fn start(&self) -> Running {
-        let log_path = self.dir.path().join("server.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = self
-            .command()
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let running = Running {
-            _process: Server(child),
-            base: self.base(),
-        };
-        wait_until_answering(&running.base, &log_path).await;
-        running
-    }
-
-    fn rotate_key(&self) -> std::process::Output {
-        self.command().arg("rotate-key").output().unwrap()
-    }
-}
-
-/// Signs in through the fake GitHub, as a browser would; returns the browser's cookies.
-async fn signed_in(server: &Running) -> Jar {
-    let mut jar = Jar::default();
-    let response = sign_in(&no_redirects(), &server.base, "/login", &mut jar).await;
-    assert_eq!(response.status(), 303);
-    jar
-}
-
-/// What a page of the site does: read the CSRF field, then `POST /api/token`.
-async fn request_token(server: &Running, jar: &Jar, audience: &str) -> String {
-    let http = no_redirects();
-    let csrf = csrf_token(&http, &server.base, jar).await;
-    let response = http
-        .post(format!("{}/api/token", server.base))
-        .header("cookie", jar.header())
-        .form(&[("csrf_token", csrf.as_str()), ("audience", audience)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["token"].as_str().unwrap().to_owned()
-}
-
-async fn published_kids(server: &Running) -> Vec<String> {
-    let set: JwkSet = reqwest::get(format!("{}/.well-known/jwks.json", server.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    kids(&set)
-}
-
-/// The sibling service for `gitlogin` at `base`, in this process, fetching the JWKS from it
-/// over loopback. No refetch delay, so that a rotation shows up at once.
-async fn sibling_for(base: &str) -> Client {
-    let settings = sibling::Settings {
-        issuer: base.to_owned(),
-        jwks_url: format!("{base}/.well-known/jwks.json"),
-        audience: "sibling".into(),
-        refetch_after: Duration::ZERO,
-    };
-    let quiet = rocket::Config::figment().merge(("log_level", "off"));
-    Client::untracked(sibling::app(settings).configure(quiet))
-        .await
-        .unwrap()
-}
-
-/// The sibling's status and body for a request with `authorization`.
-async fn call(sibling: &Client, authorization: Option<&str>) -> (Status, String) {
-    let mut request = sibling.get("/");
-    if let Some(value) = authorization {
-        request = request.header(HttpHeader::new("Authorization", value.to_owned()));
-    }
-    let response = request.dispatch().await;
-    (response.status(), response.into_string().await.unwrap())
-}
-
-async fn call_with(sibling: &Client, token: &str) -> (Status, String) {
-    call(sibling, Some(&format!("Bearer {token}"))).await
-}
-
-/// A token signed with `der`, naming `kid`, with these claims.
-fn craft(der: &[u8], kid: &str, claims: &Value) -> String {
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(der)).unwrap()
-}
-
-fn now() -> i64 {
-    jsonwebtoken::get_current_timestamp() as i64
-}
-
-#[rocket::async_test]
-async fn the_sibling_service_greets_a_valid_token_and_refuses_every_bad_one() {
-    // The deployment's key comes from SIGNING_KEY, so this test can also sign with it.
-    let (der, _) = test_key();
-    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
-        return;
-    };
-    let server = deployment.start().await;
-    let jar = signed_in(&server).await;
-    let token = request_token(&server, &jar, "sibling").await;
-    let for_other = request_token(&server, &jar, "other").await;
-    let kid = published_kids(&server).await[0].clone();
-    let sibling = sibling_for(&server.base).await;
-    let claims = |exp: i64, iss: &str| {
-        json!({ "iss": iss, "sub": "583231", "aud": "sibling", "login": "octocat",
-                "github_id": 583231, "iat": exp - 300, "exp": exp })
-    };
-    let (other_der, _) = test_key();
-    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-    let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
-    parts[1] = URL_SAFE_NO_PAD.encode(payload.replace("octocat", "mallory"));
-    let tampered = parts.join(".");
-    let alg_none = format!(
-        "{}.{}.",
-        URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "JWT", "kid": kid }).to_string()),
-        URL_SAFE_NO_PAD.encode(claims(now() + 300, &server.base).to_string()),
-    );
-
-    assert_eq!(
-        call_with(&sibling, &token).await,
-        (Status::Ok, "hello, octocat".into())
-    );
-    let refused: [(&str, (Status, String), &str); 10] = [
-        ("no header", call(&sibling, None).await, "Bearer"),
-        (
-            "another scheme",
-            call(&sibling, Some(&format!("Basic {token}"))).await,
-            "Bearer",
-        ),
-        ("garbage", call_with(&sibling, "abc.def").await, "EdDSA"),
-        ("alg none", call_with(&sibling, &alg_none).await, "EdDSA"),
-        (
-            "tampered",
-            call_with(&sibling, &tampered).await,
-            "signature",
-        ),
-        (
-            "another audience",
-            call_with(&sibling, &for_other).await,
-            "another service",
-        ),
-        (
-            "expired",
-            call_with(
-                &sibling,
-                &craft(&der, &kid, &claims(now() - 600, &server.base)),
-            )
-            .await,
-            "expired",
-        ),
-        (
-            "another issuer",
-            call_with(
-                &sibling,
-                &craft(&der, &kid, &claims(now() + 300, "http://evil.example")),
-            )
-            .await,
-            "not issued",
-        ),
-        (
-            "another key, our kid",
-            call_with(
-                &sibling,
-                &craft(&other_der, &kid, &claims(now() + 300, &server.base)),
-            )
-            .await,
-            "signature",
-        ),
-        (
-            "another key, its own kid",
-            call_with(
-                &sibling,
-                &craft(&other_der, "mine", &claims(now() + 300, &server.base)),
-            )
-            .await,
-            "does not publish",
-        ),
-    ];
-    for (what, (status, body), why) in refused {
-        assert_eq!(status, Status::Unauthorized, "{what}: {body}");
-        assert!(body.contains(why), "{what}: {body}");
-    }
-    // The real token still works: none of the above poisoned the sibling's key cache.
-    assert_eq!(call_with(&sibling, &token).await.0, Status::Ok);
-}
-
-/// GHSA-h395-gr6q-cpjc (CVE-2026-25537): jsonwebtoken before 10.3 skipped an `exp` of the
-/// wrong JSON type instead of refusing it, unless the claim was marked required, so a token
-/// whose `exp` is a string never expired. Two locks hold it shut: the example marks `exp`
-/// required, and 10.3 refuses the wrong type anyway. With only one (9.3.1 and `exp` not
-/// required), the sibling greeted this token.
-#[rocket::async_test]
-async fn the_sibling_service_refuses_a_token_whose_exp_is_a_string() {
-    // Signed with the deployment's own key, so only the claim's type is wrong.
-    let (der, _) = test_key();
-    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
-        return;
-    };
-    let server = deployment.start().await;
-    let kid = published_kids(&server).await[0].clone();
-    let sibling = sibling_for(&server.base).await;
-    let claims = |exp: Value| {
-        json!({ "iss": server.base, "sub": "583231", "aud": "sibling", "login": "octocat",
-                "github_id": 583231, "iat": now(), "exp": exp })
-    };
-    let sound = craft(&der, &kid, &claims(json!(now() + 300)));
-    let never_expiring = craft(&der, &kid, &claims(json!("9999999999")));
-
-    let refused = call_with(&sibling, &never_expiring).await;
-
-    assert_eq!(
-        refused,
-        (Status::Unauthorized, "the token is malformed".into())
-    );
-    // The same token with a numeric `exp` is greeted: the type alone was refused.
-    assert_eq!(
-        call_with(&sibling, &sound).await,
-        (Status::Ok, "hello, octocat".into())
-    );
-}
-
-#[rocket::async_test]
-async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifying() {
-    let Some(deployment) = Deployment::new(None).await else {
-        return;
-    };
-    let server = deployment.start().await;
-    let jar = signed_in(&server).await;
-    let old_token = request_token(&server, &jar, "sibling").await;
-    let old_kids = published_kids(&server).await;
-    let sibling = sibling_for(&server.base).await;
-    assert_eq!(call_with(&sibling, &old_token).await.0, Status::Ok);
-
-    drop(server);
-    let server = deployment.start().await;
-    assert_eq!(
-        published_kids(&server).await,
-        old_kids,
-        "a restart keeps it"
-    );
-
-    drop(server);
-    let rotated = deployment.rotate_key();
-    assert!(rotated.status.success(), "{rotated:?}");
-    let new_kid = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
-    let server = deployment.start().await;
-    let new_token = request_token(&server, &jar, "sibling").await;
-
-    assert_eq!(
-        published_kids(&server).await,
-        [new_kid.clone(), old_kids[0].clone()]
-    );
-    let header = jsonwebtoken::decode_header(&new_token).unwrap();
-    assert_eq!(header.kid, Some(new_kid));
-    // The same sibling: it has only the old key cached, and fetches the new one when asked.
-    assert_eq!(
-        call_with(&sibling, &old_token).await,
-        (Status::Ok, "hello, octocat".into())
-    );
-    assert_eq!(
-        call_with(&sibling, &new_token).await,
-        (Status::Ok, "hello, octocat".into())
-    );
-}
-
-#[rocket::async_test]
-async fn rotate_key_refuses_when_the_key_comes_from_signing_key() {
-    let (der, _) = test_key();
-    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
-        return;
-    };
-
-    let output = deployment.rotate_key();
-
-    assert!(!output.status.success());
-    assert!(output.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("SIGNING_KEY is set"), "says why: {stderr}");
-    // Not even migrated: the store was never opened.
-    match crate::STORE {
-        Store::Sqlite => assert!(
-            deployment.dir.path().read_dir().unwrap().next().is_none(),
-            "no SQLite file was created"
-        ),
-        Store::Postgres => {
-            let mut conn =
-                <sqlx::PgConnection as sqlx::Connection>::connect(&deployment.database_url)
-                    .await
-                    .unwrap();
-            let tables: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
-                    .fetch_one(&mut conn)
-                    .await
-                    .unwrap();
-            assert_eq!(tables, 0, "no table was created");
-        }
-    }
-}
-
-#[rocket::async_test]
-async fn an_unreadable_signing_key_stops_start_up_naming_it() {
-    let Some(deployment) = Deployment::new(Some("not a key".into())).await else {
-        return;
-    };
-
-    let output = deployment.command().output().unwrap();
-
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("SIGNING_KEY"), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 }

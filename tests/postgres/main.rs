@@ -43,6 +43,8 @@ mod logout;
 mod next_redirects;
 #[path = "../api/sessions.rs"]
 mod sessions;
+#[path = "../api/sibling.rs"]
+mod sibling;
 #[path = "../api/sign_in.rs"]
 mod sign_in;
 #[path = "../api/tokens.rs"]
