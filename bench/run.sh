@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark, in one command: builds the release binaries, checks for wrk, PostgreSQL and
-# nginx, then runs `target/release/bench` (src/bin/bench.rs), which prints one table and
+# nginx, then runs `target/release/bench` (bench/src/main.rs), which prints one table and
 # writes it to bench/results.md. Flags are passed on: `bench/run.sh --seconds 5 --stores 1000`.
 # Loopback only; takes about twelve minutes after the build (three rounds; `--rounds 1` for a
 # quick look). `--no-postgres` measures SQLite alone, without PostgreSQL or nginx.
@@ -41,5 +41,5 @@ if [ "$postgres_rows" = yes ]; then
     fi
 fi
 
-cargo build --release --bins
+cargo build --release --workspace --bins
 exec target/release/bench "$@"

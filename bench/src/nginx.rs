@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{after_exit, children_of, poll_health, Unhealthy};
+use crate::{after_exit, children_of, poll_health, Unhealthy};
 
 /// One `server`: what it listens on, and the instances it sends requests to.
 pub struct Site {

@@ -25,8 +25,8 @@ use std::sync::OnceLock;
 
 use sqlx::{Connection, Executor, PgConnection};
 
-use super::nginx::{self, Nginx, Site};
-use super::{
+use crate::nginx::{self, Nginx, Site};
+use crate::{
     after_exit, bench_user_session, figure_cells, free_port, markdown_row, random_key, table_head,
     thousands, write_bench_cpu, App, AppEnv, FakeGithub, Figures, Scenario, Settings, Store,
     Target, BROWSER_USER_AGENT,
@@ -303,7 +303,7 @@ async fn seed(url: &str, rows: u64) -> Result<(), String> {
     let mut conn = PgConnection::connect(url)
         .await
         .map_err(|e| format!("{url}: {e}"))?;
-    let now = super::unix_now();
+    let now = crate::unix_now();
     let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
     sqlx::query(
         "INSERT INTO users (github_id, login, name, email, avatar_url,

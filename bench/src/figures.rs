@@ -1,0 +1,153 @@
+//! What one measurement yields, and the stores and scenarios it is made on.
+
+#[allow(unused_imports)]
+use crate::*;
+use std::collections::HashMap;
+use std::time::Duration;
+
+// Their files sit beside this one's name, as a module directory would.
+
+/// The table, once for the terminal and once for `results.md`.
+pub(crate) struct Report {
+    pub(crate) table: String,
+    pub(crate) markdown: String,
+}
+
+/// One store with its own app and its own fake GitHub.
+pub(crate) struct Store {
+    pub(crate) rows: u64,
+    pub(crate) app: App,
+    pub(crate) github: FakeGithub,
+    /// The bench user's cookies, as the app set them at the end of a real sign-in.
+    pub(crate) session_cookie: String,
+    pub(crate) first_start: Duration,
+    pub(crate) starts: Vec<Duration>,
+    pub(crate) figures: HashMap<Scenario, Figures>,
+}
+
+impl Store {
+    pub(crate) fn target(&self) -> Target<'_> {
+        Target {
+            url: &self.app.url,
+            session_cookie: &self.session_cookie,
+            apps: vec![self.app.pid()],
+            database: None,
+            proxy: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Scenario {
+    Health,
+    Home,
+    About,
+    Tampered,
+    SignIn,
+}
+
+impl Scenario {
+    pub(crate) const ALL: [Scenario; 5] = [
+        Scenario::Health,
+        Scenario::Home,
+        Scenario::About,
+        Scenario::Tampered,
+        Scenario::SignIn,
+    ];
+
+    pub(crate) fn label(self, settings: &Settings) -> String {
+        match self {
+            Scenario::Health => "GET /health".into(),
+            Scenario::Home => "GET / (signed out)".into(),
+            Scenario::About => "GET /about (session)".into(),
+            Scenario::Tampered => "GET /about (tampered cookie)".into(),
+            Scenario::SignIn => format!("sign-ins, {} clients", settings.sign_in_clients),
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Scenario::Health => "health",
+            Scenario::Home => "home",
+            Scenario::About => "about",
+            Scenario::Tampered => "tampered",
+            Scenario::SignIn => "sign-ins",
+        }
+    }
+}
+
+/// Throughput and latency of one measurement.
+#[derive(Clone, Default)]
+pub(crate) struct Figures {
+    pub(crate) per_sec: f64,
+    pub(crate) p50: Duration,
+    pub(crate) p99: Duration,
+    /// Requests (or sign-ins) that did not get the expected answer, and socket errors.
+    pub(crate) errors: u64,
+    /// Requests (or sign-ins) completed.
+    pub(crate) count: u64,
+    /// CPU time the app used per request (or sign-in), all its threads: unlike requests per
+    /// second, this hardly moves when other work shares the machine.
+    pub(crate) app_cpu: Duration,
+    /// For sign-ins, the CPU this process (the clients and the fake GitHub) spent on each:
+    /// on a small machine, the app's sign-in rate is capped by what this leaves it.
+    pub(crate) bench_cpu: Duration,
+    /// CPU the PostgreSQL server (all its processes) used per request, when there is one.
+    pub(crate) database_cpu: Option<Duration>,
+    /// CPU nginx (master and workers) used per request, when the load goes through it.
+    pub(crate) proxy_cpu: Option<Duration>,
+}
+
+impl Figures {
+    /// Shares out the CPU each part used during the measurement over what it completed.
+    pub(crate) fn charge(&mut self, used: &CpuUse, target: &Target) {
+        self.app_cpu = per(used.apps, self.count);
+        self.bench_cpu = per(used.bench, self.count);
+        self.database_cpu = target.database.map(|_| per(used.database, self.count));
+        self.proxy_cpu = target.proxy.map(|_| per(used.proxy, self.count));
+    }
+}
+
+/// Where a measurement sends its load, and whose CPU it counts.
+pub(crate) struct Target<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) session_cookie: &'a str,
+    /// The instances behind `url`.
+    pub(crate) apps: Vec<u32>,
+    /// The PostgreSQL postmaster, if the store is PostgreSQL: it and its children count.
+    pub(crate) database: Option<u32>,
+    /// nginx's master, if `url` is nginx: it and its workers count.
+    pub(crate) proxy: Option<u32>,
+}
+
+/// CPU time used so far by each part of a target, and by this process.
+pub(crate) struct CpuUse {
+    pub(crate) apps: Duration,
+    pub(crate) database: Duration,
+    pub(crate) proxy: Duration,
+    pub(crate) bench: Duration,
+}
+
+impl CpuUse {
+    pub(crate) fn now(target: &Target) -> CpuUse {
+        CpuUse {
+            apps: target.apps.iter().map(|&pid| cpu_time(pid)).sum(),
+            database: target.database.map_or(Duration::ZERO, tree_cpu_time),
+            proxy: target.proxy.map_or(Duration::ZERO, tree_cpu_time),
+            bench: cpu_time(std::process::id()),
+        }
+    }
+
+    /// What was used since `before`. A child that ended in between (a PostgreSQL backend,
+    /// an autovacuum worker) still counts: once reaped, its CPU is in its parent's cutime
+    /// and cstime, which `tree_cpu_time` adds. Only one reaped between the reading of the
+    /// parent and that of the children can be missed; a part is never negative.
+    pub(crate) fn since(&self, before: &CpuUse) -> CpuUse {
+        CpuUse {
+            apps: self.apps.saturating_sub(before.apps),
+            database: self.database.saturating_sub(before.database),
+            proxy: self.proxy.saturating_sub(before.proxy),
+            bench: self.bench.saturating_sub(before.bench),
+        }
+    }
+}

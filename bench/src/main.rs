@@ -1,0 +1,111 @@
+//! The benchmark: how fast gitlogin answers, how small it stays, and whether its cost grows
+//! with the number of people it knows. Run it with `bench/run.sh` (README, "Benchmark").
+//!
+//! It runs the release binary `target/release/gitlogin` twice, side by side, on two SQLite
+//! files seeded (by SQL, straight into the file) with 1,000 and with 1,000,000 users and as
+//! many sessions, each app pointed at its own fake GitHub served from this process on
+//! loopback. Then, for each scenario in turn and each store in turn:
+//!
+//! - `wrk` (64 connections) on `GET /health`, `GET /` signed out, `GET /about` with a real
+//!   session (signed in through the whole OAuth flow) and `GET /about` with that cookie
+//!   tampered with;
+//! - 8 clients in this process signing in from start to finish, as fast as they can:
+//!   `/login` -> the fake's authorize -> `/login/callback` (token exchange, `/user`,
+//!   `/user/emails`) -> `/about`.
+//!
+//! Beside them, in the same rounds, the PostgreSQL rows (`postgres.rs`): `GET /about`
+//! with a session and whole sign-ins on one instance, on one instance behind nginx, and on
+//! two instances sharing one database behind nginx, on a throwaway PostgreSQL cluster
+//! seeded like the first SQLite store. They need PostgreSQL and nginx installed; without
+//! them the bench stops and says how to install them, unless `--no-postgres` is given.
+//!
+//! Alternating the stores scenario by scenario keeps the 1k-vs-1M comparison fair when the
+//! machine gets busier or quieter during the run. It also records each app's peak RSS and
+//! its start-up time (process start to the first 200 from `/health`, on a migrated store).
+//! The figures are printed as one table and written to `bench/results.md`, above any
+//! `## Findings` section there, which is kept as written.
+//!
+//! Absolute figures move from run to run and machine to machine; the ratios to `/health` in
+//! the same run, and between the two stores, are what to compare.
+
+mod app;
+mod fake_github;
+mod figures;
+mod measure;
+mod nginx;
+mod postgres;
+mod procfs;
+mod report;
+mod seed;
+mod settings;
+mod sign_ins;
+#[cfg(test)]
+mod tests;
+mod util;
+mod wrk;
+
+pub(crate) use app::*;
+pub(crate) use fake_github::*;
+pub(crate) use figures::*;
+pub(crate) use measure::*;
+pub(crate) use procfs::*;
+pub(crate) use report::*;
+pub(crate) use seed::*;
+pub(crate) use settings::*;
+pub(crate) use sign_ins::*;
+pub(crate) use util::*;
+pub(crate) use wrk::*;
+
+use std::process::ExitCode;
+
+#[rocket::main]
+pub(crate) async fn main() -> ExitCode {
+    let settings = match Settings::from_args() {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(crate) async fn run(settings: &Settings) -> Result<(), String> {
+    check_wrk()?;
+    let tools = if settings.measures_postgres() {
+        Some(postgres::Tools::find()?)
+    } else {
+        None
+    };
+    let binary = settings.root.join("target/release/gitlogin");
+    if !binary.exists() {
+        return Err(format!(
+            "{} is missing: build it first with `cargo build --release --workspace --bins` (bench/run.sh does)",
+            binary.display()
+        ));
+    }
+    let work = std::env::temp_dir().join(format!("gitlogin-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    // Should the bench be killed, the apps it started (listed in `apps`, see `App::launch`)
+    // must not keep running; the PID must still be gitlogin's, not a reused one.
+    let exe = binary.canonicalize().unwrap_or_else(|_| binary.clone());
+    after_exit(
+        "for pid in $(cat \"$DIR/apps\" 2>/dev/null); do \
+           [ \"$(readlink /proc/$pid/exe)\" = \"$BIN\" ] && kill -KILL \"$pid\"; \
+         done; rm -rf \"$DIR\"",
+        &[("DIR", work.as_os_str()), ("BIN", exe.as_os_str())],
+    )?;
+    let outcome = measure(settings, tools.as_ref(), &binary, &work).await;
+    let _ = std::fs::remove_dir_all(&work);
+    let report = outcome?;
+    print!("{}", report.table);
+    write_results(&settings.results, &report.markdown)?;
+    println!("\nwritten to {}", settings.results.display());
+    Ok(())
+}
