@@ -1,5 +1,6 @@
 //! The app under test: `target/release/gitlogin`, started and stopped, and its health polled.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::io::Write as _;
@@ -10,11 +11,6 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rand::RngCore;
-
-// Their files sit beside this one's name, as a module directory would.
-
-// ---------------------------------------------------------------------------------------
-// The app under test
 
 /// A running `target/release/gitlogin`, configured only through its environment, exactly
 /// as the README configures it.

@@ -1,5 +1,7 @@
-//! The fake GitHub the benchmarked apps sign in against, served from this process.
+//! The fake GitHub the benchmarked apps sign in against: authorize, token and API endpoints
+//! answering as `shared/GITHUB.md` says github.com does, in this process, on loopback.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::collections::HashMap;
@@ -14,12 +16,6 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, State};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-
-// Their files sit beside this one's name, as a module directory would.
-
-// ---------------------------------------------------------------------------------------
-// The fake GitHub: authorize, token and API endpoints answering as `shared/GITHUB.md` says
-// github.com does, in this process, on loopback.
 
 pub(crate) const FAKE_CLIENT_ID: &str = "bench-client-id";
 /// Not a secret: it only ever reaches the fake, on loopback.

@@ -1,11 +1,10 @@
 //! What one measurement yields, and the stores and scenarios it is made on.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::collections::HashMap;
 use std::time::Duration;
-
-// Their files sit beside this one's name, as a module directory would.
 
 /// The table, once for the terminal and once for `results.md`.
 pub(crate) struct Report {

@@ -1,12 +1,11 @@
 //! The rounds: each scenario on each store in turn, and the stores made ready for them.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
-
-// Their files sit beside this one's name, as a module directory would.
 
 pub(crate) async fn measure(
     settings: &Settings,

@@ -335,9 +335,6 @@ async fn seed(url: &str, rows: u64) -> Result<(), String> {
     conn.close().await.map_err(|e| e.to_string())
 }
 
-// ---------------------------------------------------------------------------------------
-// The cluster
-
 /// A throwaway PostgreSQL server; stopped and deleted when dropped.
 struct Cluster {
     bin: PathBuf,

@@ -1,11 +1,10 @@
 //! What `/proc` says of a process: its memory, its CPU time and its children.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-// Their files sit beside this one's name, as a module directory would.
 
 /// `VmHWM` (peak resident set) and `VmRSS` of a process, in KiB.
 pub(crate) fn peak_rss_kib(pid: u32) -> (u64, u64) {

@@ -1,16 +1,12 @@
 //! The table of figures and the targets, printed and written to `bench/results.md`.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
-
-// Their files sit beside this one's name, as a module directory would.
-
-// ---------------------------------------------------------------------------------------
-// The report
 
 /// The targets, checked against this run's figures; the report's target labels are
 /// built from them.

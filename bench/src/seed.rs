@@ -1,16 +1,12 @@
 //! Seeding a SQLite store with users and sessions, after the app has migrated it.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::path::Path;
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
-
-// Their files sit beside this one's name, as a module directory would.
-
-// ---------------------------------------------------------------------------------------
-// Seeding
 
 /// Writes `rows` users and one live session each, straight into the app's (migrated) store
 /// while the app is stopped. Session ids are random 256-bit values, stored, like the app

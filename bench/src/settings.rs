@@ -1,10 +1,9 @@
 //! What a run measures, from the command line.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::path::PathBuf;
-
-// Their files sit beside this one's name, as a module directory would.
 
 /// What a run measures; `--help` lists the flags that change it.
 pub(crate) struct Settings {

@@ -1,14 +1,10 @@
 //! Whole sign-ins, from this process: a browser of our own, its cookies, and the load.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-// Their files sit beside this one's name, as a module directory would.
-
-// ---------------------------------------------------------------------------------------
-// Sign-ins
 
 pub(crate) const BROWSER_USER_AGENT: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";

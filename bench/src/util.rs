@@ -1,12 +1,11 @@
 //! Small helpers: medians, formatting of figures, the time, the host and the commit.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-
-// Their files sit beside this one's name, as a module directory would.
 
 pub(crate) fn median(values: &[Duration]) -> Duration {
     let mut sorted = values.to_vec();

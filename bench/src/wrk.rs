@@ -1,14 +1,10 @@
 //! `wrk`: the load for the page scenarios, and reading its figures.
 
+// The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-// Their files sit beside this one's name, as a module directory would.
-
-// ---------------------------------------------------------------------------------------
-// wrk
 
 pub(crate) fn check_wrk() -> Result<(), String> {
     match Command::new("wrk")
