@@ -30,7 +30,7 @@ use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, State};
 
-use crate::config::{AppConfig, ConfigError, GithubSettings};
+use crate::config::{AppConfig, ConfigError, ExposeSecret, GithubSettings};
 use crate::github::{self, GithubApi, GithubError, GithubUser};
 use crate::models;
 use crate::ops::clock::Clock;
@@ -54,7 +54,9 @@ pub type GithubOAuth =
 /// Built once at start-up from the configuration.
 pub fn oauth_client(github: &GithubSettings, callback: &str) -> Result<GithubOAuth, String> {
     Ok(BasicClient::new(ClientId::new(github.client_id.clone()))
-        .set_client_secret(ClientSecret::new(github.client_secret.clone()))
+        .set_client_secret(ClientSecret::new(
+            github.client_secret.expose_secret().to_owned(),
+        ))
         .set_auth_uri(
             AuthUrl::new(format!("{}/login/oauth/authorize", github.web_url))
                 .map_err(|e| e.to_string())?,

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use rocket::figment::providers::{Env, Serialized};
 use rocket::figment::Figment;
+pub use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use allow_list::AccessRules;
@@ -117,16 +118,6 @@ pub struct AppConfig {
     pub signing_key: Option<SecretString>,
 }
 
-/// A secret string whose `Debug` never shows it.
-#[derive(Clone)]
-pub struct SecretString(pub String);
-
-impl std::fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 /// How long sessions live, enforced on the server (the cookie's age is only a hint).
 #[derive(Debug, Clone, Copy)]
 pub struct SessionSettings {
@@ -137,28 +128,15 @@ pub struct SessionSettings {
 }
 
 /// How to reach GitHub (or GitHub Enterprise, or the demo stand-in, or a test's fake).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct GithubSettings {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
     /// Web base, e.g. `https://github.com`: the authorize and token endpoints live below it.
     pub web_url: String,
     /// REST base, e.g. `https://api.github.com`.
     pub api_url: String,
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for GithubSettings {
-    // Written by hand so that the client secret can never reach a log line.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GithubSettings")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .field("web_url", &self.web_url)
-            .field("api_url", &self.api_url)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
 }
 
 /// Why the app refuses to start. Each message names the variable to fix.
@@ -211,7 +189,7 @@ impl AppConfig {
             (Some(client_id), Some(client_secret)) => {
                 let github = GithubSettings {
                     client_id,
-                    client_secret,
+                    client_secret: SecretString::from(client_secret),
                     web_url: parse_github_url("GITHUB_URL", &raw.github_url)?,
                     api_url: parse_github_url("GITHUB_API_URL", &raw.github_api_url)?,
                     timeout,
@@ -240,7 +218,7 @@ impl AppConfig {
             (None, None) => {
                 let github = GithubSettings {
                     client_id: DEMO_CLIENT_ID.into(),
-                    client_secret: DEMO_CLIENT_SECRET.into(),
+                    client_secret: SecretString::from(DEMO_CLIENT_SECRET),
                     web_url: format!("{public_url}{}", DEMO_WEB_BASE),
                     api_url: format!("{public_url}{}", DEMO_API_BASE),
                     timeout,
@@ -267,7 +245,7 @@ impl AppConfig {
             signing_key: raw
                 .signing_key
                 .filter(|k| !k.trim().is_empty())
-                .map(SecretString),
+                .map(SecretString::from),
         })
     }
 

@@ -175,3 +175,16 @@ fn public_url_must_be_an_origin() {
     let err = config(&[("public_url", "localhost:8000")]).unwrap_err();
     assert!(err.to_string().starts_with("PUBLIC_URL"), "{err}");
 }
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let c = config(&[
+        ("github_client_id", "id"),
+        ("github_client_secret", "S3cret-client"),
+        ("signing_key", "S3cret-key"),
+    ])
+    .unwrap();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("S3cret"), "{shown}");
+    assert!(shown.contains("client_id: \"id\""), "{shown}");
+}

@@ -9,7 +9,7 @@ use rocket_db_pools::sqlx::{self, AnyConnection, Connection as _};
 use rocket_db_pools::Database;
 
 use super::keys::{KeyError, KeyRing, SigningKey, TOKEN_LIFETIME_SECS};
-use crate::config::{AppConfig, ConfigError};
+use crate::config::{AppConfig, ConfigError, ExposeSecret};
 use crate::ops::clock::Clock;
 use crate::store::pool::{Backend, Db};
 
@@ -19,7 +19,7 @@ pub fn from_config(config: &AppConfig) -> Result<Option<SigningKey>, ConfigError
     config
         .signing_key
         .as_ref()
-        .map(|secret| SigningKey::from_setting(&secret.0))
+        .map(|secret| SigningKey::from_setting(secret.expose_secret()))
         .transpose()
         .map_err(|e| ConfigError::Other(e.to_string()))
 }

@@ -8,15 +8,16 @@
 //! Everything under `/api` answers JSON, errors included: a script gets
 //! `401 {"error": "unauthorized", ...}`, never a redirect to sign in or an HTML page.
 
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, Header};
 use rocket::fairing::AdHoc;
 use rocket::form::{Form, FromForm};
-use rocket::http::{ContentType, Status};
+use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
+use rocket::serde::json::{json, Json, Value};
 use rocket::{catch, catchers, get, post, routes, State};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::auth::csrf::{self, SameOrigin};
 use crate::auth::session::{self, CurrentUser};
@@ -43,8 +44,12 @@ pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
 /// The public keys, for anyone: a service needs nothing else to check our tokens. Read from
 /// the store, so every instance of a deployment publishes the same set.
 #[get("/.well-known/jwks.json")]
-async fn jwks(keys: &State<KeyRing>, db: &Db, clock: &State<Clock>) -> Result<ApiJson, ApiError> {
-    Ok(ApiJson::ok(&keys.jwks(db, clock.now()).await?))
+async fn jwks(
+    keys: &State<KeyRing>,
+    db: &Db,
+    clock: &State<Clock>,
+) -> Result<Json<JwkSet>, ApiError> {
+    Ok(Json(keys.jwks(db, clock.now()).await?))
 }
 
 #[derive(FromForm)]
@@ -83,7 +88,7 @@ async fn issue_token(
     keys: &State<KeyRing>,
     mut db: RequestConn,
     clock: &State<Clock>,
-) -> Result<ApiJson, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     if !csrf::token_matches(&current, form.csrf_token) {
         return Err(ApiError::Csrf);
     }
@@ -119,15 +124,15 @@ async fn issue_token(
         user.login,
         claims.jti
     );
-    Ok(ApiJson::ok(&json!({ "token": token })))
+    Ok(Json(json!({ "token": token })))
 }
 
 /// Who is signed in, for this site's own scripts. No session: the guard forwards with 401 and
 /// [`api_error`] answers it in JSON.
 #[get("/api/me")]
-fn me(current: CurrentUser) -> ApiJson {
+fn me(current: CurrentUser) -> Json<Value> {
     let user = &current.user;
-    ApiJson::ok(&json!({
+    Json(json!({
         "github_id": user.github_id.0,
         "login": user.login,
         "name": user.name,
@@ -176,14 +181,14 @@ impl<'r> Responder<'r, 'static> for ApiError {
         if status.class().is_server_error() {
             rocket::error!("{} failed: {self}", req.uri().path());
         }
-        ApiJson::error(status, code, message).respond_to(req)
+        error_body(status, code, message).respond_to(req)
     }
 }
 
 /// Every error under `/api` that Rocket answers itself: no session (the guard's 401), a
 /// cross-site request (403), a body that is not a form, an unknown path.
 #[catch(default)]
-fn api_error(status: Status, _req: &Request<'_>) -> ApiJson {
+fn api_error(status: Status, _req: &Request<'_>) -> (Status, Json<Value>) {
     let (code, message) = match status.code {
         401 => ("unauthorized", "Sign in first."),
         403 => (
@@ -203,28 +208,10 @@ fn api_error(status: Status, _req: &Request<'_>) -> ApiJson {
             "Something went wrong on our side. Please try again in a moment.",
         ),
     };
-    ApiJson::error(status, code, message)
+    error_body(status, code, message)
 }
 
-/// A JSON body with a status. (Rocket's own `Json` needs its `json` feature; this is all we
-/// would use of it.)
-struct ApiJson(Status, String);
-
-impl ApiJson {
-    fn ok(value: &impl Serialize) -> ApiJson {
-        // Our own structs of strings and numbers: serialising them cannot fail.
-        ApiJson(Status::Ok, serde_json::to_string(value).unwrap_or_default())
-    }
-
-    /// `{"error": "<code for programs>", "message": "<sentence for people>"}`.
-    fn error(status: Status, code: &str, message: &str) -> ApiJson {
-        let body = json!({ "error": code, "message": message });
-        ApiJson(status, body.to_string())
-    }
-}
-
-impl<'r> Responder<'r, 'static> for ApiJson {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        (self.0, (ContentType::JSON, self.1)).respond_to(req)
-    }
+/// `{"error": "<code for programs>", "message": "<sentence for people>"}`, with its status.
+fn error_body(status: Status, code: &str, message: &str) -> (Status, Json<Value>) {
+    (status, Json(json!({ "error": code, "message": message })))
 }

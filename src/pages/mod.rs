@@ -2,9 +2,10 @@
 
 pub(crate) mod account;
 
-use rocket::http::{ContentType, Status};
+use rocket::http::Status;
 use rocket::request::Outcome;
 use rocket::response::Redirect;
+use rocket::serde::json::{json, Json, Value};
 use rocket::{get, routes, uri, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
@@ -96,16 +97,18 @@ fn about_signed_out() -> Redirect {
 /// 200 while the store answers a query that reads a table, 503 otherwise. The pool gives up
 /// after `connect_timeout`, so a locked or missing store answers instead of hanging.
 #[get("/health")]
-async fn health(db: &Db) -> (Status, (ContentType, &'static str)) {
+async fn health(db: &Db) -> (Status, Json<Value>) {
     let answered = match db.acquire().await {
         Ok(mut conn) => models::ping(&mut conn).await.is_ok(),
         Err(_) => false,
     };
     if answered {
-        (Status::Ok, (ContentType::JSON, r#"{"status":"ok"}"#))
+        (Status::Ok, Json(json!({ "status": "ok" })))
     } else {
-        let body = r#"{"status":"unavailable"}"#;
-        (Status::ServiceUnavailable, (ContentType::JSON, body))
+        (
+            Status::ServiceUnavailable,
+            Json(json!({ "status": "unavailable" })),
+        )
     }
 }
 
