@@ -144,5 +144,8 @@ mod tests {
             assert_eq!(SafeNext::parse(bad), None, "{bad:?} was accepted");
         }
         assert_eq!(SafeNext::parse(&format!("/{}", "a".repeat(2000))), None);
+        // The limit is exact: 1,024 characters are kept, 1,025 are not.
+        assert!(SafeNext::parse(&format!("/{}", "a".repeat(1023))).is_some());
+        assert_eq!(SafeNext::parse(&format!("/{}", "a".repeat(1024))), None);
     }
 }

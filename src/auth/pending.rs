@@ -53,3 +53,24 @@ impl std::fmt::Debug for PendingLogin {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_where_it_goes_but_never_the_state_or_the_verifier() {
+        let pending = PendingLogin {
+            state: "the-state-value".into(),
+            verifier: "the-verifier-value".into(),
+            next: SafeNext::parse("/about").unwrap(),
+            expires_at: 1_700_000_000,
+        };
+        let shown = format!("{pending:?}");
+        assert!(!shown.contains("the-state-value") && !shown.contains("the-verifier-value"));
+        assert!(
+            shown.contains("/about") && shown.contains("1700000000"),
+            "{shown}"
+        );
+    }
+}

@@ -118,6 +118,10 @@ mod tests {
             assert_eq!(parse_user(bad), None, "{bad:?} was accepted");
         }
         assert_eq!(parse_user(&"a".repeat(101)), None);
+        assert!(
+            parse_user(&"a".repeat(100)).is_some(),
+            "100 characters are a login"
+        );
     }
 
     #[test]

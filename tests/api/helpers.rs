@@ -65,6 +65,15 @@ impl TestApp {
 
     /// Spawns with extra settings layered over the test defaults.
     pub async fn spawn_with(customize: impl FnOnce(Figment) -> Figment) -> Option<TestApp> {
+        TestApp::spawn_with_clock(Clock::frozen(), customize).await
+    }
+
+    /// [`TestApp::spawn_with`] on `clock`: instances that share one clock see the same
+    /// second, so a test can put both at the exact second of an expiry.
+    pub async fn spawn_with_clock(
+        clock: Clock,
+        customize: impl FnOnce(Figment) -> Figment,
+    ) -> Option<TestApp> {
         let (fresh_store, dir) = crate::STORE.create().await?;
         let github = FakeGithub::start().await;
         let figment = gitlogin::config::figment()
@@ -78,7 +87,6 @@ impl TestApp {
             .merge(("databases.gitlogin.connect_timeout", 2))
             .merge(("secret_key", random_secret_key()))
             .merge(("log_level", "off"));
-        let clock = Clock::frozen();
         let figment = customize(figment);
         // A test may point the app at another app's store: look at the rows where it writes.
         let db_url: String = figment.extract_inner("databases.gitlogin.url").unwrap();
@@ -278,6 +286,8 @@ impl<'a> Browser<'a> {
 pub async fn github_redirect(authorize: &url::Url) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // Every wait a test makes is bounded: a broken sign-in fails fast, saying where.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap();
     let response = http.get(authorize.as_str()).send().await.unwrap();

@@ -13,6 +13,7 @@ mod real_server;
 
 mod account;
 mod allow_lists;
+mod boundaries;
 mod callback_errors;
 mod forward_auth;
 mod layout;

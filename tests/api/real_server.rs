@@ -144,6 +144,8 @@ pub async fn wait_until_answering(base: &str, log: &std::path::Path) {
 pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // Every wait a test makes is bounded: a broken sign-in fails fast, saying where.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap()
 }

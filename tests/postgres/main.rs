@@ -31,6 +31,8 @@ pub const STORE: Store = Store::Postgres;
 mod account;
 #[path = "../api/allow_lists.rs"]
 mod allow_lists;
+#[path = "../api/boundaries.rs"]
+mod boundaries;
 #[path = "../api/callback_errors.rs"]
 mod callback_errors;
 #[path = "../api/forward_auth.rs"]
