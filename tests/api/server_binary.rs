@@ -250,10 +250,16 @@ async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
             .send()
             .await
     });
-    // Wait until the app is waiting on the (slow) token endpoint, then ask it to stop.
-    while github.with(|s| s.token_requests) == 0 {
-        rocket::tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Wait (10 s at most) until the app is waiting on the (slow) token endpoint, then ask
+    // it to stop.
+    let reached_github = async {
+        while github.with(|s| s.token_requests) == 0 {
+            rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    rocket::tokio::time::timeout(Duration::from_secs(10), reached_github)
+        .await
+        .expect("the sign-in never asked GitHub for its token");
     let pid = server.0.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
