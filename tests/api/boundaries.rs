@@ -34,71 +34,60 @@ async fn a_session_ends_at_the_exact_second_its_idle_timeout_runs_out() {
     );
 }
 
-/// Two instances on one store and one clock, signing in on `first` with `first_max_age` and
-/// checking on `second`, whose `SESSION_MAX_AGE` is `second_max_age`.
-async fn two_ages(first_max_age: &str, second_max_age: &str) -> Option<(TestApp, TestApp)> {
+/// Signs in on an instance whose `SESSION_MAX_AGE` is `signed_in_under`, and checks the
+/// session on another, on the same store and clock, whose limit is `checked_under`: it must
+/// end exactly six hours after the sign-in, the shorter of the two.
+async fn assert_ends_after_six_hours(signed_in_under: &str, checked_under: &str) {
     let clock = Clock::frozen();
     let key = random_secret_key();
-    let (k, a) = (key.clone(), first_max_age.to_owned());
-    let first = TestApp::spawn_with_clock(clock.clone(), move |f| {
+    let (k, a) = (key.clone(), signed_in_under.to_owned());
+    let Some(first) = TestApp::spawn_with_clock(clock.clone(), move |f| {
         f.merge(("secret_key", k))
             .merge(("session_max_age", a))
             .merge(("session_idle_timeout", "30d"))
     })
-    .await?;
-    let (store, b) = (first.db_url.clone(), second_max_age.to_owned());
-    let second = TestApp::spawn_with_clock(clock, move |f| {
+    .await
+    else {
+        return;
+    };
+    let (store, b) = (first.db_url.clone(), checked_under.to_owned());
+    let Some(second) = TestApp::spawn_with_clock(clock.clone(), move |f| {
         f.merge(("secret_key", key))
             .merge(("databases.gitlogin.url", store))
             .merge(("session_max_age", b))
             .merge(("session_idle_timeout", "30d"))
     })
-    .await?;
-    Some((first, second))
+    .await
+    else {
+        return;
+    };
+    let browser = first.browser();
+    browser.sign_in(None).await;
+    let there = second.browser();
+    there.set_cookie(
+        "gitlogin_session",
+        &browser.cookie("gitlogin_session").unwrap(),
+    );
+
+    clock.advance(seconds(6 * HOUR - 1));
+    assert_eq!(there.get("/auth/check").await.status(), Status::Ok);
+    clock.advance(seconds(1));
+
+    assert_eq!(
+        there.get("/auth/check").await.status(),
+        Status::Unauthorized,
+        "signed in under {signed_in_under}, checked under {checked_under}"
+    );
 }
 
 #[rocket::async_test]
 async fn a_session_ends_at_the_expiry_it_was_given_even_where_the_limit_is_longer_now() {
-    // Signed in where sessions last 6 h; checked where they last 12 h.
-    let Some((first, second)) = two_ages("6h", "12h").await else {
-        return;
-    };
-    let browser = first.browser();
-    browser.sign_in(None).await;
-    let session = browser.cookie("gitlogin_session").unwrap();
-    let there = second.browser();
-    there.set_cookie("gitlogin_session", &session);
-
-    first.clock.advance(seconds(6 * HOUR - 1));
-    assert_eq!(there.get("/auth/check").await.status(), Status::Ok);
-    first.clock.advance(seconds(1));
-
-    assert_eq!(
-        there.get("/auth/check").await.status(),
-        Status::Unauthorized
-    );
+    assert_ends_after_six_hours("6h", "12h").await;
 }
 
 #[rocket::async_test]
 async fn a_session_ends_when_a_shortened_limit_says_so() {
-    // Signed in where sessions last 12 h; checked where they last 6 h.
-    let Some((first, second)) = two_ages("12h", "6h").await else {
-        return;
-    };
-    let browser = first.browser();
-    browser.sign_in(None).await;
-    let session = browser.cookie("gitlogin_session").unwrap();
-    let there = second.browser();
-    there.set_cookie("gitlogin_session", &session);
-
-    first.clock.advance(seconds(6 * HOUR - 1));
-    assert_eq!(there.get("/auth/check").await.status(), Status::Ok);
-    first.clock.advance(seconds(1));
-
-    assert_eq!(
-        there.get("/auth/check").await.status(),
-        Status::Unauthorized
-    );
+    assert_ends_after_six_hours("12h", "6h").await;
 }
 
 #[rocket::async_test]
