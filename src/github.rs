@@ -3,7 +3,7 @@
 //!
 //! One `reqwest::Client` is built at start-up and shared by the token exchange and these
 //! calls: it keeps connections alive, and its settings (timeouts, no redirects) are set once.
-//! Every answer is read through [`read_capped`], the token exchange's too ([`send_capped`]).
+//! Every answer is read through [`read_capped`], the token exchange's too ([`CappedHttp`]).
 
 use std::time::Duration;
 
@@ -163,7 +163,7 @@ impl GithubApi {
 
 /// The body of one of GitHub's answers, or [`GithubError::TooLarge`] as soon as it grows past
 /// [`MAX_ANSWER_BYTES`]: the rest is never read.
-pub async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, GithubError> {
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, GithubError> {
     if response
         .content_length()
         .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
