@@ -5,6 +5,10 @@
 //! calls: it keeps connections alive, and its settings (timeouts, no redirects) are set once.
 //! Every answer is read through [`read_capped`], the token exchange's too ([`CappedHttp`]).
 
+// GitHub's wire behaviour, written once, for demo mode, the tests and the benchmark.
+#[cfg(any(debug_assertions, feature = "fake-github"))]
+pub mod fake;
+
 use std::time::Duration;
 
 use reqwest::{header, redirect, StatusCode};

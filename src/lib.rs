@@ -11,8 +11,8 @@ pub mod ops;
 pub mod store;
 // Every setting, read once.
 pub mod config;
-// GitHub's REST API and the capped HTTP client.
-pub(crate) mod github;
+// GitHub's REST API, the capped HTTP client, and the fake GitHub.
+pub mod github;
 // Cookies, messages, error pages, headers, limits, static files.
 pub(crate) mod web;
 // Every query: users, sessions, memberships, pins.
@@ -23,7 +23,8 @@ pub mod auth;
 pub(crate) mod pages;
 // For the other services: forward auth, identity tokens, their keys.
 pub mod identity;
-// Demo mode's stand-in for GitHub.
+// Demo mode: the fake GitHub on the app's own origin.
+#[cfg(any(debug_assertions, feature = "fake-github"))]
 pub(crate) mod demo;
 
 use rocket::figment::Figment;
@@ -43,15 +44,17 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
 
     let sign_in = auth::stage(&config, &clock)?;
     let rocket = rocket::custom(figment)
-        .manage(clock)
+        .manage(clock.clone())
         .attach(store::stage())
         .attach(web::stage(&config))
         .attach(sign_in)
         .attach(pages::stage())
         // After the store: the signing keys may live in it.
         .attach(identity::stage(&config)?);
+    // `config.demo` is never true in a release build, even one that compiled the fake in.
+    #[cfg(any(debug_assertions, feature = "fake-github"))]
     let rocket = if config.demo {
-        rocket.attach(demo::stage())
+        rocket.attach(demo::stage(&config, &clock))
     } else {
         rocket
     };

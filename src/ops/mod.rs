@@ -3,3 +3,6 @@
 
 pub mod clock;
 pub mod logging;
+// Servers on loopback for the tests and the benchmark, next to the fake GitHub.
+#[cfg(any(debug_assertions, feature = "fake-github"))]
+pub mod loopback;

@@ -3,8 +3,8 @@
 
 use rocket::http::{ContentType, Header, Status};
 
-use crate::fake_github::Account;
 use crate::helpers::{assert_redirect, Browser, TestApp};
+use gitlogin::github::fake::Account;
 
 /// The `session` ids in the About page's revoke forms, in page order.
 async fn listed_sessions(browser: &Browser<'_>) -> Vec<String> {

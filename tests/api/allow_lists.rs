@@ -3,8 +3,8 @@
 
 use rocket::http::Status;
 
-use crate::fake_github::Account;
 use crate::helpers::{assert_redirect, TestApp};
+use gitlogin::github::fake::Account;
 
 fn account(id: i64, login: &str) -> Account {
     Account {

@@ -160,7 +160,7 @@ async fn githubs_200_with_error_json_is_a_400_expired_page() {
     };
     let browser = app.browser();
     app.github
-        .with(|s| s.token_fault = Some(crate::fake_github::Fault::TokenError));
+        .with(|s| s.token_fault = Some(gitlogin::github::fake::Fault::TokenError));
 
     let response = browser.sign_in(None).await;
 
@@ -304,10 +304,10 @@ async fn an_implausible_login_or_id_from_github_is_a_502_and_stores_nothing() {
         let Some(app) = TestApp::spawn().await else {
             return;
         };
-        app.github.set_account(crate::fake_github::Account {
+        app.github.set_account(gitlogin::github::fake::Account {
             id,
             login: login.to_owned(),
-            ..crate::fake_github::Account::octocat()
+            ..gitlogin::github::fake::Account::octocat()
         });
         let browser = app.browser();
 
@@ -323,9 +323,9 @@ async fn an_enterprise_managed_users_login_with_an_underscore_signs_in() {
     let Some(app) = TestApp::spawn().await else {
         return;
     };
-    app.github.set_account(crate::fake_github::Account {
+    app.github.set_account(gitlogin::github::fake::Account {
         login: "mona_acme".into(),
-        ..crate::fake_github::Account::octocat()
+        ..gitlogin::github::fake::Account::octocat()
     });
     let browser = app.browser();
 

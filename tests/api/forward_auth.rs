@@ -2,8 +2,8 @@
 
 use rocket::http::Status;
 
-use crate::fake_github::Account;
 use crate::helpers::{assert_redirect, TestApp};
+use gitlogin::github::fake::Account;
 
 #[rocket::async_test]
 async fn check_names_the_signed_in_user_in_headers_and_sends_no_body() {

@@ -15,10 +15,23 @@ use tempfile::TempDir;
 
 use gitlogin::ops::clock::Clock;
 
-use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
+use gitlogin::github::fake::FakeGithub;
+pub use gitlogin::ops::loopback::{free_port, random_secret_key};
 
 /// Where the app believes it is reached.
 pub const PUBLIC_URL: &str = "http://app.test";
+
+/// The OAuth App registered at the tests' fake GitHub.
+pub const CLIENT_ID: &str = "test-client-id";
+pub const CLIENT_SECRET: &str = "test-client-secret";
+
+/// A fake GitHub of the test's own on 127.0.0.1, with the tests' OAuth App registered and
+/// `octocat` signed in, sending returning people straight back.
+pub async fn fake_github() -> FakeGithub {
+    FakeGithub::new(CLIENT_ID, CLIENT_SECRET, Clock::default())
+        .serve(|rocket| rocket)
+        .await
+}
 
 /// The store a test crate runs its suites against: `tests/api` SQLite, `tests/postgres`
 /// PostgreSQL. Each crate root says which in `const STORE`.
@@ -75,7 +88,10 @@ impl TestApp {
         customize: impl FnOnce(Figment) -> Figment,
     ) -> Option<TestApp> {
         let (fresh_store, dir) = crate::STORE.create().await?;
-        let github = FakeGithub::start().await;
+        // The fake's codes expire on the app's clock.
+        let github = FakeGithub::new(CLIENT_ID, CLIENT_SECRET, clock.clone())
+            .serve(|rocket| rocket)
+            .await;
         let figment = gitlogin::config::figment()
             .merge(("github_client_id", CLIENT_ID))
             .merge(("github_client_secret", CLIENT_SECRET))
@@ -88,6 +104,8 @@ impl TestApp {
             .merge(("secret_key", random_secret_key()))
             .merge(("log_level", "off"));
         let figment = customize(figment);
+        let public_url: String = figment.extract_inner("public_url").unwrap();
+        github.with(|w| w.callback = Some(format!("{public_url}/login/callback")));
         // A test may point the app at another app's store: look at the rows where it writes.
         let db_url: String = figment.extract_inner("databases.gitlogin.url").unwrap();
         let rocket = gitlogin::app_with_clock(figment, clock.clone()).unwrap();
@@ -145,41 +163,6 @@ pub fn pool_of_one(figment: Figment) -> Figment {
     figment
         .merge(("databases.gitlogin.max_connections", 1))
         .merge(("databases.gitlogin.connect_timeout", 1))
-}
-
-/// Launches `rocket` on a free port of 127.0.0.1, quietly, in the background of the test
-/// process, and returns the port once it listens. For the fakes the app talks to.
-pub async fn serve_on_loopback(rocket: rocket::Rocket<rocket::Build>) -> u16 {
-    let (tx, rx) = rocket::tokio::sync::oneshot::channel();
-    let tx = Mutex::new(Some(tx));
-    let figment = rocket::Config::figment()
-        .merge(("address", "127.0.0.1"))
-        .merge(("port", 0))
-        .merge(("log_level", "off"))
-        .merge(("shutdown.ctrlc", false));
-    let server = rocket
-        .configure(figment)
-        .attach(rocket::fairing::AdHoc::on_liftoff("port", move |r| {
-            let port = r.config().port;
-            Box::pin(async move {
-                if let Some(tx) = tx.lock().unwrap().take() {
-                    let _ = tx.send(port);
-                }
-            })
-        }));
-    rocket::tokio::spawn(async move {
-        let _ = server.launch().await;
-    });
-    rx.await.expect("a test server did not start")
-}
-
-/// A fresh `secret_key` for each test run; never a committed one.
-pub fn random_secret_key() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut key = [0u8; 64];
-    rand::thread_rng().fill_bytes(&mut key);
-    base64::engine::general_purpose::STANDARD.encode(key)
 }
 
 /// One person's browser: a cookie jar, and requests that do not follow redirects.

@@ -7,7 +7,6 @@ use helpers::Store;
 /// The store every `TestApp` here gets.
 pub const STORE: Store = Store::Sqlite;
 
-mod fake_github;
 mod helpers;
 mod real_server;
 
@@ -15,6 +14,7 @@ mod account;
 mod allow_lists;
 mod boundaries;
 mod callback_errors;
+mod demo;
 mod forward_auth;
 mod layout;
 mod lifetimes;

@@ -2,10 +2,10 @@
 //! `examples/nginx/gitlogin.conf`: `/internal/` is only for people signed in, and the
 //! internal app behind it is a real server that records what it is sent.
 
-use crate::fake_github::FakeGithub;
 use crate::nginx_proxy::Nginx;
 use crate::real_server::{free_port, no_redirects, sign_in, sign_out, start_server, use_fake};
 use crate::real_server::{Jar, Server};
+use gitlogin::github::fake::FakeGithub;
 
 /// nginx on `front`, gitlogin behind it (its `PUBLIC_URL` is nginx's address), the fake
 /// GitHub, and the internal app. `None` when nginx is not installed.
@@ -19,7 +19,7 @@ struct Site {
 
 impl Site {
     async fn start() -> Option<Site> {
-        let github = FakeGithub::start().await;
+        let github = crate::helpers::fake_github().await;
         let dir = tempfile::tempdir().unwrap();
         let listen = free_port();
         let front = format!("http://127.0.0.1:{listen}");

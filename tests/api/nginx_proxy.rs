@@ -2,6 +2,7 @@
 //! moved to free ports, in front of one or more gitlogin instances and of an internal app
 //! that records what nginx forwards to it.
 
+use gitlogin::ops::loopback;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -123,12 +124,13 @@ impl Seen {
 impl InternalApp {
     async fn start() -> InternalApp {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let port = crate::helpers::serve_on_loopback(
-            rocket::build()
-                .manage(seen.clone())
-                .mount("/", rocket::routes![internal_page]),
-        )
-        .await;
+        let rocket = rocket::custom(loopback::figment(0))
+            .manage(seen.clone())
+            .mount("/", rocket::routes![internal_page]);
+        let port = loopback::launch(rocket)
+            .await
+            .expect("the app did not start")
+            .port;
         InternalApp { port, seen }
     }
 

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::fake_github::{FakeGithub, CLIENT_ID, CLIENT_SECRET};
+use gitlogin::github::fake::FakeGithub;
+
+use crate::helpers::{CLIENT_ID, CLIENT_SECRET};
+
 /// The binary with none of the developer's own settings leaking in.
 pub fn gitlogin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gitlogin"));
@@ -54,13 +57,7 @@ impl Drop for Server {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use crate::helpers::free_port;
 
 /// A browser's cookie jar, reduced to what these tests need.
 #[derive(Default, Clone)]

@@ -16,12 +16,12 @@ use rocket::http::{Header as HttpHeader, Status};
 use rocket::local::asynchronous::Client;
 use serde_json::{json, Value};
 
-use crate::fake_github::FakeGithub;
 use crate::helpers::{random_secret_key, Store};
 use crate::real_server::{
     csrf_token, free_port, gitlogin, no_redirects, sign_in, use_fake, wait_until_answering, Jar,
     Server,
 };
+use gitlogin::github::fake::FakeGithub;
 
 #[allow(dead_code)]
 #[path = "../../examples/sibling_service.rs"]
@@ -54,7 +54,7 @@ impl Deployment {
             database_url,
             dir,
             secret_key: random_secret_key(),
-            github: FakeGithub::start().await,
+            github: crate::helpers::fake_github().await,
             signing_key,
         })
     }

@@ -3,8 +3,8 @@
 use rocket::http::Status;
 use sha2::Digest as _;
 
-use crate::fake_github::Account;
 use crate::helpers::{assert_redirect, location, Store, TestApp, PUBLIC_URL};
+use gitlogin::github::fake::Account;
 
 #[rocket::async_test]
 async fn login_redirects_to_github_with_state_pkce_and_scope() {
@@ -19,7 +19,7 @@ async fn login_redirects_to_github_with_state_pkce_and_scope() {
         .as_str()
         .starts_with(&format!("{}/login/oauth/authorize?", app.github.url)));
     let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
-    assert_eq!(q["client_id"], crate::fake_github::CLIENT_ID);
+    assert_eq!(q["client_id"], crate::helpers::CLIENT_ID);
     assert_eq!(q["redirect_uri"], format!("{PUBLIC_URL}/login/callback"));
     assert!(q["scope"].split(' ').any(|s| s == "user:email"));
     assert_eq!(q["code_challenge_method"], "S256");
@@ -330,6 +330,9 @@ async fn thirty_two_simultaneous_first_sign_ins_make_one_row() {
     };
     let store = first.db_url.clone();
     let github = first.github.url.clone();
+    // GitHub keeps ten tokens per person and app: at thirty-two at once, it would revoke the
+    // first ones before their `/user` call.
+    first.github.with(|w| w.tokens_per_person = 32);
     let Some(second) = TestApp::spawn_with(move |f| {
         f.merge(("secret_key", key))
             .merge(("databases.gitlogin.url", store))

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use rocket::http::Status;
 
-use crate::fake_github::Fault;
 use crate::helpers::TestApp;
+use gitlogin::github::fake::Fault;
 
 async fn sign_in_with_fault(
     token: Option<Fault>,

@@ -4,7 +4,9 @@
 
 use crate::apps::RunningApp;
 use crate::browser::Browser;
-use crate::fake_github::{FakeGithub, MALLORY, OCTOCAT};
+use gitlogin::github::fake::Account;
+
+use crate::github_site::GithubSite;
 
 #[rocket::async_test]
 async fn the_attackers_callback_url_does_not_sign_the_victim_in() {
@@ -42,7 +44,7 @@ async fn the_attackers_callback_url_does_not_sign_the_victim_in() {
 
 /// What the attacker does with their own HTTP client: start a sign-in at the app, approve
 /// it at GitHub as themselves, and keep the callback URL instead of following it.
-async fn attackers_callback(app: &RunningApp, github: &FakeGithub) -> String {
+async fn attackers_callback(app: &RunningApp, github: &GithubSite) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -51,7 +53,7 @@ async fn attackers_callback(app: &RunningApp, github: &FakeGithub) -> String {
     let authorize = url::Url::parse(login.headers()["location"].to_str().unwrap()).unwrap();
     let query: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
 
-    github.sign_in_as(MALLORY);
+    github.sign_in_as(Account::mallory());
     let approved = http
         .post(format!("{}/login/oauth/authorize", github.url))
         .form(&[
@@ -64,7 +66,7 @@ async fn attackers_callback(app: &RunningApp, github: &FakeGithub) -> String {
         .send()
         .await
         .unwrap();
-    github.sign_in_as(OCTOCAT);
+    github.sign_in_as(Account::octocat());
     let callback = approved.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         callback.starts_with(&app.at("/login/callback?code=")),

@@ -6,7 +6,7 @@
 
 mod apps;
 mod browser;
-mod fake_github;
+mod github_site;
 
 mod console;
 mod demo;

@@ -77,7 +77,7 @@ async fn opening_about_signed_out_signs_in_and_comes_back_to_about() {
     assert_eq!(browser.url().await.as_str(), app.at("/about"));
     assert_eq!(browser.h1().await, "About The Octocat");
     let page = browser.text().await;
-    assert!(page.contains("octocat@example.com"), "{page}");
+    assert!(page.contains("octocat@github.example"), "{page}");
     assert!(page.contains("583231"), "{page}");
 
     browser.finish().await;

@@ -24,7 +24,7 @@ async fn after_sign_out_the_back_button_and_about_ask_for_sign_in_again() {
     browser.back().await;
     let page = browser.text().await;
     assert!(!page.contains("About The Octocat"), "{page}");
-    assert!(!page.contains("octocat@example.com"), "{page}");
+    assert!(!page.contains("octocat@github.example"), "{page}");
     assert!(browser.url().await.as_str().starts_with(&github.url));
     assert_eq!(browser.h1().await, "Authorize gitlogin");
 

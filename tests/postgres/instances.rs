@@ -5,13 +5,13 @@ use std::path::Path;
 
 use rocket::futures::future::{join, join_all};
 
-use crate::fake_github::FakeGithub;
 use crate::helpers::random_secret_key;
 use crate::nginx_proxy::Nginx;
 use crate::real_server::{
     begin_sign_in_at, free_port, no_redirects, sign_in, sign_out, start_server, use_fake, Jar,
     Server,
 };
+use gitlogin::github::fake::FakeGithub;
 
 /// One instance: its own port and log, the shared store, secret key and public address.
 async fn instance(
@@ -53,7 +53,7 @@ async fn behind_a_round_robin_balancer_two_instances_are_one_site() {
         return;
     };
     let database_url = cluster.create_database().await;
-    let github = FakeGithub::start().await;
+    let github = crate::helpers::fake_github().await;
     let dir = tempfile::tempdir().unwrap();
     let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
     let listen = free_port();
@@ -127,7 +127,7 @@ async fn thirty_two_first_sign_ins_spread_over_two_instances_make_one_row() {
         return;
     };
     let database_url = cluster.create_database().await;
-    let github = FakeGithub::start().await;
+    let github = crate::helpers::fake_github().await;
     let dir = tempfile::tempdir().unwrap();
     let key = random_secret_key();
     // Both instances are reached under one public address, as behind a balancer; here

@@ -8,9 +8,6 @@
 //! on stderr; with `CI` set, that is a failure instead.
 
 // Shared with tests/api, whose other suites use the parts these do not.
-#[allow(dead_code)]
-#[path = "../api/fake_github.rs"]
-mod fake_github;
 #[path = "../api/helpers.rs"]
 mod helpers;
 #[allow(dead_code)]
