@@ -27,6 +27,9 @@ pub mod identity;
 #[cfg(any(debug_assertions, feature = "fake-github"))]
 pub(crate) mod demo;
 
+// For the benchmark: a store filled with many people by the app's own queries.
+pub use models::seed;
+
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 

@@ -8,10 +8,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use rand::RngCore;
-
 /// A running `target/release/gitlogin`, configured only through its environment, exactly
 /// as the README configures it.
 pub(crate) struct App {
@@ -154,15 +150,9 @@ pub(crate) async fn poll_health(
 
 /// A port that was free a moment ago (the app binds it right after).
 pub(crate) fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
+    Ok(gitlogin::ops::loopback::free_port())
 }
 
 pub(crate) fn random_key() -> String {
-    let mut key = [0u8; 64];
-    rand::thread_rng().fill_bytes(&mut key);
-    STANDARD.encode(key)
+    gitlogin::ops::loopback::random_secret_key()
 }

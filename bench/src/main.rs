@@ -29,8 +29,8 @@
 //! the same run, and between the two stores, are what to compare.
 
 mod app;
-mod fake_github;
 mod figures;
+mod github;
 mod measure;
 mod nginx;
 mod postgres;
@@ -45,8 +45,8 @@ mod util;
 mod wrk;
 
 pub(crate) use app::*;
-pub(crate) use fake_github::*;
 pub(crate) use figures::*;
+pub(crate) use github::*;
 pub(crate) use measure::*;
 pub(crate) use procfs::*;
 pub(crate) use report::*;

@@ -179,7 +179,7 @@ pub(crate) async fn prepare_store(
     rows: u64,
 ) -> Result<Store, String> {
     let db_path = work.join(format!("gitlogin-{rows}.db"));
-    let github = FakeGithub::start(rows).await?;
+    let github = start_github(rows).await;
     let env = AppEnv {
         database_url: format!("sqlite://{}?mode=rwc", db_path.display()),
         github_url: github.url.clone(),
@@ -193,7 +193,7 @@ pub(crate) async fn prepare_store(
     let first_start = app.wait_until_healthy().await?;
     app.stop();
     eprintln!("bench: seeding {} users and sessions ...", thousands(rows));
-    seed(&db_path, rows).await?;
+    seed(&env.database_url, rows).await?;
 
     let mut starts = Vec::new();
     for n in 0..settings.starts {
@@ -223,9 +223,11 @@ pub(crate) async fn bench_user_session(
     app_url: &str,
     github: &FakeGithub,
 ) -> Result<String, String> {
-    *lock(&github.state.next_account) = Some(BENCH_USER_ID);
+    let seeded = github.with(|w| std::mem::replace(&mut w.signed_in, bench_user()));
     let client = browser()?;
-    let jar = sign_in(&client, app_url).await?;
+    let jar = sign_in(&client, app_url).await;
+    github.with(|w| w.signed_in = seeded);
+    let jar = jar?;
     let session = jar
         .get("gitlogin_session")
         .ok_or("the sign-in set no gitlogin_session cookie")?;

@@ -7,11 +7,9 @@
 //! every request opens a new connection to the app and 64 wrk connections run the loopback
 //! out of ports), and no access log.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-use crate::{after_exit, children_of, poll_health, Unhealthy};
+pub use gitlogin_testkit::nginx::{binary, version, Nginx};
 
 /// One `server`: what it listens on, and the instances it sends requests to.
 pub struct Site {
@@ -19,127 +17,19 @@ pub struct Site {
     pub apps: Vec<u16>,
 }
 
-/// A running nginx (master and workers), stopped when dropped.
-pub struct Nginx {
-    child: Option<Child>,
+/// Starts nginx with `sites`, its files in `dir`, and waits until every site answers
+/// `/health` with 200 (through to the instances behind it).
+pub async fn start(binary: &Path, dir: &Path, sites: &[Site]) -> Result<Nginx, String> {
+    let ready: Vec<String> = sites
+        .iter()
+        .map(|site| format!("http://127.0.0.1:{}/health", site.listen))
+        .collect();
+    Nginx::start(binary, dir, &http_block(sites), &ready).await
 }
 
-/// nginx's binary: Debian puts it in /usr/sbin, which may not be on a user's `PATH`.
-pub fn binary() -> Option<PathBuf> {
-    let in_path = std::env::var_os("PATH").into_iter().flat_map(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("nginx"))
-            .collect::<Vec<_>>()
-    });
-    std::iter::once(PathBuf::from("/usr/sbin/nginx"))
-        .chain(in_path)
-        .find(|candidate| candidate.is_file())
-        // As `/proc/PID/exe` names it, for the watchdog in `start`.
-        .map(|found| found.canonicalize().unwrap_or(found))
-}
-
-/// `nginx version: nginx/1.22.1` -> `nginx 1.22.1`.
-pub fn version(binary: &Path) -> String {
-    let output = Command::new(binary).arg("-v").output();
-    let text = output
-        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-        .unwrap_or_default();
-    match text.trim().rsplit_once("nginx/") {
-        Some((_, version)) => format!("nginx {version}"),
-        None => "nginx".into(),
-    }
-}
-
-impl Nginx {
-    /// Writes the config into `dir`, starts nginx and waits until every site answers
-    /// `/health` with 200 (through to the instances behind it).
-    pub async fn start(binary: &Path, dir: &Path, sites: &[Site]) -> Result<Nginx, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, config(dir, sites))
-            .map_err(|e| format!("{}: {e}", conf.display()))?;
-        let child = Command::new(binary)
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        // If the bench is killed, nothing else would stop nginx (it would keep its ports):
-        // the master's PID, as long as it is still nginx, gets the same SIGTERM as `stop`.
-        let pid = child.id().to_string();
-        let mut nginx = Nginx { child: Some(child) };
-        after_exit(
-            "[ \"$(readlink /proc/$PID/exe)\" = \"$BIN\" ] && kill -TERM \"$PID\"",
-            &[("PID", pid.as_ref()), ("BIN", binary.as_os_str())],
-        )?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for site in sites {
-            let url = format!("http://127.0.0.1:{}/health", site.listen);
-            let every = Duration::from_millis(20);
-            match poll_health(&url, &mut nginx.child, every, deadline).await {
-                Ok(()) => {}
-                Err(Unhealthy::NoClient(e)) => return Err(e),
-                Err(Unhealthy::Exited(_) | Unhealthy::TimedOut) => {
-                    let error_log = std::fs::read_to_string(dir.join("error.log"));
-                    return Err(format!(
-                        "nginx did not start: {}",
-                        error_log.unwrap_or_default()
-                    ));
-                }
-            }
-        }
-        Ok(nginx)
-    }
-
-    /// The master's PID; its children are the workers.
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    /// SIGTERM (nginx's fast shutdown: the master stops its workers), then SIGKILL for
-    /// whatever is left after five seconds. Killing only the master would leave the workers
-    /// holding the ports.
-    fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let workers = children_of(child.id());
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        for worker in workers {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(worker.to_string())
-                .status();
-        }
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A whole nginx config: every file nginx writes goes to `dir`.
-fn config(dir: &Path, sites: &[Site]) -> String {
-    let d = dir.display();
-    let mut http = String::new();
+/// The inside of the `http` block: an `upstream` and a `server` per site, no access log.
+fn http_block(sites: &[Site]) -> String {
+    let mut http = String::from("    access_log off;\n");
     for site in sites {
         let servers: String = site
             .apps
@@ -161,21 +51,7 @@ fn config(dir: &Path, sites: &[Site]) -> String {
             listen = site.listen
         ));
     }
-    format!(
-        "daemon off;\n\
-         worker_processes auto;\n\
-         error_log {d}/error.log;\n\
-         pid {d}/nginx.pid;\n\
-         events {{\n    worker_connections 1024;\n}}\n\
-         http {{\n\
-         \x20   access_log off;\n\
-         \x20   client_body_temp_path {d}/body;\n\
-         \x20   proxy_temp_path {d}/proxy;\n\
-         \x20   fastcgi_temp_path {d}/fastcgi;\n\
-         \x20   uwsgi_temp_path {d}/uwsgi;\n\
-         \x20   scgi_temp_path {d}/scgi;\n\
-         {http}}}\n"
-    )
+    http
 }
 
 #[cfg(test)]
@@ -194,7 +70,7 @@ mod tests {
                 apps: vec![8002, 8003],
             },
         ];
-        let conf = config(Path::new("/tmp/x"), &sites);
+        let conf = gitlogin_testkit::nginx::config(Path::new("/tmp/x"), &http_block(&sites));
         assert!(conf.contains("pid /tmp/x/nginx.pid;"));
         let second = conf.split("upstream gitlogin_9002 {").nth(1).unwrap();
         let upstream = second.split('}').next().unwrap();

@@ -5,7 +5,7 @@
 //! - one instance behind nginx, to show what the proxy alone costs;
 //! - two instances on one database behind nginx, round-robin.
 //!
-//! Each setup has its own database, seeded (by SQL) with as many users and sessions as the
+//! Each setup has its own database, seeded (`gitlogin::seed`) with as many users and sessions as the
 //! first SQLite store, its own fake GitHub, and instances that share one
 //! `ROCKET_SECRET_KEY` and `PUBLIC_URL` (nginx's address when proxied), as the README asks of
 //! instances sharing a store.
@@ -20,16 +20,14 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
-use sqlx::{Connection, Executor, PgConnection};
+use gitlogin_testkit::postgres::{bin_dir, Cluster};
 
 use crate::nginx::{self, Nginx, Site};
 use crate::{
-    after_exit, bench_user_session, figure_cells, free_port, markdown_row, random_key, table_head,
-    thousands, write_bench_cpu, App, AppEnv, FakeGithub, Figures, Scenario, Settings, Store,
-    Target, BROWSER_USER_AGENT,
+    bench_user_session, figure_cells, free_port, markdown_row, random_key, seed, start_github,
+    table_head, thousands, write_bench_cpu, App, AppEnv, FakeGithub, Figures, Scenario, Settings,
+    Store, Target,
 };
 
 pub const INSTALL: &str = "apt-get install -y postgresql nginx";
@@ -64,7 +62,6 @@ struct Layout {
 
 /// The programs the PostgreSQL rows need, found before anything is built or started.
 pub struct Tools {
-    postgres_bin: PathBuf,
     nginx: PathBuf,
 }
 
@@ -74,10 +71,7 @@ impl Tools {
         let postgres_bin = bin_dir();
         let nginx = nginx::binary();
         match (postgres_bin, nginx) {
-            (Some(postgres_bin), Some(nginx)) => Ok(Tools {
-                postgres_bin,
-                nginx,
-            }),
+            (Some(_), Some(nginx)) => Ok(Tools { nginx }),
             (postgres_bin, nginx) => {
                 let missing: Vec<&str> = [
                     postgres_bin.is_none().then_some("PostgreSQL"),
@@ -130,12 +124,12 @@ impl Postgres {
         rows: u64,
     ) -> Result<Postgres, String> {
         eprintln!("bench: starting a PostgreSQL cluster and nginx ...");
-        let cluster = Cluster::start(&tools.postgres_bin)?;
+        let cluster = Cluster::start(free_port()?)?.ok_or("PostgreSQL is not installed")?;
         let mut setups = Vec::new();
         let mut sites = Vec::new();
         for (n, layout) in LAYOUTS.iter().enumerate() {
             let database_url = cluster.create_database(&format!("gitlogin_{n}")).await?;
-            let github = FakeGithub::start(rows).await?;
+            let github = start_github(rows).await;
             let proxy = layout.proxied.then(free_port).transpose()?;
             let env = AppEnv {
                 database_url,
@@ -177,7 +171,7 @@ impl Postgres {
                 figures: HashMap::new(),
             });
         }
-        let nginx = Nginx::start(&tools.nginx, &work.join("nginx"), &sites).await?;
+        let nginx = nginx::start(&tools.nginx, &work.join("nginx"), &sites).await?;
         for setup in &mut setups {
             setup.session_cookie = bench_user_session(&setup.url, &setup.github).await?;
         }
@@ -234,7 +228,7 @@ impl Postgres {
             "### PostgreSQL beside SQLite ({rows} rows)\n\n\
              {}; a throwaway cluster on loopback (`initdb`, `fsync=off` and \
              `full_page_writes=off`: commits reach the OS but are never flushed to disk), one \
-             database per setup, each seeded by SQL with {rows} users and sessions like the \
+             database per setup, each seeded by the app's own query with {rows} users and sessions like the \
              SQLite store. Instances have the default workers and pool; the instances of a \
              setup share its database, `ROCKET_SECRET_KEY` and `PUBLIC_URL`. nginx: \
              `worker_processes auto`, an `upstream` per setup (round-robin) with `keepalive 64` \
@@ -293,210 +287,5 @@ impl Postgres {
             setup.github.stop();
         }
         // nginx and the cluster stop as they drop, in that order.
-    }
-}
-
-/// Writes `rows` users and one live session each into a migrated PostgreSQL database, as
-/// `seed` does into a SQLite file: GitHub ids `1..=rows`, and session ids that are hex
-/// SHA-256-sized hashes of random values. `ANALYZE` gives the planner the real sizes.
-async fn seed(url: &str, rows: u64) -> Result<(), String> {
-    let mut conn = PgConnection::connect(url)
-        .await
-        .map_err(|e| format!("{url}: {e}"))?;
-    let now = crate::unix_now();
-    let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
-    sqlx::query(
-        "INSERT INTO users (github_id, login, name, email, avatar_url,
-                            created_at, updated_at, last_login_at)
-         SELECT i, 'user' || i, 'User ' || i, 'user' || i || '@example.com',
-                'https://avatars.githubusercontent.com/u/' || i || '?v=4', $2, $2, $2
-         FROM generate_series(1::bigint, $1) AS i",
-    )
-    .bind(rows as i64)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| format!("seeding users: {e}"))?;
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at,
-                               expires_at, user_agent)
-         SELECT encode(sha256(gen_random_uuid()::text::bytea), 'hex'), id,
-                encode(sha256(gen_random_uuid()::text::bytea), 'hex'), $1, $1,
-                $1 + 30 * 86400, $2
-         FROM users",
-    )
-    .bind(now)
-    .bind(BROWSER_USER_AGENT)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| format!("seeding sessions: {e}"))?;
-    tx.commit().await.map_err(|e| e.to_string())?;
-    conn.execute("ANALYZE").await.map_err(|e| e.to_string())?;
-    conn.close().await.map_err(|e| e.to_string())
-}
-
-/// A throwaway PostgreSQL server; stopped and deleted when dropped.
-struct Cluster {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Cluster {
-    fn start(bin: &Path) -> Result<Cluster, String> {
-        let dir = std::env::temp_dir().join(format!("gitlogin-bench-pg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        // From here on, dropping `cluster` (on any error below) stops and deletes it.
-        let cluster = Cluster {
-            bin: bin.to_owned(),
-            dir,
-            port: free_port()?,
-        };
-        cluster.watch()?;
-        if running_as_root() {
-            run(Command::new("chown")
-                .arg("-R")
-                .arg("postgres:")
-                .arg(&cluster.dir))?;
-        }
-        run(cluster
-            .command("initdb")
-            .args(["--auth=trust", "--username=postgres", "--no-sync"])
-            .args(["--encoding=UTF8", "--locale=C", "-D"])
-            .arg(cluster.data()))?;
-        let options = format!(
-            "-h 127.0.0.1 -p {} -k {} -c fsync=off -c full_page_writes=off",
-            cluster.port,
-            cluster.dir.display()
-        );
-        run(cluster
-            .command("pg_ctl")
-            .args(["start", "--wait", "--silent", "-o", &options, "-l"])
-            .arg(cluster.dir.join("server.log"))
-            .arg("-D")
-            .arg(cluster.data()))?;
-        Ok(cluster)
-    }
-
-    fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
-    }
-
-    /// A new, empty database; returns its URL.
-    async fn create_database(&self, name: &str) -> Result<String, String> {
-        let mut admin = PgConnection::connect(&self.url("postgres"))
-            .await
-            .map_err(|e| format!("PostgreSQL: {e}"))?;
-        admin
-            .execute(&*format!("CREATE DATABASE {name}"))
-            .await
-            .map_err(|e| format!("CREATE DATABASE {name}: {e}"))?;
-        admin.close().await.map_err(|e| e.to_string())?;
-        Ok(self.url(name))
-    }
-
-    /// The postmaster's PID (the first line of `postmaster.pid`); every backend and
-    /// background process is its child.
-    fn server_pid(&self) -> u32 {
-        std::fs::read_to_string(self.data().join("postmaster.pid"))
-            .ok()
-            .and_then(|text| text.lines().next()?.trim().parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// `PostgreSQL 15.18`.
-    fn version(&self) -> String {
-        let output = Command::new(self.bin.join("postgres"))
-            .arg("--version")
-            .output();
-        let text = output
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        match text.split_whitespace().nth(2) {
-            Some(version) => format!("PostgreSQL {version}"),
-            None => "PostgreSQL".into(),
-        }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.join("data")
-    }
-
-    /// One of PostgreSQL's programs, as the `postgres` user when we are root.
-    fn command(&self, program: &str) -> Command {
-        let program = self.bin.join(program);
-        let mut command = if running_as_root() {
-            let mut command = Command::new("setpriv");
-            command
-                .args(["--reuid=postgres", "--regid=postgres", "--init-groups"])
-                .arg(program);
-            command
-        } else {
-            Command::new(program)
-        };
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        command
-    }
-
-    /// If the bench is killed, stops the server and deletes its files once it is gone.
-    fn watch(&self) -> Result<(), String> {
-        let pg_ctl = self.command("pg_ctl");
-        let mut stop: String = std::iter::once(pg_ctl.get_program())
-            .chain(pg_ctl.get_args())
-            .map(|arg| format!("'{}' ", arg.to_string_lossy()))
-            .collect();
-        stop.push_str("stop --mode=immediate --silent -D \"$DIR/data\"; rm -rf \"$DIR\"");
-        after_exit(&stop, &[("DIR", self.dir.as_os_str())])
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = run(self
-            .command("pg_ctl")
-            .args(["stop", "--mode=immediate", "--silent", "-D"])
-            .arg(self.data()));
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Debian installs each major version under `/usr/lib/postgresql/N/bin`, off the `PATH`;
-/// the newest is used.
-fn bin_dir() -> Option<PathBuf> {
-    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let major = entry.file_name().to_str()?.parse().ok()?;
-            Some((major, entry.path().join("bin")))
-        })
-        .filter(|(_, bin)| bin.join("initdb").exists() && bin.join("pg_ctl").exists())
-        .collect();
-    found.sort();
-    found.pop().map(|(_, bin)| bin)
-}
-
-fn running_as_root() -> bool {
-    static ROOT: OnceLock<bool> = OnceLock::new();
-    *ROOT.get_or_init(|| {
-        Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-    })
-}
-
-fn run(command: &mut Command) -> Result<(), String> {
-    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
     }
 }

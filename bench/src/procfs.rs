@@ -3,8 +3,9 @@
 // The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
 use crate::*;
-use std::process::{Command, Stdio};
 use std::time::Duration;
+
+pub(crate) use gitlogin_testkit::process::{after_exit, children_of};
 
 /// `VmHWM` (peak resident set) and `VmRSS` of a process, in KiB.
 pub(crate) fn peak_rss_kib(pid: u32) -> (u64, u64) {
@@ -58,42 +59,4 @@ pub(crate) fn stat_cpu(stat: &str, fields: &[usize]) -> Duration {
         .filter_map(|&i| after_name.get(i)?.parse::<u64>().ok())
         .sum();
     Duration::from_millis(ticks * 10)
-}
-
-/// The PIDs whose parent is `pid`, from `/proc/*/stat`.
-pub(crate) fn children_of(pid: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&child| parent_pid(&read_stat(child)) == Some(pid))
-        .collect()
-}
-
-/// The parent's PID in a `/proc/PID/stat` line: the second field after the command name.
-pub(crate) fn parent_pid(stat: &str) -> Option<u32> {
-    let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Runs `script` (sh) once this process has ended, however it ends: the clean-up for a
-/// server the bench started, should the bench be killed before it stops the server itself.
-/// It ignores the Ctrl-C that ends the bench, and is never waited for: it must outlive us.
-#[allow(clippy::zombie_processes)]
-pub(crate) fn after_exit(script: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<(), String> {
-    let watch =
-        format!("trap '' INT HUP; while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; {script}");
-    Command::new("sh")
-        .arg("-c")
-        .arg(watch)
-        .arg("sh")
-        .arg(std::process::id().to_string())
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(drop)
-        .map_err(|e| format!("cannot start a watchdog: {e}"))
 }

@@ -20,8 +20,10 @@ pub(crate) fn browser() -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Cookies as the app set them: values kept exactly as received (still percent-encoded),
-/// because that is how a browser sends them back.
+/// One sign-in's cookies as the app set them: values kept exactly as received (still
+/// percent-encoded), because that is how a browser sends them back. Kept by hand because
+/// reqwest's cookie store is one per client, and every sign-in under load shares one pooled
+/// client, reusing its connections as a browser would.
 #[derive(Default)]
 pub(crate) struct Jar(HashMap<String, String>);
 

@@ -51,16 +51,6 @@ fn results_keep_the_findings() {
 }
 
 #[test]
-fn reads_the_parent_from_proc_stat() {
-    // The command name may hold spaces and parentheses; the fields after it do not.
-    let stat = "4242 (postgres: a (b) c) S 4100 4242 4100 0 -1 4194560 212 0 0 0 3 1";
-    assert_eq!(parent_pid(stat), Some(4100));
-    assert_eq!(parent_pid(""), None);
-    let me = std::fs::read_to_string("/proc/self/stat").unwrap();
-    assert_eq!(parent_pid(&me), Some(std::os::unix::process::parent_id()));
-}
-
-#[test]
 fn reads_cpu_times_from_proc_stat() {
     // utime 3, stime 1, cutime 5, cstime 7 ticks of 10 ms.
     let stat = "4242 (postgres: a (b) c) S 4100 4242 4100 0 -1 4194560 212 0 0 0 3 1 5 7 20";

@@ -86,6 +86,12 @@ async fn migrate(rocket: Rocket<Build>) -> fairing::Result {
     }
 }
 
+/// Migrates the store `conn` is on, as start-up does: for the benchmark, which fills a store
+/// before the app first starts on it.
+pub async fn run_migrations(conn: &mut AnyConnection) -> Result<(), sqlx::migrate::MigrateError> {
+    Backend::of(conn).migrator().run(conn).await
+}
+
 /// An `AnyPool` opened with our settings rather than rocket_db_pools' generic ones, which
 /// cannot set SQLite's pragmas or choose per backend whether to test connections.
 pub struct Store {

@@ -39,9 +39,7 @@ async fn sign_in_with_agent(browser: &Browser<'_>, user_agent: &str) {
 
 #[rocket::async_test]
 async fn about_lists_my_sessions_with_devices_and_marks_this_one() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let laptop = app.browser();
     let phone = app.browser();
     sign_in_with_agent(
@@ -66,9 +64,7 @@ async fn about_lists_my_sessions_with_devices_and_marks_this_one() {
 
 #[rocket::async_test]
 async fn revoking_another_session_really_signs_that_browser_out() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let laptop = app.browser();
     let phone = app.browser();
     laptop.sign_in(None).await;
@@ -95,9 +91,7 @@ async fn revoking_another_session_really_signs_that_browser_out() {
 
 #[rocket::async_test]
 async fn sign_out_everywhere_else_keeps_only_this_browser() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browsers: Vec<_> = (0..3).map(|_| app.browser()).collect();
     for b in &browsers {
         b.sign_in(None).await;
@@ -118,9 +112,7 @@ async fn sign_out_everywhere_else_keeps_only_this_browser() {
 
 #[rocket::async_test]
 async fn another_persons_session_cannot_be_revoked() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let mallory = app.browser();
     mallory.sign_in(None).await;
     app.github.set_account(Account {
@@ -159,9 +151,7 @@ async fn another_persons_session_cannot_be_revoked() {
 #[rocket::async_test]
 async fn every_account_post_refuses_a_missing_wrong_or_foreign_csrf_token_and_cross_site_requests()
 {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let other = app.browser();
     other.sign_in(None).await;
     let browser = app.browser();
@@ -208,9 +198,7 @@ async fn every_account_post_refuses_a_missing_wrong_or_foreign_csrf_token_and_cr
 
 #[rocket::async_test]
 async fn deleting_the_account_removes_every_row_and_kills_every_cookie() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let laptop = app.browser();
     let phone = app.browser();
     laptop.sign_in(None).await;
@@ -260,9 +248,7 @@ async fn deleting_the_account_removes_every_row_and_kills_every_cookie() {
 
 #[rocket::async_test]
 async fn revoking_this_browsers_own_session_is_signing_out() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let mine = own_session(&browser).await;

@@ -15,9 +15,7 @@ async fn assert_no_session(app: &TestApp, browser: &Browser<'_>) {
 
 #[rocket::async_test]
 async fn access_denied_goes_home_saying_sign_in_was_cancelled() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     app.github.with(|s| s.deny = true);
 
@@ -32,9 +30,7 @@ async fn access_denied_goes_home_saying_sign_in_was_cancelled() {
 
 #[rocket::async_test]
 async fn another_github_error_is_a_400_page() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.start_login(None).await;
 
@@ -54,9 +50,7 @@ async fn another_github_error_is_a_400_page() {
 #[rocket::async_test]
 async fn wrong_missing_and_empty_state_are_refused_before_calling_github() {
     for state in ["&state=not-the-state", "", "&state="] {
-        let Some(app) = TestApp::spawn().await else {
-            return;
-        };
+        let app = TestApp::spawn().await;
         let browser = app.browser();
         let authorize = browser.start_login(None).await;
         let callback = github_redirect(&authorize).await;
@@ -86,9 +80,7 @@ async fn wrong_missing_and_empty_state_are_refused_before_calling_github() {
 
 #[rocket::async_test]
 async fn the_pending_login_cookie_is_removed_whatever_the_outcome() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.start_login(None).await;
     assert!(browser.cookie("gitlogin_login").is_some());
@@ -100,9 +92,7 @@ async fn the_pending_login_cookie_is_removed_whatever_the_outcome() {
 
 #[rocket::async_test]
 async fn login_csrf_the_attackers_callback_in_the_victims_browser_signs_nobody_in() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     // The attacker starts a sign-in with their own account and stops before the callback.
     let attacker = app.browser();
     let attackers_callback = github_redirect(&attacker.start_login(None).await).await;
@@ -123,9 +113,7 @@ async fn login_csrf_the_attackers_callback_in_the_victims_browser_signs_nobody_i
 
 #[rocket::async_test]
 async fn a_replayed_callback_after_logout_does_not_sign_in_again() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let authorize = browser.start_login(None).await;
     let callback = github_redirect(&authorize).await;
@@ -155,9 +143,7 @@ async fn a_replayed_callback_after_logout_does_not_sign_in_again() {
 
 #[rocket::async_test]
 async fn githubs_200_with_error_json_is_a_400_expired_page() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     app.github
         .with(|s| s.token_fault = Some(gitlogin::github::fake::Fault::TokenError));
@@ -175,9 +161,7 @@ async fn githubs_200_with_error_json_is_a_400_expired_page() {
 
 #[rocket::async_test]
 async fn a_pending_login_older_than_ten_minutes_has_expired() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let callback = github_redirect(&browser.start_login(None).await).await;
 
@@ -195,9 +179,7 @@ async fn a_pending_login_older_than_ten_minutes_has_expired() {
 
 #[rocket::async_test]
 async fn a_callback_without_code_is_a_400() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let authorize = browser.start_login(None).await;
     let state = authorize
@@ -215,9 +197,7 @@ async fn a_callback_without_code_is_a_400() {
 
 #[rocket::async_test]
 async fn a_planted_pending_login_cookie_is_ignored() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let callback = github_redirect(&app.browser().start_login(None).await).await;
     // Unencrypted JSON, as a naive implementation would store it.
@@ -254,9 +234,7 @@ async fn callback_with_issuer(browser: &Browser<'_>, iss: Option<&str>) -> Strin
 
 #[rocket::async_test]
 async fn a_mix_up_callback_naming_another_issuer_is_refused_before_calling_github() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     for iss in [
         "https://evil.example/login/oauth",
@@ -279,9 +257,7 @@ async fn a_mix_up_callback_naming_another_issuer_is_refused_before_calling_githu
 
 #[rocket::async_test]
 async fn a_callback_without_iss_is_accepted_as_github_enterprise_sends_none() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let callback = callback_with_issuer(&browser, None).await;
 
@@ -301,9 +277,7 @@ async fn an_implausible_login_or_id_from_github_is_a_502_and_stores_nothing() {
         (0, "octocat"),
         (-7, "octocat"),
     ] {
-        let Some(app) = TestApp::spawn().await else {
-            return;
-        };
+        let app = TestApp::spawn().await;
         app.github.set_account(gitlogin::github::fake::Account {
             id,
             login: login.to_owned(),
@@ -320,9 +294,7 @@ async fn an_implausible_login_or_id_from_github_is_a_502_and_stores_nothing() {
 
 #[rocket::async_test]
 async fn an_enterprise_managed_users_login_with_an_underscore_signs_in() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     app.github.set_account(gitlogin::github::fake::Account {
         login: "mona_acme".into(),
         ..gitlogin::github::fake::Account::octocat()

@@ -7,9 +7,7 @@ use gitlogin::github::fake::Account;
 
 #[rocket::async_test]
 async fn check_names_the_signed_in_user_in_headers_and_sends_no_body() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -29,9 +27,7 @@ async fn check_names_the_signed_in_user_in_headers_and_sends_no_body() {
 
 #[rocket::async_test]
 async fn check_without_a_session_is_401_and_never_a_redirect_or_a_session() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.set_cookie("gitlogin_session", "forged");
 
@@ -46,9 +42,7 @@ async fn check_without_a_session_is_401_and_never_a_redirect_or_a_session() {
 
 #[rocket::async_test]
 async fn check_without_a_session_names_the_sign_in_url_that_leads_back() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     for (asked_for, next) in [
         (
@@ -77,9 +71,7 @@ async fn check_without_a_session_names_the_sign_in_url_that_leads_back() {
 
 #[rocket::async_test]
 async fn check_after_sign_out_is_401() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -95,11 +87,7 @@ async fn check_after_sign_out_is_401() {
 
 #[rocket::async_test]
 async fn a_user_outside_the_allowed_users_gets_403_no_session_and_no_row() {
-    let Some(app) =
-        TestApp::spawn_with(|f| f.merge(("allowed_github_users", "hubot, OctoCat"))).await
-    else {
-        return;
-    };
+    let app = TestApp::spawn_with(|f| f.merge(("allowed_github_users", "hubot, OctoCat"))).await;
     app.github.set_account(Account {
         id: 66,
         login: "mallory".into(),
@@ -128,9 +116,7 @@ async fn a_user_outside_the_allowed_users_gets_403_no_session_and_no_row() {
 
 #[rocket::async_test]
 async fn an_allowed_org_admits_its_members_and_asks_for_read_org() {
-    let Some(app) = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "Acme"))).await else {
-        return;
-    };
+    let app = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "Acme"))).await;
     let authorize = app.browser().start_login(None).await;
     let scope = authorize
         .query_pairs()
@@ -174,9 +160,7 @@ async fn an_allowed_org_admits_its_members_and_asks_for_read_org() {
 
 #[rocket::async_test]
 async fn without_an_org_list_no_org_scope_is_asked_and_no_orgs_call_made() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let authorize = browser.start_login(None).await;
     let scope = authorize
@@ -198,20 +182,15 @@ async fn narrowing_the_list_signs_existing_sessions_out_everywhere() {
     // second restarted with a list that leaves octocat out.
     let key = crate::helpers::random_secret_key();
     let k = key.clone();
-    let Some(open) = TestApp::spawn_with(move |f| f.merge(("secret_key", k))).await else {
-        return;
-    };
+    let open = TestApp::spawn_with(move |f| f.merge(("secret_key", k))).await;
     let store = open.db_url.clone();
-    let Some(closed) = TestApp::spawn_with(move |f| {
+    let closed = TestApp::spawn_with(move |f| {
         f.merge(("secret_key", key))
             .merge(("databases.gitlogin.url", store))
             .merge(("allowed_github_users", "someone-else"))
             .merge(("token_audiences", "sibling"))
     })
-    .await
-    else {
-        return;
-    };
+    .await;
     // Three of octocat's sessions, one for each guarded route to refuse, each used there first:
     // a route that skipped the allow-list would let its session through and keep its row.
     let mut sessions = Vec::new();

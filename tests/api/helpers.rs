@@ -43,17 +43,18 @@ pub enum Store {
 
 impl Store {
     /// A new, empty store of this kind; its URL, and the temp dir that holds it (SQLite).
-    /// `None` when PostgreSQL is not installed: see `pg_cluster`.
-    pub async fn create(self) -> Option<(String, TempDir)> {
+    pub async fn create(self) -> (String, TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = match self {
             Store::Sqlite => format!(
                 "sqlite://{}?mode=rwc",
                 dir.path().join("gitlogin.db").display()
             ),
-            Store::Postgres => crate::pg_cluster::shared()?.create_database().await,
+            Store::Postgres => {
+                crate::pg_cluster::create_database(crate::pg_cluster::shared()).await
+            }
         };
-        Some((url, dir))
+        (url, dir)
     }
 }
 
@@ -70,14 +71,12 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// `None` only when the suite runs against PostgreSQL and it is not installed: the test
-    /// then returns early (`let Some(app) = TestApp::spawn().await else { return };`).
-    pub async fn spawn() -> Option<TestApp> {
+    pub async fn spawn() -> TestApp {
         TestApp::spawn_with(|f| f).await
     }
 
     /// Spawns with extra settings layered over the test defaults.
-    pub async fn spawn_with(customize: impl FnOnce(Figment) -> Figment) -> Option<TestApp> {
+    pub async fn spawn_with(customize: impl FnOnce(Figment) -> Figment) -> TestApp {
         TestApp::spawn_with_clock(Clock::frozen(), customize).await
     }
 
@@ -86,8 +85,8 @@ impl TestApp {
     pub async fn spawn_with_clock(
         clock: Clock,
         customize: impl FnOnce(Figment) -> Figment,
-    ) -> Option<TestApp> {
-        let (fresh_store, dir) = crate::STORE.create().await?;
+    ) -> TestApp {
+        let (fresh_store, dir) = crate::STORE.create().await;
         // The fake's codes expire on the app's clock.
         let github = FakeGithub::new(CLIENT_ID, CLIENT_SECRET, clock.clone())
             .serve(|rocket| rocket)
@@ -116,14 +115,14 @@ impl TestApp {
             .connect(&db_url)
             .await
             .unwrap();
-        Some(TestApp {
+        TestApp {
             client,
             github,
             clock,
             db,
             db_url,
             _dir: dir,
-        })
+        }
     }
 
     /// A new browser with an empty cookie jar.

@@ -12,7 +12,7 @@ use crate::helpers::{assert_redirect, Store, TestApp};
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
 
-async fn app_with(idle: &str, max_age: &str) -> Option<TestApp> {
+async fn app_with(idle: &str, max_age: &str) -> TestApp {
     let (idle, max_age) = (idle.to_owned(), max_age.to_owned());
     TestApp::spawn_with(move |f| {
         f.merge(("session_idle_timeout", idle))
@@ -23,9 +23,7 @@ async fn app_with(idle: &str, max_age: &str) -> Option<TestApp> {
 
 #[rocket::async_test]
 async fn the_cookie_lives_as_long_as_the_absolute_limit() {
-    let Some(app) = app_with("2h", "12h").await else {
-        return;
-    };
+    let app = app_with("2h", "12h").await;
 
     let callback = app.browser().sign_in(None).await;
 
@@ -39,9 +37,7 @@ async fn the_cookie_lives_as_long_as_the_absolute_limit() {
 
 #[rocket::async_test]
 async fn an_idle_session_is_signed_out_and_deleted() {
-    let Some(app) = app_with("2h", "30d").await else {
-        return;
-    };
+    let app = app_with("2h", "30d").await;
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -62,9 +58,7 @@ async fn an_idle_session_is_signed_out_and_deleted() {
 
 #[rocket::async_test]
 async fn a_session_past_its_absolute_age_ends_however_busy() {
-    let Some(app) = app_with("2h", "6h").await else {
-        return;
-    };
+    let app = app_with("2h", "6h").await;
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -80,9 +74,7 @@ async fn a_session_past_its_absolute_age_ends_however_busy() {
 
 #[rocket::async_test]
 async fn last_seen_is_written_at_most_once_a_minute() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     // Count every write to `sessions` from here on.
@@ -132,9 +124,7 @@ async fn last_seen_is_written_at_most_once_a_minute() {
 
 #[rocket::async_test]
 async fn the_purge_deletes_idle_and_too_old_sessions_and_keeps_live_ones() {
-    let Some(app) = app_with("1h", "1d").await else {
-        return;
-    };
+    let app = app_with("1h", "1d").await;
     let purge = Purge::from_rocket(app.client.rocket()).unwrap();
     let idle = app.browser();
     idle.sign_in(None).await;
@@ -171,9 +161,7 @@ async fn the_purge_deletes_idle_and_too_old_sessions_and_keeps_live_ones() {
 
 #[rocket::async_test]
 async fn the_purge_also_runs_at_start_up() {
-    let Some(first) = TestApp::spawn().await else {
-        return;
-    };
+    let first = TestApp::spawn().await;
     first.browser().sign_in(None).await;
     sqlx::query("UPDATE sessions SET expires_at = 0")
         .execute(&first.db)
@@ -182,10 +170,7 @@ async fn the_purge_also_runs_at_start_up() {
     let url = first.db_url.clone();
 
     // A second app on the same store: its liftoff purge removes the dead row.
-    let Some(second) = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await
-    else {
-        return;
-    };
+    let second = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await;
     // The purge runs in a task of its own: wait for it, up to a deadline a slow machine meets.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut remaining = first.count("sessions").await;

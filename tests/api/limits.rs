@@ -6,9 +6,7 @@ use crate::helpers::TestApp;
 
 #[rocket::async_test]
 async fn an_oversized_form_body_is_413_and_changes_nothing() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -25,9 +23,7 @@ async fn an_oversized_form_body_is_413_and_changes_nothing() {
 
 #[rocket::async_test]
 async fn an_oversized_uri_is_414_before_any_handler_runs() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let huge = "a".repeat(16 * 1024);
 

@@ -6,9 +6,7 @@ use crate::helpers::{assert_redirect, TestApp, PUBLIC_URL};
 
 #[rocket::async_test]
 async fn logout_deletes_the_session_and_the_cookie() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -31,9 +29,7 @@ async fn logout_deletes_the_session_and_the_cookie() {
 
 #[rocket::async_test]
 async fn get_logout_does_not_sign_out() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -51,9 +47,7 @@ async fn get_logout_does_not_sign_out() {
 
 #[rocket::async_test]
 async fn a_wrong_or_missing_csrf_field_leaves_the_session() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -83,9 +77,7 @@ async fn a_wrong_or_missing_csrf_field_leaves_the_session() {
 
 #[rocket::async_test]
 async fn another_sessions_csrf_token_does_not_work() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let mallory = app.browser();
     mallory.sign_in(None).await;
     let victim = app.browser();
@@ -104,9 +96,7 @@ async fn another_sessions_csrf_token_does_not_work() {
 
 #[rocket::async_test]
 async fn a_cross_site_post_leaves_the_session_even_with_the_right_token() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let body = format!("csrf_token={}", browser.csrf_token().await);
@@ -137,9 +127,7 @@ async fn a_cross_site_post_leaves_the_session_even_with_the_right_token() {
 
 #[rocket::async_test]
 async fn the_cookie_replayed_after_logout_is_dead() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let stolen = browser.cookie("gitlogin_session").unwrap();
@@ -157,9 +145,7 @@ async fn the_cookie_replayed_after_logout_is_dead() {
 
 #[rocket::async_test]
 async fn logout_without_a_session_just_goes_home() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
 
     let response = app.browser().post_form("/logout", "csrf_token=x").await;
 

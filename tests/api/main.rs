@@ -26,6 +26,7 @@ mod nginx_proxy;
 // Only the PostgreSQL crate stops and restarts a cluster.
 #[allow(dead_code)]
 mod pg_cluster;
+mod seed;
 mod server_binary;
 mod sessions;
 mod sibling;

@@ -4,7 +4,7 @@
 
 use crate::nginx_proxy::Nginx;
 use crate::real_server::{free_port, no_redirects, sign_in, sign_out, start_server, use_fake};
-use crate::real_server::{Jar, Server};
+use crate::real_server::{Browser, Server};
 use gitlogin::github::fake::FakeGithub;
 
 /// nginx on `front`, gitlogin behind it (its `PUBLIC_URL` is nginx's address), the fake
@@ -46,11 +46,10 @@ async fn nginx_auth_request_guards_the_internal_app() {
         return;
     };
     let front = &site.front;
-    let http = no_redirects();
-    let mut jar = Jar::default();
+    let browser = Browser::new();
 
     // Signed out: nginx sends the browser to sign in, and back afterwards.
-    let blocked = http.get(format!("{front}/internal/")).send().await.unwrap();
+    let blocked = browser.get(format!("{front}/internal/")).await;
     assert_eq!(blocked.status(), 302);
     assert_eq!(
         blocked.headers()["location"],
@@ -62,19 +61,19 @@ async fn nginx_auth_request_guards_the_internal_app() {
     );
 
     // Sign in through nginx: /login, GitHub, the callback.
-    let signed_in = sign_in(&http, front, "/login?next=%2Finternal%2F", &mut jar).await;
+    let signed_in = sign_in(&browser, front, "/login?next=%2Finternal%2F").await;
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], "/internal/");
 
     // The protected app names the user nginx got from /auth/check.
-    let page = jar.get(&http, format!("{front}/internal/")).await;
+    let page = browser.get(format!("{front}/internal/")).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert_eq!(page, "Hello, octocat (GitHub id 583231).");
 
     // Sign out with the button's form, through nginx: blocked again.
-    assert_eq!(sign_out(&http, front, &mut jar).await.status(), 303);
-    let again = jar.get(&http, format!("{front}/internal/")).await;
+    assert_eq!(sign_out(&browser, front).await.status(), 303);
+    let again = browser.get(format!("{front}/internal/")).await;
     assert_eq!(again.status(), 302);
     assert_eq!(site.nginx.internal.seen().len(), 1);
 }
@@ -122,24 +121,17 @@ async fn after_signing_in_the_person_lands_on_the_exact_page_and_query_they_aske
         return;
     };
     let front = &site.front;
-    let http = no_redirects();
-    let mut jar = Jar::default();
+    let browser = Browser::new();
 
-    let blocked = http
-        .get(format!("{front}/internal/page?a=1&b=2"))
-        .send()
-        .await
-        .unwrap();
+    let blocked = browser.get(format!("{front}/internal/page?a=1&b=2")).await;
     assert_eq!(blocked.status(), 302);
     let sign_in_url = blocked.headers()["location"].to_str().unwrap().to_owned();
     let path = sign_in_url.strip_prefix(front.as_str()).unwrap();
-    let signed_in = sign_in(&http, front, path, &mut jar).await;
+    let signed_in = sign_in(&browser, front, path).await;
 
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], "/internal/page?a=1&b=2");
-    let page = jar
-        .get(&http, format!("{front}/internal/page?a=1&b=2"))
-        .await;
+    let page = browser.get(format!("{front}/internal/page?a=1&b=2")).await;
     assert_eq!(page.status(), 200);
     assert_eq!(site.nginx.internal.seen()[0].uri, "/internal/page?a=1&b=2");
 }
@@ -150,20 +142,29 @@ async fn the_internal_app_gets_its_own_cookies_and_none_of_gitlogins() {
         return;
     };
     let front = &site.front;
-    let http = no_redirects();
-    let mut jar = Jar::default();
-    let signed_in = sign_in(&http, front, "/login", &mut jar).await;
+    let browser = Browser::new();
+    let signed_in = sign_in(&browser, front, "/login").await;
     assert_eq!(signed_in.status(), 303);
     // Also the flash cookie, a stale `__Host-` one, and the app's own two.
-    jar.0.insert("theme".into(), "dark".into());
-    jar.0
-        .insert("__Host-gitlogin_session".into(), "stale".into());
-    jar.0.insert("app_session".into(), "s1".into());
-    assert!(jar.0.contains_key("gitlogin_session") && jar.0.contains_key("gitlogin_flash"));
+    let planted = [
+        "theme=dark",
+        "__Host-gitlogin_session=stale",
+        "app_session=s1",
+    ];
+    let site_url = reqwest::Url::parse(front).unwrap();
+    for cookie in planted {
+        browser.jar.add_cookie_str(cookie, &site_url);
+        let (name, value) = cookie.split_once('=').unwrap();
+        assert_eq!(browser.cookie(front, name).as_deref(), Some(value));
+    }
+    assert!(
+        browser.cookie(front, "gitlogin_session").is_some()
+            && browser.cookie(front, "gitlogin_flash").is_some()
+    );
 
-    let page = http
+    let page = browser
+        .http
         .get(format!("{front}/internal/"))
-        .header("cookie", jar.header())
         // A browser cannot pose as someone else by sending the identity headers itself.
         .header("X-Forwarded-User", "admin")
         .header("X-Forwarded-Github-Id", "1")
@@ -181,14 +182,23 @@ async fn the_internal_app_gets_its_own_cookies_and_none_of_gitlogins() {
     assert_eq!(seen[0].all("x-forwarded-user"), ["octocat"]);
     assert_eq!(seen[0].all("x-forwarded-github-id"), ["583231"]);
     // Nothing of gitlogin's session in any header the app got.
-    let session = &jar.0["gitlogin_session"];
+    let session = browser.cookie(front, "gitlogin_session").unwrap();
     for (name, value) in &seen[0].headers {
         assert!(!value.contains(session.as_str()), "{name}: {value}");
     }
 
     // Signed in with no cookies of the app's own: no Cookie header at all.
-    jar.0.retain(|name, _| name.starts_with("gitlogin_"));
-    let page = jar.get(&http, format!("{front}/internal/")).await;
+    for cookie in planted {
+        let (name, _) = cookie.split_once('=').unwrap();
+        browser
+            .jar
+            .add_cookie_str(&format!("{name}=; Max-Age=0"), &site_url);
+    }
+    assert!(browser
+        .cookies(front)
+        .iter()
+        .all(|(name, _)| name.starts_with("gitlogin_")));
+    let page = browser.get(format!("{front}/internal/")).await;
     assert_eq!(page.status(), 200);
     assert!(site.nginx.internal.seen()[1].all("cookie").is_empty());
 }

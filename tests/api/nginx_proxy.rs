@@ -2,20 +2,17 @@
 //! moved to free ports, in front of one or more gitlogin instances and of an internal app
 //! that records what nginx forwards to it.
 
-use gitlogin::ops::loopback;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+
+use gitlogin::ops::loopback;
+use gitlogin_testkit::nginx;
 
 use crate::helpers::not_installed;
-use crate::real_server::{no_redirects, Server};
-
-const NGINX: &str = "/usr/sbin/nginx";
 
 /// A running nginx, stopped when dropped.
 pub struct Nginx {
-    _process: Server,
+    _process: nginx::Nginx,
     /// The protected app behind `/internal/`.
     pub internal: InternalApp,
 }
@@ -25,48 +22,26 @@ impl Nginx {
     /// to the instances on `apps`, and every file nginx writes kept in `dir`. `None` when nginx
     /// is not installed (after one line saying how to get it); under `CI`, a failure instead.
     pub async fn start(dir: &Path, listen: u16, apps: &[u16]) -> Option<Nginx> {
-        if !Path::new(NGINX).exists() {
-            not_installed("nginx", "apt-get install nginx");
+        let Some(binary) = nginx::binary() else {
+            not_installed("nginx", nginx::INSTALL);
             return None;
-        }
+        };
         let internal = InternalApp::start().await;
-        std::fs::write(
-            dir.join("nginx.conf"),
-            config(dir, listen, apps, internal.port),
-        )
-        .unwrap();
-        let server = Server(
-            Command::new(NGINX)
-                .args(["-p", &dir.display().to_string(), "-c"])
-                .arg(dir.join("nginx.conf"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        let url = format!("http://127.0.0.1:{listen}");
-        let http = no_redirects();
-        let mut waited = 0;
-        while http.get(format!("{url}/health")).send().await.is_err() {
-            waited += 1;
-            assert!(
-                waited < 200,
-                "nginx did not start: {}",
-                std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-            );
-            rocket::tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let http = http_block(dir, listen, apps, internal.port);
+        let ready = [format!("http://127.0.0.1:{listen}/health")];
+        let process = nginx::Nginx::start(&binary, dir, &http, &ready)
+            .await
+            .unwrap();
         Some(Nginx {
-            _process: server,
+            _process: process,
             internal,
         })
     }
 }
 
-/// The example as the README shows it, with its addresses changed, inside a minimal nginx
-/// config. Several instances are the README's `upstream` block: nginx's default balancing
-/// is round-robin.
-fn config(dir: &Path, listen: u16, apps: &[u16], internal: u16) -> String {
+/// The example as the README shows it, with its addresses changed. Several instances are the
+/// README's `upstream` block: nginx's default balancing is round-robin.
+fn http_block(dir: &Path, listen: u16, apps: &[u16], internal: u16) -> String {
     let example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/nginx/gitlogin.conf"
@@ -87,12 +62,10 @@ fn config(dir: &Path, listen: u16, apps: &[u16], internal: u16) -> String {
         .iter()
         .map(|port| format!("    server 127.0.0.1:{port};\n"))
         .collect();
-    let d = dir.display();
+    let access_log = dir.join("access.log");
     format!(
-        "daemon off;\nmaster_process off;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\n\
-         events {{}}\nhttp {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/body;\n\
-         proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n\
-         scgi_temp_path {d}/scgi;\nupstream gitlogin {{\n{upstream}}}\n{server}\n}}\n"
+        "access_log {};\nupstream gitlogin {{\n{upstream}}}\n{server}\n",
+        access_log.display()
     )
 }
 

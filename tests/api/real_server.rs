@@ -1,11 +1,12 @@
-//! The real `gitlogin` binary on a real socket, and a browser's part reduced to reqwest and a
-//! cookie jar: what the binary, nginx and multi-instance tests share.
+//! The real `gitlogin` binary on a real socket, and a browser's part reduced to reqwest and
+//! its cookie store: what the binary, nginx and multi-instance tests share.
 
-use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gitlogin::github::fake::FakeGithub;
+use reqwest::cookie::CookieStore;
 
 use crate::helpers::{CLIENT_ID, CLIENT_SECRET};
 
@@ -59,47 +60,6 @@ impl Drop for Server {
 
 pub use crate::helpers::free_port;
 
-/// A browser's cookie jar, reduced to what these tests need.
-#[derive(Default, Clone)]
-pub struct Jar(pub HashMap<String, String>);
-
-impl Jar {
-    /// A GET from this browser: its cookies sent, no redirect followed.
-    pub async fn get(
-        &self,
-        http: &reqwest::Client,
-        url: impl reqwest::IntoUrl,
-    ) -> reqwest::Response {
-        http.get(url)
-            .header("cookie", self.header())
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    pub fn keep(&mut self, response: &reqwest::Response) {
-        for header in response.headers().get_all("set-cookie") {
-            let header = header.to_str().unwrap();
-            // Kept as sent (still percent-encoded), to be sent back the same way.
-            let pair = header.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if header.contains("Max-Age=0") {
-                self.0.remove(name);
-            } else {
-                self.0.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-}
-
 /// Starts the binary on a free port with a fresh store in `dir`, its output going to
 /// `dir/server.log`, and waits until it answers.
 pub async fn start_server(
@@ -138,14 +98,71 @@ pub async fn wait_until_answering(base: &str, log: &std::path::Path) {
     }
 }
 
+/// A client that follows no redirect, so that a test sees every hop, and keeps no cookie: a
+/// request with nothing of any browser's.
 pub fn no_redirects() -> reqwest::Client {
+    client().build().unwrap()
+}
+
+fn client() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         // Every wait a test makes is bounded: a broken sign-in fails fast, saying where.
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .unwrap()
+        .timeout(Duration::from_secs(30))
 }
+
+/// A browser, reduced to what these tests need: reqwest with its own cookie store, following
+/// no redirect, so that a test sees every hop. The store keeps and sends cookies by a
+/// browser's rules, and those ignore ports: what a server on 127.0.0.1 sets goes to every
+/// server on 127.0.0.1 (nginx, the instances behind it, the fake GitHub), as a browser would
+/// send it. A clone is the same browser, its cookies shared; another person is another
+/// `Browser::new()`.
+#[derive(Clone)]
+pub struct Browser {
+    pub http: reqwest::Client,
+    /// Its cookies, for a test that plants one (`add_cookie_str`) or reads one
+    /// ([`Browser::cookie`]).
+    pub jar: Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    pub fn new() -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = client().cookie_provider(jar.clone()).build().unwrap();
+        Browser { http, jar }
+    }
+
+    /// A GET: its cookies sent, the answer's kept, no redirect followed.
+    pub async fn get(&self, url: impl reqwest::IntoUrl) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+
+    /// The cookies it would send to `url`, as name and value (still percent-encoded: as sent).
+    pub fn cookies(&self, url: &str) -> Vec<(String, String)> {
+        let url = reqwest::Url::parse(url).unwrap();
+        let Some(header) = self.jar.cookies(&url) else {
+            return Vec::new();
+        };
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap();
+                (name.to_owned(), value.to_owned())
+            })
+            .collect()
+    }
+
+    /// The value of the cookie `name` it would send to `url`, if it has one.
+    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
+        self.cookies(url)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value)
+    }
+}
+
 /// Points the binary at an in-process fake GitHub.
 pub fn use_fake(cmd: &mut Command, github: &FakeGithub) {
     cmd.env("GITHUB_CLIENT_ID", CLIENT_ID)
@@ -156,28 +173,16 @@ pub fn use_fake(cmd: &mut Command, github: &FakeGithub) {
 
 /// `login` (e.g. `/login?next=/about`), then the fake's authorize; returns the callback URL
 /// GitHub sent the browser back to, not yet visited.
-pub async fn begin_sign_in(
-    http: &reqwest::Client,
-    base: &str,
-    login: &str,
-    jar: &mut Jar,
-) -> String {
-    begin_sign_in_at(http, base, login, jar, base).await
+pub async fn begin_sign_in(browser: &Browser, base: &str, login: &str) -> String {
+    begin_sign_in_at(browser, base, login, base).await
 }
 
 /// [`begin_sign_in`] on the instance at `base` of a site whose `PUBLIC_URL` is `public`.
-pub async fn begin_sign_in_at(
-    http: &reqwest::Client,
-    base: &str,
-    login: &str,
-    jar: &mut Jar,
-    public: &str,
-) -> String {
-    let login = http.get(format!("{base}{login}")).send().await.unwrap();
+pub async fn begin_sign_in_at(browser: &Browser, base: &str, login: &str, public: &str) -> String {
+    let login = browser.get(format!("{base}{login}")).await;
     assert_eq!(login.status(), 303);
-    jar.keep(&login);
     let authorize = login.headers()["location"].to_str().unwrap().to_owned();
-    let back = http.get(&authorize).send().await.unwrap();
+    let back = browser.get(&authorize).await;
     let callback = back.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         callback.starts_with(&format!("{public}/login/callback?")),
@@ -186,22 +191,15 @@ pub async fn begin_sign_in_at(
     callback
 }
 
-/// The whole sign-in; returns the callback's response, its cookies kept.
-pub async fn sign_in(
-    http: &reqwest::Client,
-    base: &str,
-    login: &str,
-    jar: &mut Jar,
-) -> reqwest::Response {
-    let callback = begin_sign_in(http, base, login, jar).await;
-    let response = jar.get(http, &callback).await;
-    jar.keep(&response);
-    response
+/// The whole sign-in; returns the callback's response, whose cookies the browser keeps.
+pub async fn sign_in(browser: &Browser, base: &str, login: &str) -> reqwest::Response {
+    let callback = begin_sign_in(browser, base, login).await;
+    browser.get(&callback).await
 }
 
 /// The CSRF token in the home page's sign-out form.
-pub async fn csrf_token(http: &reqwest::Client, base: &str, jar: &Jar) -> String {
-    let home = jar.get(http, format!("{base}/")).await;
+pub async fn csrf_token(browser: &Browser, base: &str) -> String {
+    let home = browser.get(format!("{base}/")).await;
     let home = home.text().await.unwrap();
     let field = home
         .split("name=\"csrf_token\" value=\"")
@@ -210,17 +208,15 @@ pub async fn csrf_token(http: &reqwest::Client, base: &str, jar: &Jar) -> String
     field.split('"').next().unwrap().to_owned()
 }
 
-/// Presses the sign-out button; returns the response, its cookies kept.
-pub async fn sign_out(http: &reqwest::Client, base: &str, jar: &mut Jar) -> reqwest::Response {
-    let csrf = csrf_token(http, base, jar).await;
-    let response = http
+/// Presses the sign-out button; returns the response, whose cookies the browser keeps.
+pub async fn sign_out(browser: &Browser, base: &str) -> reqwest::Response {
+    let csrf = csrf_token(browser, base).await;
+    browser
+        .http
         .post(format!("{base}/logout"))
-        .header("cookie", jar.header())
         .header("origin", base)
         .form(&[("csrf_token", csrf.as_str())])
         .send()
         .await
-        .unwrap();
-    jar.keep(&response);
-    response
+        .unwrap()
 }

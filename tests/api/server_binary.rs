@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::real_server::{
     begin_sign_in, csrf_token, gitlogin, no_redirects, sign_out, start_server, use_fake,
-    wait_with_deadline, Jar, Server,
+    wait_with_deadline, Browser, Server,
 };
 use gitlogin::github::fake::{FakeGithub, Fault};
 
@@ -81,34 +81,21 @@ fn a_malformed_url_stops_start_up_naming_the_variable() {
 async fn demo_mode_signs_in_with_no_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, base) = start_server(dir.path(), |_| {}).await;
-    let http = no_redirects();
-    let mut jar = Jar::default();
+    let browser = Browser::new();
 
     // Home says it is demo mode.
-    let home = http
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = browser.get(format!("{base}/")).await.text().await.unwrap();
     assert!(home.contains("Demo mode") && home.contains("GITHUB_CLIENT_ID"));
 
     // /login redirects on the app's own origin, to a page that answers 200.
-    let login = http
-        .get(format!("{base}/login?next=/about"))
-        .send()
-        .await
-        .unwrap();
+    let login = browser.get(format!("{base}/login?next=/about")).await;
     assert_eq!(login.status(), 303);
-    jar.keep(&login);
     let authorize = login.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         authorize.starts_with(&format!("{base}/demo/github/login/oauth/authorize?")),
         "{authorize}"
     );
-    let page = jar.get(&http, &authorize).await;
+    let page = browser.get(&authorize).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(page.contains("Authorize") && page.contains("demo-octocat"));
@@ -116,7 +103,8 @@ async fn demo_mode_signs_in_with_no_credentials() {
     // Press "Authorize": the form's hidden fields, as a browser would post them.
     let mut form: Vec<(String, String)> = hidden_fields(&page);
     form.push(("decision".into(), "approve".into()));
-    let approved = http
+    let approved = browser
+        .http
         .post(format!("{base}/demo/github/login/oauth/authorize"))
         .form(&form)
         .send()
@@ -127,12 +115,11 @@ async fn demo_mode_signs_in_with_no_credentials() {
     let callback = approved.headers()["location"].to_str().unwrap().to_owned();
     assert!(callback.starts_with(&format!("{base}/login/callback?code=")));
 
-    let signed_in = jar.get(&http, &callback).await;
+    let signed_in = browser.get(&callback).await;
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], "/about");
-    jar.keep(&signed_in);
 
-    let about = jar.get(&http, format!("{base}/about")).await;
+    let about = browser.get(format!("{base}/about")).await;
     assert_eq!(about.status(), 200);
     let about = about.text().await.unwrap();
     assert!(
@@ -176,18 +163,17 @@ async fn the_log_has_one_line_per_event_and_never_a_code_token_state_or_cookie()
     let github = crate::helpers::fake_github().await;
     let dir = tempfile::tempdir().unwrap();
     let (server, base) = start_logging_server(dir.path(), &github).await;
-    let http = no_redirects();
-    let mut jar = Jar::default();
+    let browser = Browser::new();
 
-    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
-    let signed_in = jar.get(&http, &callback).await;
+    let callback = begin_sign_in(&browser, &base, "/login").await;
+    let signed_in = browser.get(&callback).await;
     assert_eq!(signed_in.status(), 303);
-    jar.keep(&signed_in);
-    let cookies = jar.0.values().cloned().collect::<Vec<_>>();
-    // A failure too: the same callback again (state and code replayed).
-    http.get(&callback).send().await.unwrap();
-    let csrf = csrf_token(&http, &base, &jar).await;
-    let out = sign_out(&http, &base, &mut jar).await;
+    let cookies: Vec<String> = browser.cookies(&base).into_iter().map(|(_, v)| v).collect();
+    assert!(!cookies.is_empty());
+    // A failure too: the same callback again (state and code replayed), with no cookie.
+    no_redirects().get(&callback).send().await.unwrap();
+    let csrf = csrf_token(&browser, &base).await;
+    let out = sign_out(&browser, &base).await;
     assert_eq!(out.status(), 303);
     drop(server);
 
@@ -239,18 +225,10 @@ async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
     github.with(|s| s.token_fault = Some(Fault::Slow(Duration::from_secs(3))));
     let dir = tempfile::tempdir().unwrap();
     let (mut server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
-    let http = no_redirects();
-    let mut jar = Jar::default();
-    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
+    let browser = Browser::new();
+    let callback = begin_sign_in(&browser, &base, "/login").await;
 
-    let cookie = jar.header();
-    let in_flight = rocket::tokio::spawn(async move {
-        no_redirects()
-            .get(&callback)
-            .header("cookie", cookie)
-            .send()
-            .await
-    });
+    let in_flight = rocket::tokio::spawn(async move { browser.http.get(&callback).send().await });
     // Wait (10 s at most) until the app is waiting on the (slow) token endpoint, then ask
     // it to stop.
     let reached_github = async {
@@ -289,16 +267,15 @@ async fn a_hostile_value_from_github_cannot_forge_a_log_line() {
     github.with(|s| s.token_fault = Some(Fault::HostileTokenError));
     let dir = tempfile::tempdir().unwrap();
     let (server, base) = start_logging_server(dir.path(), &github).await;
-    let http = no_redirects();
 
-    let mut jar = Jar::default();
-    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
-    assert_eq!(jar.get(&http, &callback).await.status(), 400);
+    let browser = Browser::new();
+    let callback = begin_sign_in(&browser, &base, "/login").await;
+    assert_eq!(browser.get(&callback).await.status(), 400);
     // And a mix-up callback, naming another issuer.
-    let mut jar = Jar::default();
-    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
+    let browser = Browser::new();
+    let callback = begin_sign_in(&browser, &base, "/login").await;
     let mixed_up = callback.replace("iss=http", "iss=https%3A%2F%2Fevil.example%2F");
-    assert_eq!(jar.get(&http, &mixed_up).await.status(), 400);
+    assert_eq!(browser.get(&mixed_up).await.status(), 400);
     drop(server);
 
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
@@ -330,14 +307,13 @@ async fn a_huge_answer_from_github_is_a_502_and_the_process_stays_small() {
     let github = crate::helpers::fake_github().await;
     let dir = tempfile::tempdir().unwrap();
     let (server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
-    let http = no_redirects();
     let before = peak_memory_kib(server.0.id());
     // 256 MiB of whitespace, then a token that would sign the person in.
     github.with(|s| s.token_fault = Some(Fault::Padded(256 * 1024 * 1024)));
 
-    let mut jar = Jar::default();
-    let callback = begin_sign_in(&http, &base, "/login", &mut jar).await;
-    let response = jar.get(&http, &callback).await;
+    let browser = Browser::new();
+    let callback = begin_sign_in(&browser, &base, "/login").await;
+    let response = browser.get(&callback).await;
 
     assert_eq!(response.status(), 502);
     let page = response.text().await.unwrap();

@@ -6,9 +6,7 @@ use crate::helpers::{assert_redirect, Store, TestApp};
 
 #[rocket::async_test]
 async fn tampered_truncated_and_random_cookies_are_signed_out() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let owner = app.browser();
     owner.sign_in(None).await;
     let real = owner.cookie("gitlogin_session").unwrap();
@@ -39,14 +37,10 @@ async fn tampered_truncated_and_random_cookies_are_signed_out() {
 #[rocket::async_test]
 async fn a_cookie_from_another_installation_is_signed_out() {
     // Same cookie name, sealed with a different secret key.
-    let Some(other) = TestApp::spawn().await else {
-        return;
-    };
+    let other = TestApp::spawn().await;
     let foreign = other.browser();
     foreign.sign_in(None).await;
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
 
     browser.set_cookie(
@@ -59,9 +53,7 @@ async fn a_cookie_from_another_installation_is_signed_out() {
 
 #[rocket::async_test]
 async fn an_expired_session_is_signed_out() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -77,9 +69,7 @@ async fn an_expired_session_is_signed_out() {
 
 #[rocket::async_test]
 async fn a_revoked_session_is_signed_out_at_once() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -93,9 +83,7 @@ async fn a_revoked_session_is_signed_out_at_once() {
 
 #[rocket::async_test]
 async fn every_html_answer_carries_the_security_headers() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     for uri in [
         "/",
@@ -131,9 +119,7 @@ async fn every_html_answer_carries_the_security_headers() {
 
 #[rocket::async_test]
 async fn only_static_files_and_the_public_keys_may_be_cached() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
 
     let jwks = browser.get("/.well-known/jwks.json").await;
@@ -157,9 +143,7 @@ async fn only_static_files_and_the_public_keys_may_be_cached() {
 
 #[rocket::async_test]
 async fn unknown_paths_methods_and_odd_queries_get_the_sites_own_4xx_page() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let long = format!("/login?next=/{}", "a".repeat(20_000));
     for uri in [
@@ -188,9 +172,7 @@ async fn unknown_paths_methods_and_odd_queries_get_the_sites_own_4xx_page() {
 
 #[rocket::async_test]
 async fn health_answers_ok_while_the_store_answers() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
 
     let response = app.browser().get("/health").await;
 
@@ -204,9 +186,7 @@ async fn health_answers_ok_while_the_store_answers() {
 
 #[rocket::async_test]
 async fn health_is_503_when_the_store_is_gone() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     for table in ["sessions", "memberships", "signing_keys", "users"] {
         sqlx::query(&format!("DROP TABLE {table}"))
             .execute(&app.db)
@@ -221,9 +201,7 @@ async fn health_is_503_when_the_store_is_gone() {
 
 #[rocket::async_test]
 async fn sessions_go_with_their_user_and_sqlite_uses_wal() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
 
     if crate::STORE == Store::Sqlite {
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
@@ -246,9 +224,7 @@ async fn sessions_go_with_their_user_and_sqlite_uses_wal() {
 /// `connect_timeout` and answer 503.
 #[rocket::async_test]
 async fn every_signed_in_request_gives_its_store_connection_back() {
-    let Some(app) = TestApp::spawn_with(crate::helpers::pool_of_one).await else {
-        return;
-    };
+    let app = TestApp::spawn_with(crate::helpers::pool_of_one).await;
     let browser = app.browser();
     assert_redirect(&browser.sign_in(Some("/about")).await, "/about");
 

@@ -18,8 +18,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{random_secret_key, Store};
 use crate::real_server::{
-    csrf_token, free_port, gitlogin, no_redirects, sign_in, use_fake, wait_until_answering, Jar,
-    Server,
+    csrf_token, free_port, gitlogin, sign_in, use_fake, wait_until_answering, Browser, Server,
 };
 use gitlogin::github::fake::FakeGithub;
 
@@ -47,16 +46,16 @@ struct Deployment {
 }
 
 impl Deployment {
-    async fn new(signing_key: Option<String>) -> Option<Deployment> {
-        let (database_url, dir) = crate::STORE.create().await?;
-        Some(Deployment {
+    async fn new(signing_key: Option<String>) -> Deployment {
+        let (database_url, dir) = crate::STORE.create().await;
+        Deployment {
             port: free_port(),
             database_url,
             dir,
             secret_key: random_secret_key(),
             github: crate::helpers::fake_github().await,
             signing_key,
-        })
+        }
     }
 
     fn base(&self) -> String {
@@ -100,21 +99,20 @@ impl Deployment {
     }
 }
 
-/// Signs in through the fake GitHub, as a browser would; returns the browser's cookies.
-async fn signed_in(server: &Running) -> Jar {
-    let mut jar = Jar::default();
-    let response = sign_in(&no_redirects(), &server.base, "/login", &mut jar).await;
+/// Signs in through the fake GitHub; returns the browser, signed in.
+async fn signed_in(server: &Running) -> Browser {
+    let browser = Browser::new();
+    let response = sign_in(&browser, &server.base, "/login").await;
     assert_eq!(response.status(), 303);
-    jar
+    browser
 }
 
 /// What a page of the site does: read the CSRF field, then `POST /api/token`.
-async fn request_token(server: &Running, jar: &Jar, audience: &str) -> String {
-    let http = no_redirects();
-    let csrf = csrf_token(&http, &server.base, jar).await;
-    let response = http
+async fn request_token(server: &Running, browser: &Browser, audience: &str) -> String {
+    let csrf = csrf_token(browser, &server.base).await;
+    let response = browser
+        .http
         .post(format!("{}/api/token", server.base))
-        .header("cookie", jar.header())
         .form(&[("csrf_token", csrf.as_str()), ("audience", audience)])
         .send()
         .await
@@ -178,13 +176,11 @@ fn now() -> i64 {
 async fn the_sibling_service_greets_a_valid_token_and_refuses_every_bad_one() {
     // The deployment's key comes from SIGNING_KEY, so this test can also sign with it.
     let (der, _) = test_key();
-    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
-        return;
-    };
+    let deployment = Deployment::new(Some(pem_of(&der))).await;
     let server = deployment.start().await;
-    let jar = signed_in(&server).await;
-    let token = request_token(&server, &jar, "sibling").await;
-    let for_other = request_token(&server, &jar, "other").await;
+    let browser = signed_in(&server).await;
+    let token = request_token(&server, &browser, "sibling").await;
+    let for_other = request_token(&server, &browser, "other").await;
     let kid = published_kids(&server).await[0].clone();
     let sibling = sibling_for(&server.base).await;
     let claims = |exp: i64, iss: &str| {
@@ -279,9 +275,7 @@ async fn the_sibling_service_greets_a_valid_token_and_refuses_every_bad_one() {
 async fn the_sibling_service_refuses_a_token_whose_exp_is_a_string() {
     // Signed with the deployment's own key, so only the claim's type is wrong.
     let (der, _) = test_key();
-    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
-        return;
-    };
+    let deployment = Deployment::new(Some(pem_of(&der))).await;
     let server = deployment.start().await;
     let kid = published_kids(&server).await[0].clone();
     let sibling = sibling_for(&server.base).await;
@@ -307,12 +301,10 @@ async fn the_sibling_service_refuses_a_token_whose_exp_is_a_string() {
 
 #[rocket::async_test]
 async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifying() {
-    let Some(deployment) = Deployment::new(None).await else {
-        return;
-    };
+    let deployment = Deployment::new(None).await;
     let server = deployment.start().await;
-    let jar = signed_in(&server).await;
-    let old_token = request_token(&server, &jar, "sibling").await;
+    let browser = signed_in(&server).await;
+    let old_token = request_token(&server, &browser, "sibling").await;
     let old_kids = published_kids(&server).await;
     let sibling = sibling_for(&server.base).await;
     assert_eq!(call_with(&sibling, &old_token).await.0, Status::Ok);
@@ -330,7 +322,7 @@ async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifyin
     assert!(rotated.status.success(), "{rotated:?}");
     let new_kid = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
     let server = deployment.start().await;
-    let new_token = request_token(&server, &jar, "sibling").await;
+    let new_token = request_token(&server, &browser, "sibling").await;
 
     assert_eq!(
         published_kids(&server).await,
@@ -352,9 +344,7 @@ async fn restarts_keep_the_key_and_tokens_signed_before_a_rotation_keep_verifyin
 #[rocket::async_test]
 async fn rotate_key_refuses_when_the_key_comes_from_signing_key() {
     let (der, _) = test_key();
-    let Some(deployment) = Deployment::new(Some(pem_of(&der))).await else {
-        return;
-    };
+    let deployment = Deployment::new(Some(pem_of(&der))).await;
 
     let output = deployment.rotate_key();
 
@@ -385,9 +375,7 @@ async fn rotate_key_refuses_when_the_key_comes_from_signing_key() {
 
 #[rocket::async_test]
 async fn an_unreadable_signing_key_stops_start_up_naming_it() {
-    let Some(deployment) = Deployment::new(Some("not a key".into())).await else {
-        return;
-    };
+    let deployment = Deployment::new(Some("not a key".into())).await;
 
     let output = deployment.command().output().unwrap();
 

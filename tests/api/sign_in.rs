@@ -8,9 +8,7 @@ use gitlogin::github::fake::Account;
 
 #[rocket::async_test]
 async fn login_redirects_to_github_with_state_pkce_and_scope() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
 
     let authorize = browser.start_login(None).await;
@@ -43,9 +41,7 @@ async fn login_redirects_to_github_with_state_pkce_and_scope() {
 
 #[rocket::async_test]
 async fn pending_login_cookie_is_private_lax_httponly_and_short_lived() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let response = app.browser().get("/login").await;
 
     let set_cookie = response.headers().get_one("Set-Cookie").unwrap();
@@ -66,9 +62,7 @@ async fn pending_login_cookie_is_private_lax_httponly_and_short_lived() {
 
 #[rocket::async_test]
 async fn whole_happy_path_signs_in_and_shows_the_user() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
 
     let callback = browser.sign_in(None).await;
@@ -125,9 +119,7 @@ async fn whole_happy_path_signs_in_and_shows_the_user() {
 
 #[rocket::async_test]
 async fn about_without_a_session_sends_you_to_sign_in_and_back() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
 
     assert_redirect(&browser.get("/about").await, "/login?next=/about");
@@ -139,9 +131,7 @@ async fn about_without_a_session_sends_you_to_sign_in_and_back() {
 
 #[rocket::async_test]
 async fn private_email_is_the_primary_verified_one_not_the_first_listed() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     app.github.set_account(Account {
         email: None,
         name: None,
@@ -169,9 +159,7 @@ async fn private_email_is_the_primary_verified_one_not_the_first_listed() {
 
 #[rocket::async_test]
 async fn a_renamed_github_account_keeps_its_one_row() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     app.browser().sign_in(None).await;
     app.github.set_account(Account {
         login: "octocat-renamed".into(),
@@ -192,9 +180,7 @@ async fn a_renamed_github_account_keeps_its_one_row() {
 
 #[rocket::async_test]
 async fn a_freed_login_taken_by_someone_else_is_a_different_user() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     app.browser().sign_in(None).await;
     app.github.set_account(Account {
         id: 999,
@@ -212,9 +198,7 @@ async fn a_freed_login_taken_by_someone_else_is_a_different_user() {
 
 #[rocket::async_test]
 async fn two_users_each_see_only_themselves() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let alice = app.browser();
     let bob = app.browser();
     app.github.set_account(Account {
@@ -241,9 +225,7 @@ async fn two_users_each_see_only_themselves() {
 
 #[rocket::async_test]
 async fn a_new_session_id_at_every_sign_in() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let first = browser.cookie("gitlogin_session").unwrap();
@@ -272,9 +254,7 @@ async fn a_new_session_id_at_every_sign_in() {
 
 #[rocket::async_test]
 async fn the_access_token_is_stored_nowhere() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     let callback = browser.sign_in(None).await;
     let headers: Vec<String> = callback
@@ -325,24 +305,19 @@ async fn thirty_two_simultaneous_first_sign_ins_make_one_row() {
     // would hand the sign-ins the store one at a time, and no two could race.
     let key = crate::helpers::random_secret_key();
     let k = key.clone();
-    let Some(first) = TestApp::spawn_with(move |f| f.merge(("secret_key", k))).await else {
-        return;
-    };
+    let first = TestApp::spawn_with(move |f| f.merge(("secret_key", k))).await;
     let store = first.db_url.clone();
     let github = first.github.url.clone();
     // GitHub keeps ten tokens per person and app: at thirty-two at once, it would revoke the
     // first ones before their `/user` call.
     first.github.with(|w| w.tokens_per_person = 32);
-    let Some(second) = TestApp::spawn_with(move |f| {
+    let second = TestApp::spawn_with(move |f| {
         f.merge(("secret_key", key))
             .merge(("databases.gitlogin.url", store))
             .merge(("github_url", &github))
             .merge(("github_api_url", &github))
     })
-    .await
-    else {
-        return;
-    };
+    .await;
     let browsers: Vec<_> = (0..32)
         .map(|i| {
             if i % 2 == 0 {
@@ -365,10 +340,7 @@ async fn thirty_two_simultaneous_first_sign_ins_make_one_row() {
 
 #[rocket::async_test]
 async fn https_public_url_makes_cookies_secure_with_host_prefix_and_sends_hsts() {
-    let Some(app) = TestApp::spawn_with(|f| f.merge(("public_url", "https://login.example"))).await
-    else {
-        return;
-    };
+    let app = TestApp::spawn_with(|f| f.merge(("public_url", "https://login.example"))).await;
     let browser = app.browser();
 
     let response = browser.get("/login").await;
@@ -419,9 +391,7 @@ async fn https_public_url_makes_cookies_secure_with_host_prefix_and_sends_hsts()
 
 #[rocket::async_test]
 async fn signing_in_again_ends_the_session_it_replaces() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     // Someone kept a copy of the first session's cookie.
@@ -441,9 +411,7 @@ async fn signing_in_again_ends_the_session_it_replaces() {
 
 #[rocket::async_test]
 async fn the_primary_verified_email_wins_over_the_public_one() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     app.github.set_account(Account {
         email: Some("public@example.com".into()),
         emails: vec![
@@ -466,9 +434,7 @@ async fn the_primary_verified_email_wins_over_the_public_one() {
 
 #[rocket::async_test]
 async fn the_public_email_stands_in_only_when_user_emails_does_not_answer() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     app.github.set_account(Account {
         email: Some("public@example.com".into()),
         ..Account::octocat()

@@ -21,9 +21,7 @@ async fn lock_for_writing(app: &TestApp) -> SqliteConnection {
 
 #[rocket::async_test]
 async fn a_locked_store_answers_503_and_recovers_by_itself() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -63,9 +61,7 @@ async fn a_locked_store_answers_503_and_recovers_by_itself() {
 
 #[rocket::async_test]
 async fn a_store_that_cannot_be_read_answers_503_on_every_page_that_needs_it() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     sqlx::query("ALTER TABLE sessions RENAME TO sessions_away")

@@ -18,7 +18,7 @@ use crate::real_server::gitlogin;
 
 const AUDIENCES: &str = "sibling, billing";
 
-async fn spawn() -> Option<TestApp> {
+async fn spawn() -> TestApp {
     TestApp::spawn_with(|f| f.merge(("token_audiences", AUDIENCES))).await
 }
 
@@ -83,9 +83,7 @@ async fn store_contents(app: &TestApp) -> Vec<String> {
 
 #[rocket::async_test]
 async fn a_token_names_the_user_and_audience_and_verifies_against_the_jwks() {
-    let Some(app) = spawn().await else {
-        return;
-    };
+    let app = spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let before = store_contents(&app).await;
@@ -122,9 +120,7 @@ async fn a_token_names_the_user_and_audience_and_verifies_against_the_jwks() {
 
 #[rocket::async_test]
 async fn the_jwks_publishes_one_public_ed25519_key_and_no_private_part() {
-    let Some(app) = spawn().await else {
-        return;
-    };
+    let app = spawn().await;
 
     let response = app.browser().get("/.well-known/jwks.json").await;
 
@@ -146,9 +142,7 @@ async fn the_jwks_publishes_one_public_ed25519_key_and_no_private_part() {
 
 #[rocket::async_test]
 async fn an_audience_that_is_not_configured_is_a_400_json_error() {
-    let Some(app) = spawn().await else {
-        return;
-    };
+    let app = spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -167,9 +161,7 @@ async fn an_audience_that_is_not_configured_is_a_400_json_error() {
 
 #[rocket::async_test]
 async fn a_missing_or_wrong_csrf_token_is_a_403_json_error() {
-    let Some(app) = spawn().await else {
-        return;
-    };
+    let app = spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let other = app.browser();
@@ -195,9 +187,7 @@ async fn a_missing_or_wrong_csrf_token_is_a_403_json_error() {
 
 #[rocket::async_test]
 async fn a_cross_site_post_is_a_403_json_error_even_with_the_right_token() {
-    let Some(app) = spawn().await else {
-        return;
-    };
+    let app = spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
@@ -221,9 +211,7 @@ async fn a_cross_site_post_is_a_403_json_error_even_with_the_right_token() {
 
 #[rocket::async_test]
 async fn without_a_session_the_api_answers_401_json_and_never_redirects() {
-    let Some(app) = spawn().await else {
-        return;
-    };
+    let app = spawn().await;
     let visitor = app.browser();
 
     let me = visitor.get("/api/me").await;
@@ -242,9 +230,7 @@ async fn without_a_session_the_api_answers_401_json_and_never_redirects() {
 
 #[rocket::async_test]
 async fn api_me_is_the_signed_in_user_as_json() {
-    let Some(app) = spawn().await else {
-        return;
-    };
+    let app = spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
 
@@ -265,22 +251,17 @@ async fn api_me_is_the_signed_in_user_as_json() {
 
 #[rocket::async_test]
 async fn a_second_start_on_the_same_store_signs_with_the_same_key() {
-    let Some(first) = spawn().await else {
-        return;
-    };
+    let first = spawn().await;
     let browser = first.browser();
     browser.sign_in(None).await;
     let token = token_for(&browser, "sibling").await;
     let url = first.db_url.clone();
 
-    let Some(second) = TestApp::spawn_with(move |f| {
+    let second = TestApp::spawn_with(move |f| {
         f.merge(("token_audiences", AUDIENCES))
             .merge(("databases.gitlogin.url", url))
     })
-    .await
-    else {
-        return;
-    };
+    .await;
 
     let before = jwks(&first.browser()).await;
     let after = jwks(&second.browser()).await;
@@ -291,9 +272,7 @@ async fn a_second_start_on_the_same_store_signs_with_the_same_key() {
 
 #[rocket::async_test]
 async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expired() {
-    let Some(first) = spawn().await else {
-        return;
-    };
+    let first = spawn().await;
     let browser = first.browser();
     browser.sign_in(None).await;
     let old_token = token_for(&browser, "sibling").await;
@@ -314,14 +293,11 @@ async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expir
     );
     let first_browser = browser;
     // The restart: a server that loads the keys anew.
-    let Some(second) = TestApp::spawn_with(move |f| {
+    let second = TestApp::spawn_with(move |f| {
         f.merge(("token_audiences", AUDIENCES))
             .merge(("databases.gitlogin.url", url))
     })
-    .await
-    else {
-        return;
-    };
+    .await;
     let browser = second.browser();
     browser.sign_in(None).await;
     let new_token = token_for(&browser, "sibling").await;
@@ -373,14 +349,11 @@ pub fn pem_of(der: &[u8]) -> String {
 async fn a_signing_key_setting_is_used_instead_of_the_store() {
     let (der, public) = test_key();
     let setting = pem_of(&der);
-    let Some(app) = TestApp::spawn_with(move |f| {
+    let app = TestApp::spawn_with(move |f| {
         f.merge(("token_audiences", AUDIENCES))
             .merge(("signing_key", setting))
     })
-    .await
-    else {
-        return;
-    };
+    .await;
     let browser = app.browser();
     browser.sign_in(None).await;
 

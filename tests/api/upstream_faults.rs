@@ -11,8 +11,8 @@ use gitlogin::github::fake::Fault;
 async fn sign_in_with_fault(
     token: Option<Fault>,
     user: Option<Fault>,
-) -> Option<(Status, String, Duration, TestApp)> {
-    let app = TestApp::spawn().await?;
+) -> (Status, String, Duration, TestApp) {
+    let app = TestApp::spawn().await;
     app.github.with(|s| {
         s.token_fault = token;
         s.user_fault = user;
@@ -24,7 +24,7 @@ async fn sign_in_with_fault(
     let status = response.status();
     let body = response.into_string().await.unwrap_or_default();
     assert!(browser.cookie("gitlogin_session").is_none());
-    Some((status, body, elapsed, app))
+    (status, body, elapsed, app)
 }
 
 async fn assert_still_serving(app: &TestApp) {
@@ -42,10 +42,7 @@ async fn assert_still_serving(app: &TestApp) {
 
 #[rocket::async_test]
 async fn token_endpoint_5xx_is_a_502_page() {
-    let Some((status, body, _, app)) = sign_in_with_fault(Some(Fault::ServerError), None).await
-    else {
-        return;
-    };
+    let (status, body, _, app) = sign_in_with_fault(Some(Fault::ServerError), None).await;
     assert_eq!(status, Status::BadGateway);
     assert!(body.contains("GitHub gave an answer we could not use"));
     assert_still_serving(&app).await;
@@ -53,27 +50,21 @@ async fn token_endpoint_5xx_is_a_502_page() {
 
 #[rocket::async_test]
 async fn token_endpoint_garbage_is_a_502_page() {
-    let Some((status, _, _, app)) = sign_in_with_fault(Some(Fault::Garbage), None).await else {
-        return;
-    };
+    let (status, _, _, app) = sign_in_with_fault(Some(Fault::Garbage), None).await;
     assert_eq!(status, Status::BadGateway);
     assert_still_serving(&app).await;
 }
 
 #[rocket::async_test]
 async fn user_endpoint_5xx_is_a_502_page() {
-    let Some((status, _, _, app)) = sign_in_with_fault(None, Some(Fault::ServerError)).await else {
-        return;
-    };
+    let (status, _, _, app) = sign_in_with_fault(None, Some(Fault::ServerError)).await;
     assert_eq!(status, Status::BadGateway);
     assert_still_serving(&app).await;
 }
 
 #[rocket::async_test]
 async fn user_endpoint_invalid_json_is_a_502_page() {
-    let Some((status, body, _, app)) = sign_in_with_fault(None, Some(Fault::Garbage)).await else {
-        return;
-    };
+    let (status, body, _, app) = sign_in_with_fault(None, Some(Fault::Garbage)).await;
     assert_eq!(status, Status::BadGateway);
     assert!(body.contains("Back to the home page"));
     assert_still_serving(&app).await;
@@ -82,11 +73,8 @@ async fn user_endpoint_invalid_json_is_a_502_page() {
 /// The tests configure a 2 s timeout (`github_timeout`) so the 10 s default is not waited out.
 #[rocket::async_test]
 async fn a_slow_token_endpoint_is_a_504_page_within_the_timeout() {
-    let Some((status, body, elapsed, app)) =
-        sign_in_with_fault(Some(Fault::Slow(Duration::from_secs(6))), None).await
-    else {
-        return;
-    };
+    let (status, body, elapsed, app) =
+        sign_in_with_fault(Some(Fault::Slow(Duration::from_secs(6))), None).await;
     assert_eq!(status, Status::GatewayTimeout);
     assert!(body.contains("GitHub did not answer in time"));
     assert!(
@@ -98,11 +86,8 @@ async fn a_slow_token_endpoint_is_a_504_page_within_the_timeout() {
 
 #[rocket::async_test]
 async fn a_slow_user_endpoint_is_a_504_page_within_the_timeout() {
-    let Some((status, _, elapsed, app)) =
-        sign_in_with_fault(None, Some(Fault::Slow(Duration::from_secs(6)))).await
-    else {
-        return;
-    };
+    let (status, _, elapsed, app) =
+        sign_in_with_fault(None, Some(Fault::Slow(Duration::from_secs(6)))).await;
     assert_eq!(status, Status::GatewayTimeout);
     assert!(elapsed < Duration::from_secs(6), "waited {elapsed:?}");
     assert_still_serving(&app).await;
@@ -117,9 +102,7 @@ async fn an_unreachable_github_is_a_502_page() {
         .unwrap()
         .port();
     let dead = format!("http://127.0.0.1:{port}");
-    let Some(app) = TestApp::spawn_with(|f| f.merge(("github_api_url", dead))).await else {
-        return;
-    };
+    let app = TestApp::spawn_with(|f| f.merge(("github_api_url", dead))).await;
     let browser = app.browser();
 
     let response = browser.sign_in(None).await;
@@ -133,9 +116,7 @@ async fn an_unreachable_github_is_a_502_page() {
 async fn the_api_calls_carry_the_headers_github_requires() {
     // The fake answers 403 without a User-Agent and 415 without GitHub's Accept type, so a
     // sign-in that succeeds proves both were sent, with the token as a Bearer.
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     let browser = app.browser();
 
     crate::helpers::assert_redirect(&browser.sign_in(None).await, "/");
@@ -148,9 +129,7 @@ async fn the_api_calls_carry_the_headers_github_requires() {
 #[rocket::async_test]
 async fn several_slow_calls_together_hit_one_overall_deadline() {
     let slow = Some(Fault::Slow(Duration::from_millis(1500)));
-    let Some((status, _, elapsed, app)) = sign_in_with_fault(slow, slow).await else {
-        return;
-    };
+    let (status, _, elapsed, app) = sign_in_with_fault(slow, slow).await;
     assert_eq!(status, Status::GatewayTimeout);
     assert!(elapsed < Duration::from_millis(2900), "waited {elapsed:?}");
     assert_still_serving(&app).await;
@@ -161,9 +140,7 @@ async fn several_slow_calls_together_hit_one_overall_deadline() {
 /// (Holding it would make every page view wait `connect_timeout`, then answer 503.)
 #[rocket::async_test]
 async fn a_sign_in_waiting_on_github_leaves_the_store_to_page_views() {
-    let Some(app) = TestApp::spawn_with(crate::helpers::pool_of_one).await else {
-        return;
-    };
+    let app = TestApp::spawn_with(crate::helpers::pool_of_one).await;
     let signed_in = app.browser();
     crate::helpers::assert_redirect(&signed_in.sign_in(Some("/about")).await, "/about");
     app.github
@@ -204,9 +181,7 @@ const HUGE: Fault = Fault::Padded(64 * 1024 * 1024);
 #[rocket::async_test]
 async fn a_token_or_user_answer_too_large_to_read_is_a_502_page() {
     for (token, user) in [(Some(HUGE), None), (None, Some(HUGE))] {
-        let Some((status, body, _, app)) = sign_in_with_fault(token, user).await else {
-            return;
-        };
+        let (status, body, _, app) = sign_in_with_fault(token, user).await;
         assert_eq!(status, Status::BadGateway, "{token:?} {user:?}");
         assert!(
             body.contains("GitHub sent an answer too large to read"),
@@ -218,9 +193,7 @@ async fn a_token_or_user_answer_too_large_to_read_is_a_502_page() {
 
 #[rocket::async_test]
 async fn an_answer_just_under_the_cap_is_read() {
-    let Some(app) = TestApp::spawn().await else {
-        return;
-    };
+    let app = TestApp::spawn().await;
     app.github
         .with(|s| s.token_fault = Some(Fault::Padded(1024 * 1024 - 200)));
     let browser = app.browser();

@@ -12,31 +12,26 @@ use crate::helpers::{random_secret_key, Browser, TestApp};
 use crate::pg_cluster::Cluster;
 
 /// Two in-process instances on one database and one secret key.
-async fn two_instances_on(url: String) -> Option<(TestApp, TestApp)> {
+async fn two_instances_on(url: String) -> (TestApp, TestApp) {
     let key = random_secret_key();
     let (k, u) = (key.clone(), url.clone());
     let first = TestApp::spawn_with(move |f| {
         f.merge(("secret_key", k))
             .merge(("databases.gitlogin.url", u))
     })
-    .await?;
+    .await;
     let second = TestApp::spawn_with(move |f| {
         f.merge(("secret_key", key))
             .merge(("databases.gitlogin.url", url))
     })
-    .await?;
-    Some((first, second))
+    .await;
+    (first, second)
 }
 
 #[rocket::async_test]
 async fn purges_on_every_instance_at_once_neither_fail_nor_lose_live_rows() {
-    let Some(cluster) = crate::pg_cluster::shared() else {
-        return;
-    };
-    let url = cluster.create_database().await;
-    let Some((first, second)) = two_instances_on(url.clone()).await else {
-        return;
-    };
+    let url = crate::pg_cluster::create_database(crate::pg_cluster::shared()).await;
+    let (first, second) = two_instances_on(url.clone()).await;
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
         .await
         .unwrap();
@@ -73,17 +68,15 @@ async fn purges_on_every_instance_at_once_neither_fail_nor_lose_live_rows() {
 
 #[rocket::async_test]
 async fn a_stopped_database_server_is_a_503_within_seconds_and_recovery_needs_no_restart() {
-    let Some((cluster, app)) = app_on_a_cluster_of_its_own().await else {
-        return;
-    };
+    let (cluster, app) = app_on_a_cluster_of_its_own().await;
     let (browser, newcomer) = (app.browser(), app.browser());
     browser.sign_in(None).await;
     assert_eq!(browser.get("/about").await.status(), Status::Ok);
 
-    cluster.stop();
+    cluster.stop().unwrap();
     assert_store_unavailable_within_seconds(&browser, &newcomer).await;
 
-    cluster.resume();
+    cluster.resume().unwrap();
     assert_back_without_a_restart(&browser, &newcomer).await;
 }
 
@@ -91,9 +84,7 @@ async fn a_stopped_database_server_is_a_503_within_seconds_and_recovery_needs_no
 /// not hang the app: the pool tests a connection before handing it out, within its timeout.
 #[rocket::async_test]
 async fn a_hung_database_server_is_a_503_within_seconds_and_recovery_needs_no_restart() {
-    let Some((cluster, app)) = app_on_a_cluster_of_its_own().await else {
-        return;
-    };
+    let (cluster, app) = app_on_a_cluster_of_its_own().await;
     let (browser, newcomer) = (app.browser(), app.browser());
     browser.sign_in(None).await;
     assert_eq!(browser.get("/about").await.status(), Status::Ok);
@@ -107,11 +98,11 @@ async fn a_hung_database_server_is_a_503_within_seconds_and_recovery_needs_no_re
 
 /// For the tests that stop or freeze the server: on the shared cluster that would fail every
 /// other test.
-async fn app_on_a_cluster_of_its_own() -> Option<(Cluster, TestApp)> {
-    let cluster = Cluster::start()?;
-    let url = cluster.create_database().await;
-    let app = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await?;
-    Some((cluster, app))
+async fn app_on_a_cluster_of_its_own() -> (Cluster, TestApp) {
+    let cluster = crate::pg_cluster::start();
+    let url = crate::pg_cluster::create_database(&cluster).await;
+    let app = TestApp::spawn_with(move |f| f.merge(("databases.gitlogin.url", url))).await;
+    (cluster, app)
 }
 
 /// The signed-in `browser`'s About page, `/health` and `newcomer`'s sign-in all answer 503, the

@@ -1,0 +1,161 @@
+//! nginx (Debian's package) with a config of the caller's, every file it writes kept in one
+//! directory, stopped when dropped and by a watchdog if we are killed first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::process::{after_exit, children_of};
+
+/// What to tell someone who has no nginx.
+pub const INSTALL: &str = "apt-get install nginx";
+
+/// nginx's binary: Debian puts it in /usr/sbin, which may not be on a user's `PATH`.
+pub fn binary() -> Option<PathBuf> {
+    let in_path = std::env::var_os("PATH").into_iter().flat_map(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("nginx"))
+            .collect::<Vec<_>>()
+    });
+    std::iter::once(PathBuf::from("/usr/sbin/nginx"))
+        .chain(in_path)
+        .find(|candidate| candidate.is_file())
+        // As `/proc/PID/exe` names it, for the watchdog in `start`.
+        .map(|found| found.canonicalize().unwrap_or(found))
+}
+
+/// `nginx version: nginx/1.22.1` -> `nginx 1.22.1`.
+pub fn version(binary: &Path) -> String {
+    let output = Command::new(binary).arg("-v").output();
+    let text = output
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .unwrap_or_default();
+    match text.trim().rsplit_once("nginx/") {
+        Some((_, version)) => format!("nginx {version}"),
+        None => "nginx".into(),
+    }
+}
+
+/// A whole nginx config around `http` (the inside of its `http` block): every file nginx
+/// writes goes to `dir`.
+pub fn config(dir: &Path, http: &str) -> String {
+    let d = dir.display();
+    format!(
+        "daemon off;\n\
+         worker_processes auto;\n\
+         error_log {d}/error.log;\n\
+         pid {d}/nginx.pid;\n\
+         events {{\n    worker_connections 1024;\n}}\n\
+         http {{\n\
+         \x20   client_body_temp_path {d}/body;\n\
+         \x20   proxy_temp_path {d}/proxy;\n\
+         \x20   fastcgi_temp_path {d}/fastcgi;\n\
+         \x20   uwsgi_temp_path {d}/uwsgi;\n\
+         \x20   scgi_temp_path {d}/scgi;\n\
+         {http}}}\n"
+    )
+}
+
+/// A running nginx (master and workers), stopped when dropped.
+pub struct Nginx {
+    child: Option<Child>,
+}
+
+impl Nginx {
+    /// Writes [`config`]`(dir, http)` into `dir`, starts nginx and waits (up to 10 s) until
+    /// every URL of `ready` answers 200.
+    pub async fn start(
+        binary: &Path,
+        dir: &Path,
+        http: &str,
+        ready: &[String],
+    ) -> Result<Nginx, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let conf = dir.join("nginx.conf");
+        std::fs::write(&conf, config(dir, http)).map_err(|e| format!("{}: {e}", conf.display()))?;
+        let child = Command::new(binary)
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        // If we are killed, nothing else would stop nginx (it would keep its ports): the
+        // master's PID, as long as it is still nginx, gets the same SIGTERM as `stop`.
+        let pid = child.id().to_string();
+        let mut nginx = Nginx { child: Some(child) };
+        after_exit(
+            "[ \"$(readlink /proc/$PID/exe)\" = \"$BIN\" ] && kill -TERM \"$PID\"",
+            &[("PID", pid.as_ref()), ("BIN", binary.as_os_str())],
+        )?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for url in ready {
+            if !nginx.answers(url, deadline).await {
+                let error_log = std::fs::read_to_string(dir.join("error.log"));
+                return Err(format!(
+                    "nginx did not answer {url}: {}",
+                    error_log.unwrap_or_default()
+                ));
+            }
+        }
+        Ok(nginx)
+    }
+
+    /// The master's PID; its children are the workers.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Whether `url` answers 200 before `deadline`, while nginx keeps running.
+    async fn answers(&mut self, url: &str, deadline: Instant) -> bool {
+        let Ok(http) = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+        else {
+            return false;
+        };
+        while Instant::now() < deadline {
+            if http.get(url).send().await.is_ok_and(|a| a.status() == 200) {
+                return true;
+            }
+            let exited = self.child.as_mut().map(|c| c.try_wait());
+            if !matches!(exited, Some(Ok(None))) {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+
+    /// SIGTERM (nginx's fast shutdown: the master stops its workers), then SIGKILL for
+    /// whatever is left after five seconds. Killing only the master would leave the workers
+    /// holding the ports.
+    fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let workers = children_of(child.id());
+        crate::process::signal("TERM", child.id());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        for worker in workers {
+            crate::process::signal("KILL", worker);
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

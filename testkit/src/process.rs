@@ -1,0 +1,97 @@
+//! Processes: running a command to completion, finding a process's children, running as the
+//! `postgres` user, and clean-up that outlives us.
+
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// Runs `command`; its stderr is the error when it fails.
+pub fn run(command: &mut Command) -> Result<(), String> {
+    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} failed: {}",
+            command.get_program(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// Runs `script` (sh) once this process has ended, however it ends: the clean-up for a
+/// server we started, should we be killed before we stop it ourselves (a test binary has no
+/// hook that runs at exit). It ignores the Ctrl-C that ends us, and is never waited for: it
+/// must outlive us.
+#[allow(clippy::zombie_processes)]
+pub fn after_exit(script: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<(), String> {
+    let watch =
+        format!("trap '' INT HUP; while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; {script}");
+    Command::new("sh")
+        .arg("-c")
+        .arg(watch)
+        .arg("sh")
+        .arg(std::process::id().to_string())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("cannot start a watchdog: {e}"))
+}
+
+/// The PIDs whose parent is `pid`, from `/proc`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            parent_pid(&stat) == Some(pid)
+        })
+        .collect()
+}
+
+/// The parent's PID in a `/proc/PID/stat` line: `pid (comm) state ppid …`, where comm may
+/// hold spaces and parentheses, so the fields are counted after its last `)`.
+pub fn parent_pid(stat: &str) -> Option<u32> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `kill -NAME pid`; false if the process is gone.
+pub fn signal(name: &str, pid: u32) -> bool {
+    Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+pub fn running_as_root() -> bool {
+    static ROOT: OnceLock<bool> = OnceLock::new();
+    *ROOT.get_or_init(|| {
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parent_pid;
+
+    #[test]
+    fn reads_the_parent_from_proc_stat() {
+        // The command name may hold spaces and parentheses; the fields after it do not.
+        let stat = "4242 (postgres: a (b) c) S 4100 4242 4100 0 -1 4194560 212 0 0 0 3 1";
+        assert_eq!(parent_pid(stat), Some(4100));
+        assert_eq!(parent_pid(""), None);
+        let me = std::fs::read_to_string("/proc/self/stat").unwrap();
+        assert_eq!(parent_pid(&me), Some(std::os::unix::process::parent_id()));
+    }
+}
