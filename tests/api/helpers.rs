@@ -164,7 +164,9 @@ pub fn pool_of_one(figment: Figment) -> Figment {
         .merge(("databases.gitlogin.connect_timeout", 1))
 }
 
-/// One person's browser: a cookie jar, and requests that do not follow redirects.
+/// One person's browser: a cookie jar, and requests that do not follow redirects. The jar is
+/// kept here because Rocket's local client tracks one jar per client, and a test has several
+/// people on one app (the real-socket tests use reqwest's cookie store instead).
 pub struct Browser<'a> {
     pub app: &'a TestApp,
     cookies: Mutex<HashMap<String, String>>,
