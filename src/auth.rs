@@ -129,7 +129,7 @@ fn login(next: Option<SafeNext>, sign_in: &State<SignIn>, jar: &CookieJar<'_>) -
     let mut request = sign_in
         .github
         .oauth
-        .authorize_url(|| CsrfToken::new(session::random_token()))
+        .authorize_url(|| CsrfToken::new(crate::ops::random::token()))
         // `user:email`: enough to read the primary verified address, nothing else. (GitHub
         // reports granted scopes comma-separated; the oauth2 crate sends them space-separated.)
         .add_scope(Scope::new("user:email".into()))

@@ -11,6 +11,8 @@ pub mod ops;
 pub mod store;
 // Every setting, read once.
 pub mod config;
+// The team's other apps, as the operator registers them.
+pub mod registry;
 // GitHub's REST API, the capped HTTP client, and the fake GitHub.
 pub mod github;
 // Cookies, messages, error pages, headers, limits, static files.
@@ -26,6 +28,8 @@ pub mod identity;
 // Demo mode: the fake GitHub on the app's own origin.
 #[cfg(any(debug_assertions, feature = "fake-github"))]
 pub(crate) mod demo;
+// The command line: the server and the operator's commands.
+pub mod cli;
 
 // For the benchmark: a store filled with many people by the app's own queries.
 pub use models::seed;

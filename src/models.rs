@@ -13,6 +13,7 @@ use crate::store::nullable::Nullable;
 use crate::store::pool::{Backend, Db};
 
 mod allow_lists;
+pub(crate) mod apps;
 pub mod seed;
 
 pub use allow_lists::{end_access, memberships, pin_login, pinned_logins};

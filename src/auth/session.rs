@@ -5,14 +5,10 @@
 //! holds its SHA-256, the user, a CSRF token and the expiry, so signing out (or an expiry)
 //! takes effect on the server: a copied cookie dies with its row.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::RngCore;
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
 use rocket::uri;
-use sha2::{Digest, Sha256};
 use time::Duration;
 
 use crate::auth::access;
@@ -20,6 +16,7 @@ use crate::config::{AppConfig, SessionSettings};
 use crate::models::{self, SessionRow, User};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
+use crate::ops::random::{sha256_hex, token};
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
 use crate::web::flash::Flash;
@@ -30,17 +27,9 @@ pub(crate) const COOKIE: &str = "gitlogin_session";
 /// `last_seen_at` is written at most this often per session: a page view is not a write.
 const TOUCH_EVERY_SECS: i64 = 60;
 
-/// 32 random bytes (256 bits), base64url: for session ids, CSRF tokens and OAuth states.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// What the `sessions` table stores in place of the id itself.
 fn hash_id(id: &str) -> String {
-    let digest = Sha256::digest(id.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(id)
 }
 
 /// A session about to be stored: the row, and the id that only the browser will keep.
@@ -53,11 +42,11 @@ pub struct NewSession {
 impl NewSession {
     /// A fresh id at every sign-in, so an id planted before sign-in is never promoted.
     pub fn generate(now: i64, settings: &SessionSettings, user_agent: Option<&str>) -> NewSession {
-        let id = random_token();
+        let id = token();
         NewSession {
             row: SessionRow {
                 id_hash: hash_id(&id),
-                csrf_token: random_token(),
+                csrf_token: token(),
                 created_at: now,
                 last_seen_at: now,
                 expires_at: now + settings.max_age,

@@ -182,11 +182,9 @@ async fn rotate_in_store(figment: Figment) -> Result<String, KeyError> {
         return Err(KeyError::ManagedOutside);
     }
     // The same store stage as the server's: same pool settings, same migrations.
-    let rocket = rocket::custom(figment)
-        .attach(crate::store::pool::stage())
-        .ignite()
+    let rocket = crate::store::pool::open_for_command(figment)
         .await
-        .map_err(|e| ConfigError::Other(e.to_string()))?;
+        .map_err(ConfigError::Other)?;
     let db = Db::fetch(&rocket).ok_or_else(|| ConfigError::Other("no store".into()))?;
     let kid = rotate(&mut *db.acquire().await?, Clock::default().now()).await?;
     crate::store::pool::close(&rocket).await;

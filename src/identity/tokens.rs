@@ -20,7 +20,7 @@ use rocket::{catch, catchers, get, post, routes, State};
 use serde::Serialize;
 
 use crate::auth::csrf::{self, SameOrigin};
-use crate::auth::session::{self, CurrentUser};
+use crate::auth::session::CurrentUser;
 use crate::config::{AppConfig, ConfigError};
 use crate::identity::key_store;
 use crate::identity::keys::{self, KeyRing, TOKEN_LIFETIME_SECS};
@@ -107,7 +107,7 @@ async fn issue_token(
         aud: audience,
         iat: now,
         exp: now + TOKEN_LIFETIME_SECS,
-        jti: session::random_token(),
+        jti: crate::ops::random::token(),
         github_id: user.github_id.0,
         login: &user.login,
         name: user.name.as_deref(),

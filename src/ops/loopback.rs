@@ -57,11 +57,7 @@ pub fn free_port() -> u16 {
         .expect("no free port on 127.0.0.1")
 }
 
-/// A fresh `secret_key`: 64 random bytes, base64. Never a committed one.
+/// A fresh `secret_key` for each server: never a committed one.
 pub fn random_secret_key() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut key = [0u8; 64];
-    rand::thread_rng().fill_bytes(&mut key);
-    base64::engine::general_purpose::STANDARD.encode(key)
+    super::random::secret_key()
 }

@@ -86,6 +86,16 @@ async fn migrate(rocket: Rocket<Build>) -> fairing::Result {
     }
 }
 
+/// The store alone, opened and migrated as the server opens it, for a command that works on
+/// it and exits (`gitlogin rotate-key`, `gitlogin apps …`). Close it with [`close`].
+pub async fn open_for_command(figment: Figment) -> Result<Rocket<Ignite>, String> {
+    rocket::custom(figment)
+        .attach(stage())
+        .ignite()
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Migrates the store `conn` is on, as start-up does: for the benchmark, which fills a store
 /// before the app first starts on it.
 pub async fn run_migrations(conn: &mut AnyConnection) -> Result<(), sqlx::migrate::MigrateError> {

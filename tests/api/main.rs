@@ -12,6 +12,7 @@ mod real_server;
 
 mod account;
 mod allow_lists;
+mod apps_cli;
 mod boundaries;
 mod callback_errors;
 mod demo;

@@ -53,6 +53,9 @@ mod account;
 #[path = "../api/allow_lists.rs"]
 mod allow_lists;
 #[cfg(postgres_installed)]
+#[path = "../api/apps_cli.rs"]
+mod apps_cli;
+#[cfg(postgres_installed)]
 #[path = "../api/boundaries.rs"]
 mod boundaries;
 #[cfg(postgres_installed)]

@@ -1,0 +1,29 @@
+//! What every secret the app hands out is made of: 256 random bits, base64url; and the
+//! SHA-256 stored in its place, so that a copy of the store cannot be replayed. 256 random
+//! bits cannot be guessed, so a fast hash is enough: no password hashing is needed.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// 32 random bytes, base64url: session ids, CSRF tokens, OAuth states, client secrets.
+pub fn token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The SHA-256 of `secret`, in hex: what the store keeps in its place.
+pub fn sha256_hex(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh Rocket `secret_key` (512 random bits, base64), for a process whose cookies
+/// nobody else needs to read: a test's server, a command that serves nothing.
+pub fn secret_key() -> String {
+    let mut key = [0u8; 64];
+    rand::thread_rng().fill_bytes(&mut key);
+    STANDARD.encode(key)
+}

@@ -1,0 +1,8 @@
+//! The app registry: the team's other apps that sign people in through gitlogin, with
+//! OpenID Connect (their redirect URIs) or behind its reverse proxy (their hosts). What an
+//! app may be is decided here, once, before anything is written (`registration.rs`); the
+//! rows are in `models/apps.rs`, the operator's commands in `cli/apps.rs`.
+
+pub mod registration;
+
+pub use registration::{IdTokenAlg, Registration, RegistrationError, Rule};
