@@ -266,8 +266,13 @@ pub async fn ping(conn: &mut AnyConnection) -> sqlx::Result<()> {
         .execute(&mut *conn)
         .await?;
     if Backend::of(conn) == Backend::Sqlite {
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+        let began = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await;
+        // Rolled back whether or not it began: a BEGIN IMMEDIATE that gave up on a locked
+        // file can leave the transaction open, and this connection goes back to the pool,
+        // where every later ping on it would fail at once and the store would never
+        // look ready again. (With nothing open, ROLLBACK fails harmlessly.)
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        began?;
     }
     Ok(())
 }

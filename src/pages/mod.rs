@@ -1,11 +1,12 @@
-//! The pages people visit: home, the guarded About page, and the health check.
+//! The pages people visit: home, the guarded About page, the account controls; and the
+//! probes that a load balancer or an orchestrator visits (`probes.rs`).
 
 pub(crate) mod account;
+mod probes;
 
 use rocket::http::Status;
 use rocket::request::Outcome;
 use rocket::response::Redirect;
-use rocket::serde::json::{json, Json, Value};
 use rocket::{get, routes, uri, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
@@ -14,7 +15,6 @@ use crate::auth::session::{CurrentUser, StoreUnavailable};
 use crate::config::AppConfig;
 use crate::models::{self, User};
 use crate::ops::clock::Clock;
-use crate::store::pool::Db;
 use crate::store::request_conn::RequestConn;
 use crate::web::error_pages::ErrorPage;
 use crate::web::flash::FlashMessage;
@@ -22,8 +22,9 @@ use crate::web::flash::FlashMessage;
 pub(crate) fn stage() -> rocket::fairing::AdHoc {
     rocket::fairing::AdHoc::on_ignite("Pages", |rocket| async {
         rocket
-            .mount("/", routes![home, about, about_signed_out, health])
+            .mount("/", routes![home, about, about_signed_out])
             .mount("/", account::routes())
+            .mount("/", probes::routes())
     })
 }
 
@@ -92,24 +93,6 @@ async fn about(
 #[get("/about", rank = 2)]
 fn about_signed_out() -> Redirect {
     Redirect::to(uri!("/login?next=/about"))
-}
-
-/// 200 while the store answers a query that reads a table, 503 otherwise. The pool gives up
-/// after `connect_timeout`, so a locked or missing store answers instead of hanging.
-#[get("/health")]
-async fn health(db: &Db) -> (Status, Json<Value>) {
-    let answered = match db.acquire().await {
-        Ok(mut conn) => models::ping(&mut conn).await.is_ok(),
-        Err(_) => false,
-    };
-    if answered {
-        (Status::Ok, Json(json!({ "status": "ok" })))
-    } else {
-        (
-            Status::ServiceUnavailable,
-            Json(json!({ "status": "unavailable" })),
-        )
-    }
 }
 
 /// A user as the templates show them, with times already written out.

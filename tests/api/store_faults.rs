@@ -83,3 +83,22 @@ async fn a_store_that_cannot_be_read_answers_503_on_every_page_that_needs_it() {
         .unwrap();
     assert_eq!(browser.get("/about").await.status(), Status::Ok);
 }
+
+/// A liveness probe must not restart an instance the store has let down: it answers while
+/// readiness says to send the traffic elsewhere, and both agree again once the store is back.
+#[rocket::async_test]
+async fn a_locked_store_leaves_the_process_live_but_not_ready() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+
+    let lock = lock_for_writing(&app).await;
+    let live = browser.get("/livez").await;
+    let ready = browser.get("/readyz").await;
+
+    assert_eq!(live.status(), Status::Ok);
+    assert_eq!(ready.status(), Status::ServiceUnavailable);
+    assert_eq!(live.into_string().await.unwrap(), "ok\n");
+    lock.close().await.unwrap();
+    assert_eq!(browser.get("/readyz").await.status(), Status::Ok);
+    assert_eq!(browser.get("/livez").await.status(), Status::Ok);
+}

@@ -114,11 +114,16 @@ async fn assert_store_unavailable_within_seconds(browser: &Browser<'_>, newcomer
     })
     .await;
     let health = within_seconds("/health", async { browser.get("/health").await.status() }).await;
+    let ready = within_seconds("/readyz", async { browser.get("/readyz").await.status() }).await;
+    let live = within_seconds("/livez", async { browser.get("/livez").await.status() }).await;
     let sign_in =
         within_seconds("a sign-in", async { newcomer.sign_in(None).await.status() }).await;
     assert_eq!(about.0, Status::ServiceUnavailable);
     assert!(about.1.contains("<h1"));
     assert_eq!(health, Status::ServiceUnavailable);
+    // Not ready, and still live: a liveness probe must not restart it for the store's sake.
+    assert_eq!(ready, Status::ServiceUnavailable);
+    assert_eq!(live, Status::Ok);
     assert_eq!(sign_in, Status::ServiceUnavailable);
     assert!(newcomer.cookie("gitlogin_session").is_none());
 }
@@ -147,6 +152,7 @@ async fn assert_back_without_a_restart(browser: &Browser<'_>, newcomer: &Browser
         rocket::tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(health, Status::Ok, "the app got going again by itself");
+    assert_eq!(browser.get("/readyz").await.status(), Status::Ok);
     assert_eq!(
         browser.get("/about").await.status(),
         Status::Ok,
