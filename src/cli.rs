@@ -57,6 +57,7 @@ async fn serve(figment: Figment) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    crate::ops::signals::ignore_hangup();
     match rocket.launch().await {
         Ok(rocket) => {
             crate::store::pool::close(&rocket).await;

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod logging;
 pub mod random;
+pub mod signals;
 // Servers on loopback for the tests and the benchmark, next to the fake GitHub.
 #[cfg(any(debug_assertions, feature = "fake-github"))]
 pub mod loopback;

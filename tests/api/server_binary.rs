@@ -261,6 +261,57 @@ async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// What many service managers send to mean "reload": the server stays up, the sign-in in
+/// flight finishes, and SIGTERM still stops it cleanly afterwards.
+#[rocket::async_test]
+async fn sighup_neither_stops_the_server_nor_cuts_off_a_sign_in() {
+    let github = crate::helpers::fake_github().await;
+    github.with(|s| s.token_fault = Some(Fault::Slow(Duration::from_secs(2))));
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
+    let browser = Browser::new();
+    let callback = begin_sign_in(&browser, &base, "/login").await;
+    let in_flight = rocket::tokio::spawn(async move { browser.http.get(&callback).send().await });
+    let reached_github = async {
+        while github.with(|s| s.token_requests) == 0 {
+            rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    rocket::tokio::time::timeout(Duration::from_secs(10), reached_github)
+        .await
+        .expect("the sign-in never asked GitHub for its token");
+    let pid = server.0.id().to_string();
+
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+
+    let response = in_flight.await.unwrap().expect("the sign-in was cut off");
+    assert_eq!(response.status(), 303, "the sign-in finished");
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the server"
+    );
+    let health = no_redirects()
+        .get(format!("{base}/livez"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status =
+        wait_with_deadline(&mut server.0, Duration::from_secs(30)).expect("it did not exit");
+    assert_eq!(status.code(), Some(0));
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(log.contains("SIGHUP ignored"), "{log}");
+}
+
 #[rocket::async_test]
 async fn a_hostile_value_from_github_cannot_forge_a_log_line() {
     let github = crate::helpers::fake_github().await;
