@@ -4,6 +4,8 @@
 //! one line on stderr and exits 1.
 
 mod apps;
+mod check_config;
+mod users;
 
 use std::process::ExitCode;
 
@@ -27,8 +29,17 @@ struct Cli {
 enum Command {
     /// Start the server (also what `gitlogin` alone does).
     Serve,
+    /// Read the whole configuration as `serve` would and show what it found, or every problem.
+    CheckConfig,
+    /// Ask the running server's readiness probe (/readyz); exit 0 if it is ready, 1 if not.
+    Healthcheck,
+    /// Print a fresh ROCKET_SECRET_KEY.
+    GenSecret,
     /// Add a new signing key to the store and print its kid.
     RotateKey,
+    /// The people who have signed in, and signing one of them out everywhere.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Register, list, show, re-key and remove the apps that sign in through gitlogin.
     #[command(subcommand)]
     Apps(apps::AppsCommand),
@@ -42,7 +53,62 @@ pub async fn run() -> ExitCode {
         Some(Command::RotateKey) => {
             crate::identity::key_store::rotate_key_command(quiet(figment)).await
         }
+        Some(Command::CheckConfig) => check_config::run(&figment),
+        Some(Command::Healthcheck) => healthcheck(&figment).await,
+        Some(Command::GenSecret) => {
+            println!("{}", crate::ops::random::secret_key());
+            ExitCode::SUCCESS
+        }
         Some(Command::Apps(command)) => apps::run(command, quiet(figment)).await,
+        Some(Command::Users(command)) => match users::run(command, quiet(figment)).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gitlogin users: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// For a container's HEALTHCHECK, where there may be no curl: the configured address's
+/// `/readyz`, within five seconds. A server listening on every address is asked on loopback.
+async fn healthcheck(figment: &Figment) -> ExitCode {
+    let config = match rocket::Config::try_from(figment) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!(
+                "gitlogin healthcheck: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let host = match config.address {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let url = format!("http://{host}:{}/readyz", config.port);
+    let asked = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string());
+    let answer = match asked {
+        Ok(http) => http.get(&url).send().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(answer) if answer.status() == 200 => ExitCode::SUCCESS,
+        Ok(answer) => {
+            eprintln!("gitlogin healthcheck: {url} answered {}", answer.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("gitlogin healthcheck: {url}: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

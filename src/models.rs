@@ -14,9 +14,11 @@ use crate::store::pool::{Backend, Db};
 
 mod allow_lists;
 pub(crate) mod apps;
+mod people;
 pub mod seed;
 
 pub use allow_lists::{end_access, memberships, pin_login, pinned_logins};
+pub use people::{list_people, people_with_login};
 
 /// GitHub's numeric account id: stable for the life of the account, unlike the login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]

@@ -4,6 +4,7 @@
 //! environment variables: they get `&State<AppConfig>` or the clients built from it.
 
 pub(crate) mod allow_list;
+mod check;
 mod parse;
 
 use std::time::Duration;
@@ -14,10 +15,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use allow_list::AccessRules;
-use parse::{
-    check_database_url, first_line, parse_allowed_users, parse_duration, parse_github_url,
-    parse_list, parse_public_url, unknown_allow_list,
-};
+pub(crate) use parse::without_password;
 
 /// Demo mode's stand-in for GitHub (`demo.rs`): its credentials (not secrets: demo mode only
 /// ever talks to itself) and where its "github.com" and "api.github.com" live on the app's own
@@ -56,7 +54,7 @@ pub fn figment() -> Figment {
 
 /// The settings as written, before they are checked.
 #[derive(Debug, Deserialize, serde::Serialize)]
-struct RawConfig {
+pub(super) struct RawConfig {
     github_client_id: Option<String>,
     github_client_secret: Option<String>,
     github_url: String,
@@ -165,90 +163,6 @@ pub enum ConfigError {
 }
 
 impl AppConfig {
-    /// Reads and checks every setting. `release` says whether the release profile is in use,
-    /// where a missing OAuth App is an error instead of demo mode.
-    pub fn from_figment(figment: &Figment) -> Result<AppConfig, ConfigError> {
-        let raw: RawConfig = figment
-            .extract()
-            .map_err(|e| ConfigError::Other(first_line(&e.to_string())))?;
-        // A release build never falls back to demo mode, whatever its profile is called.
-        let release =
-            !cfg!(debug_assertions) || figment.profile() == rocket::Config::RELEASE_PROFILE;
-
-        if let Some(name) = unknown_allow_list(std::env::vars_os().map(|(name, _)| name)) {
-            return Err(ConfigError::UnknownAllowList(name));
-        }
-        let public_url = parse_public_url(&raw.public_url)?;
-        check_database_url(figment)?;
-        let https = public_url.starts_with("https://");
-        let timeout = Duration::from_secs(raw.github_timeout.max(1));
-
-        let id = raw.github_client_id.filter(|s| !s.trim().is_empty());
-        let secret = raw.github_client_secret.filter(|s| !s.trim().is_empty());
-        let (github, demo) = match (id, secret) {
-            (Some(client_id), Some(client_secret)) => {
-                let github = GithubSettings {
-                    client_id,
-                    client_secret: SecretString::from(client_secret),
-                    web_url: parse_github_url("GITHUB_URL", &raw.github_url)?,
-                    api_url: parse_github_url("GITHUB_API_URL", &raw.github_api_url)?,
-                    timeout,
-                };
-                (github, false)
-            }
-            (None, _) if release => return Err(ConfigError::MissingCredential("GITHUB_CLIENT_ID")),
-            (_, None) if release => {
-                return Err(ConfigError::MissingCredential("GITHUB_CLIENT_SECRET"))
-            }
-            (Some(_), None) => {
-                return Err(ConfigError::HalfCredentials(
-                    "GITHUB_CLIENT_ID",
-                    "GITHUB_CLIENT_SECRET",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError::HalfCredentials(
-                    "GITHUB_CLIENT_SECRET",
-                    "GITHUB_CLIENT_ID",
-                ))
-            }
-            // Demo mode, decided here and only here: no credentials at all, in a debug build
-            // (a release build returned above). The same OAuth code runs, against the
-            // stand-in in `demo.rs`.
-            (None, None) => {
-                let github = GithubSettings {
-                    client_id: DEMO_CLIENT_ID.into(),
-                    client_secret: SecretString::from(DEMO_CLIENT_SECRET),
-                    web_url: format!("{public_url}{}", DEMO_WEB_BASE),
-                    api_url: format!("{public_url}{}", DEMO_API_BASE),
-                    timeout,
-                };
-                (github, true)
-            }
-        };
-        let sessions = SessionSettings {
-            idle_timeout: parse_duration("SESSION_IDLE_TIMEOUT", &raw.session_idle_timeout)?,
-            max_age: parse_duration("SESSION_MAX_AGE", &raw.session_max_age)?,
-        };
-
-        Ok(AppConfig {
-            github,
-            public_url,
-            https,
-            demo,
-            sessions,
-            access: AccessRules {
-                users: parse_allowed_users(&raw.allowed_github_users)?,
-                orgs: parse_list("ALLOWED_GITHUB_ORGS", &raw.allowed_github_orgs, true)?,
-            },
-            token_audiences: parse_list("TOKEN_AUDIENCES", &raw.token_audiences, false)?,
-            signing_key: raw
-                .signing_key
-                .filter(|k| !k.trim().is_empty())
-                .map(SecretString::from),
-        })
-    }
-
     /// The OAuth callback, registered with GitHub as the "Authorization callback URL".
     pub fn callback_url(&self) -> String {
         format!("{}/login/callback", self.public_url)

@@ -58,7 +58,7 @@ pub(super) fn password_in(url: &str) -> Option<String> {
 /// sit in the userinfo (`user:pass@`) or in the query (`?password=`), and a URL that fails to
 /// parse may hide one anywhere, so the rest is never shown. Done on the text, since the URL
 /// being reported may not parse.
-pub(super) fn without_password(url: &str) -> String {
+pub(crate) fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "(not a URL)".to_owned();
     };

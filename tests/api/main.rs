@@ -15,6 +15,7 @@ mod allow_lists;
 mod apps_cli;
 mod boundaries;
 mod callback_errors;
+mod commands;
 mod demo;
 mod forward_auth;
 mod layout;

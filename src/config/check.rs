@@ -1,0 +1,150 @@
+//! Every setting read and checked at once. Start-up stops on the first problem, in one line;
+//! `gitlogin check-config` lists them all, so that one run finds every typo.
+
+use std::time::Duration;
+
+use rocket::figment::Figment;
+
+use super::allow_list::AccessRules;
+use super::parse::{
+    check_database_url, first_line, parse_allowed_users, parse_duration, parse_github_url,
+    parse_list, parse_public_url, unknown_allow_list,
+};
+use super::{
+    AppConfig, ConfigError, GithubSettings, RawConfig, SecretString, SessionSettings,
+    DEMO_API_BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_WEB_BASE,
+};
+
+impl AppConfig {
+    /// Reads and checks every setting; the first problem, if any.
+    pub fn from_figment(figment: &Figment) -> Result<AppConfig, ConfigError> {
+        AppConfig::check(figment).map_err(|mut problems| problems.remove(0))
+    }
+
+    /// Reads and checks every setting; every problem, if any (never an empty list).
+    pub fn check(figment: &Figment) -> Result<AppConfig, Vec<ConfigError>> {
+        let raw: RawConfig = figment
+            .extract()
+            .map_err(|e| vec![ConfigError::Other(first_line(&e.to_string()))])?;
+        // A release build never falls back to demo mode, whatever its profile is called.
+        let release =
+            !cfg!(debug_assertions) || figment.profile() == rocket::Config::RELEASE_PROFILE;
+        let mut problems = Problems(Vec::new());
+
+        let unknown = unknown_allow_list(std::env::vars_os().map(|(name, _)| name));
+        problems.take(unknown.map_or(Ok(()), |name| Err(ConfigError::UnknownAllowList(name))));
+        let public_url = problems.take(parse_public_url(&raw.public_url));
+        problems.take(check_database_url(figment));
+        let web_base = public_url.as_deref().unwrap_or_default();
+        let github = problems.take(github(&raw, web_base, release));
+        let idle = parse_duration("SESSION_IDLE_TIMEOUT", &raw.session_idle_timeout);
+        let idle_timeout = problems.take(idle);
+        let max_age = problems.take(parse_duration("SESSION_MAX_AGE", &raw.session_max_age));
+        let users = problems.take(parse_allowed_users(&raw.allowed_github_users));
+        let orgs = parse_list("ALLOWED_GITHUB_ORGS", &raw.allowed_github_orgs, true);
+        let orgs = problems.take(orgs);
+        let audiences = parse_list("TOKEN_AUDIENCES", &raw.token_audiences, false);
+        let token_audiences = problems.take(audiences);
+
+        let (
+            Some(public_url),
+            Some((github, demo)),
+            Some(idle_timeout),
+            Some(max_age),
+            Some(users),
+            Some(orgs),
+            Some(token_audiences),
+        ) = (
+            public_url,
+            github,
+            idle_timeout,
+            max_age,
+            users,
+            orgs,
+            token_audiences,
+        )
+        else {
+            return Err(problems.0);
+        };
+        if !problems.0.is_empty() {
+            return Err(problems.0);
+        }
+        Ok(AppConfig {
+            github,
+            https: public_url.starts_with("https://"),
+            public_url,
+            demo,
+            sessions: SessionSettings {
+                idle_timeout,
+                max_age,
+            },
+            access: AccessRules { users, orgs },
+            token_audiences,
+            signing_key: raw
+                .signing_key
+                .filter(|k| !k.trim().is_empty())
+                .map(SecretString::from),
+        })
+    }
+}
+
+/// The problems found so far; each check's value, when it has one.
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    fn take<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|problem| self.0.push(problem)).ok()
+    }
+}
+
+/// The OAuth App, and whether this is demo mode.
+fn github(
+    raw: &RawConfig,
+    public_url: &str,
+    release: bool,
+) -> Result<(GithubSettings, bool), ConfigError> {
+    let timeout = Duration::from_secs(raw.github_timeout.max(1));
+    let id = raw
+        .github_client_id
+        .clone()
+        .filter(|s| !s.trim().is_empty());
+    let secret = raw
+        .github_client_secret
+        .clone()
+        .filter(|s| !s.trim().is_empty());
+    match (id, secret) {
+        (Some(client_id), Some(client_secret)) => {
+            let github = GithubSettings {
+                client_id,
+                client_secret: SecretString::from(client_secret),
+                web_url: parse_github_url("GITHUB_URL", &raw.github_url)?,
+                api_url: parse_github_url("GITHUB_API_URL", &raw.github_api_url)?,
+                timeout,
+            };
+            Ok((github, false))
+        }
+        (None, _) if release => Err(ConfigError::MissingCredential("GITHUB_CLIENT_ID")),
+        (_, None) if release => Err(ConfigError::MissingCredential("GITHUB_CLIENT_SECRET")),
+        (Some(_), None) => Err(ConfigError::HalfCredentials(
+            "GITHUB_CLIENT_ID",
+            "GITHUB_CLIENT_SECRET",
+        )),
+        (None, Some(_)) => Err(ConfigError::HalfCredentials(
+            "GITHUB_CLIENT_SECRET",
+            "GITHUB_CLIENT_ID",
+        )),
+        // Demo mode, decided here and only here: no credentials at all, in a debug build
+        // (a release build returned above). The same OAuth code runs, against the fake
+        // GitHub that `demo.rs` mounts.
+        (None, None) => {
+            let github = GithubSettings {
+                client_id: DEMO_CLIENT_ID.into(),
+                client_secret: SecretString::from(DEMO_CLIENT_SECRET),
+                web_url: format!("{public_url}{DEMO_WEB_BASE}"),
+                api_url: format!("{public_url}{DEMO_API_BASE}"),
+                timeout,
+            };
+            Ok((github, true))
+        }
+    }
+}
