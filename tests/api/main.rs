@@ -17,6 +17,7 @@ mod boundaries;
 mod callback_errors;
 mod commands;
 mod demo;
+mod event_log;
 mod forward_auth;
 mod layout;
 mod lifetimes;
