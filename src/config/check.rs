@@ -29,7 +29,7 @@ impl AppConfig {
         // A release build never falls back to demo mode, whatever its profile is called.
         let release =
             !cfg!(debug_assertions) || figment.profile() == rocket::Config::RELEASE_PROFILE;
-        let mut problems = Problems(Vec::new());
+        let mut problems = Problems(super::secret_files::problems());
 
         let unknown = unknown_allow_list(std::env::vars_os().map(|(name, _)| name));
         problems.take(unknown.map_or(Ok(()), |name| Err(ConfigError::UnknownAllowList(name))));

@@ -6,6 +6,7 @@
 pub(crate) mod allow_list;
 mod check;
 mod parse;
+mod secret_files;
 
 use std::time::Duration;
 
@@ -26,9 +27,10 @@ pub const DEMO_WEB_BASE: &str = "/demo/github";
 pub const DEMO_API_BASE: &str = "/demo/github/api";
 
 /// Where the app's settings come from, in order of precedence (last wins): built-in defaults,
-/// `Rocket.toml`, `ROCKET_*` variables, then the plain variables listed in the README.
+/// `Rocket.toml`, `ROCKET_*` variables, the plain variables listed in the README, then the
+/// secrets given as files (`NAME_FILE`).
 pub fn figment() -> Figment {
-    Figment::from(Serialized::defaults(RawConfig::default()))
+    let figment = Figment::from(Serialized::defaults(RawConfig::default()))
         .merge(rocket::Config::figment())
         .merge(Env::raw().only(&[
             "GITHUB_CLIENT_ID",
@@ -49,7 +51,8 @@ pub fn figment() -> Figment {
             Env::raw()
                 .only(&["DATABASE_URL"])
                 .map(|_| "databases.gitlogin.url".into()),
-        )
+        );
+    secret_files::merge(figment)
 }
 
 /// The settings as written, before they are checked.

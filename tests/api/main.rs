@@ -29,6 +29,7 @@ mod nginx_proxy;
 // Only the PostgreSQL crate stops and restarts a cluster.
 #[allow(dead_code)]
 mod pg_cluster;
+mod secret_files;
 mod seed;
 mod server_binary;
 mod sessions;

@@ -26,6 +26,10 @@ pub fn gitlogin() -> Command {
         "ROCKET_PROFILE",
         "ROCKET_SECRET_KEY",
         "ROCKET_PORT",
+        "GITHUB_CLIENT_SECRET_FILE",
+        "SIGNING_KEY_FILE",
+        "DATABASE_URL_FILE",
+        "ROCKET_SECRET_KEY_FILE",
     ] {
         cmd.env_remove(var);
     }
