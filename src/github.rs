@@ -27,14 +27,20 @@ const USER_AGENT: &str = concat!("gitlogin/", env!("CARGO_PKG_VERSION"));
 
 /// The HTTP client for everything the app asks of GitHub.
 pub fn http_client(settings: &GithubSettings) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         // Never follow redirects: a redirect from the token endpoint could point the
         // exchange (and the client secret) at another host (SSRF).
         .redirect(redirect::Policy::none())
         .timeout(settings.timeout)
         .connect_timeout(Duration::from_secs(3).min(settings.timeout))
-        .user_agent(USER_AGENT)
-        .build()
+        .user_agent(USER_AGENT);
+    // A private CA is trusted beside the bundled roots, never instead of them.
+    if let Some(pem) = &settings.extra_roots {
+        for root in reqwest::Certificate::from_pem_bundle(pem)? {
+            builder = builder.add_root_certificate(root);
+        }
+    }
+    builder.build()
 }
 
 /// The REST API below `GITHUB_API_URL`.
@@ -69,6 +75,8 @@ pub enum GithubError {
     Timeout,
     #[error("GitHub could not be reached: {0}")]
     Unreachable(#[source] reqwest::Error),
+    #[error("GitHub's TLS certificate is not trusted: {0}")]
+    Untrusted(String),
     #[error("GitHub answered {0}")]
     Status(StatusCode),
     #[error("GitHub's answer was not what its API documents: {0}")]
@@ -81,12 +89,29 @@ impl From<reqwest::Error> for GithubError {
     fn from(e: reqwest::Error) -> Self {
         if e.is_timeout() {
             GithubError::Timeout
+        } else if let Some(why) = certificate_problem(&e) {
+            GithubError::Untrusted(why)
         } else if e.is_decode() || e.is_body() {
             GithubError::InvalidBody(e.to_string())
         } else {
             GithubError::Unreachable(e)
         }
     }
+}
+
+/// rustls's reason, when the connection failed on GitHub's certificate. It sits deep in
+/// reqwest's chain of sources (hyper, then I/O, then rustls), whose types are private to
+/// those crates, so it is recognised by what rustls says.
+fn certificate_problem(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(error) = source {
+        let text = error.to_string();
+        if text.contains("invalid peer certificate") {
+            return Some(text);
+        }
+        source = error.source();
+    }
+    None
 }
 
 impl GithubApi {

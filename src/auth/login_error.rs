@@ -63,6 +63,7 @@ impl LoginError {
             LoginError::NotAllowed(_) => "not_allowed",
             LoginError::Github(GithubError::Timeout) => "upstream_timeout",
             LoginError::Github(GithubError::TooLarge) => "upstream_too_large",
+            LoginError::Github(GithubError::Untrusted(_)) => "upstream_untrusted",
             LoginError::Github(_) => "upstream_error",
             LoginError::Store(_) => "store_unavailable",
         }
@@ -103,6 +104,10 @@ impl<'r> Responder<'r, 'static> for LoginError {
             LoginError::Github(GithubError::TooLarge) => ErrorPage::new(
                 Status::BadGateway,
                 "GitHub sent an answer too large to read. Please try again in a moment.",
+            ),
+            LoginError::Github(GithubError::Untrusted(_)) => ErrorPage::new(
+                Status::BadGateway,
+                "GitHub's certificate is not trusted here, so signing in cannot go on. If your GitHub Enterprise uses a private certificate authority, its operator sets GITHUB_CA_FILE.",
             ),
             LoginError::Github(_) => ErrorPage::for_status(Status::BadGateway),
             LoginError::Store(_) => ErrorPage::for_status(Status::ServiceUnavailable),

@@ -120,6 +120,7 @@ fn github(
                 web_url: parse_github_url("GITHUB_URL", &raw.github_url)?,
                 api_url: parse_github_url("GITHUB_API_URL", &raw.github_api_url)?,
                 timeout,
+                extra_roots: raw.github_ca_file.as_deref().map(read_roots).transpose()?,
             };
             Ok((github, false))
         }
@@ -143,8 +144,20 @@ fn github(
                 web_url: format!("{public_url}{DEMO_WEB_BASE}"),
                 api_url: format!("{public_url}{DEMO_API_BASE}"),
                 timeout,
+                extra_roots: None,
             };
             Ok((github, true))
         }
+    }
+}
+
+/// `GITHUB_CA_FILE`: at least one PEM certificate, read and checked now, so that a wrong
+/// file stops start-up instead of failing every sign-in.
+fn read_roots(path: &str) -> Result<Vec<u8>, ConfigError> {
+    let problem = |why: String| ConfigError::Other(format!("GITHUB_CA_FILE ({path:?}) {why}"));
+    let pem = std::fs::read(path).map_err(|e| problem(format!("cannot be read: {e}")))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        _ => Err(problem("holds no PEM certificate".into())),
     }
 }

@@ -38,6 +38,7 @@ pub fn figment() -> Figment {
             "GITHUB_URL",
             "GITHUB_API_URL",
             "GITHUB_TIMEOUT",
+            "GITHUB_CA_FILE",
             "PUBLIC_URL",
             "SESSION_IDLE_TIMEOUT",
             "SESSION_MAX_AGE",
@@ -64,6 +65,8 @@ pub(super) struct RawConfig {
     github_api_url: String,
     /// Seconds before a call to GitHub gives up (the contract is 10).
     github_timeout: u64,
+    /// A PEM file of CA certificates to trust for GitHub (Enterprise behind a private CA).
+    github_ca_file: Option<String>,
     public_url: String,
     /// A session unused this long is over (`30m`, `12h`, `7d`).
     session_idle_timeout: String,
@@ -88,6 +91,7 @@ impl Default for RawConfig {
             github_url: "https://github.com".into(),
             github_api_url: "https://api.github.com".into(),
             github_timeout: 10,
+            github_ca_file: None,
             public_url: "http://localhost:8000".into(),
             session_idle_timeout: "7d".into(),
             session_max_age: "30d".into(),
@@ -138,6 +142,9 @@ pub struct GithubSettings {
     /// REST base, e.g. `https://api.github.com`.
     pub api_url: String,
     pub timeout: Duration,
+    /// `GITHUB_CA_FILE`'s certificates (PEM), trusted beside the bundled roots: GitHub
+    /// Enterprise behind a private CA. Checked at start-up.
+    pub extra_roots: Option<Vec<u8>>,
 }
 
 /// Why the app refuses to start. Each message names the variable to fix.

@@ -8,6 +8,7 @@ use helpers::Store;
 pub const STORE: Store = Store::Sqlite;
 
 mod helpers;
+mod private_ca;
 mod real_server;
 
 mod account;

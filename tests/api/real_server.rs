@@ -30,6 +30,7 @@ pub fn gitlogin() -> Command {
         "SIGNING_KEY_FILE",
         "DATABASE_URL_FILE",
         "ROCKET_SECRET_KEY_FILE",
+        "GITHUB_CA_FILE",
     ] {
         cmd.env_remove(var);
     }
