@@ -38,5 +38,6 @@ mod sibling;
 mod sign_in;
 mod start_up;
 mod store_faults;
+mod systemd_unit;
 mod tokens;
 mod upstream_faults;
