@@ -50,10 +50,12 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
     let config = AppConfig::from_figment(&figment)?;
 
     let sign_in = auth::stage(&config, &clock)?;
+    let templates =
+        web::templates::Templates::load(&config.template_dir).map_err(ConfigError::Other)?;
     let rocket = rocket::custom(figment)
         .manage(clock.clone())
         .attach(store::stage())
-        .attach(web::stage(&config))
+        .attach(web::stage(&config, templates))
         .attach(sign_in)
         .attach(pages::stage())
         // After the store: the signing keys may live in it.

@@ -1,6 +1,6 @@
 //! The `gitlogin` binary: the server, and the operator's commands next to it (`src/cli.rs`).
-//! Run the server from the project root: it reads `Rocket.toml`, `templates/` and `static/`
-//! from there.
+//! It runs from any directory: its templates, static files and `Rocket.toml` defaults are
+//! compiled in, and those files in the working directory override them.
 
 use std::process::ExitCode;
 

@@ -45,6 +45,7 @@ impl AppConfig {
         let orgs = problems.take(orgs);
         let audiences = parse_list("TOKEN_AUDIENCES", &raw.token_audiences, false);
         let token_audiences = problems.take(audiences);
+        let static_dir = problems.take(static_dir(&raw));
 
         let (
             Some(public_url),
@@ -54,6 +55,7 @@ impl AppConfig {
             Some(users),
             Some(orgs),
             Some(token_audiences),
+            Some(static_dir),
         ) = (
             public_url,
             github,
@@ -62,6 +64,7 @@ impl AppConfig {
             users,
             orgs,
             token_audiences,
+            static_dir,
         )
         else {
             return Err(problems.0);
@@ -84,6 +87,8 @@ impl AppConfig {
                 .signing_key
                 .filter(|k| !k.trim().is_empty())
                 .map(SecretString::from),
+            template_dir: raw.template_dir.into(),
+            static_dir,
         })
     }
 }
@@ -159,5 +164,19 @@ fn read_roots(path: &str) -> Result<Vec<u8>, ConfigError> {
     match reqwest::Certificate::from_pem_bundle(&pem) {
         Ok(certs) if !certs.is_empty() => Ok(pem),
         _ => Err(problem("holds no PEM certificate".into())),
+    }
+}
+
+/// `STATIC_DIR` must be a folder; without it, `static/` is used when the working directory
+/// has one (a checkout), and the built-in files alone otherwise.
+fn static_dir(raw: &RawConfig) -> Result<Option<std::path::PathBuf>, ConfigError> {
+    match raw.static_dir.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(dir) if std::path::Path::new(dir).is_dir() => Ok(Some(dir.into())),
+        Some(dir) => Err(ConfigError::Other(format!(
+            "STATIC_DIR ({dir:?}) is not a folder"
+        ))),
+        None => Ok(std::path::Path::new("static")
+            .is_dir()
+            .then(|| "static".into())),
     }
 }

@@ -10,8 +10,8 @@ mod secret_files;
 
 use std::time::Duration;
 
-use rocket::figment::providers::{Env, Serialized};
-use rocket::figment::Figment;
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::{Figment, Profile};
 pub use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -27,11 +27,21 @@ pub const DEMO_WEB_BASE: &str = "/demo/github";
 pub const DEMO_API_BASE: &str = "/demo/github/api";
 
 /// Where the app's settings come from, in order of precedence (last wins): built-in defaults,
-/// `Rocket.toml`, `ROCKET_*` variables, the plain variables listed in the README, then the
-/// secrets given as files (`NAME_FILE`).
+/// the repository's `Rocket.toml` as compiled in, a `Rocket.toml` in the working directory
+/// (or at `ROCKET_CONFIG`), `ROCKET_*` variables, the plain variables listed in the README,
+/// then the secrets given as files (`NAME_FILE`). So the binary runs from any directory, and
+/// a `Rocket.toml` next to it still overrides.
 pub fn figment() -> Figment {
+    let rocket = Figment::from(rocket::Config::default())
+        .merge(Toml::string(include_str!("../../Rocket.toml")).nested())
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global());
     let figment = Figment::from(Serialized::defaults(RawConfig::default()))
-        .merge(rocket::Config::figment())
+        .merge(rocket)
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
         .merge(Env::raw().only(&[
             "GITHUB_CLIENT_ID",
             "GITHUB_CLIENT_SECRET",
@@ -46,6 +56,7 @@ pub fn figment() -> Figment {
             "ALLOWED_GITHUB_ORGS",
             "TOKEN_AUDIENCES",
             "SIGNING_KEY",
+            "STATIC_DIR",
         ]))
         // rocket_db_pools reads its settings under `databases.<name>`.
         .merge(
@@ -81,6 +92,10 @@ pub(super) struct RawConfig {
     /// The Ed25519 key that signs identity tokens (PEM or base64 PKCS#8); unset: one is
     /// generated and kept in the store.
     signing_key: Option<String>,
+    /// A folder of static files served before the built-in ones.
+    static_dir: Option<String>,
+    /// Rocket's (and rocket_dyn_templates') name for the templates folder.
+    template_dir: String,
 }
 
 impl Default for RawConfig {
@@ -99,6 +114,8 @@ impl Default for RawConfig {
             allowed_github_orgs: String::new(),
             token_audiences: String::new(),
             signing_key: None,
+            static_dir: None,
+            template_dir: "templates".into(),
         }
     }
 }
@@ -121,6 +138,12 @@ pub struct AppConfig {
     pub token_audiences: Vec<String>,
     /// `SIGNING_KEY` as given, if set (a secret: never logged).
     pub signing_key: Option<SecretString>,
+    /// Where templates that replace the built-in ones may be (Rocket's `template_dir`,
+    /// `templates` by default); the folder need not exist.
+    pub template_dir: std::path::PathBuf,
+    /// Files served under `/static` before the built-in ones: `STATIC_DIR`, else `static/`
+    /// in the working directory if there is one.
+    pub static_dir: Option<std::path::PathBuf>,
 }
 
 /// How long sessions live, enforced on the server (the cookie's age is only a hint).

@@ -8,7 +8,7 @@ use rocket::http::Status;
 use rocket::request::Outcome;
 use rocket::response::Redirect;
 use rocket::{get, routes, uri, State};
-use rocket_dyn_templates::{context, Template};
+use rocket_dyn_templates::context;
 use serde::Serialize;
 
 use crate::auth::session::{CurrentUser, StoreUnavailable};
@@ -18,6 +18,7 @@ use crate::ops::clock::Clock;
 use crate::store::request_conn::RequestConn;
 use crate::web::error_pages::ErrorPage;
 use crate::web::flash::FlashMessage;
+use crate::web::templates::Page;
 
 pub(crate) fn stage() -> rocket::fairing::AdHoc {
     rocket::fairing::AdHoc::on_ignite("Pages", |rocket| async {
@@ -35,14 +36,14 @@ fn home(
     current: Outcome<CurrentUser, StoreUnavailable>,
     flash: FlashMessage,
     config: &State<AppConfig>,
-) -> Result<Template, ErrorPage> {
+) -> Result<Page, ErrorPage> {
     let current = match current {
         Outcome::Success(current) => Some(current),
         Outcome::Forward(_) => None,
         Outcome::Error(_) => return Err(ErrorPage::for_status(Status::ServiceUnavailable)),
     };
-    Ok(Template::render(
-        "home",
+    Ok(Page::render(
+        "home.html.tera",
         context! {
             demo: config.demo,
             flash: flash.0,
@@ -61,7 +62,7 @@ async fn about(
     config: &State<AppConfig>,
     clock: &State<Clock>,
     mut db: RequestConn,
-) -> Result<Template, ErrorPage> {
+) -> Result<Page, ErrorPage> {
     let now = clock.now();
     let idle_before = now - config.sessions.idle_timeout;
     let sessions = models::list_sessions(&mut db, current.user.id, idle_before, now)
@@ -77,8 +78,8 @@ async fn about(
             current: s.id_hash == current.session.id_hash,
         })
         .collect();
-    Ok(Template::render(
-        "about",
+    Ok(Page::render(
+        "about.html.tera",
         context! {
             demo: config.demo,
             flash: flash.0,

@@ -7,7 +7,9 @@ use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::Catcher;
-use rocket_dyn_templates::{context, Template};
+use rocket_dyn_templates::context;
+
+use super::templates::Page;
 
 use crate::config::AppConfig;
 
@@ -58,8 +60,8 @@ impl ErrorPage {
 impl<'r> Responder<'r, 'static> for ErrorPage {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let demo = req.rocket().state::<AppConfig>().is_some_and(|c| c.demo);
-        let page = Template::render(
-            "error",
+        let page = Page::render(
+            "error.html.tera",
             context! {
                 demo,
                 code: self.status.code,

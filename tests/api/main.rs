@@ -32,6 +32,7 @@ mod nginx_proxy;
 mod pg_cluster;
 mod secret_files;
 mod seed;
+mod self_contained;
 mod server_binary;
 mod sessions;
 mod sibling;

@@ -38,6 +38,19 @@ pub fn gitlogin() -> Command {
     cmd
 }
 
+/// `target/release/gitlogin`, built by `cargo build --release` (`.ci/run` builds it before the
+/// tests). `None` when it is missing, after one line saying how to build it; under `CI`, a
+/// failure.
+pub fn release_binary() -> Option<std::path::PathBuf> {
+    let debug = std::path::PathBuf::from(env!("CARGO_BIN_EXE_gitlogin"));
+    let release = debug.parent()?.parent()?.join("release").join("gitlogin");
+    if release.exists() {
+        return Some(release);
+    }
+    crate::helpers::not_installed("the release binary", "cargo build --release");
+    None
+}
+
 pub fn wait_with_deadline(
     child: &mut Child,
     deadline: Duration,

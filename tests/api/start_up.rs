@@ -4,7 +4,6 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::helpers::not_installed;
 use crate::real_server::{gitlogin, no_redirects, start_server, wait_with_deadline, Server};
 
 /// Runs the binary with `env` until it exits (at most 30 s); its exit status and everything
@@ -81,22 +80,9 @@ async fn an_open_gate_is_said_once_and_a_closed_one_not_at_all() {
     }
 }
 
-/// `target/release/gitlogin`, built by `cargo build --release` (`.ci/run` builds it before the
-/// tests). `None` when it is missing, after one line saying how to build it; under `CI`, a
-/// failure.
-fn release_binary() -> Option<std::path::PathBuf> {
-    let debug = std::path::PathBuf::from(env!("CARGO_BIN_EXE_gitlogin"));
-    let release = debug.parent()?.parent()?.join("release").join("gitlogin");
-    if release.exists() {
-        return Some(release);
-    }
-    not_installed("the release binary", "cargo build --release");
-    None
-}
-
 #[rocket::async_test]
 async fn a_release_binary_serves_no_demo_routes_whatever_its_client_id() {
-    let Some(release) = release_binary() else {
+    let Some(release) = crate::real_server::release_binary() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
