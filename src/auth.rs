@@ -35,6 +35,7 @@ use crate::github::{self, GithubApi, GithubError, GithubUser};
 use crate::models;
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
+use crate::ops::metrics;
 use crate::store::pool::Db;
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
@@ -239,6 +240,7 @@ async fn callback(
         user.github_id.0,
         user.login
     );
+    metrics::sign_in("ok");
     new_session.set_cookie(jar, policy);
     Flash::SignedIn { login: user.login }.set(jar, policy);
     Ok(Redirect::to(pending.next.as_str().to_owned()))

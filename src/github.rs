@@ -174,19 +174,33 @@ impl GithubApi {
         token: &str,
         path: &str,
     ) -> Result<T, GithubError> {
-        let response = self
+        let started = std::time::Instant::now();
+        let sent = self
             .http
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
             .header(header::ACCEPT, "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28")
             .send()
-            .await?;
+            .await;
+        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+        crate::ops::metrics::github_call(endpoint_name(path), status, started.elapsed());
+        let response = sent?;
         if !response.status().is_success() {
             return Err(GithubError::Status(response.status()));
         }
         let body = read_capped(response).await?;
         serde_json::from_slice(&body).map_err(|e| GithubError::InvalidBody(e.to_string()))
+    }
+}
+
+/// The metrics' name for an API path: a fixed word, whatever the query.
+fn endpoint_name(path: &str) -> &'static str {
+    match path.split('?').next() {
+        Some("/user") => "user",
+        Some("/user/emails") => "user_emails",
+        Some("/user/orgs") => "user_orgs",
+        _ => "other",
     }
 }
 
@@ -225,7 +239,11 @@ impl<'c> oauth2::AsyncHttpClient<'c> for CappedHttp {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)
                 .map_err(|e| GithubError::InvalidBody(format!("token request: {e}")))?;
-            let response = self.0.execute(request).await?;
+            let started = std::time::Instant::now();
+            let sent = self.0.execute(request).await;
+            let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+            crate::ops::metrics::github_call("token", status, started.elapsed());
+            let response = sent?;
             let mut answer = oauth2::http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
                 answer = answer.header(name, value);

@@ -260,6 +260,13 @@ pub async fn purge_expired_sessions(
     Ok(done.rows_affected())
 }
 
+/// Every session in the store (the purge has just removed the dead ones).
+pub async fn count_sessions(conn: &mut AnyConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(conn)
+        .await
+}
+
 /// Succeeds when the store could record a sign-in now. On PostgreSQL, reading a table is
 /// enough. On SQLite it then takes the write lock and lets it go: in WAL mode readers never
 /// wait, so a read alone would not notice another process holding the store locked.

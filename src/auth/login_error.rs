@@ -78,6 +78,7 @@ impl<'r> Responder<'r, 'static> for LoginError {
             self.reason(),
             self.to_string()
         );
+        crate::ops::metrics::sign_in(self.reason());
         let page = match self {
             // Two outcomes are ordinary enough for a message on the home page.
             LoginError::Denied => return home_with(Flash::Cancelled, req),

@@ -62,6 +62,9 @@ impl Purge {
     pub async fn run(&self) -> Result<u64, rocket_db_pools::sqlx::Error> {
         let now = self.clock.now();
         let mut conn = self.pool.acquire().await?;
-        models::purge_expired_sessions(&mut conn, now, now - self.idle_timeout).await
+        let purged =
+            models::purge_expired_sessions(&mut conn, now, now - self.idle_timeout).await?;
+        crate::ops::metrics::live_sessions(models::count_sessions(&mut conn).await?);
+        Ok(purged)
     }
 }

@@ -220,6 +220,7 @@ impl SignedOut {
             current.user.github_id.0,
             current.user.login
         );
+        crate::ops::metrics::sign_out();
         remove_cookie(jar, policy);
         Flash::SignedOut.set(jar, policy);
         SignedOut::home()

@@ -46,6 +46,7 @@ impl AppConfig {
         let audiences = parse_list("TOKEN_AUDIENCES", &raw.token_audiences, false);
         let token_audiences = problems.take(audiences);
         let static_dir = problems.take(static_dir(&raw));
+        let metrics_address = problems.take(metrics_address(&raw));
 
         let (
             Some(public_url),
@@ -56,6 +57,7 @@ impl AppConfig {
             Some(orgs),
             Some(token_audiences),
             Some(static_dir),
+            Some(metrics_address),
         ) = (
             public_url,
             github,
@@ -65,6 +67,7 @@ impl AppConfig {
             orgs,
             token_audiences,
             static_dir,
+            metrics_address,
         )
         else {
             return Err(problems.0);
@@ -89,6 +92,11 @@ impl AppConfig {
                 .map(SecretString::from),
             template_dir: raw.template_dir.into(),
             static_dir,
+            metrics_token: raw
+                .metrics_token
+                .filter(|t| !t.trim().is_empty())
+                .map(SecretString::from),
+            metrics_address,
         })
     }
 }
@@ -178,5 +186,17 @@ fn static_dir(raw: &RawConfig) -> Result<Option<std::path::PathBuf>, ConfigError
         None => Ok(std::path::Path::new("static")
             .is_dir()
             .then(|| "static".into())),
+    }
+}
+
+/// `METRICS_ADDRESS`: an IP address and a port, `127.0.0.1:9464`.
+fn metrics_address(raw: &RawConfig) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+    match raw.metrics_address.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => Ok(None),
+        Some(address) => address.parse().map(Some).map_err(|_| {
+            ConfigError::Other(format!(
+                "METRICS_ADDRESS is not an address and port ({address:?}): write it like 127.0.0.1:9464"
+            ))
+        }),
     }
 }

@@ -57,6 +57,8 @@ pub fn figment() -> Figment {
             "TOKEN_AUDIENCES",
             "SIGNING_KEY",
             "STATIC_DIR",
+            "METRICS_TOKEN",
+            "METRICS_ADDRESS",
         ]))
         // rocket_db_pools reads its settings under `databases.<name>`.
         .merge(
@@ -96,6 +98,8 @@ pub(super) struct RawConfig {
     static_dir: Option<String>,
     /// Rocket's (and rocket_dyn_templates') name for the templates folder.
     template_dir: String,
+    metrics_token: Option<String>,
+    metrics_address: Option<String>,
 }
 
 impl Default for RawConfig {
@@ -116,6 +120,8 @@ impl Default for RawConfig {
             signing_key: None,
             static_dir: None,
             template_dir: "templates".into(),
+            metrics_token: None,
+            metrics_address: None,
         }
     }
 }
@@ -141,6 +147,12 @@ pub struct AppConfig {
     /// Where templates that replace the built-in ones may be (Rocket's `template_dir`,
     /// `templates` by default); the folder need not exist.
     pub template_dir: std::path::PathBuf,
+    /// `METRICS_TOKEN`: `/metrics` answers only with it as a Bearer token. Unset (and no
+    /// `METRICS_ADDRESS`): no metrics.
+    pub metrics_token: Option<SecretString>,
+    /// `METRICS_ADDRESS`: a listener of its own that serves `/metrics` alone, without a token
+    /// (keep it on a private network).
+    pub metrics_address: Option<std::net::SocketAddr>,
     /// Files served under `/static` before the built-in ones: `STATIC_DIR`, else `static/`
     /// in the working directory if there is one.
     pub static_dir: Option<std::path::PathBuf>,

@@ -10,7 +10,8 @@ use rocket::figment::Figment;
 use super::ConfigError;
 
 /// Each secret that may come from a file: its variable, and where the figment keeps it.
-const SECRETS: [(&str, &str); 4] = [
+const SECRETS: [(&str, &str); 5] = [
+    ("METRICS_TOKEN", "metrics_token"),
     ("GITHUB_CLIENT_SECRET", "github_client_secret"),
     ("SIGNING_KEY", "signing_key"),
     ("DATABASE_URL", "databases.gitlogin.url"),

@@ -153,7 +153,9 @@ impl<'r> Responder<'r, 'static> for Verdict {
                 response.status(Status::ServiceUnavailable);
             }
         }
-        response.ok()
+        let answer = response.finalize();
+        crate::ops::metrics::forward_auth(answer.status().code);
+        Ok(answer)
     }
 }
 

@@ -118,6 +118,7 @@ async fn issue_token(
     header.kid = Some(key.kid().to_owned());
     let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
         .map_err(|e| ApiError::Signing(e.to_string()))?;
+    crate::ops::metrics::token_issued(audience);
     audit!(
         "token issued github_id={} login={:?} aud={audience:?} jti={}",
         user.github_id.0,

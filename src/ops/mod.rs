@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod logging;
+pub mod metrics;
 pub mod random;
 pub mod signals;
 // Servers on loopback for the tests and the benchmark, next to the fake GitHub.

@@ -2,6 +2,7 @@
 //! probes that a load balancer or an orchestrator visits (`probes.rs`).
 
 pub(crate) mod account;
+mod metrics;
 mod probes;
 
 use rocket::http::Status;
@@ -26,6 +27,9 @@ pub(crate) fn stage() -> rocket::fairing::AdHoc {
             .mount("/", routes![home, about, about_signed_out])
             .mount("/", account::routes())
             .mount("/", probes::routes())
+            .mount("/", metrics::routes())
+            .attach(metrics::listener())
+            .attach(metrics::challenge())
     })
 }
 

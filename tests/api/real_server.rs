@@ -31,6 +31,8 @@ pub fn gitlogin() -> Command {
         "DATABASE_URL_FILE",
         "ROCKET_SECRET_KEY_FILE",
         "GITHUB_CA_FILE",
+        "METRICS_TOKEN",
+        "METRICS_ADDRESS",
     ] {
         cmd.env_remove(var);
     }
