@@ -113,8 +113,12 @@ async fn healthcheck(figment: &Figment) -> ExitCode {
 }
 
 async fn serve(figment: Figment) -> ExitCode {
+    // Before the configuration is checked, so that its problems are logged as asked; a bad
+    // LOG_FORMAT is one of them, reported in text.
+    let format: String = figment.extract_inner("log_format").unwrap_or_default();
+    let format = crate::ops::logging::LogFormat::parse(&format).unwrap_or_default();
     if let Ok(level) = figment.extract_inner(rocket::Config::LOG_LEVEL) {
-        crate::ops::logging::init(level);
+        crate::ops::logging::init(level, format);
     }
     let rocket = match crate::app(figment) {
         Ok(rocket) => rocket,
@@ -140,7 +144,7 @@ async fn serve(figment: Figment) -> ExitCode {
 /// what is critical. It serves no cookie, so without a `secret_key` it takes a throwaway one
 /// rather than have Rocket warn about it.
 fn quiet(figment: Figment) -> Figment {
-    crate::ops::logging::init(rocket::config::LogLevel::Critical);
+    crate::ops::logging::init(rocket::config::LogLevel::Critical, Default::default());
     let figment = figment.merge(("log_level", "critical"));
     let key = figment.extract_inner::<rocket::config::SecretKey>("secret_key");
     if key.is_ok_and(|key| !key.is_zero()) {

@@ -47,6 +47,13 @@ impl AppConfig {
         let token_audiences = problems.take(audiences);
         let static_dir = problems.take(static_dir(&raw));
         let metrics_address = problems.take(metrics_address(&raw));
+        let trusted_proxies = problems.take(trusted_proxies(&raw.trusted_proxies));
+        if crate::ops::logging::LogFormat::parse(&raw.log_format).is_none() {
+            problems.take::<()>(Err(ConfigError::Other(format!(
+                "LOG_FORMAT is {:?}: write text or json",
+                raw.log_format
+            ))));
+        }
 
         let (
             Some(public_url),
@@ -58,6 +65,7 @@ impl AppConfig {
             Some(token_audiences),
             Some(static_dir),
             Some(metrics_address),
+            Some(trusted_proxies),
         ) = (
             public_url,
             github,
@@ -68,6 +76,7 @@ impl AppConfig {
             token_audiences,
             static_dir,
             metrics_address,
+            trusted_proxies,
         )
         else {
             return Err(problems.0);
@@ -97,6 +106,7 @@ impl AppConfig {
                 .filter(|t| !t.trim().is_empty())
                 .map(SecretString::from),
             metrics_address,
+            trusted_proxies,
         })
     }
 }
@@ -199,4 +209,21 @@ fn metrics_address(raw: &RawConfig) -> Result<Option<std::net::SocketAddr>, Conf
             ))
         }),
     }
+}
+
+/// `TRUSTED_PROXIES`: IP addresses, each written out (no ranges: a range is easy to make too
+/// wide, and whoever is in it can claim any client address).
+fn trusted_proxies(value: &str) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.parse().map_err(|_| {
+                ConfigError::Other(format!(
+                    "TRUSTED_PROXIES has {entry:?}, which is not an IP address (write each proxy's address, separated by commas)"
+                ))
+            })
+        })
+        .collect()
 }

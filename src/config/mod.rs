@@ -59,6 +59,8 @@ pub fn figment() -> Figment {
             "STATIC_DIR",
             "METRICS_TOKEN",
             "METRICS_ADDRESS",
+            "LOG_FORMAT",
+            "TRUSTED_PROXIES",
         ]))
         // rocket_db_pools reads its settings under `databases.<name>`.
         .merge(
@@ -100,6 +102,10 @@ pub(super) struct RawConfig {
     template_dir: String,
     metrics_token: Option<String>,
     metrics_address: Option<String>,
+    /// `text` or `json`: read by the logger before the rest is checked.
+    log_format: String,
+    /// Comma-separated IP addresses of the reverse proxies in front of the app.
+    trusted_proxies: String,
 }
 
 impl Default for RawConfig {
@@ -122,6 +128,8 @@ impl Default for RawConfig {
             template_dir: "templates".into(),
             metrics_token: None,
             metrics_address: None,
+            log_format: "text".into(),
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -153,6 +161,8 @@ pub struct AppConfig {
     /// `METRICS_ADDRESS`: a listener of its own that serves `/metrics` alone, without a token
     /// (keep it on a private network).
     pub metrics_address: Option<std::net::SocketAddr>,
+    /// `TRUSTED_PROXIES`: the proxies whose `X-Forwarded-For` and `X-Request-Id` are believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Files served under `/static` before the built-in ones: `STATIC_DIR`, else `static/`
     /// in the working directory if there is one.
     pub static_dir: Option<std::path::PathBuf>,

@@ -157,7 +157,7 @@ pub async fn rotate(conn: &mut AnyConnection, now: i64) -> Result<String, KeyErr
 pub async fn rotate_key_command(figment: Figment) -> ExitCode {
     // Errors and warnings only: stdout carries the kid and nothing else.
     let figment = figment.merge(("log_level", "critical"));
-    crate::ops::logging::init(rocket::config::LogLevel::Critical);
+    crate::ops::logging::init(rocket::config::LogLevel::Critical, Default::default());
     match rotate_in_store(figment).await {
         Ok(kid) => {
             println!("{kid}");

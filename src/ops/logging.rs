@@ -4,15 +4,27 @@
 //! GitHub's one-time code and the state to disk. This logger stands in for Rocket's (Rocket
 //! keeps an already installed logger) and removes the query from anything that looks like a
 //! path or URL before printing. The app's own sign-in, failure and sign-out lines use
-//! [`audit!`], which prints whatever Rocket's log level is, unless it is `off`.
+//! [`audit!`], and each request gets one access line (`web/requests.rs`).
+//!
+//! Rocket's log level decides what is written: `normal` (the default of every build) writes
+//! warnings, errors, the app's own lines, events and access lines; `critical` only warnings
+//! and errors; `debug` adds Rocket's own per-request lines and the libraries'. Every line
+//! starts with an RFC 3339 UTC timestamp, or is one JSON object (`LOG_FORMAT=json`,
+//! `log_line.rs`).
 
 use std::io::Write;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use rocket::config::LogLevel;
 
+use super::log_line::render;
+pub use super::log_line::LogFormat;
+
 /// The target of the app's own one-line-per-event records.
 pub const AUDIT: &str = "gitlogin::audit";
+
+/// The target of the one line per request.
+pub const ACCESS: &str = "gitlogin::access";
 
 /// Logs one event line (`sign-in ok github_id=… login=…`). Never pass a code, state,
 /// verifier, token or cookie value.
@@ -23,36 +35,32 @@ pub(crate) use audit;
 
 struct RedactingLogger {
     level: LevelFilter,
+    format: LogFormat,
 }
 
-/// Installs the logger, at Rocket's configured level. Call before Rocket starts.
-pub fn init(level: LogLevel) {
+/// Installs the logger, at Rocket's configured level, writing `format`. Call before Rocket
+/// starts.
+pub fn init(level: LogLevel, format: LogFormat) {
     let level = match level {
         LogLevel::Off => LevelFilter::Off,
         LogLevel::Critical => LevelFilter::Warn,
         LogLevel::Normal => LevelFilter::Info,
         LogLevel::Debug => LevelFilter::Debug,
     };
-    if log::set_boxed_logger(Box::new(RedactingLogger { level })).is_ok() {
-        // Audit lines are `info`: let them through the global filter even at `critical`.
-        let global = match level {
-            LevelFilter::Off => LevelFilter::Off,
-            level => level.max(LevelFilter::Info),
-        };
-        log::set_max_level(global);
+    if log::set_boxed_logger(Box::new(RedactingLogger { level, format })).is_ok() {
+        log::set_max_level(level);
     }
 }
 
 impl Log for RedactingLogger {
     fn enabled(&self, meta: &Metadata<'_>) -> bool {
-        if self.level == LevelFilter::Off {
+        if meta.level() > self.level {
             return false;
         }
-        let noisy = ["hyper", "rustls", "h2", "reqwest", "sqlx", "tokio", "mio"]
-            .iter()
-            .any(|t| meta.target().starts_with(t));
-        meta.target() == AUDIT
-            || (meta.level() <= self.level && !(noisy && self.level < LevelFilter::Debug))
+        // Below `debug`, other crates' information is noise: Rocket's per-request lines
+        // (the access line says it once, without the query) and its configuration dump.
+        let ours = meta.target().starts_with("gitlogin");
+        ours || meta.level() <= Level::Warn || self.level >= LevelFilter::Debug
     }
 
     fn log(&self, record: &Record<'_>) {
@@ -65,13 +73,16 @@ impl Log for RedactingLogger {
         let line = line.replace(['\n', '\r'], " ");
         let prefix = match (record.target(), record.level()) {
             (AUDIT, _) => "event",
+            (ACCESS, _) => "access",
             (_, Level::Error) => "error",
             (_, Level::Warn) => "warn",
             _ => "info",
         };
+        let fields = matches!(record.target(), AUDIT | ACCESS);
+        let line = render(self.format, prefix, record.target(), &line, fields);
         let _ = match record.level() {
-            Level::Error | Level::Warn => writeln!(std::io::stderr(), "{prefix}: {line}"),
-            _ => writeln!(std::io::stdout(), "{prefix}: {line}"),
+            Level::Error | Level::Warn => writeln!(std::io::stderr(), "{line}"),
+            _ => writeln!(std::io::stdout(), "{line}"),
         };
     }
 

@@ -2,6 +2,7 @@
 //! bottom layer: everything may use it, it uses nothing of the app.
 
 pub mod clock;
+mod log_line;
 pub mod logging;
 pub mod metrics;
 pub mod random;

@@ -7,7 +7,7 @@ pub(crate) mod error_pages;
 pub(crate) mod flash;
 pub(crate) mod headers;
 pub(crate) mod limits;
-mod request_metrics;
+mod requests;
 mod static_files;
 pub(crate) mod templates;
 
@@ -32,7 +32,7 @@ pub(crate) fn stage(config: &AppConfig, templates: templates::Templates) -> AdHo
             .manage(templates)
             .attach(SecurityHeaders { hsts })
             .attach(limits::UriLimit)
-            .attach(request_metrics::RequestMetrics)
+            .attach(requests::Requests)
             .manage(policy)
             .mount("/", limits::routes())
             .mount("/static", static_files::routes())

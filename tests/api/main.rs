@@ -24,6 +24,7 @@ mod layout;
 mod lifetimes;
 mod limits;
 mod logout;
+mod logs;
 mod metrics;
 mod next_redirects;
 mod nginx;

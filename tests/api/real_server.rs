@@ -53,6 +53,23 @@ pub fn release_binary() -> Option<std::path::PathBuf> {
     None
 }
 
+/// A text log's lines without their timestamps, each checked to be RFC 3339 in UTC
+/// (`2026-12-02T01:47:13.483570808Z`): every line the server writes starts with one.
+pub fn log_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .map(|line| {
+            let (stamp, rest) = line.split_once(' ').unwrap_or((line, ""));
+            let parsed =
+                time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339);
+            assert!(
+                parsed.is_ok_and(|t| t.offset().is_utc()) && stamp.ends_with('Z'),
+                "a line without an RFC 3339 UTC timestamp: {line}"
+            );
+            rest
+        })
+        .collect()
+}
+
 pub fn wait_with_deadline(
     child: &mut Child,
     deadline: Duration,

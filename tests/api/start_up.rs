@@ -70,8 +70,8 @@ async fn an_open_gate_is_said_once_and_a_closed_one_not_at_all() {
         drop(server);
 
         let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
-        let said = log
-            .lines()
+        let said = crate::real_server::log_lines(&log)
+            .into_iter()
             .filter(|l| {
                 l.starts_with("warn: ALLOWED_GITHUB_USERS and ALLOWED_GITHUB_ORGS are both empty")
             })
