@@ -27,6 +27,8 @@ pub(crate) struct AppEnv {
     /// `ROCKET_SECRET_KEY`: the release profile insists on one. A fresh one per run, never a
     /// stored one, shared by the instances of one store.
     pub(crate) secret_key: String,
+    /// `ROCKET_LOG_LEVEL` (`--app-log`).
+    pub(crate) log_level: String,
 }
 
 impl App {
@@ -54,7 +56,7 @@ impl App {
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_SECRET_KEY", &env.secret_key)
-            .env("ROCKET_LOG_LEVEL", "off")
+            .env("ROCKET_LOG_LEVEL", &env.log_level)
             .env("ROCKET_CLI_COLORS", "false")
             .stdin(Stdio::null())
             .stdout(log)

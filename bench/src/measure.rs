@@ -185,6 +185,7 @@ pub(crate) async fn prepare_store(
         github_url: github.url.clone(),
         public_url: None,
         secret_key: random_key(),
+        log_level: settings.app_log.clone(),
     };
     let launch = || App::launch(binary, &settings.root, &env, work);
 

@@ -136,6 +136,7 @@ impl Postgres {
                 github_url: github.url.clone(),
                 public_url: proxy.map(|port| format!("http://127.0.0.1:{port}")),
                 secret_key: random_key(),
+                log_level: settings.app_log.clone(),
             };
             // The first start migrates the new database; seeding needs its tables.
             let mut app = App::launch(binary, &settings.root, &env, work)?;

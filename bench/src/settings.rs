@@ -27,6 +27,9 @@ pub(crate) struct Settings {
     pub(crate) hold: bool,
     /// Measure PostgreSQL (one and two instances) beside SQLite; `--no-postgres` turns it off.
     pub(crate) postgres: bool,
+    /// The apps' `ROCKET_LOG_LEVEL`: `off` by default; `normal` writes their access and
+    /// event lines (to a file in the work directory), as a deployment does.
+    pub(crate) app_log: String,
     pub(crate) root: PathBuf,
     pub(crate) results: PathBuf,
 }
@@ -45,6 +48,7 @@ impl Settings {
             scenarios: Scenario::ALL.to_vec(),
             hold: false,
             postgres: true,
+            app_log: "off".into(),
             results: root.join("bench/results.md"),
             root,
         };
@@ -79,6 +83,7 @@ impl Settings {
                         .map_err(bad)?;
                 }
                 "--results" => settings.results = PathBuf::from(value),
+                "--app-log" => settings.app_log = value,
                 "--only" => {
                     settings.scenarios = value
                         .split(',')
@@ -114,7 +119,7 @@ impl Settings {
 }
 
 pub(crate) const USAGE: &str = "usage: bench [--seconds 10] [--connections 64] [--clients 8] \
-[--stores 1000,1000000] [--rounds 3] [--starts 5] [--results bench/results.md] [--hold]
+[--stores 1000,1000000] [--app-log off|normal] [--rounds 3] [--starts 5] [--results bench/results.md] [--hold]
 [--only health,home,about,tampered,sign-ins] [--no-postgres]
 
 --no-postgres: SQLite only. Otherwise the PostgreSQL rows (about, sign-ins) need PostgreSQL

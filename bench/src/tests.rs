@@ -74,6 +74,7 @@ fn postgres_rows_follow_the_flags() {
         scenarios: scenarios.to_vec(),
         hold: false,
         postgres,
+        app_log: "off".into(),
         root: PathBuf::new(),
         results: PathBuf::new(),
     };
