@@ -2,14 +2,13 @@
 //! operator sees, what is stored (a secret's hash, never the secret), and that every bad
 //! input is one line, a non-zero exit and nothing written.
 
-use std::process::{Output, Stdio};
-use std::time::Duration;
+use std::process::Output;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 
-use crate::real_server::{gitlogin, wait_with_deadline};
+use crate::real_server::gitlogin;
 
 /// A store, migrated by a first command, and a pool on it for looking at the rows.
 struct Registry {
@@ -49,17 +48,9 @@ impl Registry {
     }
 }
 
+/// A usage error must never start a server: each command ends on its own, quickly.
 fn run(url: &str, args: &[&str]) -> Output {
-    let mut child = gitlogin()
-        .args(args)
-        .env("DATABASE_URL", url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A usage error must never start a server: each command ends on its own, quickly.
-    wait_with_deadline(&mut child, Duration::from_secs(30)).expect("the command kept running");
-    child.wait_with_output().unwrap()
+    crate::real_server::run_to_end(gitlogin().args(args).env("DATABASE_URL", url))
 }
 
 fn stdout(output: &Output) -> String {

@@ -1,21 +1,14 @@
 //! The operator's other commands against the real binary: `check-config`, `healthcheck`,
 //! `gen-secret` and `users`.
 
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output};
 
 use base64::Engine;
 
-use crate::real_server::{gitlogin, sign_in, start_server, use_fake, wait_with_deadline, Browser};
+use crate::real_server::{gitlogin, sign_in, start_server, use_fake, Browser};
 
 fn output(mut cmd: Command) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_with_deadline(&mut child, Duration::from_secs(30)).expect("the command kept running");
-    child.wait_with_output().unwrap()
+    crate::real_server::run_to_end(&mut cmd)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -70,6 +70,18 @@ pub fn log_lines(log: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Runs `cmd` to its end (30 s at most: a command that would serve instead fails the test),
+/// its output captured.
+pub fn run_to_end(cmd: &mut Command) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_with_deadline(&mut child, Duration::from_secs(30)).expect("the command kept running");
+    child.wait_with_output().unwrap()
+}
+
 pub fn wait_with_deadline(
     child: &mut Child,
     deadline: Duration,

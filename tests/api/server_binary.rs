@@ -157,18 +157,22 @@ async fn start_logging_server(dir: &std::path::Path, github: &FakeGithub) -> (Se
     .await
 }
 
-#[rocket::async_test]
-async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
+/// The sign-in's answer, to come.
+type InFlight = rocket::tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
+
+/// The real binary with a sign-in in flight, waiting on a GitHub that answers the token
+/// request only after `delay`: the server, its address and PID, and the sign-in.
+async fn sign_in_waiting_on_github(
+    dir: &std::path::Path,
+    delay: Duration,
+) -> (Server, String, String, InFlight) {
     let github = crate::helpers::fake_github().await;
-    github.with(|s| s.token_fault = Some(Fault::Slow(Duration::from_secs(3))));
-    let dir = tempfile::tempdir().unwrap();
-    let (mut server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
+    github.with(|s| s.token_fault = Some(Fault::Slow(delay)));
+    let (server, base) = start_server(dir, |cmd| use_fake(cmd, &github)).await;
     let browser = Browser::new();
     let callback = begin_sign_in(&browser, &base, "/login").await;
-
     let in_flight = rocket::tokio::spawn(async move { browser.http.get(&callback).send().await });
-    // Wait (10 s at most) until the app is waiting on the (slow) token endpoint, then ask
-    // it to stop.
+    // Wait (10 s at most) until the app is waiting on the (slow) token endpoint.
     let reached_github = async {
         while github.with(|s| s.token_requests) == 0 {
             rocket::tokio::time::sleep(Duration::from_millis(20)).await;
@@ -178,6 +182,15 @@ async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
         .await
         .expect("the sign-in never asked GitHub for its token");
     let pid = server.0.id().to_string();
+    (server, base, pid, in_flight)
+}
+
+#[rocket::async_test]
+async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, _, pid, in_flight) =
+        sign_in_waiting_on_github(dir.path(), Duration::from_secs(3)).await;
+
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -203,22 +216,9 @@ async fn sigterm_lets_a_sign_in_waiting_on_github_finish_then_exits_zero() {
 /// flight finishes, and SIGTERM still stops it cleanly afterwards.
 #[rocket::async_test]
 async fn sighup_neither_stops_the_server_nor_cuts_off_a_sign_in() {
-    let github = crate::helpers::fake_github().await;
-    github.with(|s| s.token_fault = Some(Fault::Slow(Duration::from_secs(2))));
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
-    let browser = Browser::new();
-    let callback = begin_sign_in(&browser, &base, "/login").await;
-    let in_flight = rocket::tokio::spawn(async move { browser.http.get(&callback).send().await });
-    let reached_github = async {
-        while github.with(|s| s.token_requests) == 0 {
-            rocket::tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    rocket::tokio::time::timeout(Duration::from_secs(10), reached_github)
-        .await
-        .expect("the sign-in never asked GitHub for its token");
-    let pid = server.0.id().to_string();
+    let (mut server, base, pid, in_flight) =
+        sign_in_waiting_on_github(dir.path(), Duration::from_secs(2)).await;
 
     assert!(Command::new("kill")
         .args(["-HUP", &pid])
