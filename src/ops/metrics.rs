@@ -91,7 +91,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         ),
         store_connections: gauge(
             "gitlogin_store_connections_in_use",
-            "Store connections handed out, as of the last request.",
+            "Store connections handed out when the metrics were read.",
         ),
         registry,
     }

@@ -9,10 +9,13 @@ use rocket::fairing::AdHoc;
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{get, routes, Route, State};
+use rocket_db_pools::sqlx::AnyPool;
+use rocket_db_pools::Database;
 use subtle::ConstantTimeEq;
 
 use crate::config::{AppConfig, ExposeSecret};
 use crate::ops::metrics;
+use crate::store::pool::Db;
 
 /// Prometheus' content type for the classic text format.
 const TEXT_FORMAT: (&str, &str) = ("text", "plain; version=0.0.4; charset=utf-8");
@@ -34,7 +37,13 @@ pub(super) fn listener() -> AdHoc {
                 .merge(("log_level", "off"))
                 .merge(("shutdown.ctrlc", false))
                 .merge(("secret_key", crate::ops::random::secret_key()));
-            let server = rocket::custom(figment).mount("/", routes![open_scrape]);
+            // The app's pool, so that this listener reports its connections too.
+            let Some(pool) = Db::fetch(rocket).map(|db| AnyPool::clone(db)) else {
+                return;
+            };
+            let server = rocket::custom(figment)
+                .manage(pool)
+                .mount("/", routes![open_scrape]);
             let app_stops = rocket.shutdown();
             rocket::tokio::spawn(async move {
                 let server = match server.ignite().await {
@@ -55,20 +64,21 @@ pub(super) fn listener() -> AdHoc {
 }
 
 #[get("/metrics")]
-fn scrape(_allowed: MetricsToken) -> (ContentType, String) {
-    text()
+fn scrape(_allowed: MetricsToken, db: &Db) -> (ContentType, String) {
+    text(db)
 }
 
 #[get("/metrics")]
-fn open_scrape() -> (ContentType, String) {
-    text()
+fn open_scrape(pool: &State<AnyPool>) -> (ContentType, String) {
+    text(pool)
 }
 
-fn text() -> (ContentType, String) {
-    (
-        ContentType::new(TEXT_FORMAT.0, TEXT_FORMAT.1),
-        metrics::render(),
-    )
+/// The series, with the store's connections as they are now.
+fn text(pool: &AnyPool) -> (ContentType, String) {
+    let in_use = pool.size().saturating_sub(pool.num_idle() as u32);
+    metrics::store_connections_in_use(i64::from(in_use));
+    let kind = ContentType::new(TEXT_FORMAT.0, TEXT_FORMAT.1);
+    (kind, metrics::render())
 }
 
 /// A request that may read the metrics on the app's own listener.

@@ -13,12 +13,10 @@ use std::time::Instant;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Data, Request, Response};
-use rocket_db_pools::Database;
 
 use crate::config::AppConfig;
 use crate::ops::logging::ACCESS;
 use crate::ops::metrics;
-use crate::store::pool::Db;
 
 pub(crate) struct Requests;
 
@@ -77,10 +75,6 @@ impl Fairing for Requests {
             .route()
             .map_or_else(|| "unmatched".to_owned(), |route| route.uri.to_string());
         metrics::request(&route, res.status().code, took);
-        if let Some(db) = Db::fetch(req.rocket()) {
-            let in_use = db.size().saturating_sub(db.num_idle() as u32);
-            metrics::store_connections_in_use(i64::from(in_use));
-        }
         res.set_header(Header::new("X-Request-Id", seen.id.clone()));
         let client = seen
             .client
