@@ -78,9 +78,11 @@ fn split_fields(message: &str) -> (String, Vec<(String, Value)>) {
         } else {
             let end = after.find(' ').unwrap_or(after.len());
             let raw = &after[..end];
-            let value = raw
-                .parse::<i64>()
-                .map_or_else(|_| Value::from(raw), Value::from);
+            let value = match (raw.parse::<i64>(), raw.parse::<f64>()) {
+                (Ok(whole), _) => Value::from(whole),
+                (_, Ok(number)) if number.is_finite() => Value::from(number),
+                _ => Value::from(raw),
+            };
             (value, &after[end..])
         };
         pairs.push((key.to_owned(), value));
@@ -117,7 +119,7 @@ mod tests {
     #[test]
     fn event_lines_split_into_fields_with_quoted_values_unescaped() {
         let (event, pairs) =
-            split_fields(r#"sign-in failed reason=bad_state detail="a \"b\" c=d" n=3"#);
+            split_fields(r#"sign-in failed reason=bad_state detail="a \"b\" c=d" n=3 ms=0.5"#);
         assert_eq!(event, "sign-in failed");
         assert_eq!(
             pairs,
@@ -125,6 +127,7 @@ mod tests {
                 ("reason".to_owned(), Value::from("bad_state")),
                 ("detail".to_owned(), Value::from(r#"a "b" c=d"#)),
                 ("n".to_owned(), Value::from(3)),
+                ("ms".to_owned(), Value::from(0.5)),
             ]
         );
     }

@@ -86,9 +86,14 @@ async fn with_a_token_the_metrics_need_it_pass_promtool_and_count_each_event_onc
             >= 1.0,
         "{after}"
     );
+    // Timed by route template and status: the one sign-out, a 303 from `/logout`.
+    assert_eq!(
+        moved(r#"gitlogin_http_request_duration_seconds_count{route="/logout",status="303"}"#),
+        1.0,
+        "{after}"
+    );
     assert!(
-        after.contains(r#"gitlogin_http_request_duration_seconds_count{route="/about""#)
-            || after.contains(r#"route="/login"#),
+        after.contains("\ngitlogin_store_connections_in_use "),
         "{after}"
     );
     promtool_accepts(&after);
