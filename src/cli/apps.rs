@@ -20,34 +20,7 @@ use crate::store::pool::Db;
 pub(super) enum AppsCommand {
     /// Register an app; prints its client_id and, for a confidential app, its client_secret
     /// (shown once: only its hash is kept).
-    Add {
-        name: String,
-        /// Where the app may receive a sign-in (OpenID Connect); exact, https or loopback http.
-        #[arg(long = "redirect-uri", value_name = "URL")]
-        redirect_uris: Vec<String>,
-        /// Where the app may send a person after signing out.
-        #[arg(long = "post-logout-redirect-uri", value_name = "URL")]
-        post_logout_redirect_uris: Vec<String>,
-        /// A host the app is served on behind the reverse proxy (forward auth).
-        #[arg(long = "host", value_name = "HOST")]
-        hosts: Vec<String>,
-        /// The app cannot keep a secret (a single-page or native app): no secret, PKCE required.
-        #[arg(long)]
-        public: bool,
-        /// How its ID tokens are signed.
-        #[arg(long, value_name = "RS256|EdDSA")]
-        id_token_alg: Option<String>,
-        /// Who may use it, on top of the global allow-lists: LOGIN, LOGIN:ID or ID.
-        #[arg(long = "allow-user", value_name = "LOGIN|LOGIN:ID|ID")]
-        allow_users: Vec<String>,
-        #[arg(long = "allow-org", value_name = "ORG")]
-        allow_orgs: Vec<String>,
-        #[arg(long = "allow-team", value_name = "ORG/TEAM")]
-        allow_teams: Vec<String>,
-        /// Print one JSON object, {"client_id": …, "client_secret": …}, and nothing else.
-        #[arg(long)]
-        json: bool,
-    },
+    Add(AddArgs),
     /// Every registered app, one per line.
     List,
     /// One app's settings (never its secret).
@@ -62,9 +35,58 @@ pub(super) enum AppsCommand {
     Remove { name: String },
 }
 
+/// `apps add`'s arguments, as typed.
+#[derive(clap::Args)]
+pub(super) struct AddArgs {
+    name: String,
+    /// Where the app may receive a sign-in (OpenID Connect); exact, https or loopback http.
+    #[arg(long = "redirect-uri", value_name = "URL")]
+    redirect_uris: Vec<String>,
+    /// Where the app may send a person after signing out.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URL")]
+    post_logout_redirect_uris: Vec<String>,
+    /// A host the app is served on behind the reverse proxy (forward auth).
+    #[arg(long = "host", value_name = "HOST")]
+    hosts: Vec<String>,
+    /// The app cannot keep a secret (a single-page or native app): no secret, PKCE required.
+    #[arg(long)]
+    public: bool,
+    /// How its ID tokens are signed.
+    #[arg(long, value_name = "RS256|EdDSA")]
+    id_token_alg: Option<String>,
+    /// Who may use it, on top of the global allow-lists: LOGIN, LOGIN:ID or ID.
+    #[arg(long = "allow-user", value_name = "LOGIN|LOGIN:ID|ID")]
+    allow_users: Vec<String>,
+    #[arg(long = "allow-org", value_name = "ORG")]
+    allow_orgs: Vec<String>,
+    #[arg(long = "allow-team", value_name = "ORG/TEAM")]
+    allow_teams: Vec<String>,
+    /// Print one JSON object, {"client_id": …, "client_secret": …}, and nothing else.
+    #[arg(long)]
+    json: bool,
+}
+
+impl AddArgs {
+    /// The registration these arguments ask for, checked whole.
+    fn check(self) -> Result<Registration, String> {
+        Registration::check(Requested {
+            name: self.name,
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            hosts: self.hosts,
+            public: self.public,
+            id_token_alg: self.id_token_alg,
+            allow_users: self.allow_users,
+            allow_orgs: self.allow_orgs,
+            allow_teams: self.allow_teams,
+        })
+        .map_err(|e| e.to_string())
+    }
+}
+
 pub(super) async fn run(command: AppsCommand, figment: Figment) -> ExitCode {
     let verb = match &command {
-        AppsCommand::Add { .. } => "add",
+        AppsCommand::Add(_) => "add",
         AppsCommand::List => "list",
         AppsCommand::Show { .. } => "show",
         AppsCommand::RotateSecret { .. } => "rotate-secret",
@@ -80,57 +102,38 @@ pub(super) async fn run(command: AppsCommand, figment: Figment) -> ExitCode {
 }
 
 async fn execute(command: AppsCommand, figment: Figment) -> Result<(), String> {
-    // Checked before the store is opened: a bad value never touches it.
-    let registration = match &command {
-        AppsCommand::Add { .. } => Some(registration(&command)?),
-        _ => None,
-    };
+    match command {
+        AppsCommand::Add(args) => {
+            let json = args.json;
+            // Checked before the store is opened: a bad value never touches it.
+            let app = args.check()?;
+            with_store(figment, async |conn| add(conn, &app, json).await).await
+        }
+        AppsCommand::List => with_store(figment, async |conn| list(conn).await).await,
+        AppsCommand::Show { name } => {
+            with_store(figment, async |conn| show(conn, &name).await).await
+        }
+        AppsCommand::RotateSecret { name, json } => {
+            with_store(figment, async |conn| rotate_secret(conn, &name, json).await).await
+        }
+        AppsCommand::Remove { name } => {
+            with_store(figment, async |conn| remove(conn, &name).await).await
+        }
+    }
+}
+
+/// Runs `work` on a connection to the store, opened and closed around it.
+async fn with_store(
+    figment: Figment,
+    work: impl AsyncFnOnce(&mut Conn) -> Result<(), String>,
+) -> Result<(), String> {
     let rocket = super::open_store(figment).await?;
     let db = Db::fetch(&rocket).ok_or("the store did not open")?;
     let mut conn = db.acquire().await.map_err(|e| e.to_string())?;
-    let result = match command {
-        AppsCommand::Add { json, .. } => {
-            let registration = registration.expect("checked above");
-            add(&mut conn, &registration, json).await
-        }
-        AppsCommand::List => list(&mut conn).await,
-        AppsCommand::Show { name } => show(&mut conn, &name).await,
-        AppsCommand::RotateSecret { name, json } => rotate_secret(&mut conn, &name, json).await,
-        AppsCommand::Remove { name } => remove(&mut conn, &name).await,
-    };
+    let result = work(&mut conn).await;
     drop(conn);
     crate::store::pool::close(&rocket).await;
     result
-}
-
-fn registration(command: &AppsCommand) -> Result<Registration, String> {
-    let AppsCommand::Add {
-        name,
-        redirect_uris,
-        post_logout_redirect_uris,
-        hosts,
-        public,
-        id_token_alg,
-        allow_users,
-        allow_orgs,
-        allow_teams,
-        ..
-    } = command
-    else {
-        unreachable!("only add registers");
-    };
-    Registration::check(Requested {
-        name: name.clone(),
-        redirect_uris: redirect_uris.clone(),
-        post_logout_redirect_uris: post_logout_redirect_uris.clone(),
-        hosts: hosts.clone(),
-        public: *public,
-        id_token_alg: id_token_alg.clone(),
-        allow_users: allow_users.clone(),
-        allow_orgs: allow_orgs.clone(),
-        allow_teams: allow_teams.clone(),
-    })
-    .map_err(|e| e.to_string())
 }
 
 type Conn = rocket_db_pools::sqlx::AnyConnection;
