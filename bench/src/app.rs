@@ -38,7 +38,7 @@ impl App {
         env: &AppEnv,
         work: &Path,
     ) -> Result<App, String> {
-        let port = free_port()?;
+        let port = gitlogin::ops::loopback::free_port();
         let url = format!("http://127.0.0.1:{port}");
         let log = work.join(format!("app-{port}.log"));
         let log = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
@@ -148,13 +148,4 @@ pub(crate) async fn poll_health(
         }
         rocket::tokio::time::sleep(every).await;
     }
-}
-
-/// A port that was free a moment ago (the app binds it right after).
-pub(crate) fn free_port() -> Result<u16, String> {
-    Ok(gitlogin::ops::loopback::free_port())
-}
-
-pub(crate) fn random_key() -> String {
-    gitlogin::ops::loopback::random_secret_key()
 }

@@ -184,7 +184,7 @@ pub(crate) async fn prepare_store(
         database_url: format!("sqlite://{}?mode=rwc", db_path.display()),
         github_url: github.url.clone(),
         public_url: None,
-        secret_key: random_key(),
+        secret_key: gitlogin::ops::loopback::random_secret_key(),
         log_level: settings.app_log.clone(),
     };
     let launch = || App::launch(binary, &settings.root, &env, work);

@@ -21,13 +21,13 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use gitlogin::ops::loopback::{free_port, random_secret_key};
 use gitlogin_testkit::postgres::{bin_dir, Cluster};
 
 use crate::nginx::{self, Nginx, Site};
 use crate::{
-    bench_user_session, figure_cells, free_port, markdown_row, random_key, seed, start_github,
-    table_head, thousands, write_bench_cpu, App, AppEnv, FakeGithub, Figures, Scenario, Settings,
-    Store, Target,
+    bench_user_session, figure_cells, markdown_row, seed, start_github, table_head, thousands,
+    write_bench_cpu, App, AppEnv, FakeGithub, Figures, Scenario, Settings, Store, Target,
 };
 
 pub const INSTALL: &str = "apt-get install -y postgresql nginx";
@@ -124,18 +124,18 @@ impl Postgres {
         rows: u64,
     ) -> Result<Postgres, String> {
         eprintln!("bench: starting a PostgreSQL cluster and nginx ...");
-        let cluster = Cluster::start(free_port()?)?.ok_or("PostgreSQL is not installed")?;
+        let cluster = Cluster::start(free_port())?.ok_or("PostgreSQL is not installed")?;
         let mut setups = Vec::new();
         let mut sites = Vec::new();
         for (n, layout) in LAYOUTS.iter().enumerate() {
             let database_url = cluster.create_database(&format!("gitlogin_{n}")).await?;
             let github = start_github(rows).await;
-            let proxy = layout.proxied.then(free_port).transpose()?;
+            let proxy = layout.proxied.then(free_port);
             let env = AppEnv {
                 database_url,
                 github_url: github.url.clone(),
                 public_url: proxy.map(|port| format!("http://127.0.0.1:{port}")),
-                secret_key: random_key(),
+                secret_key: random_secret_key(),
                 log_level: settings.app_log.clone(),
             };
             // The first start migrates the new database; seeding needs its tables.

@@ -58,6 +58,4 @@ pub fn free_port() -> u16 {
 }
 
 /// A fresh `secret_key` for each server: never a committed one.
-pub fn random_secret_key() -> String {
-    super::random::secret_key()
-}
+pub use super::random::secret_key as random_secret_key;
