@@ -9,6 +9,9 @@
 //!    one this browser had), and sends the browser on.
 //! 4. `POST /logout` deletes that session.
 //!
+//! Each sign-in and sign-out also leaves an event in the outbox, in the same transaction,
+//! when `EVENTS_URL` is set (`models/events.rs`).
+//!
 //! The guard that protects pages (`CurrentUser`) is in `session.rs`.
 
 pub(crate) mod access;
@@ -32,7 +35,7 @@ use rocket::{get, post, routes, uri, State};
 
 use crate::config::{AppConfig, ConfigError, ExposeSecret, GithubSettings};
 use crate::github::{self, GithubApi, GithubError, GithubUser};
-use crate::models;
+use crate::models::{self, Outbox};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::ops::metrics;
@@ -104,15 +107,21 @@ pub(crate) struct SignIn {
     config: AppConfig,
     clock: Clock,
     policy: CookiePolicy,
+    outbox: Outbox,
 }
 
 /// The sign-in's routes and what they share, and the purge of dead sessions.
-pub(crate) fn stage(config: &AppConfig, clock: &Clock) -> Result<AdHoc, ConfigError> {
+pub(crate) fn stage(
+    config: &AppConfig,
+    clock: &Clock,
+    outbox: &Outbox,
+) -> Result<AdHoc, ConfigError> {
     let sign_in = SignIn {
         github: Github::new(config).map_err(ConfigError::Other)?,
         config: config.clone(),
         clock: clock.clone(),
         policy: CookiePolicy::new(config),
+        outbox: outbox.clone(),
     };
     Ok(AdHoc::on_ignite("Sign-in", |rocket| async {
         rocket
@@ -176,6 +185,7 @@ async fn callback(
         config,
         clock,
         policy,
+        outbox,
     } = sign_in.inner();
     // Taken (and its cookie removed) before anything else: a pending sign-in is single use.
     let pending = PendingLogin::take(jar, policy, clock.now());
@@ -217,7 +227,7 @@ async fn callback(
     if !access::admit(db, &config.access, &github_user, &orgs, now).await? {
         // Refused now means refused everywhere: whatever sessions this account still has
         // (signed in while it was allowed) end with this answer.
-        let ended = models::end_access(db, github_user.id).await?;
+        let ended = models::end_access(db, outbox, github_user.id).await?;
         if ended > 0 {
             audit!("access ended github_id={} sessions={ended}", github_user.id);
         }
@@ -227,6 +237,7 @@ async fn callback(
     let replaced = session::replaced_by_sign_in(jar, policy);
     let user = models::record_sign_in(
         db,
+        outbox,
         &github_user,
         &orgs,
         replaced.as_deref(),
@@ -276,11 +287,13 @@ async fn logout(
     _same_origin: SameOrigin,
     form: Form<CsrfField<'_>>,
     policy: &State<CookiePolicy>,
+    outbox: &State<Outbox>,
     jar: &CookieJar<'_>,
     mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
     csrf::require_csrf(&current, form.csrf_token)?;
-    models::delete_session(&mut db, &current.session.id_hash)
+    let ended = &current.session.id_hash;
+    models::sign_out(&mut db, outbox, &current.user, ended)
         .await
         .map_err(ErrorPage::store_unavailable)?;
     Ok(SignedOut::finish(&current, jar, policy))

@@ -155,7 +155,10 @@ fn quiet(figment: Figment) -> Figment {
 }
 
 /// The configuration, checked as the server checks it, and the store, opened and migrated.
-async fn open_store(figment: Figment) -> Result<rocket::Rocket<rocket::Ignite>, String> {
-    AppConfig::from_figment(&figment).map_err(|e| e.to_string())?;
-    crate::store::pool::open_for_command(figment).await
+async fn open_store(
+    figment: Figment,
+) -> Result<(rocket::Rocket<rocket::Ignite>, AppConfig), String> {
+    let config = AppConfig::from_figment(&figment).map_err(|e| e.to_string())?;
+    let rocket = crate::store::pool::open_for_command(figment).await?;
+    Ok((rocket, config))
 }

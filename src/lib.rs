@@ -17,8 +17,10 @@ pub mod registry;
 pub mod github;
 // Cookies, messages, error pages, headers, limits, static files.
 pub(crate) mod web;
-// Every query: users, sessions, memberships, pins.
+// Every query: users, sessions, memberships, pins, apps, the events' outbox.
 pub(crate) mod models;
+// Sending the outbox's events to the operator's receiver.
+pub(crate) mod events;
 // The sign-in itself, sessions, CSRF, the allow-lists.
 pub mod auth;
 // Home, About, health, the account controls.
@@ -49,15 +51,19 @@ pub fn app(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
 pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, ConfigError> {
     let config = AppConfig::from_figment(&figment)?;
 
-    let sign_in = auth::stage(&config, &clock)?;
+    // One per process: the sign-in fills it, the sender empties it.
+    let outbox = models::Outbox::new(config.events.is_some(), &clock);
+    let sign_in = auth::stage(&config, &clock, &outbox)?;
     let templates =
         web::templates::Templates::load(&config.template_dir).map_err(ConfigError::Other)?;
     let rocket = rocket::custom(figment)
         .manage(clock.clone())
+        .manage(outbox)
         .attach(store::stage())
         .attach(web::stage(&config, templates))
         .attach(sign_in)
         .attach(pages::stage())
+        .attach(events::stage())
         // After the store: the signing keys may live in it.
         .attach(identity::stage(&config)?);
     // `config.demo` is never true in a release build, even one that compiled the fake in.

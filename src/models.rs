@@ -5,7 +5,7 @@
 //! whole data model reads in one place. The SQL is the same on SQLite and PostgreSQL: `$N`
 //! placeholders, `ON CONFLICT … DO UPDATE … RETURNING`, integers as `i64`.
 
-use rocket_db_pools::sqlx::{self, AnyConnection};
+use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 use serde::Serialize;
 
 use crate::github::GithubUser;
@@ -14,10 +14,12 @@ use crate::store::pool::{Backend, Db};
 
 mod allow_lists;
 pub(crate) mod apps;
+pub mod events;
 mod people;
 pub mod seed;
 
 pub use allow_lists::{end_access, memberships, pin_login, pinned_logins};
+pub use events::{Outbox, UserEvent};
 pub use people::{list_people, people_with_login};
 
 /// GitHub's numeric account id: stable for the life of the account, unlike the login.
@@ -50,27 +52,41 @@ impl User {
     }
 }
 
-/// Creates the user on first sign-in, or refreshes what GitHub says about them, in one
-/// statement: two sign-ins racing for the same new person cannot make two rows.
+/// Creates the user on first sign-in, or refreshes what GitHub says about them; true when
+/// this call created them. Two sign-ins racing for the same new person meet at the unique
+/// `github_id`: one inserts, the other's insert does nothing (on PostgreSQL it waits for
+/// the first to commit) and it updates the row the first made.
 async fn upsert_user(
     conn: &mut AnyConnection,
     github: &GithubUser,
     now: i64,
-) -> sqlx::Result<User> {
-    sqlx::query_as(
+) -> sqlx::Result<(User, bool)> {
+    const COLUMNS: &str =
+        "id, github_id, login, name, email, avatar_url, created_at, updated_at, last_login_at";
+    let created: Option<User> = sqlx::query_as(&format!(
         "INSERT INTO users (github_id, login, name, email, avatar_url,
                             created_at, updated_at, last_login_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6, $6)
-         ON CONFLICT (github_id) DO UPDATE SET
-             login = excluded.login,
-             name = excluded.name,
-             email = excluded.email,
-             avatar_url = excluded.avatar_url,
-             updated_at = excluded.updated_at,
-             last_login_at = excluded.last_login_at
-         RETURNING id, github_id, login, name, email, avatar_url,
-                   created_at, updated_at, last_login_at",
-    )
+         ON CONFLICT (github_id) DO NOTHING
+         RETURNING {COLUMNS}"
+    ))
+    .bind(github.id)
+    .bind(&github.login)
+    .bind(&github.name)
+    .bind(&github.email)
+    .bind(&github.avatar_url)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(user) = created {
+        return Ok((user, true));
+    }
+    let updated = sqlx::query_as(&format!(
+        "UPDATE users SET login = $2, name = $3, email = $4, avatar_url = $5,
+                          updated_at = $6, last_login_at = $6
+         WHERE github_id = $1
+         RETURNING {COLUMNS}"
+    ))
     .bind(github.id)
     .bind(&github.login)
     .bind(&github.name)
@@ -78,15 +94,18 @@ async fn upsert_user(
     .bind(&github.avatar_url)
     .bind(now)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((updated, false))
 }
 
 /// Records a sign-in the allow-lists admitted, in one transaction (in this process's write
 /// turn): the user, by GitHub id; the allowed organisations they are in; the end of the
 /// session this browser signed in with before (`replaces`), so that a copy of its old cookie
-/// does not outlive the sign-in; and the new session. All of it, or nothing.
+/// does not outlive the sign-in; the new session; and the events that tell of it. All of
+/// it, or nothing.
 pub async fn record_sign_in(
     db: &Db,
+    outbox: &Outbox,
     github: &GithubUser,
     orgs: &[String],
     replaces: Option<&str>,
@@ -95,13 +114,24 @@ pub async fn record_sign_in(
 ) -> sqlx::Result<User> {
     let _turn = db.write_turn().await;
     let mut tx = db.begin().await?;
-    let user = upsert_user(&mut tx, github, now).await?;
+    let (user, created) = upsert_user(&mut tx, github, now).await?;
     allow_lists::set_memberships(&mut tx, user.id, orgs).await?;
     if let Some(replaced) = replaces {
         delete_session(&mut tx, replaced).await?;
     }
     insert_session(&mut tx, session, user.id).await?;
+    if created {
+        let event = UserEvent::Created;
+        outbox
+            .add(&mut tx, event, user.github_id, &user.login)
+            .await?;
+    }
+    let event = UserEvent::SignedIn;
+    outbox
+        .add(&mut tx, event, user.github_id, &user.login)
+        .await?;
     tx.commit().await?;
+    outbox.ring();
     Ok(user)
 }
 
@@ -198,6 +228,24 @@ pub async fn list_sessions(
     .await
 }
 
+/// Signs `user` out of one session, and tells the outbox, in one transaction.
+pub async fn sign_out(
+    conn: &mut AnyConnection,
+    outbox: &Outbox,
+    user: &User,
+    id_hash: &str,
+) -> sqlx::Result<()> {
+    let mut tx = conn.begin().await?;
+    delete_session(&mut tx, id_hash).await?;
+    let event = UserEvent::SignedOut;
+    outbox
+        .add(&mut tx, event, user.github_id, &user.login)
+        .await?;
+    tx.commit().await?;
+    outbox.ring();
+    Ok(())
+}
+
 /// Ends one session. Any copy of its cookie is dead from here on.
 pub async fn delete_session(conn: &mut AnyConnection, id_hash: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
@@ -236,13 +284,25 @@ pub async fn delete_other_sessions(
     Ok(done.rows_affected())
 }
 
-/// Deletes the user; `ON DELETE CASCADE` takes their sessions in the same statement.
-pub async fn delete_user(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<()> {
+/// Deletes the user, and tells the outbox, in one transaction; `ON DELETE CASCADE` takes
+/// their sessions in the same statement.
+pub async fn delete_user(
+    conn: &mut AnyConnection,
+    outbox: &Outbox,
+    user: &User,
+) -> sqlx::Result<()> {
+    let mut tx = conn.begin().await?;
     sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(user_id)
-        .execute(conn)
-        .await
-        .map(drop)
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    let event = UserEvent::Deleted;
+    outbox
+        .add(&mut tx, event, user.github_id, &user.login)
+        .await?;
+    tx.commit().await?;
+    outbox.ring();
+    Ok(())
 }
 
 /// Deletes every session past its absolute expiry or idle since before `idle_before`.

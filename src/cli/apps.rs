@@ -127,7 +127,7 @@ async fn with_store(
     figment: Figment,
     work: impl AsyncFnOnce(&mut Conn) -> Result<(), String>,
 ) -> Result<(), String> {
-    let rocket = super::open_store(figment).await?;
+    let (rocket, _) = super::open_store(figment).await?;
     let db = Db::fetch(&rocket).ok_or("the store did not open")?;
     let mut conn = db.acquire().await.map_err(|e| e.to_string())?;
     let result = work(&mut conn).await;

@@ -100,6 +100,16 @@ fn print(config: &AppConfig, rocket: &rocket::Config, figment: &Figment) {
         ("ALLOWED_GITHUB_USERS", list(&users)),
         ("ALLOWED_GITHUB_ORGS", list(&config.access.orgs)),
         ("TOKEN_AUDIENCES", list(&config.token_audiences)),
+        (
+            "EVENTS_URL",
+            config
+                .events
+                .as_ref()
+                .map_or("(none: no events are sent)".to_owned(), |e| {
+                    e.url.to_string()
+                }),
+        ),
+        ("EVENTS_SECRET", set(config.events.is_some()).to_owned()),
     ];
     for (name, value) in lines {
         println!("{name}: {value}");

@@ -3,7 +3,7 @@
 use rocket::figment::Figment;
 use rocket_db_pools::Database;
 
-use crate::models;
+use crate::models::{self, Outbox};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::store::pool::Db;
@@ -21,11 +21,13 @@ pub(super) enum UsersCommand {
 }
 
 pub(super) async fn run(command: UsersCommand, figment: Figment) -> Result<(), String> {
-    let rocket = super::open_store(figment).await?;
+    let (rocket, config) = super::open_store(figment).await?;
     let db = Db::fetch(&rocket).ok_or("the store did not open")?;
+    // The event goes to the outbox, and a server instance sends it: this process exits now.
+    let outbox = Outbox::new(config.events.is_some(), &Clock::default());
     let result = match command {
         UsersCommand::List => list(db).await,
-        UsersCommand::SignOut { who } => sign_out(db, &who).await,
+        UsersCommand::SignOut { who } => sign_out(db, &outbox, &who).await,
     };
     crate::store::pool::close(&rocket).await;
     result
@@ -50,7 +52,7 @@ async fn list(db: &Db) -> Result<(), String> {
     Ok(())
 }
 
-async fn sign_out(db: &Db, who: &str) -> Result<(), String> {
+async fn sign_out(db: &Db, outbox: &Outbox, who: &str) -> Result<(), String> {
     let github_id = if !who.is_empty() && who.bytes().all(|b| b.is_ascii_digit()) {
         who.parse::<i64>()
             .map_err(|_| format!("{who:?} is not a GitHub id"))?
@@ -72,7 +74,7 @@ async fn sign_out(db: &Db, who: &str) -> Result<(), String> {
             }
         }
     };
-    let ended = models::end_access(db, github_id)
+    let ended = models::end_access(db, outbox, github_id)
         .await
         .map_err(|e| e.to_string())?;
     audit!("signed out by the operator github_id={github_id} sessions={ended}");

@@ -11,8 +11,8 @@ use super::parse::{
     parse_list, parse_public_url, unknown_allow_list,
 };
 use super::{
-    AppConfig, ConfigError, GithubSettings, RawConfig, SecretString, SessionSettings,
-    DEMO_API_BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_WEB_BASE,
+    AppConfig, ConfigError, EventsSettings, GithubSettings, RawConfig, SecretString,
+    SessionSettings, DEMO_API_BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_WEB_BASE,
 };
 
 impl AppConfig {
@@ -48,6 +48,7 @@ impl AppConfig {
         let static_dir = problems.take(static_dir(&raw));
         let metrics_address = problems.take(metrics_address(&raw));
         let trusted_proxies = problems.take(trusted_proxies(&raw.trusted_proxies));
+        let events = problems.take(events(&raw));
         if crate::ops::logging::LogFormat::parse(&raw.log_format).is_none() {
             problems.take::<()>(Err(ConfigError::Other(format!(
                 "LOG_FORMAT is {:?}: write text or json",
@@ -66,6 +67,7 @@ impl AppConfig {
             Some(static_dir),
             Some(metrics_address),
             Some(trusted_proxies),
+            Some(events),
         ) = (
             public_url,
             github,
@@ -77,6 +79,7 @@ impl AppConfig {
             static_dir,
             metrics_address,
             trusted_proxies,
+            events,
         )
         else {
             return Err(problems.0);
@@ -107,6 +110,7 @@ impl AppConfig {
                 .map(SecretString::from),
             metrics_address,
             trusted_proxies,
+            events,
         })
     }
 }
@@ -226,4 +230,26 @@ fn trusted_proxies(value: &str) -> Result<Vec<std::net::IpAddr>, ConfigError> {
             })
         })
         .collect()
+}
+
+/// `EVENTS_URL` and `EVENTS_SECRET` go together: an unsigned event could come from anyone,
+/// and a secret without a receiver is a setting that was meant to do something.
+fn events(raw: &RawConfig) -> Result<Option<EventsSettings>, ConfigError> {
+    let set = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+    match (set(&raw.events_url), set(&raw.events_secret)) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(unpaired("EVENTS_URL", "EVENTS_SECRET")),
+        (None, Some(_)) => Err(unpaired("EVENTS_SECRET", "EVENTS_URL")),
+        (Some(url), Some(secret)) => Ok(Some(EventsSettings {
+            url: super::parse::parse_url("EVENTS_URL", &url)?,
+            secret: SecretString::from(secret),
+            timeout: Duration::from_secs(raw.events_timeout.max(1)),
+        })),
+    }
+}
+
+fn unpaired(set: &str, unset: &str) -> ConfigError {
+    ConfigError::Other(format!(
+        "{set} is set but {unset} is not: set both to send events, or neither"
+    ))
 }

@@ -61,6 +61,9 @@ pub fn figment() -> Figment {
             "METRICS_ADDRESS",
             "LOG_FORMAT",
             "TRUSTED_PROXIES",
+            "EVENTS_URL",
+            "EVENTS_SECRET",
+            "EVENTS_TIMEOUT",
         ]))
         // rocket_db_pools reads its settings under `databases.<name>`.
         .merge(
@@ -106,6 +109,12 @@ pub(super) struct RawConfig {
     log_format: String,
     /// Comma-separated IP addresses of the reverse proxies in front of the app.
     trusted_proxies: String,
+    /// Where events are POSTed; unset: no events.
+    events_url: Option<String>,
+    /// The key of the events' HMAC signature.
+    events_secret: Option<String>,
+    /// Seconds before a delivery of an event gives up (and is tried again later).
+    events_timeout: u64,
 }
 
 impl Default for RawConfig {
@@ -130,6 +139,9 @@ impl Default for RawConfig {
             metrics_address: None,
             log_format: "text".into(),
             trusted_proxies: String::new(),
+            events_url: None,
+            events_secret: None,
+            events_timeout: 10,
         }
     }
 }
@@ -166,6 +178,18 @@ pub struct AppConfig {
     /// Files served under `/static` before the built-in ones: `STATIC_DIR`, else `static/`
     /// in the working directory if there is one.
     pub static_dir: Option<std::path::PathBuf>,
+    /// `EVENTS_URL` and `EVENTS_SECRET`: where to send events, when both are set.
+    pub events: Option<EventsSettings>,
+}
+
+/// The operator's receiver of events (`events.rs` sends them).
+#[derive(Debug, Clone)]
+pub struct EventsSettings {
+    pub url: url::Url,
+    /// Signs every body (`X-Gitlogin-Signature-256`); the receiver holds it too.
+    pub secret: SecretString,
+    /// How long one delivery may take before it counts as failed.
+    pub timeout: Duration,
 }
 
 /// How long sessions live, enforced on the server (the cookie's age is only a hint).

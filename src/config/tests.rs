@@ -177,11 +177,32 @@ fn public_url_must_be_an_origin() {
 }
 
 #[test]
+fn events_need_both_a_receiver_and_a_secret() {
+    assert!(config(&[]).unwrap().events.is_none());
+    let err = config(&[("events_url", "https://hooks.example/in")]).unwrap_err();
+    assert!(err.to_string().contains("EVENTS_SECRET is not"), "{err}");
+    let err = config(&[("events_secret", "s")]).unwrap_err();
+    assert!(err.to_string().contains("EVENTS_URL is not"), "{err}");
+    let err = config(&[("events_url", "hooks.example"), ("events_secret", "s")]).unwrap_err();
+    assert!(err.to_string().starts_with("EVENTS_URL"), "{err}");
+    let url = "https://user:pw@hooks.example/in";
+    assert!(config(&[("events_url", url), ("events_secret", "s")]).is_err());
+    let events = config(&[("events_url", "http://10.0.0.5/in"), ("events_secret", "s")])
+        .unwrap()
+        .events
+        .unwrap();
+    assert_eq!(events.url.as_str(), "http://10.0.0.5/in");
+    assert_eq!(events.timeout, Duration::from_secs(10));
+}
+
+#[test]
 fn secrets_never_show_in_debug_output() {
     let c = config(&[
         ("github_client_id", "id"),
         ("github_client_secret", "S3cret-client"),
         ("signing_key", "S3cret-key"),
+        ("events_url", "https://hooks.example/in"),
+        ("events_secret", "S3cret-events"),
     ])
     .unwrap();
     let shown = format!("{c:?}");

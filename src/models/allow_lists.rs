@@ -3,6 +3,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
+use super::{GithubId, Outbox, UserEvent};
 use crate::store::pool::Db;
 
 /// Records which allowed organisations the user is in, replacing what the last sign-in
@@ -64,9 +65,10 @@ pub async fn pinned_logins(conn: &mut AnyConnection, github_id: i64) -> sqlx::Re
 }
 
 /// Ends every session of the account with this GitHub id and forgets its memberships, in one
-/// transaction: its sign-in was just refused. Returns how many sessions ended. Nothing
-/// happens to an account never seen before.
-pub async fn end_access(db: &Db, github_id: i64) -> sqlx::Result<u64> {
+/// transaction (with a `user.signed_out` event when sessions ended): its sign-in was just
+/// refused, or the operator signed it out. Returns how many sessions ended. Nothing happens
+/// to an account never seen before.
+pub async fn end_access(db: &Db, outbox: &Outbox, github_id: i64) -> sqlx::Result<u64> {
     let _turn = db.write_turn().await;
     let mut tx = db.begin().await?;
     let ended = sqlx::query(
@@ -81,6 +83,17 @@ pub async fn end_access(db: &Db, github_id: i64) -> sqlx::Result<u64> {
     .bind(github_id)
     .execute(&mut *tx)
     .await?;
+    let login: Option<String> = sqlx::query_scalar("SELECT login FROM users WHERE github_id = $1")
+        .bind(github_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(login) = login.filter(|_| ended.rows_affected() > 0) {
+        let event = UserEvent::SignedOut;
+        outbox
+            .add(&mut tx, event, GithubId(github_id), &login)
+            .await?;
+    }
     tx.commit().await?;
+    outbox.ring();
     Ok(ended.rows_affected())
 }

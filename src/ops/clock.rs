@@ -1,6 +1,7 @@
 //! The app's idea of "now", in unix seconds.
 //!
-//! Sessions and pending sign-ins expire; tests move this clock forward instead of sleeping.
+//! Sessions and pending sign-ins expire, events wait to be sent again; tests move this clock
+//! forward instead of sleeping.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -13,6 +14,8 @@ pub struct Clock {
     /// Set for tests: time stands still here, and moves only by [`Clock::advance`], so a check
     /// at the exact second of an expiry cannot be moved by the wall clock ticking over.
     frozen_at: Option<i64>,
+    /// Wakes whoever waits for this clock to be moved ([`Clock::moved`]).
+    moves: Arc<rocket::tokio::sync::Notify>,
 }
 
 impl Clock {
@@ -32,6 +35,17 @@ impl Clock {
     pub fn advance(&self, by: std::time::Duration) {
         self.offset_secs
             .fetch_add(by.as_secs() as i64, Ordering::Relaxed);
+        self.moves.notify_waiters();
+    }
+
+    /// Completes when [`Clock::advance`] next moves this clock, which only tests do: a task
+    /// that sleeps until something falls due (the event sender) waits for this too, so that
+    /// a test's jump in time is seen at once. Call [`Notified::enable`] before looking at the
+    /// clock, and a move in between is not missed.
+    ///
+    /// [`Notified::enable`]: rocket::tokio::sync::futures::Notified::enable
+    pub fn moved(&self) -> rocket::tokio::sync::futures::Notified<'_> {
+        self.moves.notified()
     }
 }
 

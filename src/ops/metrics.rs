@@ -19,6 +19,7 @@ struct Metrics {
     sign_outs: IntCounter,
     tokens: IntCounterVec,
     forward_auth: IntCounterVec,
+    events: IntCounterVec,
     requests: HistogramVec,
     github: HistogramVec,
     live_sessions: IntGauge,
@@ -75,6 +76,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Answers of /auth/check, by status.",
             &["status"],
         ),
+        events: counter(
+            "gitlogin_events_total",
+            "Deliveries of events to EVENTS_URL, by result: delivered, retried or dropped.",
+            &["result"],
+        ),
         requests: histogram(
             "gitlogin_http_request_duration_seconds",
             "Time to answer a request, by route and status.",
@@ -116,6 +122,11 @@ pub fn forward_auth(status: u16) {
         .forward_auth
         .with_label_values(&[&status.to_string()])
         .inc();
+}
+
+/// `result` is `delivered`, `retried` or `dropped`.
+pub fn event_delivery(result: &str) {
+    METRICS.events.with_label_values(&[result]).inc();
 }
 
 /// `route` is the matched route's template (`/about`, `/static/<name>`), never the path asked.

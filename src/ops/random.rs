@@ -16,8 +16,12 @@ pub fn token() -> String {
 
 /// The SHA-256 of `secret`, in hex: what the store keeps in its place.
 pub fn sha256_hex(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Lower-case hex, as digests and signatures are written in headers and columns.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A fresh Rocket `secret_key` (512 random bits, base64), for a process whose cookies

@@ -9,13 +9,12 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{post, routes, uri, Route, State};
-use rocket_db_pools::sqlx::{self, Connection as _};
 
 use crate::auth::csrf::require_csrf;
 use crate::auth::csrf::{CsrfField, SameOrigin};
 use crate::auth::session::SignedOut;
 use crate::auth::session::{self, CurrentUser};
-use crate::models;
+use crate::models::{self, Outbox};
 use crate::ops::logging::audit;
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
@@ -107,7 +106,8 @@ struct DeleteForm<'r> {
     confirm: Option<&'r str>,
 }
 
-/// Deletes the user row; the foreign key cascades to every session, in one transaction.
+/// Deletes the user row; the foreign key cascades to every session, in one transaction
+/// with the `user.deleted` event.
 /// Signing in again later creates a fresh row.
 #[post("/account/delete", data = "<form>")]
 async fn delete_account(
@@ -115,6 +115,7 @@ async fn delete_account(
     _same_origin: SameOrigin,
     form: Form<DeleteForm<'_>>,
     policy: &State<CookiePolicy>,
+    outbox: &State<Outbox>,
     jar: &CookieJar<'_>,
     mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
@@ -128,13 +129,9 @@ async fn delete_account(
             "To delete your account, type your GitHub login in the confirmation box and press the button again. Nothing was deleted.",
         ));
     }
-    let deleted: sqlx::Result<()> = async {
-        let mut tx = db.begin().await?;
-        models::delete_user(&mut tx, current.user.id).await?;
-        tx.commit().await
-    }
-    .await;
-    deleted.map_err(ErrorPage::store_unavailable)?;
+    models::delete_user(&mut db, outbox, &current.user)
+        .await
+        .map_err(ErrorPage::store_unavailable)?;
     audit!(
         "account deleted github_id={} login={:?}",
         current.user.github_id.0,

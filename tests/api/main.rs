@@ -7,6 +7,7 @@ use helpers::Store;
 /// The store every `TestApp` here gets.
 pub const STORE: Store = Store::Sqlite;
 
+mod event_receiver;
 mod helpers;
 mod private_ca;
 mod real_server;
@@ -19,6 +20,7 @@ mod callback_errors;
 mod commands;
 mod demo;
 mod event_log;
+mod events;
 mod forward_auth;
 mod layout;
 mod lifetimes;

@@ -25,6 +25,9 @@ fn postgresql_is_installed() {
 
 // Shared with tests/api, whose other suites use the parts these do not.
 #[cfg(postgres_installed)]
+#[path = "../api/event_receiver.rs"]
+mod event_receiver;
+#[cfg(postgres_installed)]
 #[path = "../api/helpers.rs"]
 mod helpers;
 #[cfg(postgres_installed)]
@@ -61,6 +64,9 @@ mod boundaries;
 #[cfg(postgres_installed)]
 #[path = "../api/callback_errors.rs"]
 mod callback_errors;
+#[cfg(postgres_installed)]
+#[path = "../api/events.rs"]
+mod events;
 #[cfg(postgres_installed)]
 #[path = "../api/forward_auth.rs"]
 mod forward_auth;

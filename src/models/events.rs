@@ -1,0 +1,169 @@
+//! The outbox: events for the operator's other systems (`EVENTS_URL`), each written in the
+//! transaction of the change it tells of, and sent afterwards by `events.rs`. So an event is
+//! sent at least once (never lost to a crash after the commit), and never for a change that
+//! was rolled back; a command-line change, made by a process that exits at once, is sent by
+//! whichever server instance looks next.
+
+use std::sync::Arc;
+
+use rocket::tokio::sync::futures::Notified;
+use rocket::tokio::sync::Notify;
+use rocket_db_pools::sqlx::{self, AnyConnection};
+use time::format_description::well_known::Rfc3339;
+
+use super::GithubId;
+use crate::ops::clock::Clock;
+
+/// What happened to a person, as the `type` field names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserEvent {
+    /// They signed in for the first time (followed by their `user.signed_in`).
+    Created,
+    SignedIn,
+    /// Sessions of theirs ended: at `/logout`, by the operator's `users sign-out`, or because
+    /// a new sign-in of theirs was refused.
+    SignedOut,
+    Deleted,
+}
+
+impl UserEvent {
+    pub fn name(self) -> &'static str {
+        match self {
+            UserEvent::Created => "user.created",
+            UserEvent::SignedIn => "user.signed_in",
+            UserEvent::SignedOut => "user.signed_out",
+            UserEvent::Deleted => "user.deleted",
+        }
+    }
+}
+
+/// Whether events are sent at all, the clock that dates them, and the bell that wakes this
+/// process's sender when one is added. One per process, shared by clones; off when
+/// `EVENTS_URL` is unset, so the outbox never fills without a sender to empty it.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    on: bool,
+    clock: Clock,
+    bell: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(on: bool, clock: &Clock) -> Outbox {
+        Outbox {
+            on,
+            clock: clock.clone(),
+            bell: Arc::default(),
+        }
+    }
+
+    /// Adds an event about this person, in the caller's transaction. Does nothing when
+    /// events are off.
+    pub async fn add(
+        &self,
+        conn: &mut AnyConnection,
+        event: UserEvent,
+        github_id: GithubId,
+        login: &str,
+    ) -> sqlx::Result<()> {
+        if !self.on {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let id = crate::ops::random::token();
+        let created_at = time::OffsetDateTime::from_unix_timestamp(now)
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_default();
+        let body = serde_json::json!({
+            "id": id,
+            "type": event.name(),
+            "created_at": created_at,
+            "user": { "github_id": github_id.0, "login": login },
+        });
+        sqlx::query(
+            "INSERT INTO events (id, body, attempts, next_attempt_at) VALUES ($1, $2, 0, $3)",
+        )
+        .bind(&id)
+        .bind(body.to_string())
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(drop)
+    }
+
+    /// Tells this process's sender there is something to send. Call after the commit: woken
+    /// before it, the sender could look before the row is there.
+    pub fn ring(&self) {
+        if self.on {
+            self.bell.notify_one();
+        }
+    }
+
+    /// Completes at the next [`Outbox::ring`], or at once if one came since the last wait.
+    pub fn rung(&self) -> Notified<'_> {
+        self.bell.notified()
+    }
+}
+
+/// An event waiting to be sent.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Pending {
+    pub id: String,
+    pub body: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+}
+
+/// Events due by `now`, oldest due first.
+pub async fn due(conn: &mut AnyConnection, now: i64, limit: i64) -> sqlx::Result<Vec<Pending>> {
+    sqlx::query_as(
+        "SELECT id, body, attempts, next_attempt_at FROM events
+         WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Takes `event` for one delivery by moving its next attempt to `until`: false if another
+/// sender (another instance) took it first. A sender that dies mid-delivery leaves the
+/// event to be tried again at `until`.
+pub async fn claim(conn: &mut AnyConnection, event: &Pending, until: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE events SET next_attempt_at = $3
+         WHERE id = $1 AND next_attempt_at = $2 AND attempts = $4",
+    )
+    .bind(&event.id)
+    .bind(event.next_attempt_at)
+    .bind(until)
+    .bind(event.attempts)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts a failed delivery and sets when to try again.
+pub async fn retry_at(
+    conn: &mut AnyConnection,
+    id: &str,
+    attempts: i64,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE events SET attempts = $2, next_attempt_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(attempts)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Forgets an event: delivered, or given up on.
+pub async fn remove(conn: &mut AnyConnection, id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM events WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
