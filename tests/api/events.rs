@@ -163,6 +163,8 @@ async fn an_event_the_receiver_keeps_refusing_is_dropped_after_its_last_attempt(
         .post_form("/logout", &format!("csrf_token={csrf}"))
         .await;
 
+    // The README's schedule: each retry comes at its time on the app's clock, not before.
+    let backoff = [10, 60, 5 * 60, 30 * 60, 2 * 3600, 6 * 3600, 12 * 3600];
     for attempt in 1..=8 {
         eventually("the next attempt", async || {
             receiver.attempts().len() == 2 + attempt
@@ -172,9 +174,15 @@ async fn an_event_the_receiver_keeps_refusing_is_dropped_after_its_last_attempt(
             app.count("events").await == 0 || waiting(&app, attempt as i64).await == 1
         })
         .await;
-        // Longer than any step of the backoff.
-        app.clock.advance(Duration::from_secs(24 * 3600));
+        let Some(wait) = backoff.get(attempt - 1) else {
+            break;
+        };
+        app.clock.advance(Duration::from_secs(wait - 1));
+        rocket::tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(receiver.attempts().len(), 2 + attempt, "too early");
+        app.clock.advance(Duration::from_secs(1));
     }
+    app.clock.advance(Duration::from_secs(24 * 3600));
     eventually("it is dropped", async || app.count("events").await == 0).await;
     let tried = receiver.attempts()[2..].to_vec();
     assert_eq!(tried.len(), 8, "eight attempts, then no more: {tried:?}");
