@@ -34,6 +34,7 @@ mod nginx_proxy;
 // Only the PostgreSQL crate stops and restarts a cluster.
 #[allow(dead_code)]
 mod pg_cluster;
+mod provider;
 mod secret_files;
 mod seed;
 mod self_contained;

@@ -80,6 +80,9 @@ mod logout;
 #[path = "../api/next_redirects.rs"]
 mod next_redirects;
 #[cfg(postgres_installed)]
+#[path = "../api/provider/mod.rs"]
+mod provider;
+#[cfg(postgres_installed)]
 #[path = "../api/seed.rs"]
 mod seed;
 #[cfg(postgres_installed)]

@@ -1,0 +1,98 @@
+//! An app's own allow rules, on top of the global allow-lists: a person they leave out is sent
+//! back to the app with `access_denied` and no code; and forward auth, told which app asks
+//! (`/auth/check?app=NAME`), applies that app's rules and names the person's groups, while an
+//! app name it does not know is a 403, never an open gate.
+
+use rocket::http::Status;
+
+use super::{assert_error_back, register, signed_in, Authorize};
+use crate::helpers::TestApp;
+use gitlogin::github::fake::Account;
+
+/// Octocat, a member of `acme` (and of an org no rule names).
+fn octocat_of_acme() -> Account {
+    Account {
+        orgs: vec!["acme".into(), "elsewhere".into()],
+        ..Account::octocat()
+    }
+}
+
+#[rocket::async_test]
+async fn a_person_outside_an_apps_rules_gets_access_denied_and_no_code() {
+    let app = TestApp::spawn().await;
+    app.github.set_account(octocat_of_acme());
+    let by_user = register(&app, "wiki", &["--allow-user", "hubot"]);
+    let by_org = register(&app, "billing", &["--allow-org", "other-org"]);
+    let browser = signed_in(&app).await;
+
+    for rp in [by_user, by_org] {
+        let response = browser.get(&Authorize::new(&rp).uri()).await;
+
+        // Before any consent page: there is nothing to consent to.
+        assert_error_back(&rp, &response, "access_denied");
+    }
+}
+
+#[rocket::async_test]
+async fn a_person_an_apps_rules_name_gets_a_code() {
+    let app = TestApp::spawn().await;
+    app.github.set_account(octocat_of_acme());
+    let by_login = register(&app, "wiki", &["--allow-user", "OctoCat"]);
+    let by_id = register(&app, "docs", &["--allow-user", "583231"]);
+    let by_org = register(&app, "billing", &["--allow-org", "Acme"]);
+    let browser = signed_in(&app).await;
+
+    for rp in [by_login, by_id, by_org] {
+        let code = super::code(&browser, &rp, &Authorize::new(&rp)).await;
+        assert!(!code.is_empty(), "{}", rp.name);
+    }
+}
+
+#[rocket::async_test]
+async fn forward_auth_applies_the_named_apps_rules_and_names_the_groups() {
+    let app = TestApp::spawn().await;
+    app.github.set_account(octocat_of_acme());
+    register(&app, "wiki", &["--allow-org", "acme"]);
+    let browser = signed_in(&app).await;
+
+    let response = browser.get("/auth/check?app=wiki").await;
+
+    assert_eq!(response.status(), Status::Ok);
+    let headers = response.headers();
+    assert_eq!(headers.get_one("X-Auth-Request-User"), Some("octocat"));
+    let groups = headers
+        .get_one("X-Auth-Request-Groups")
+        .expect("no X-Auth-Request-Groups");
+    let groups: Vec<&str> = groups.split(',').map(str::trim).collect();
+    assert!(groups.contains(&"acme"), "{groups:?}");
+    // Only the orgs that rules name: the rest of a person's memberships are theirs.
+    assert!(!groups.contains(&"elsewhere"), "{groups:?}");
+}
+
+#[rocket::async_test]
+async fn forward_auth_refuses_a_person_outside_the_named_apps_rules() {
+    let app = TestApp::spawn().await;
+    register(&app, "wiki", &["--allow-user", "hubot"]);
+    let browser = signed_in(&app).await;
+    assert_eq!(browser.get("/auth/check").await.status(), Status::Ok);
+
+    let response = browser.get("/auth/check?app=wiki").await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+    assert!(response.headers().get_one("X-Auth-Request-User").is_none());
+}
+
+#[rocket::async_test]
+async fn forward_auth_for_an_unknown_app_is_403() {
+    let app = TestApp::spawn().await;
+    register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+
+    for name in ["nope", "wiki2"] {
+        let uri = format!("/auth/check?app={}", crate::helpers::encode(name));
+        let response = browser.get(&uri).await;
+
+        assert_eq!(response.status(), Status::Forbidden, "{name:?}");
+        assert!(response.headers().get_one("X-Auth-Request-User").is_none());
+    }
+}

@@ -1,0 +1,84 @@
+//! Refresh tokens: issued only for `offline_access`, replaced by a new one at every use, and
+//! a reused one taken for a stolen copy (RFC 9700 §4.14.2): the whole family, the newest
+//! token included, stops working, whoever held which copy.
+
+use rocket::http::Status;
+
+use super::{access_token, assert_token_error, offline_tokens, refresh, register, signed_in};
+use super::{tokens, userinfo, Authorize};
+use crate::helpers::TestApp;
+
+#[rocket::async_test]
+async fn a_refresh_token_is_replaced_at_every_use() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let first = offline_tokens(&app, &browser, &rp).await;
+    let mut current = first["refresh_token"].as_str().unwrap().to_owned();
+    let mut seen = vec![current.clone()];
+
+    for _ in 0..3 {
+        let (status, body) = refresh(&app, &rp, &current).await;
+
+        assert_eq!(status, Status::Ok, "{body}");
+        assert_eq!(
+            userinfo(&app, access_token(&body)).await.status(),
+            Status::Ok
+        );
+        current = body["refresh_token"].as_str().expect("rotated").to_owned();
+        assert!(!seen.contains(&current), "a new refresh token every time");
+        seen.push(current.clone());
+    }
+}
+
+#[rocket::async_test]
+async fn a_reused_refresh_token_is_refused_and_revokes_its_family() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let first = offline_tokens(&app, &browser, &rp).await;
+    let stolen = first["refresh_token"].as_str().unwrap().to_owned();
+    let (status, second) = refresh(&app, &rp, &stolen).await;
+    assert_eq!(status, Status::Ok, "{second}");
+    let newest = second["refresh_token"].as_str().unwrap();
+
+    let reuse = refresh(&app, &rp, &stolen).await;
+
+    assert_token_error(&reuse, Status::BadRequest, "invalid_grant");
+    assert_token_error(
+        &refresh(&app, &rp, newest).await,
+        Status::BadRequest,
+        "invalid_grant",
+    );
+}
+
+#[rocket::async_test]
+async fn a_refresh_token_of_another_app_is_refused() {
+    let app = TestApp::spawn().await;
+    let wiki = register(&app, "wiki", &[]);
+    let billing = register(&app, "billing", &[]);
+    let browser = signed_in(&app).await;
+    let wikis = offline_tokens(&app, &browser, &wiki).await;
+
+    let answer = refresh(&app, &billing, wikis["refresh_token"].as_str().unwrap()).await;
+
+    assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+}
+
+#[rocket::async_test]
+async fn without_offline_access_no_refresh_token_is_issued() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+
+    let body = tokens(&app, &browser, &rp, &Authorize::new(&rp)).await;
+
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    assert_eq!(
+        body["scope"]
+            .as_str()
+            .map(|s| s.split(' ').any(|s| s == "offline_access")),
+        Some(false),
+        "{body}"
+    );
+}

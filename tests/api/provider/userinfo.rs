@@ -1,0 +1,107 @@
+//! Userinfo (OpenID Connect Core §5.3) and the life of an access token: the claims of the
+//! token's scope for a live token, `GET` or `POST`; RFC 6750's answers otherwise (401 with a
+//! `Bearer` challenge that says `invalid_token` when one was sent, 403 for a token that may not
+//! read it); and nothing for a token older than 10 minutes or of an app the operator removed.
+
+use std::time::Duration;
+
+use rocket::http::{Header, Status};
+
+use super::{access_token, assert_invalid_token, json_of, offline_tokens, refresh, register};
+use super::{remove, signed_in, tokens, userinfo, Authorize, OCTOCAT_ID};
+use crate::helpers::TestApp;
+
+#[rocket::async_test]
+async fn userinfo_answers_get_and_post_with_the_claims_of_the_scope() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let body = tokens(&app, &browser, &rp, &Authorize::new(&rp)).await;
+    let bearer = Header::new("Authorization", format!("Bearer {}", access_token(&body)));
+
+    let get = app.client.get("/oauth/userinfo").header(bearer.clone());
+    let post = app.client.post("/oauth/userinfo").header(bearer);
+    for request in [get, post] {
+        let response = request.dispatch().await;
+
+        assert_eq!(response.status(), Status::Ok);
+        let claims = json_of(response).await;
+        assert_eq!(claims["sub"], OCTOCAT_ID);
+        assert_eq!(claims["preferred_username"], "octocat");
+        assert_eq!(claims["name"], "The Octocat");
+        assert_eq!(claims["email"], "octocat@github.example");
+        assert_eq!(claims["email_verified"], true);
+    }
+}
+
+#[rocket::async_test]
+async fn userinfo_without_a_token_is_401_with_a_bare_bearer_challenge() {
+    let app = TestApp::spawn().await;
+
+    let response = app.client.get("/oauth/userinfo").dispatch().await;
+
+    assert_eq!(response.status(), Status::Unauthorized);
+    assert_eq!(
+        response.headers().get_one("WWW-Authenticate"),
+        Some("Bearer")
+    );
+}
+
+#[rocket::async_test]
+async fn a_made_up_access_token_is_401_invalid_token() {
+    let app = TestApp::spawn().await;
+    register(&app, "wiki", &[]);
+
+    for token in ["made-up", &"A".repeat(43)] {
+        assert_invalid_token(&userinfo(&app, token).await);
+    }
+}
+
+#[rocket::async_test]
+async fn an_access_token_older_than_10_minutes_is_401_invalid_token() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let body = tokens(&app, &browser, &rp, &Authorize::new(&rp)).await;
+
+    app.clock.advance(Duration::from_secs(10 * 60 + 1));
+
+    assert_invalid_token(&userinfo(&app, access_token(&body)).await);
+}
+
+#[rocket::async_test]
+async fn a_token_without_the_openid_scope_is_403_at_userinfo() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    // Plain OAuth 2: an access token, no ID token.
+    let request = Authorize::new(&rp).with("scope", "profile");
+    let body = tokens(&app, &browser, &rp, &request).await;
+
+    let response = userinfo(&app, access_token(&body)).await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+}
+
+#[rocket::async_test]
+async fn a_removed_apps_tokens_stop_working_at_once() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let body = offline_tokens(&app, &browser, &rp).await;
+    assert_eq!(
+        userinfo(&app, access_token(&body)).await.status(),
+        Status::Ok
+    );
+
+    remove(&app, &rp);
+
+    assert_invalid_token(&userinfo(&app, access_token(&body)).await);
+    let (status, answer) = refresh(&app, &rp, body["refresh_token"].as_str().unwrap()).await;
+    // Its credentials are gone too: `invalid_client`, or `invalid_grant` for the token.
+    assert!(
+        matches!(status.code, 400 | 401) && answer["error"].is_string(),
+        "{status}: {answer}"
+    );
+    assert!(answer.get("access_token").is_none());
+}
