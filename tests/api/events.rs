@@ -273,3 +273,32 @@ fn sign_out_command(app: &TestApp, events_url: Option<&str>) -> std::process::Ou
     }
     crate::real_server::run_to_end(&mut command)
 }
+
+/// A sender claims an event for as long as its delivery may take: another instance that
+/// looks meanwhile leaves it alone, even though it is still in the outbox.
+#[rocket::async_test]
+async fn an_event_being_delivered_is_not_sent_again_by_another_instance() {
+    let (url, connections) = silent().await;
+    let first = app_sending_to(&url).await;
+    let store = first.db_url.clone();
+    let second = TestApp::spawn_with_clock(first.clock.clone(), move |f| {
+        f.merge(("events_url", url))
+            .merge(("events_secret", SECRET))
+            .merge(("events_timeout", 1))
+            .merge(("databases.gitlogin.url", store))
+    })
+    .await;
+
+    first.browser().sign_in(None).await;
+    eventually("a delivery is under way", async || {
+        *connections.lock().unwrap() >= 1
+    })
+    .await;
+    // Wakes both senders while the receiver holds the first delivery.
+    second.clock.advance(Duration::ZERO);
+    eventually("both events were tried", async || {
+        waiting(&first, 1).await == 2
+    })
+    .await;
+    assert_eq!(*connections.lock().unwrap(), 2, "one attempt per event");
+}
