@@ -36,7 +36,12 @@ enum Command {
     /// Print a fresh ROCKET_SECRET_KEY.
     GenSecret,
     /// Add a new signing key to the store and print its kid.
-    RotateKey,
+    RotateKey {
+        /// The algorithm of the key: EdDSA signs identity tokens and the ID tokens of apps
+        /// that ask for it, RS256 the other ID tokens.
+        #[arg(long, default_value = "EdDSA", value_parser = parse_alg)]
+        alg: crate::registry::IdTokenAlg,
+    },
     /// The people who have signed in, and signing one of them out everywhere.
     #[command(subcommand)]
     Users(users::UsersCommand),
@@ -50,8 +55,8 @@ pub async fn run() -> ExitCode {
     let figment = crate::config::figment();
     match cli.command {
         None | Some(Command::Serve) => serve(figment).await,
-        Some(Command::RotateKey) => {
-            crate::identity::key_store::rotate_key_command(quiet(figment)).await
+        Some(Command::RotateKey { alg }) => {
+            crate::identity::key_store::rotate_key_command(quiet(figment), alg).await
         }
         Some(Command::CheckConfig) => check_config::run(&figment),
         Some(Command::Healthcheck) => healthcheck(&figment).await,
@@ -68,6 +73,10 @@ pub async fn run() -> ExitCode {
             }
         },
     }
+}
+
+fn parse_alg(value: &str) -> Result<crate::registry::IdTokenAlg, String> {
+    crate::registry::IdTokenAlg::parse(value).ok_or_else(|| "write EdDSA or RS256".to_owned())
 }
 
 /// For a container's HEALTHCHECK, where there may be no curl: the configured address's

@@ -1,5 +1,6 @@
 //! The signing keys in the store: loaded (or generated) at start-up into the [`KeyRing`], and
-//! rotated by `gitlogin rotate-key`. See `keys.rs` for the keys themselves and the JWKS.
+//! rotated by `gitlogin rotate-key`. See `keys.rs` for the keys themselves, `key_ring.rs`
+//! for which one signs and the JWKS.
 
 use std::process::ExitCode;
 
@@ -8,7 +9,7 @@ use rocket::figment::Figment;
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection as _};
 use rocket_db_pools::Database;
 
-use super::keys::{KeyError, KeyRing, SigningKey, TOKEN_LIFETIME_SECS};
+use super::keys::{Alg, KeyError, KeyRing, SigningKey, ID_TOKEN_LIFETIME_SECS};
 use crate::config::{AppConfig, ConfigError, ExposeSecret};
 use crate::ops::clock::Clock;
 use crate::store::pool::{Backend, Db};
@@ -24,7 +25,7 @@ pub fn from_config(config: &AppConfig) -> Result<Option<SigningKey>, ConfigError
         .map_err(|e| ConfigError::Other(e.to_string()))
 }
 
-/// Manages the [`KeyRing`]: `configured` if `SIGNING_KEY` was set, else the store's keys.
+/// Manages the [`KeyRing`]: `configured` if `SIGNING_KEY` was set, and the store's keys.
 /// Needs the store migrated, so it must run after `db::stage()`'s fairings: attach it from
 /// inside an `on_ignite` stage that is attached after `db::stage()`.
 pub fn loader(configured: Option<SigningKey>) -> AdHoc {
@@ -33,25 +34,23 @@ pub fn loader(configured: Option<SigningKey>) -> AdHoc {
         let rocket = rocket.attach(AdHoc::on_liftoff("Signing keys", |rocket| {
             Box::pin(async move {
                 if let Some(ring) = rocket.state::<KeyRing>() {
-                    rocket::info!("identity tokens: signing with kid {}", ring.signing_kid());
+                    let kids = ring.signing_kids().join(", ");
+                    rocket::info!("tokens: signing with kid {kids}");
                 }
             })
         }));
-        if let Some(key) = configured {
-            return Ok(rocket.manage(KeyRing::single(key)));
-        }
         let (Some(db), Some(clock)) = (Db::fetch(&rocket), rocket.state::<Clock>()) else {
-            rocket::error!("identity tokens: no store to keep the signing key in");
+            rocket::error!("tokens: no store to keep the signing keys in");
             return Err(rocket);
         };
         let loaded = async {
             let mut conn = db.acquire().await?;
-            load_from_store(&mut conn, clock.now()).await
+            load_from_store(&mut conn, configured, clock.now()).await
         };
         match loaded.await {
             Ok(ring) => Ok(rocket.manage(ring)),
             Err(e) => {
-                rocket::error!("identity tokens: cannot load the signing keys: {e}");
+                rocket::error!("tokens: cannot load the signing keys: {e}");
                 Err(rocket)
             }
         }
@@ -62,48 +61,104 @@ pub fn loader(configured: Option<SigningKey>) -> AdHoc {
 struct KeyRow {
     id: i64,
     kid: String,
+    alg: String,
     private_key: Vec<u8>,
 }
 
-/// At start-up, in one transaction: forget keys whose tokens have all expired, generate the
-/// first key if there is none, sign with the newest, and retire older ones as of `now`.
-async fn load_from_store(conn: &mut AnyConnection, now: i64) -> Result<KeyRing, KeyError> {
+impl KeyRow {
+    fn key(&self) -> Result<SigningKey, KeyError> {
+        let alg = Alg::parse(&self.alg).ok_or_else(|| KeyError::BadStoredKey(self.kid.clone()))?;
+        SigningKey::from_stored(alg, &self.kid, &self.private_key)
+    }
+}
+
+/// At start-up, in one transaction: forget keys whose tokens have all expired; for each
+/// algorithm the store keeps, sign with the newest key and retire the older ones as of
+/// `now`. The first EdDSA key is generated here when `SIGNING_KEY` is unset; the first RS256
+/// key waits for the first RS256 token ([`newest_or_first`]).
+async fn load_from_store(
+    conn: &mut AnyConnection,
+    configured: Option<SigningKey>,
+    now: i64,
+) -> Result<KeyRing, KeyError> {
     let mut tx = conn.begin().await?;
     lock_keys(&mut tx, now).await?;
-    let newest: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM signing_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let current_id = match newest {
-        Some(id) => id,
-        None => {
-            let (key, der) = SigningKey::generate()?;
-            insert_key(&mut tx, &key, &der, now).await?
+    let mut signing = Vec::new();
+    for alg in [Alg::EdDsa, Alg::Rs256] {
+        if alg == Alg::EdDsa && configured.is_some() {
+            continue;
         }
-    };
-    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND id <> $2")
+        let id = match newest(&mut tx, alg).await? {
+            Some(id) => id,
+            None if alg == Alg::EdDsa => {
+                let (key, der) = SigningKey::generate(alg)?;
+                insert_key(&mut tx, &key, &der, now).await?
+            }
+            None => continue,
+        };
+        sqlx::query(
+            "UPDATE signing_keys SET retired_at = $1
+             WHERE retired_at IS NULL AND alg = $2 AND id <> $3",
+        )
         .bind(now)
-        .bind(current_id)
+        .bind(alg.as_str())
+        .bind(id)
         .execute(&mut *tx)
         .await?;
+        signing.push(id);
+    }
     let rows: Vec<KeyRow> =
-        sqlx::query_as("SELECT id, kid, private_key FROM signing_keys ORDER BY id DESC")
+        sqlx::query_as("SELECT id, kid, alg, private_key FROM signing_keys ORDER BY id DESC")
             .fetch_all(&mut *tx)
             .await?;
     tx.commit().await?;
 
-    let mut current = None;
+    let mut current = Vec::new();
     let mut known = Vec::new();
     for row in rows {
-        let key = SigningKey::from_stored(&row.kid, &row.private_key)?;
-        known.push((row.kid, key.jwk()));
-        if row.id == current_id {
-            current = Some(key);
+        let key = row.key()?;
+        known.push((row.kid, key.jwk().clone()));
+        if signing.contains(&row.id) {
+            current.push(key);
         }
     }
-    let current = current.ok_or_else(|| KeyError::BadStoredKey(current_id.to_string()))?;
-    Ok(KeyRing::from_store(current, known))
+    Ok(KeyRing::new(configured, current, known))
+}
+
+/// The id of the newest key of `alg` that is not retired.
+async fn newest(conn: &mut AnyConnection, alg: Alg) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM signing_keys WHERE retired_at IS NULL AND alg = $1
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(alg.as_str())
+    .fetch_optional(conn)
+    .await
+}
+
+/// The newest key of `alg` not retired, or a first one made now if the store has none: in
+/// one transaction that takes the table, so instances asking at once agree on one key.
+pub(super) async fn newest_or_first(
+    conn: &mut AnyConnection,
+    alg: Alg,
+    now: i64,
+) -> Result<SigningKey, KeyError> {
+    let mut tx = conn.begin().await?;
+    lock_keys(&mut tx, now).await?;
+    let id = match newest(&mut tx, alg).await? {
+        Some(id) => id,
+        None => {
+            let (key, der) = SigningKey::generate(alg)?;
+            insert_key(&mut tx, &key, &der, now).await?
+        }
+    };
+    let row: KeyRow =
+        sqlx::query_as("SELECT id, kid, alg, private_key FROM signing_keys WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    row.key()
 }
 
 /// Takes the table for this start-up's transaction, so that instances starting together take
@@ -117,7 +172,7 @@ async fn lock_keys(tx: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> 
             .await?;
     }
     sqlx::query("DELETE FROM signing_keys WHERE retired_at <= $1")
-        .bind(now - TOKEN_LIFETIME_SECS)
+        .bind(now - ID_TOKEN_LIFETIME_SECS)
         .execute(tx)
         .await
         .map(drop)
@@ -133,39 +188,42 @@ async fn insert_key(
     der: &[u8],
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query("INSERT INTO signing_keys (kid, private_key, created_at) VALUES ($1, $2, $3)")
-        .bind(&key.kid)
-        .bind(der)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, alg, private_key, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&key.kid)
+    .bind(key.alg().as_str())
+    .bind(der)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query_scalar("SELECT id FROM signing_keys WHERE kid = $1")
         .bind(&key.kid)
         .fetch_one(conn)
         .await
 }
 
-/// Adds a new key that the next start-up will sign with; returns its `kid`.
-pub async fn rotate(conn: &mut AnyConnection, now: i64) -> Result<String, KeyError> {
-    let (key, der) = SigningKey::generate()?;
+/// Adds a new key of `alg` that the next start-up will sign with; returns its `kid`.
+pub async fn rotate(conn: &mut AnyConnection, alg: Alg, now: i64) -> Result<String, KeyError> {
+    let (key, der) = SigningKey::generate(alg)?;
     insert_key(conn, &key, &der, now).await?;
     Ok(key.kid)
 }
 
-/// `gitlogin rotate-key`, run with the server's own settings. Prints the new `kid` alone on
-/// stdout, for scripts, and what happens next on stderr.
-pub async fn rotate_key_command(figment: Figment) -> ExitCode {
+/// `gitlogin rotate-key [--alg …]`, run with the server's own settings. Prints the new `kid`
+/// alone on stdout, for scripts, and what happens next on stderr.
+pub async fn rotate_key_command(figment: Figment, alg: Alg) -> ExitCode {
     // Errors and warnings only: stdout carries the kid and nothing else.
     let figment = figment.merge(("log_level", "critical"));
     crate::ops::logging::init(rocket::config::LogLevel::Critical, Default::default());
-    match rotate_in_store(figment).await {
+    match rotate_in_store(figment, alg).await {
         Ok(kid) => {
             println!("{kid}");
             eprintln!(
                 "gitlogin: new signing key {kid} stored. Restart gitlogin to sign with it; the \
                  previous key stays in /.well-known/jwks.json for {} minutes after the restart, \
                  until the last token it signed has expired.",
-                TOKEN_LIFETIME_SECS / 60
+                ID_TOKEN_LIFETIME_SECS / 60
             );
             ExitCode::SUCCESS
         }
@@ -176,9 +234,9 @@ pub async fn rotate_key_command(figment: Figment) -> ExitCode {
     }
 }
 
-async fn rotate_in_store(figment: Figment) -> Result<String, KeyError> {
+async fn rotate_in_store(figment: Figment, alg: Alg) -> Result<String, KeyError> {
     let config = AppConfig::from_figment(&figment)?;
-    if config.signing_key.is_some() {
+    if alg == Alg::EdDsa && config.signing_key.is_some() {
         return Err(KeyError::ManagedOutside);
     }
     // The same store stage as the server's: same pool settings, same migrations.
@@ -186,7 +244,7 @@ async fn rotate_in_store(figment: Figment) -> Result<String, KeyError> {
         .await
         .map_err(ConfigError::Other)?;
     let db = Db::fetch(&rocket).ok_or_else(|| ConfigError::Other("no store".into()))?;
-    let kid = rotate(&mut *db.acquire().await?, Clock::default().now()).await?;
+    let kid = rotate(&mut *db.acquire().await?, alg, Clock::default().now()).await?;
     crate::store::pool::close(&rocket).await;
     Ok(kid)
 }

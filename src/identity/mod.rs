@@ -3,6 +3,7 @@
 //! and the JWKS that publishes them (`keys.rs`), kept in the store and rotated (`key_store.rs`).
 
 pub(crate) mod forward_auth;
+mod key_ring;
 pub mod key_store;
 pub(crate) mod keys;
 pub(crate) mod tokens;

@@ -9,7 +9,6 @@
 //! `401 {"error": "unauthorized", ...}`, never a redirect to sign in or an HTML page.
 
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, Header};
 use rocket::fairing::AdHoc;
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
@@ -113,11 +112,8 @@ async fn issue_token(
         name: user.name.as_deref(),
         email: user.email.as_deref(),
     };
-    let key = keys.signing_key(&mut db).await?;
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some(key.kid().to_owned());
-    let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
-        .map_err(|e| ApiError::Signing(e.to_string()))?;
+    let key = keys.signing_key(&mut db, keys::Alg::EdDsa, now).await?;
+    let token = key.sign_jwt(&claims)?;
     crate::ops::metrics::token_issued(audience);
     audit!(
         "token issued github_id={} login={:?} aud={audience:?} jti={}",
@@ -149,8 +145,6 @@ enum ApiError {
     Csrf,
     #[error("audience not in TOKEN_AUDIENCES")]
     UnknownAudience,
-    #[error("signing failed: {0}")]
-    Signing(String),
     #[error("no key to sign with: {0}")]
     Keys(#[from] keys::KeyError),
 }
@@ -173,7 +167,7 @@ impl<'r> Responder<'r, 'static> for ApiError {
                 "unavailable",
                 "The app's store is not answering right now. Please try again in a moment.",
             ),
-            ApiError::Signing(_) | ApiError::Keys(_) => (
+            ApiError::Keys(_) => (
                 Status::InternalServerError,
                 "internal",
                 "Something went wrong on our side. Please try again in a moment.",

@@ -37,7 +37,7 @@ pub struct Registration {
 
 /// How the app's ID tokens are signed. RS256 is the default because it is the one algorithm
 /// every relying party supports (OpenID Connect Core §15.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdTokenAlg {
     Rs256,
     EdDsa,

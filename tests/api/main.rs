@@ -22,6 +22,7 @@ mod demo;
 mod event_log;
 mod events;
 mod forward_auth;
+mod key_algorithms;
 mod layout;
 mod lifetimes;
 mod limits;

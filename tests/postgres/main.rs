@@ -71,6 +71,9 @@ mod events;
 #[path = "../api/forward_auth.rs"]
 mod forward_auth;
 #[cfg(postgres_installed)]
+#[path = "../api/key_algorithms.rs"]
+mod key_algorithms;
+#[cfg(postgres_installed)]
 #[path = "../api/lifetimes.rs"]
 mod lifetimes;
 #[cfg(postgres_installed)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::identity::key_ring::still_published;
 
 /// RFC 8032, section 7.1, TEST 1: a published test vector, not a secret.
 const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -21,8 +22,12 @@ fn openssl_der() -> Vec<u8> {
 #[test]
 fn a_base64_setting_gives_the_rfc_public_key_and_its_thumbprint() {
     let key = SigningKey::from_setting(&STANDARD.encode(openssl_der())).unwrap();
-    assert_eq!(key.x, URL_SAFE_NO_PAD.encode(hex(PUBLIC)));
-    assert_eq!(key.kid, thumbprint(&key.x));
+    let AlgorithmParameters::OctetKeyPair(okp) = &key.jwk().algorithm else {
+        panic!("not an OKP key: {:?}", key.jwk());
+    };
+    assert_eq!(okp.x, URL_SAFE_NO_PAD.encode(hex(PUBLIC)));
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, okp.x);
+    assert_eq!(key.kid, thumbprint(&canonical));
 }
 
 #[test]
@@ -46,10 +51,58 @@ fn other_pem_blocks_and_garbage_are_refused() {
 
 #[test]
 fn generated_keys_differ_and_read_back() {
-    let (a, der) = SigningKey::generate().unwrap();
-    let (b, _) = SigningKey::generate().unwrap();
-    assert_ne!(a.kid, b.kid);
-    assert_eq!(SigningKey::from_pkcs8(&der).unwrap().kid, a.kid);
+    for alg in [Alg::EdDsa, Alg::Rs256] {
+        let (a, der) = SigningKey::generate(alg).unwrap();
+        let (b, _) = SigningKey::generate(alg).unwrap();
+        assert_ne!(a.kid, b.kid);
+        assert_eq!(SigningKey::from_pkcs8(alg, &der).unwrap().kid, a.kid);
+        assert!(
+            SigningKey::from_stored(alg, &b.kid, &der).is_err(),
+            "another kid"
+        );
+    }
+}
+
+/// Each key's JWT verifies with its published JWK alone, by jsonwebtoken (what a relying
+/// party uses), and names its `alg` and `kid`.
+#[test]
+fn a_signed_jwt_verifies_with_the_published_key_and_nothing_else() {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Claims {
+        sub: String,
+        exp: i64,
+    }
+    let claims = Claims {
+        sub: "583231".into(),
+        exp: 4_000_000_000,
+    };
+    for (alg, algorithm) in [
+        (Alg::EdDsa, jsonwebtoken::Algorithm::EdDSA),
+        (Alg::Rs256, jsonwebtoken::Algorithm::RS256),
+    ] {
+        let (key, _) = SigningKey::generate(alg).unwrap();
+        let (other, _) = SigningKey::generate(alg).unwrap();
+        let jwt = key.sign_jwt(&claims).unwrap();
+        let header = jsonwebtoken::decode_header(&jwt).unwrap();
+        assert_eq!(header.alg, algorithm);
+        assert_eq!(header.kid.as_deref(), Some(key.kid()));
+        assert_eq!(
+            key.jwk()
+                .common
+                .key_algorithm
+                .map(|a| a.to_string())
+                .as_deref(),
+            Some(alg.as_str())
+        );
+        let mut validation = jsonwebtoken::Validation::new(algorithm);
+        validation.validate_aud = false;
+        let verify = |jwk: &Jwk| {
+            let decoding = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+            jsonwebtoken::decode::<Claims>(&jwt, &decoding, &validation)
+        };
+        assert_eq!(verify(key.jwk()).unwrap().claims.sub, "583231");
+        assert!(verify(other.jwk()).is_err(), "{alg:?}: another key's JWK");
+    }
 }
 
 #[test]
@@ -57,7 +110,10 @@ fn a_retired_key_leaves_the_jwks_when_its_last_token_expires() {
     assert!(still_published(None, 1_000_000));
     assert!(still_published(
         Some(1_000),
-        1_000 + TOKEN_LIFETIME_SECS - 1
+        1_000 + ID_TOKEN_LIFETIME_SECS - 1
     ));
-    assert!(!still_published(Some(1_000), 1_000 + TOKEN_LIFETIME_SECS));
+    assert!(!still_published(
+        Some(1_000),
+        1_000 + ID_TOKEN_LIFETIME_SECS
+    ));
 }
