@@ -27,6 +27,8 @@ pub mod auth;
 pub(crate) mod pages;
 // For the other services: forward auth, identity tokens, their keys.
 pub mod identity;
+// For the other apps: gitlogin as their OpenID Connect provider.
+pub(crate) mod provider;
 // Demo mode: the fake GitHub on the app's own origin.
 #[cfg(any(debug_assertions, feature = "fake-github"))]
 pub(crate) mod demo;
@@ -65,7 +67,8 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .attach(pages::stage())
         .attach(events::stage())
         // After the store: the signing keys may live in it.
-        .attach(identity::stage(&config)?);
+        .attach(identity::stage(&config)?)
+        .attach(provider::stage());
     // `config.demo` is never true in a release build, even one that compiled the fake in.
     #[cfg(any(debug_assertions, feature = "fake-github"))]
     let rocket = if config.demo {

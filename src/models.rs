@@ -15,10 +15,11 @@ use crate::store::pool::{Backend, Db};
 mod allow_lists;
 pub(crate) mod apps;
 pub mod events;
+pub(crate) mod grants;
 mod people;
 pub mod seed;
 
-pub use allow_lists::{end_access, memberships, pin_login, pinned_logins};
+pub use allow_lists::{end_access, memberships, pin_login, pin_login_on, pinned_logins};
 pub use events::{Outbox, UserEvent};
 pub use people::{list_people, people_with_login};
 
@@ -96,6 +97,18 @@ async fn upsert_user(
     .fetch_one(conn)
     .await?;
     Ok((updated, false))
+}
+
+/// A stored user by their row id.
+pub async fn user_by_id(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(
+        "SELECT id, github_id, login, name, email, avatar_url, created_at, updated_at,
+                last_login_at
+         FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Records a sign-in the allow-lists admitted, in one transaction (in this process's write

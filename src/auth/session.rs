@@ -226,6 +226,11 @@ impl SignedOut {
         SignedOut::home()
     }
 
+    /// The same, going on to `redirect` instead of home (an app's registered page).
+    pub fn then(self, redirect: Redirect) -> SignedOut {
+        SignedOut { redirect, ..self }
+    }
+
     pub fn home() -> SignedOut {
         SignedOut {
             redirect: Redirect::to(uri!("/")),

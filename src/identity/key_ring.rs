@@ -3,8 +3,9 @@
 //!
 //! The EdDSA key comes from `SIGNING_KEY` or, when that is unset, from the `signing_keys`
 //! table, where the first start-up generates one, so restarts keep it. The RS256 key always
-//! lives in the table and is made when the first RS256 token is signed: a deployment without
-//! OpenID Connect apps never needs one, and an RSA key takes a moment to make.
+//! lives in the table and is made when the first app that needs it is registered (or at
+//! start-up, if such an app exists): a deployment without OpenID Connect apps never makes
+//! one, and a relying party, which reads the JWKS once at discovery, finds it there.
 //!
 //! Rotation (`gitlogin rotate-key`, in `key_store.rs`) only adds a newer key to the table,
 //! and every instance publishes it at once (the JWKS is read from the table at each request),

@@ -75,7 +75,7 @@ impl KeyRow {
 /// At start-up, in one transaction: forget keys whose tokens have all expired; for each
 /// algorithm the store keeps, sign with the newest key and retire the older ones as of
 /// `now`. The first EdDSA key is generated here when `SIGNING_KEY` is unset; the first RS256
-/// key waits for the first RS256 token ([`newest_or_first`]).
+/// key when an app signs with it, else when `apps add` registers the first such app.
 async fn load_from_store(
     conn: &mut AnyConnection,
     configured: Option<SigningKey>,
@@ -90,7 +90,7 @@ async fn load_from_store(
         }
         let id = match newest(&mut tx, alg).await? {
             Some(id) => id,
-            None if alg == Alg::EdDsa => {
+            None if alg == Alg::EdDsa || some_app_signs_with(&mut tx, alg).await? => {
                 let (key, der) = SigningKey::generate(alg)?;
                 insert_key(&mut tx, &key, &der, now).await?
             }
@@ -125,6 +125,16 @@ async fn load_from_store(
     Ok(KeyRing::new(configured, current, known))
 }
 
+/// Whether a registered app's ID tokens are signed with `alg`: then its key must be in the
+/// JWKS before the app first reads it.
+async fn some_app_signs_with(conn: &mut AnyConnection, alg: Alg) -> Result<bool, sqlx::Error> {
+    let apps: i64 = sqlx::query_scalar("SELECT count(*) FROM apps WHERE id_token_alg = $1")
+        .bind(alg.as_str())
+        .fetch_one(conn)
+        .await?;
+    Ok(apps > 0)
+}
+
 /// The id of the newest key of `alg` that is not retired.
 async fn newest(conn: &mut AnyConnection, alg: Alg) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
@@ -138,7 +148,7 @@ async fn newest(conn: &mut AnyConnection, alg: Alg) -> Result<Option<i64>, sqlx:
 
 /// The newest key of `alg` not retired, or a first one made now if the store has none: in
 /// one transaction that takes the table, so instances asking at once agree on one key.
-pub(super) async fn newest_or_first(
+pub async fn newest_or_first(
     conn: &mut AnyConnection,
     alg: Alg,
     now: i64,

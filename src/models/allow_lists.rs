@@ -40,7 +40,16 @@ pub async fn memberships(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result
 /// primary key, and both then read the one that won.
 pub async fn pin_login(db: &Db, login: &str, github_id: i64, now: i64) -> sqlx::Result<i64> {
     let _turn = db.write_turn().await;
-    let mut conn = db.acquire().await?;
+    pin_login_on(&mut *db.acquire().await?, login, github_id, now).await
+}
+
+/// [`pin_login`] on a connection the caller holds.
+pub async fn pin_login_on(
+    conn: &mut AnyConnection,
+    login: &str,
+    github_id: i64,
+    now: i64,
+) -> sqlx::Result<i64> {
     sqlx::query(
         "INSERT INTO login_pins (login, github_id, pinned_at) VALUES ($1, $2, $3)
          ON CONFLICT (login) DO NOTHING",

@@ -10,6 +10,7 @@ use crate::store::nullable::Nullable;
 /// A registered app, as stored.
 #[derive(Debug, Clone)]
 pub struct StoredApp {
+    pub id: i64,
     pub name: String,
     pub client_id: String,
     /// `None` for a public app.
@@ -120,11 +121,40 @@ pub async fn list_apps(conn: &mut AnyConnection) -> sqlx::Result<Vec<StoredApp>>
 }
 
 pub async fn find_app(conn: &mut AnyConnection, name: &str) -> sqlx::Result<Option<StoredApp>> {
-    let row: Option<AppRow> = sqlx::query_as(
+    find_app_by(conn, "name", name).await
+}
+
+/// The app an OpenID Connect request names by its `client_id`.
+pub async fn find_app_by_client_id(
+    conn: &mut AnyConnection,
+    client_id: &str,
+) -> sqlx::Result<Option<StoredApp>> {
+    find_app_by(conn, "client_id", client_id).await
+}
+
+/// The app of a grant, by its row id.
+pub async fn find_app_by_id(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<StoredApp>> {
+    let client_id: Option<String> = sqlx::query_scalar("SELECT client_id FROM apps WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match client_id {
+        Some(client_id) => find_app_by_client_id(conn, &client_id).await,
+        None => Ok(None),
+    }
+}
+
+/// `column` is one of the two unique columns above, never a caller's text.
+async fn find_app_by(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    value: &str,
+) -> sqlx::Result<Option<StoredApp>> {
+    let row: Option<AppRow> = sqlx::query_as(&format!(
         "SELECT id, name, client_id, secret_hash, id_token_alg, created_at
-         FROM apps WHERE name = $1",
-    )
-    .bind(name)
+         FROM apps WHERE {column} = $1"
+    ))
+    .bind(value)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
@@ -151,6 +181,7 @@ pub async fn find_app(conn: &mut AnyConnection, name: &str) -> sqlx::Result<Opti
             .fetch_all(&mut *conn)
             .await?;
     Ok(Some(StoredApp {
+        id: row.id,
         name: row.name,
         client_id: row.client_id,
         secret_hash: row.secret_hash,

@@ -14,7 +14,7 @@ use crate::auth::csrf::require_csrf;
 use crate::auth::csrf::{CsrfField, SameOrigin};
 use crate::auth::session::SignedOut;
 use crate::auth::session::{self, CurrentUser};
-use crate::models::{self, Outbox};
+use crate::models::{self, grants, Outbox};
 use crate::ops::logging::audit;
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
@@ -22,7 +22,12 @@ use crate::web::error_pages::ErrorPage;
 use crate::web::flash::Flash;
 
 pub fn routes() -> Vec<Route> {
-    routes![revoke_session, revoke_other_sessions, delete_account]
+    routes![
+        revoke_session,
+        revoke_other_sessions,
+        revoke_app,
+        delete_account
+    ]
 }
 
 #[derive(FromForm)]
@@ -96,6 +101,41 @@ async fn revoke_other_sessions(
         current.user.login
     );
     Flash::OthersSignedOut.set(jar, policy);
+    Ok(Redirect::to(uri!("/about")))
+}
+
+#[derive(FromForm)]
+struct RevokeAppForm<'r> {
+    csrf_token: Option<&'r str>,
+    /// The app's row id, as the About page lists it.
+    app: i64,
+}
+
+/// Revokes an app you signed in to: your consent, and every code and token it holds for you.
+/// It asks again the next time you use it.
+#[post("/apps/revoke", data = "<form>")]
+async fn revoke_app(
+    current: CurrentUser,
+    _same_origin: SameOrigin,
+    form: Form<RevokeAppForm<'_>>,
+    mut db: RequestConn,
+) -> Result<Redirect, ErrorPage> {
+    require_csrf(&current, form.csrf_token)?;
+    let revoked = grants::revoke_consent(&mut db, form.app, current.user.id)
+        .await
+        .map_err(ErrorPage::store_unavailable)?;
+    if !revoked {
+        return Err(ErrorPage::new(
+            Status::NotFound,
+            "You have not signed in to that app, or have already revoked it.",
+        ));
+    }
+    audit!(
+        "app revoked app_id={} github_id={} login={:?}",
+        form.app,
+        current.user.github_id.0,
+        current.user.login
+    );
     Ok(Redirect::to(uri!("/about")))
 }
 

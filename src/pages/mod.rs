@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::auth::session::{CurrentUser, StoreUnavailable};
 use crate::config::AppConfig;
-use crate::models::{self, User};
+use crate::models::{self, grants, User};
 use crate::ops::clock::Clock;
 use crate::store::request_conn::RequestConn;
 use crate::web::error_pages::ErrorPage;
@@ -82,6 +82,13 @@ async fn about(
             current: s.id_hash == current.session.id_hash,
         })
         .collect();
+    let apps = grants::consented_apps(&mut db, current.user.id)
+        .await
+        .map_err(ErrorPage::store_unavailable)?;
+    let apps: Vec<_> = apps
+        .iter()
+        .map(|(id, name)| context! { id: id, name: name })
+        .collect();
     Ok(Page::render(
         "about.html.tera",
         context! {
@@ -90,6 +97,7 @@ async fn about(
             user: UserView::from(&current.user),
             csrf_token: current.csrf_token(),
             sessions,
+            apps,
         },
     ))
 }

@@ -17,7 +17,7 @@ use rocket_dyn_templates::tera::{Context, Tera};
 use serde::Serialize;
 
 /// Every template, as the repository's `templates/` holds it.
-const EMBEDDED: [(&str, &str); 6] = [
+const EMBEDDED: [(&str, &str); 8] = [
     (
         "base.html.tera",
         include_str!("../../templates/base.html.tera"),
@@ -41,6 +41,14 @@ const EMBEDDED: [(&str, &str); 6] = [
     (
         "error.html.tera",
         include_str!("../../templates/error.html.tera"),
+    ),
+    (
+        "consent.html.tera",
+        include_str!("../../templates/consent.html.tera"),
+    ),
+    (
+        "end_session.html.tera",
+        include_str!("../../templates/end_session.html.tera"),
     ),
 ];
 

@@ -3,23 +3,8 @@
 //! certificate problem; with it, the sign-in works.
 
 use gitlogin::ops::loopback;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 
-use crate::helpers::{TestApp, PUBLIC_URL};
-
-/// A CA, and a certificate for 127.0.0.1 that it signed: (CA PEM, leaf PEM, leaf key PEM).
-fn private_ca() -> (String, String, String) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca.self_signed(&ca_key).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
-    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
-}
+use crate::helpers::{private_ca, TestApp, PUBLIC_URL};
 
 async fn sign_in_through_tls_github(trust_the_ca: bool) -> (TestApp, rocket::http::Status, String) {
     let (ca, cert, key) = private_ca();

@@ -133,6 +133,15 @@ pub fn no_redirects() -> reqwest::Client {
     client().build().unwrap()
 }
 
+/// [`no_redirects`], trusting the certificates of a test's own CA (`ca`, PEM) too.
+pub fn trusting(ca: &str) -> reqwest::Client {
+    client().add_root_certificate(root(ca)).build().unwrap()
+}
+
+fn root(ca: &str) -> reqwest::Certificate {
+    reqwest::Certificate::from_pem(ca.as_bytes()).unwrap()
+}
+
 fn client() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -156,8 +165,17 @@ pub struct Browser {
 
 impl Browser {
     pub fn new() -> Browser {
+        Browser::built(client())
+    }
+
+    /// A browser whose machine trusts a test's own CA (`ca`, PEM).
+    pub fn trusting(ca: &str) -> Browser {
+        Browser::built(client().add_root_certificate(root(ca)))
+    }
+
+    fn built(client: reqwest::ClientBuilder) -> Browser {
         let jar = Arc::new(reqwest::cookie::Jar::default());
-        let http = client().cookie_provider(jar.clone()).build().unwrap();
+        let http = client.cookie_provider(jar.clone()).build().unwrap();
         Browser { http, jar }
     }
 

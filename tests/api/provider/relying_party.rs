@@ -23,7 +23,7 @@ use tempfile::TempDir;
 
 use super::{form_fields, register_in, OCTOCAT_ID};
 use crate::helpers::{fake_github, random_secret_key, CLIENT_ID, CLIENT_SECRET};
-use crate::real_server::{csrf_token, no_redirects, Browser};
+use crate::real_server::{csrf_token, trusting, Browser};
 use gitlogin::github::fake::FakeGithub;
 use gitlogin::ops::clock::Clock;
 use gitlogin::ops::loopback::{self, free_port};
@@ -31,10 +31,14 @@ use gitlogin::ops::loopback::{self, free_port};
 /// Where the relying party is reached; nothing listens there: the test reads the redirect.
 const RP_CALLBACK: &str = "http://127.0.0.1:4180/oauth2/callback";
 
-/// gitlogin on `http://127.0.0.1:PORT`, also its issuer, on a fresh store of the suite's kind,
-/// signing people in at its own fake GitHub.
+/// gitlogin on `https://127.0.0.1:PORT`, also its issuer, on a fresh store of the suite's
+/// kind, signing people in at its own fake GitHub. On TLS, as it is deployed: the crate
+/// refuses to send a token to an `http` revocation endpoint. Its certificate comes from a CA
+/// this test makes, which the relying party and the browser trust.
 struct Provider {
     issuer: String,
+    /// The test CA's certificate, PEM.
+    ca: String,
     db_url: String,
     _github: FakeGithub,
     _dir: TempDir,
@@ -44,13 +48,16 @@ impl Provider {
     async fn start() -> Provider {
         let (db_url, dir) = crate::STORE.create().await;
         let github = fake_github().await;
+        let (ca, cert, key) = crate::helpers::private_ca();
         // `PUBLIC_URL` names the port, so it is picked first; taken meanwhile, pick again.
         for _ in 0..5 {
             let port = free_port();
-            let issuer = format!("http://127.0.0.1:{port}");
+            let issuer = format!("https://127.0.0.1:{port}");
             github.with(|w| w.callback = Some(format!("{issuer}/login/callback")));
             let figment = gitlogin::config::figment()
                 .merge(loopback::figment(port))
+                .merge(("tls.certs", cert.as_bytes()))
+                .merge(("tls.key", key.as_bytes()))
                 .merge(("github_client_id", CLIENT_ID))
                 .merge(("github_client_secret", CLIENT_SECRET))
                 .merge(("github_url", &github.url))
@@ -63,6 +70,7 @@ impl Provider {
             if loopback::launch(rocket).await.is_some() {
                 return Provider {
                     issuer,
+                    ca,
                     db_url,
                     _github: github,
                     _dir: dir,
@@ -70,6 +78,13 @@ impl Provider {
             }
         }
         panic!("no free port for gitlogin");
+    }
+}
+
+impl Provider {
+    /// The relying party's HTTP client: no redirects followed, the test CA trusted.
+    fn http(&self) -> reqwest::Client {
+        trusting(&self.ca)
     }
 }
 
@@ -107,7 +122,7 @@ type Client = CoreClient<
 async fn relying_party(provider: &Provider, name: &str, extra: &[&str]) -> Client {
     let rp = register_in(&provider.db_url, name, RP_CALLBACK, extra);
     let issuer = IssuerUrl::new(provider.issuer.clone()).unwrap();
-    let metadata = Metadata::discover_async(issuer, &no_redirects())
+    let metadata = Metadata::discover_async(issuer, &provider.http())
         .await
         .unwrap_or_else(|e| panic!("discovery: {}", chain(&e)));
     let revocation = metadata.additional_metadata().revocation_endpoint.clone();
@@ -134,7 +149,12 @@ async fn sign_in(provider: &Provider, client: &Client) -> (CoreTokenResponse, No
         .add_scopes(["profile", "email", "offline_access"].map(|s| Scope::new(s.into())))
         .set_pkce_challenge(challenge)
         .url();
-    let back = browse_to_the_app(&Browser::new(), &provider.issuer, authorize).await;
+    let back = browse_to_the_app(
+        &Browser::trusting(&provider.ca),
+        &provider.issuer,
+        authorize,
+    )
+    .await;
     let query: HashMap<String, String> = back.query_pairs().into_owned().collect();
     assert_eq!(query.get("state"), Some(state.secret()), "{back}");
     assert_eq!(query.get("iss"), Some(&provider.issuer), "{back}");
@@ -142,7 +162,7 @@ async fn sign_in(provider: &Provider, client: &Client) -> (CoreTokenResponse, No
         .exchange_code(AuthorizationCode::new(query["code"].clone()))
         .unwrap()
         .set_pkce_verifier(verifier)
-        .request_async(&no_redirects())
+        .request_async(&provider.http())
         .await
         .unwrap_or_else(|e| panic!("the code exchange: {}", chain(&e)));
     (tokens, nonce)
@@ -225,7 +245,7 @@ async fn a_stock_relying_party_signs_in_verifies_refreshes_and_revokes() {
     let (tokens, nonce) = sign_in(&provider, &client).await;
 
     assert_eq!(verify_id_token(&client, &tokens, &nonce), "RS256");
-    let http = no_redirects();
+    let http = provider.http();
     let subject = tokens
         .id_token()
         .unwrap()

@@ -1,0 +1,200 @@
+//! gitlogin as an OpenID Connect provider (Core 1.0, the authorization code flow only), so
+//! that the team's other apps, on any host, sign people in through it. In the order a
+//! sign-in to another app happens:
+//!
+//! 1. The app sends the browser to `GET /oauth/authorize` (`request.rs` checks the request:
+//!    a bad app or redirect URI is our own error page, anything else goes back to the app).
+//!    The request is kept in the store, however long, and the visitor signs in with GitHub
+//!    first if they have to, coming back to `GET /oauth/authorize/continue`.
+//! 2. The app's own rules and the global allow-lists decide (`rules.rs`).
+//! 3. The first time, the person is asked (`consent.rs`); the answer is remembered.
+//! 4. A code goes back to the app (`back.rs`): random, single use, 60 seconds, bound to the
+//!    app, the redirect URI and the PKCE challenge.
+//! 5. The app's server trades it at `POST /oauth/token` (`token.rs`, authenticated as
+//!    `client.rs` checks) for an access token, an ID token (`id_token.rs`) and, with
+//!    `offline_access`, a refresh token.
+//! 6. `userinfo.rs`, `revoke.rs` and `end_session.rs` serve the app afterwards;
+//!    `discovery.rs` describes all of it to relying-party libraries.
+
+mod back;
+mod client;
+mod consent;
+mod discovery;
+mod end_session;
+mod id_token;
+mod request;
+mod revoke;
+mod rules;
+mod token;
+mod userinfo;
+
+use rocket::fairing::AdHoc;
+use rocket::response::Redirect;
+use rocket::{get, routes, State};
+
+use crate::auth::session::CurrentUser;
+use crate::config::AppConfig;
+use crate::models::apps::StoredApp;
+use crate::models::grants::{self, NewCode};
+use crate::ops::clock::Clock;
+use crate::ops::random::{sha256_hex, token};
+use crate::store::request_conn::RequestConn;
+use crate::web::error_pages::ErrorPage;
+use request::{AuthRequest, Params, Refused};
+
+/// A code lives this long: long enough for the app's server to redeem it at once.
+const CODE_LIFETIME_SECS: i64 = 60;
+
+/// A request waits this long for its visitor to sign in and answer.
+const REQUEST_LIFETIME_SECS: i64 = 10 * 60;
+
+pub(crate) fn stage() -> AdHoc {
+    AdHoc::on_ignite("OpenID Connect provider", |rocket| async {
+        rocket
+            .mount("/", routes![authorize, continue_request])
+            .mount("/", consent::routes())
+            .mount("/", token::routes())
+            .mount("/", userinfo::routes())
+            .mount("/", revoke::routes())
+            .mount("/", end_session::routes())
+            .mount("/", discovery::routes())
+    })
+}
+
+/// What the authorize steps answer: a redirect (to the app, to the sign-in), the consent
+/// page, or our own error page.
+#[derive(rocket::Responder)]
+enum Answer {
+    Redirect(Box<Redirect>),
+    Consent(crate::web::templates::Page),
+    Page(ErrorPage),
+}
+
+/// Step 1: an app sends the browser here.
+#[get("/oauth/authorize?<params..>")]
+async fn authorize(
+    params: Params<'_>,
+    current: Option<CurrentUser>,
+    config: &State<AppConfig>,
+    clock: &State<Clock>,
+    mut db: RequestConn,
+) -> Answer {
+    let (app, request) = match request::check(&mut db, &params, clock.now()).await {
+        Ok(checked) => checked,
+        Err(Refused::Page(page)) => return Answer::Page(page),
+        Err(Refused::Back(back, error)) => {
+            return Answer::Redirect(Box::new(back.with_error(error, &config.public_url)))
+        }
+    };
+    let id = token();
+    let saved = serde_json::to_string(&request).unwrap_or_default();
+    let expires_at = clock.now() + REQUEST_LIFETIME_SECS;
+    if let Err(e) =
+        grants::save_request(&mut db, &sha256_hex(&id), app.id, &saved, expires_at).await
+    {
+        return Answer::Page(ErrorPage::store_unavailable(e));
+    }
+    proceed(&mut db, config, clock.now(), current, &app, &request, &id).await
+}
+
+/// Back from the GitHub sign-in (or any later visit) with the kept request.
+#[get("/oauth/authorize/continue?<request>")]
+async fn continue_request(
+    request: &str,
+    current: Option<CurrentUser>,
+    config: &State<AppConfig>,
+    clock: &State<Clock>,
+    mut db: RequestConn,
+) -> Answer {
+    let now = clock.now();
+    let found = match consent::kept_request(&mut db, request, now).await {
+        Ok(found) => found,
+        Err(page) => return Answer::Page(page),
+    };
+    let (app, kept) = found;
+    proceed(&mut db, config, now, current, &app, &kept, request).await
+}
+
+/// Steps 2 to 4, for a checked request whose id is `id`.
+async fn proceed(
+    conn: &mut rocket_db_pools::sqlx::AnyConnection,
+    config: &AppConfig,
+    now: i64,
+    current: Option<CurrentUser>,
+    app: &StoredApp,
+    request: &AuthRequest,
+    id: &str,
+) -> Answer {
+    let issuer = &config.public_url;
+    let back = request.back();
+    let signed_in_enough = current.as_ref().filter(|current| {
+        let age = now - current.session.created_at;
+        let fresh = current.session.created_at >= request.asked_at;
+        request.max_age.is_none_or(|max| age <= max) && (fresh || !request.fresh_login)
+    });
+    let Some(current) = signed_in_enough else {
+        if request.no_prompt {
+            return Answer::Redirect(Box::new(back.with_error("login_required", issuer)));
+        }
+        return Answer::Redirect(Box::new(sign_in_then(id)));
+    };
+    let answered = async {
+        if !rules::admits(conn, config, app, &current.user, now).await? {
+            grants::delete_request(conn, &sha256_hex(id), now).await?;
+            return Ok(Answer::Redirect(Box::new(
+                back.with_error("access_denied", issuer),
+            )));
+        }
+        if grants::has_consent(conn, app.id, current.user.id).await? {
+            grants::delete_request(conn, &sha256_hex(id), now).await?;
+            return issue_code(conn, issuer, now, current, request)
+                .await
+                .map(|r| Answer::Redirect(Box::new(r)));
+        }
+        if request.no_prompt {
+            return Ok(Answer::Redirect(Box::new(
+                back.with_error("consent_required", issuer),
+            )));
+        }
+        Ok(Answer::Consent(consent::page(app, request, id, current)))
+    };
+    answered
+        .await
+        .unwrap_or_else(|e| Answer::Page(ErrorPage::store_unavailable(e)))
+}
+
+/// Through the GitHub sign-in and back to the kept request. A `prompt=login` or `max_age`
+/// that the session does not meet signs in again: the sign-in replaces the session, so the
+/// request, continued, finds it fresh and does not loop.
+fn sign_in_then(id: &str) -> Redirect {
+    let next = format!("/oauth/authorize/continue?request={id}");
+    Redirect::to(format!(
+        "/login?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    ))
+}
+
+/// Step 4: a code for this person and request, sent back to the app.
+async fn issue_code(
+    conn: &mut rocket_db_pools::sqlx::AnyConnection,
+    issuer: &str,
+    now: i64,
+    current: &CurrentUser,
+    request: &AuthRequest,
+) -> Result<Redirect, rocket_db_pools::sqlx::Error> {
+    let code = token();
+    let code_hash = sha256_hex(&code);
+    let new = NewCode {
+        app_id: request.app_id,
+        user_id: current.user.id,
+        scope: &request.scope,
+        nonce: request.nonce.as_deref().unwrap_or(""),
+        auth_time: current.session.created_at,
+        code_hash: &code_hash,
+        redirect_uri: &request.redirect_uri,
+        code_challenge: request.code_challenge.as_deref().unwrap_or(""),
+        expires_at: now + CODE_LIFETIME_SECS,
+    };
+    grants::issue_code(conn, &new, now).await?;
+    Ok(request.back().with_code(&code, issuer))
+}

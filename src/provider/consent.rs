@@ -1,0 +1,134 @@
+//! Step 3: the first time a person uses an app, gitlogin asks them, on a page of its own
+//! that names the app and says in plain words what it will receive; Allow and Deny are a POST
+//! checked like every other one here (the session, the same-origin check, the session's CSRF
+//! token), so a page on another site can neither press Allow for someone nor learn a code by
+//! trying. A yes is remembered per person and app, until they revoke it on the About page.
+
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{post, routes, Route, State};
+use rocket_db_pools::sqlx::AnyConnection;
+use serde::Serialize;
+
+use super::request::AuthRequest;
+use crate::auth::csrf::{require_csrf, SameOrigin};
+use crate::auth::session::CurrentUser;
+use crate::config::AppConfig;
+use crate::models::apps::{self, StoredApp};
+use crate::models::grants;
+use crate::ops::clock::Clock;
+use crate::ops::logging::audit;
+use crate::ops::random::sha256_hex;
+use crate::store::request_conn::RequestConn;
+use crate::web::error_pages::ErrorPage;
+use crate::web::templates::Page;
+
+pub fn routes() -> Vec<Route> {
+    routes![answer]
+}
+
+/// What each scope gives the app, as the page says it.
+fn in_words(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "openid" => "who you are on GitHub: your login and GitHub id",
+        "profile" => "your name and picture, as GitHub shows them",
+        "email" => "your verified email address",
+        "groups" => "which of the organisations its rules name you are in",
+        "offline_access" => "access while you are away, until you revoke it on your About page",
+        _ => return None,
+    })
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    app: &'a str,
+    gives: Vec<&'static str>,
+    request: &'a str,
+    csrf_token: &'a str,
+    login: &'a str,
+}
+
+/// The page, for the kept request `id`.
+pub(super) fn page(
+    app: &StoredApp,
+    request: &AuthRequest,
+    id: &str,
+    current: &CurrentUser,
+) -> Page {
+    let context = Context {
+        app: &app.name,
+        gives: request.scope.split(' ').filter_map(in_words).collect(),
+        request: id,
+        csrf_token: current.csrf_token(),
+        login: &current.user.login,
+    };
+    Page::render("consent.html.tera", context)
+}
+
+/// The kept request `id` and its app; an error page if it has expired, was answered, or its
+/// app was removed meanwhile.
+pub(super) async fn kept_request(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<(StoredApp, AuthRequest), ErrorPage> {
+    let gone = || {
+        ErrorPage::new(
+            Status::BadRequest,
+            "This sign-in request has expired or was already answered. Go back to the app and sign in again.",
+        )
+    };
+    let kept = grants::find_request(conn, &sha256_hex(id), now)
+        .await
+        .map_err(ErrorPage::store_unavailable)?
+        .ok_or_else(gone)?;
+    let request: AuthRequest = serde_json::from_str(&kept).map_err(|_| gone())?;
+    let app = apps::find_app_by_client_id(conn, &request.client_id)
+        .await
+        .map_err(ErrorPage::store_unavailable)?
+        .filter(|app| app.id == request.app_id)
+        .ok_or_else(gone)?;
+    Ok((app, request))
+}
+
+#[derive(FromForm)]
+struct ConsentForm<'r> {
+    csrf_token: Option<&'r str>,
+    request: &'r str,
+    decision: &'r str,
+}
+
+/// Allow or Deny. Either answer ends the kept request; only Allow is remembered.
+#[post("/oauth/authorize/consent", data = "<form>")]
+async fn answer(
+    current: CurrentUser,
+    _same_origin: SameOrigin,
+    form: Form<ConsentForm<'_>>,
+    config: &State<AppConfig>,
+    clock: &State<Clock>,
+    mut db: RequestConn,
+) -> Result<Redirect, ErrorPage> {
+    require_csrf(&current, form.csrf_token)?;
+    let now = clock.now();
+    let (app, request) = kept_request(&mut db, form.request, now).await?;
+    let issuer = &config.public_url;
+    let answered = async {
+        grants::delete_request(&mut db, &sha256_hex(form.request), now).await?;
+        // Asked again: the rules may have changed while the page was open.
+        if form.decision != "allow"
+            || !super::rules::admits(&mut db, config, &app, &current.user, now).await?
+        {
+            return Ok(request.back().with_error("access_denied", issuer));
+        }
+        grants::consent(&mut db, app.id, current.user.id, now).await?;
+        audit!(
+            "app consented app={:?} github_id={} login={:?}",
+            app.name,
+            current.user.github_id.0,
+            current.user.login
+        );
+        super::issue_code(&mut db, issuer, now, &current, &request).await
+    };
+    answered.await.map_err(ErrorPage::store_unavailable)
+}

@@ -1,0 +1,41 @@
+//! `GET /.well-known/openid-configuration` (Discovery 1.0): everything the provider does, as a
+//! relying-party library reads it, and nothing it does not. The issuer is `PUBLIC_URL`.
+
+use rocket::serde::json::{json, Json, Value};
+use rocket::{get, routes, Route, State};
+
+use super::request::SCOPES;
+use crate::config::AppConfig;
+
+pub fn routes() -> Vec<Route> {
+    routes![configuration]
+}
+
+#[get("/.well-known/openid-configuration")]
+fn configuration(config: &State<AppConfig>) -> Json<Value> {
+    let issuer = &config.public_url;
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "end_session_endpoint": format!("{issuer}/oauth/logout"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "EdDSA"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": SCOPES,
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+            "preferred_username", "name", "picture", "email", "email_verified", "groups",
+        ],
+        "prompt_values_supported": ["none", "login"],
+        "authorization_response_iss_parameter_supported": true,
+    }))
+}

@@ -1,0 +1,215 @@
+//! RP-initiated logout (`end_session_endpoint`). Any site can make a browser send a GET, so
+//! the GET only shows a confirmation page; signing out is its button's POST, with the
+//! session's CSRF token, from this site, like every sign-out here. Only then is the person
+//! sent back, and only to a `post_logout_redirect_uri` the app registered.
+//!
+//! The app is named by an `id_token_hint` (checked with our own keys and algorithms only, so
+//! `alg: none`, or HS256 keyed with a public key, is refused) or by `client_id`.
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::response::Redirect;
+use rocket::{get, post, routes, Route, State};
+use rocket_db_pools::sqlx::AnyConnection;
+use serde::Serialize;
+
+use crate::auth::csrf::{require_csrf, SameOrigin};
+use crate::auth::session::{CurrentUser, SignedOut};
+use crate::config::AppConfig;
+use crate::identity::keys::KeyRing;
+use crate::models::{self, apps, Outbox};
+use crate::ops::clock::Clock;
+use crate::store::pool::Db;
+use crate::store::request_conn::RequestConn;
+use crate::web::cookies::CookiePolicy;
+use crate::web::error_pages::ErrorPage;
+use crate::web::templates::Page;
+
+pub fn routes() -> Vec<Route> {
+    routes![confirm, sign_out]
+}
+
+#[derive(FromForm)]
+struct Params<'r> {
+    id_token_hint: Option<&'r str>,
+    client_id: Option<&'r str>,
+    post_logout_redirect_uri: Option<&'r str>,
+    state: Option<&'r str>,
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    csrf_token: &'a str,
+    login: &'a str,
+    app: Option<&'a str>,
+    client_id: Option<&'a str>,
+    post_logout_redirect_uri: Option<&'a str>,
+    state: Option<&'a str>,
+}
+
+/// Where to go once signed out, checked: `Ok(None)` for gitlogin's home page.
+struct Destination {
+    app: Option<apps::StoredApp>,
+    uri: Option<String>,
+}
+
+fn refused(message: &'static str) -> ErrorPage {
+    ErrorPage::new(Status::BadRequest, message)
+}
+
+/// The app the request names and the registered URI it asks for; refused if either is
+/// not what it claims.
+async fn destination(
+    conn: &mut AnyConnection,
+    keys: &KeyRing,
+    db: &Db,
+    config: &AppConfig,
+    now: i64,
+    params: &Params<'_>,
+) -> Result<Destination, ErrorPage> {
+    let hinted = match params.id_token_hint {
+        Some(hint) => Some(audience_of_hint(keys, db, config, now, hint).await?),
+        None => None,
+    };
+    let client_id = match (hinted.as_deref(), params.client_id) {
+        (Some(hinted), Some(given)) if hinted != given => {
+            return Err(refused("This sign-out request names two different apps."))
+        }
+        (hinted, given) => hinted.or(given),
+    };
+    let app = match client_id {
+        Some(id) => apps::find_app_by_client_id(conn, id)
+            .await
+            .map_err(ErrorPage::store_unavailable)?,
+        None => None,
+    };
+    let uri = match params.post_logout_redirect_uri {
+        None => None,
+        Some(uri) if app.as_ref().is_some_and(|a| a.post_logout_redirect_uris.iter().any(|known| known == uri)) => {
+            Some(uri.to_owned())
+        }
+        Some(_) => return Err(refused("This sign-out request asks to send you somewhere its app did not register, so gitlogin will not send you there.")),
+    };
+    Ok(Destination { app, uri })
+}
+
+/// The `aud` of an ID token we signed (expired or not: a hint may be old).
+async fn audience_of_hint(
+    keys: &KeyRing,
+    db: &Db,
+    config: &AppConfig,
+    now: i64,
+    hint: &str,
+) -> Result<String, ErrorPage> {
+    let bad = || refused("This sign-out request carries an ID token that gitlogin did not sign.");
+    let header = jsonwebtoken::decode_header(hint).map_err(|_| bad())?;
+    // Our algorithms only, decided here and not by the token: `none`, HS256 and the rest
+    // never reach a key.
+    if !matches!(header.alg, Algorithm::RS256 | Algorithm::EdDSA) {
+        return Err(bad());
+    }
+    let jwks = keys.jwks(db, now).await.map_err(|_| bad())?;
+    let jwk = header
+        .kid
+        .as_deref()
+        .and_then(|kid| jwks.find(kid))
+        .ok_or_else(bad)?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| bad())?;
+    let mut validation = Validation::new(header.alg);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["iss", "aud"]);
+    validation.set_issuer(&[&config.public_url]);
+    let claims =
+        jsonwebtoken::decode::<serde_json::Value>(hint, &key, &validation).map_err(|_| bad())?;
+    claims.claims["aud"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(bad)
+}
+
+#[get("/oauth/logout?<params..>")]
+async fn confirm(
+    params: Params<'_>,
+    current: Option<CurrentUser>,
+    keys: &State<KeyRing>,
+    config: &State<AppConfig>,
+    clock: &State<Clock>,
+    db: &Db,
+) -> Result<Result<Page, Redirect>, ErrorPage> {
+    let mut conn = db.acquire().await.map_err(ErrorPage::store_unavailable)?;
+    let destination = destination(&mut conn, keys, db, config, clock.now(), &params).await?;
+    let Some(current) = current else {
+        // Nobody to sign out: straight on.
+        return Ok(Err(go(destination.uri.as_deref(), params.state)));
+    };
+    let context = Context {
+        csrf_token: current.csrf_token(),
+        login: &current.user.login,
+        app: destination.app.as_ref().map(|a| a.name.as_str()),
+        client_id: destination.app.as_ref().map(|a| a.client_id.as_str()),
+        post_logout_redirect_uri: destination.uri.as_deref(),
+        state: params.state,
+    };
+    Ok(Ok(Page::render("end_session.html.tera", context)))
+}
+
+#[derive(FromForm)]
+struct Confirmed<'r> {
+    csrf_token: Option<&'r str>,
+    client_id: Option<&'r str>,
+    post_logout_redirect_uri: Option<&'r str>,
+    state: Option<&'r str>,
+}
+
+/// The button: signs out of gitlogin, then back to the app if it said where.
+#[post("/oauth/logout", data = "<form>")]
+#[allow(clippy::too_many_arguments)]
+async fn sign_out(
+    current: CurrentUser,
+    _same_origin: SameOrigin,
+    form: Form<Confirmed<'_>>,
+    outbox: &State<Outbox>,
+    policy: &State<CookiePolicy>,
+    jar: &CookieJar<'_>,
+    keys: &State<KeyRing>,
+    config: &State<AppConfig>,
+    clock: &State<Clock>,
+    db: &Db,
+    mut conn: RequestConn,
+) -> Result<SignedOut, ErrorPage> {
+    require_csrf(&current, form.csrf_token)?;
+    // The hidden fields came back from the browser: checked again as if new.
+    let params = Params {
+        id_token_hint: None,
+        client_id: form.client_id,
+        post_logout_redirect_uri: form.post_logout_redirect_uri,
+        state: form.state,
+    };
+    let destination = destination(&mut conn, keys, db, config, clock.now(), &params).await?;
+    models::sign_out(&mut conn, outbox, &current.user, &current.session.id_hash)
+        .await
+        .map_err(ErrorPage::store_unavailable)?;
+    let signed_out = SignedOut::finish(&current, jar, policy);
+    Ok(signed_out.then(go(destination.uri.as_deref(), form.state)))
+}
+
+fn go(uri: Option<&str>, state: Option<&str>) -> Redirect {
+    match uri {
+        Some(uri) => {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            if let Some(state) = state {
+                query.append_pair("state", state);
+            }
+            let query = query.finish();
+            let separator = if uri.contains('?') { '&' } else { '?' };
+            if query.is_empty() {
+                Redirect::to(uri.to_owned())
+            } else {
+                Redirect::to(format!("{uri}{separator}{query}"))
+            }
+        }
+        None => Redirect::to("/"),
+    }
+}

@@ -1,0 +1,106 @@
+//! The ID token (OpenID Connect Core 2): who signed in, for which app, signed with the key of
+//! the app's algorithm, and the claims its scopes allow.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::identity::keys::{Alg, KeyError, KeyRing, ID_TOKEN_LIFETIME_SECS};
+use crate::models::apps::StoredApp;
+use crate::models::grants::Grant;
+use crate::models::User;
+
+/// The claims of `profile`, `email` and `groups` (also what userinfo answers).
+#[derive(Debug, Serialize, Default)]
+pub struct PersonClaims {
+    /// The GitHub id as a string: it never changes, unlike the login.
+    pub sub: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+}
+
+impl PersonClaims {
+    /// What `grant`'s scopes allow the app to learn about `user`.
+    pub fn of(user: &User, grant: &Grant, groups: Vec<String>) -> PersonClaims {
+        let profile = grant.has_scope("profile");
+        // GitHub gives gitlogin only the primary verified address.
+        let email = user.email.clone().filter(|_| grant.has_scope("email"));
+        PersonClaims {
+            sub: user.github_id.0.to_string(),
+            preferred_username: profile.then(|| user.login.clone()),
+            name: user.name.clone().filter(|_| profile),
+            picture: user.avatar_url.clone().filter(|_| profile),
+            email_verified: email.as_ref().map(|_| true),
+            email,
+            groups: grant.has_scope("groups").then_some(groups),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    aud: &'a str,
+    iat: i64,
+    exp: i64,
+    auth_time: i64,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    nonce: &'a str,
+    at_hash: String,
+    #[serde(flatten)]
+    person: &'a PersonClaims,
+}
+
+/// What an ID token is about.
+pub struct Subject<'a> {
+    pub app: &'a StoredApp,
+    pub grant: &'a Grant,
+    pub person: &'a PersonClaims,
+    /// The access token issued with it, whose hash it carries.
+    pub access_token: &'a str,
+}
+
+/// Signs the ID token for `subject`, with the key of its app's algorithm.
+pub async fn sign(
+    keys: &KeyRing,
+    conn: &mut rocket_db_pools::sqlx::AnyConnection,
+    issuer: &str,
+    subject: Subject<'_>,
+    now: i64,
+) -> Result<String, KeyError> {
+    let key = keys
+        .signing_key(conn, subject.app.id_token_alg, now)
+        .await?;
+    let claims = Claims {
+        iss: issuer,
+        aud: &subject.app.client_id,
+        iat: now,
+        exp: now + ID_TOKEN_LIFETIME_SECS,
+        auth_time: subject.grant.auth_time,
+        nonce: &subject.grant.nonce,
+        at_hash: at_hash(key.alg(), subject.access_token),
+        person: subject.person,
+    };
+    key.sign_jwt(&claims)
+}
+
+/// The left half of the access token's hash, base64url (Core 3.1.3.6), with the hash of the
+/// signing algorithm: SHA-256 for RS256, SHA-512 for Ed25519.
+fn at_hash(alg: Alg, access_token: &str) -> String {
+    let digest = match alg {
+        Alg::Rs256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+        Alg::EdDsa => Sha512::digest(access_token.as_bytes()).to_vec(),
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}

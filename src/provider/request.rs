@@ -1,0 +1,151 @@
+//! The authorization request, checked before anything else happens (OpenID Connect Core
+//! 3.1.2.2), in an order that matters: until the app and the redirect URI are known good,
+//! nothing may be sent anywhere, so those two problems are an error page of our own; every
+//! later one goes back to the app, which is who needs to know.
+
+use rocket::http::Status;
+use rocket_db_pools::sqlx::AnyConnection;
+use serde::{Deserialize, Serialize};
+
+use super::back::Back;
+use crate::models::apps::{self, StoredApp};
+use crate::web::error_pages::ErrorPage;
+
+/// The scopes gitlogin knows, in the order they are granted and shown. Others are ignored,
+/// as OpenID Connect asks.
+pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "groups", "offline_access"];
+
+/// The query of `GET /oauth/authorize`, as sent.
+#[derive(Debug, rocket::FromForm)]
+pub struct Params<'r> {
+    response_type: Option<&'r str>,
+    client_id: Option<&'r str>,
+    redirect_uri: Option<&'r str>,
+    scope: Option<&'r str>,
+    state: Option<&'r str>,
+    nonce: Option<&'r str>,
+    code_challenge: Option<&'r str>,
+    code_challenge_method: Option<&'r str>,
+    prompt: Option<&'r str>,
+    max_age: Option<&'r str>,
+}
+
+/// A request that passed every check: what the rest of the flow acts on. Kept as JSON in
+/// the store while its visitor signs in or answers the consent page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub app_id: i64,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// The known scopes asked for, space-separated, in [`SCOPES`] order.
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// The S256 challenge; `None` only for a confidential app that sent none.
+    pub code_challenge: Option<String>,
+    /// `prompt=none`: answer at once, never show a page.
+    pub no_prompt: bool,
+    /// `prompt=login`: sign in with GitHub again, unless the session began after `asked_at`.
+    pub fresh_login: bool,
+    pub asked_at: i64,
+    /// `max_age`: a sign-in older than this many seconds is signed in again.
+    pub max_age: Option<i64>,
+}
+
+impl AuthRequest {
+    /// Where the answer goes: the registered redirect URI, with this request's `state`.
+    pub fn back(&self) -> Back {
+        Back::to(&self.redirect_uri, self.state.as_deref())
+    }
+}
+
+/// Why a request is not carried out.
+pub enum Refused {
+    /// The app or its redirect URI is not known good: shown here, sent nowhere.
+    Page(ErrorPage),
+    /// Sent back to the app as `error=…`.
+    Back(Back, &'static str),
+}
+
+impl From<rocket_db_pools::sqlx::Error> for Refused {
+    fn from(e: rocket_db_pools::sqlx::Error) -> Refused {
+        Refused::Page(ErrorPage::store_unavailable(e))
+    }
+}
+
+/// Checks `params`; the app they name, and the request to carry out.
+pub async fn check(
+    conn: &mut AnyConnection,
+    params: &Params<'_>,
+    now: i64,
+) -> Result<(StoredApp, AuthRequest), Refused> {
+    let page = |message: &'static str| Refused::Page(ErrorPage::new(Status::BadRequest, message));
+    let app = match params.client_id {
+        Some(client_id) => apps::find_app_by_client_id(conn, client_id).await?,
+        None => None,
+    };
+    let app = app.ok_or_else(|| page("This sign-in request names no app that gitlogin knows. Go back to the app and try again, or ask its operator to register it."))?;
+    // Byte for byte: no prefix, case, trailing-slash, port or encoding leeway. A redirect
+    // URI that is almost the registered one is an attacker's.
+    let redirect_uri = params
+        .redirect_uri
+        .filter(|uri| app.redirect_uris.iter().any(|known| known == uri))
+        .ok_or_else(|| page("This sign-in request asks to send you somewhere its app did not register, so gitlogin will not send you there. Go back to the app and try again."))?;
+
+    let back = Back::to(redirect_uri, params.state);
+    let refuse = |error| Refused::Back(back.clone(), error);
+    match params.response_type {
+        Some("code") => {}
+        None => return Err(refuse("invalid_request")),
+        // Implicit and hybrid flows hand tokens to the browser: not supported, on purpose.
+        Some(_) => return Err(refuse("unsupported_response_type")),
+    }
+    // PKCE (RFC 7636): S256 only. A challenge without a method means `plain`, which protects
+    // nothing against whoever can read the request; a public app must send one, since it has
+    // no secret to prove that the code's redeemer is the app.
+    let code_challenge = match (params.code_challenge, params.code_challenge_method) {
+        (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => Some(challenge),
+        (None, None) if app.secret_hash.is_some() => None,
+        _ => return Err(refuse("invalid_request")),
+    };
+    let prompts: Vec<&str> = params.prompt.unwrap_or("").split(' ').collect();
+    let no_prompt = prompts.contains(&"none");
+    if no_prompt && prompts.iter().any(|p| !p.is_empty() && *p != "none") {
+        return Err(refuse("invalid_request"));
+    }
+    let max_age = match params.max_age {
+        None => None,
+        Some(age) => Some(
+            age.parse::<i64>()
+                .ok()
+                .filter(|a| *a >= 0)
+                .ok_or_else(|| refuse("invalid_request"))?,
+        ),
+    };
+    let asked: Vec<&str> = params.scope.unwrap_or("").split(' ').collect();
+    let scope: Vec<&str> = SCOPES.into_iter().filter(|s| asked.contains(s)).collect();
+    Ok((
+        app.clone(),
+        AuthRequest {
+            app_id: app.id,
+            client_id: app.client_id.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            scope: scope.join(" "),
+            state: params.state.map(str::to_owned),
+            nonce: params.nonce.map(str::to_owned),
+            code_challenge: code_challenge.map(str::to_owned),
+            no_prompt,
+            fresh_login: prompts.contains(&"login"),
+            asked_at: now,
+            max_age,
+        },
+    ))
+}
+
+/// A base64url SHA-256: 43 characters of the URL-safe alphabet.
+fn is_s256_challenge(challenge: &str) -> bool {
+    challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

@@ -1,0 +1,192 @@
+//! Step 5: `POST /oauth/token`, called by the app's server. The `authorization_code` grant
+//! trades a code for tokens; `refresh_token` trades a refresh token for new ones. Access and
+//! refresh tokens are random and stored only as hashes, each belonging to a grant (one code's
+//! family): a code used twice, or a refresh token used twice, means someone has a copy, and
+//! the whole family is revoked (RFC 6749 4.1.2, OAuth 2.0 Security BCP 4.14).
+
+use rocket::form::{Form, FromForm};
+use rocket::http::Header;
+use rocket::serde::json::{json, Json, Value};
+use rocket::{post, routes, Route, State};
+use rocket_db_pools::sqlx::AnyConnection;
+use subtle::ConstantTimeEq;
+
+use super::client::{self, Basic, OAuthError};
+use super::id_token::{self, PersonClaims};
+use crate::config::AppConfig;
+use crate::identity::keys::KeyRing;
+use crate::models::apps::StoredApp;
+use crate::models::grants::{self, Grant};
+use crate::models::{self, User};
+use crate::ops::clock::Clock;
+use crate::ops::random::{sha256_hex, token};
+use crate::store::pool::Db;
+
+/// An access token lives this long: an app that wants longer asks for `offline_access`.
+pub(super) const ACCESS_TOKEN_SECS: i64 = 10 * 60;
+
+/// A refresh token unused this long is dead.
+const REFRESH_TOKEN_SECS: i64 = 30 * 24 * 3600;
+
+pub fn routes() -> Vec<Route> {
+    routes![token_endpoint]
+}
+
+#[derive(FromForm)]
+struct TokenForm<'r> {
+    grant_type: Option<&'r str>,
+    code: Option<&'r str>,
+    redirect_uri: Option<&'r str>,
+    code_verifier: Option<&'r str>,
+    refresh_token: Option<&'r str>,
+    client_id: Option<&'r str>,
+    client_secret: Option<&'r str>,
+}
+
+/// The answer, never to be cached (RFC 6749 5.1).
+#[derive(rocket::Responder)]
+struct Tokens {
+    body: Json<Value>,
+    cache: Header<'static>,
+}
+
+#[post("/oauth/token", data = "<form>")]
+async fn token_endpoint(
+    form: Form<TokenForm<'_>>,
+    basic: Basic,
+    config: &State<AppConfig>,
+    keys: &State<KeyRing>,
+    clock: &State<Clock>,
+    db: &Db,
+) -> Result<Tokens, OAuthError> {
+    let mut conn = db.acquire().await?;
+    let app = client::authenticate(&mut conn, &basic, form.client_id, form.client_secret).await?;
+    let now = clock.now();
+    let grant = match form.grant_type {
+        Some("authorization_code") => redeem_code(&mut conn, &app, &form, now).await?,
+        Some("refresh_token") => use_refresh_token(&mut conn, &app, &form, now).await?,
+        Some(_) => return Err(OAuthError::UnsupportedGrantType),
+        None => return Err(OAuthError::InvalidRequest),
+    };
+    let user = models::user_by_id(&mut conn, grant.user_id)
+        .await?
+        .ok_or(OAuthError::InvalidGrant)?;
+    // The app's rules again: at every refresh, a person taken off them loses the app.
+    if !super::rules::admits(&mut conn, config, &app, &user, now).await? {
+        grants::delete_grant(&mut conn, grant.id).await?;
+        return Err(OAuthError::InvalidGrant);
+    }
+    let body = issue(&mut conn, config, keys, &app, &grant, &user, now).await?;
+    Ok(Tokens {
+        body: Json(body),
+        cache: Header::new("Cache-Control", "no-store"),
+    })
+}
+
+/// The code's grant, if `app` may redeem it now with this redirect URI and verifier.
+async fn redeem_code(
+    conn: &mut AnyConnection,
+    app: &StoredApp,
+    form: &TokenForm<'_>,
+    now: i64,
+) -> Result<Grant, OAuthError> {
+    let code = form.code.ok_or(OAuthError::InvalidRequest)?;
+    let row = grants::redeem_code(conn, app.id, &sha256_hex(code))
+        .await?
+        .ok_or(OAuthError::InvalidGrant)?;
+    let verifier_ok = match (row.code_challenge.as_str(), form.code_verifier) {
+        ("", None) => true,
+        ("", Some(_)) | (_, None) => false,
+        (challenge, Some(verifier)) => {
+            bool::from(s256(verifier).as_bytes().ct_eq(challenge.as_bytes()))
+        }
+    };
+    let good = row.used == 0
+        && row.expires_at > now
+        && form.redirect_uri == Some(row.redirect_uri.as_str())
+        && verifier_ok;
+    good.then_some(row.grant).ok_or(OAuthError::InvalidGrant)
+}
+
+/// The refresh token's grant, if it is `app`'s, live and unused; marked used. A reuse
+/// revokes its family.
+async fn use_refresh_token(
+    conn: &mut AnyConnection,
+    app: &StoredApp,
+    form: &TokenForm<'_>,
+    now: i64,
+) -> Result<Grant, OAuthError> {
+    let presented = form.refresh_token.ok_or(OAuthError::InvalidRequest)?;
+    let hash = sha256_hex(presented);
+    let row = grants::find_token(conn, &hash)
+        .await?
+        .filter(|row| row.kind == "refresh" && row.grant.app_id == app.id)
+        .ok_or(OAuthError::InvalidGrant)?;
+    if !grants::use_refresh_token(conn, &hash).await? {
+        grants::delete_grant(conn, row.grant.id).await?;
+        crate::ops::logging::audit!(
+            "refresh token reused app={:?}: its grant is revoked",
+            app.name
+        );
+        return Err(OAuthError::InvalidGrant);
+    }
+    if row.expires_at <= now {
+        return Err(OAuthError::InvalidGrant);
+    }
+    Ok(row.grant)
+}
+
+/// A new access token (and refresh token, with `offline_access`), and the ID token.
+async fn issue(
+    conn: &mut AnyConnection,
+    config: &AppConfig,
+    keys: &KeyRing,
+    app: &StoredApp,
+    grant: &Grant,
+    user: &User,
+    now: i64,
+) -> Result<Value, OAuthError> {
+    let access = token();
+    grants::insert_token(
+        conn,
+        grant.id,
+        "access",
+        &sha256_hex(&access),
+        now + ACCESS_TOKEN_SECS,
+    )
+    .await?;
+    let mut body = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_SECS,
+        "scope": grant.scope,
+    });
+    if grant.has_scope("offline_access") {
+        let refresh = token();
+        let expires = now + REFRESH_TOKEN_SECS;
+        grants::insert_token(conn, grant.id, "refresh", &sha256_hex(&refresh), expires).await?;
+        body["refresh_token"] = json!(refresh);
+    }
+    if grant.has_scope("openid") {
+        let groups = super::rules::groups(conn, config, app, user).await?;
+        let person = PersonClaims::of(user, grant, groups);
+        let issuer = &config.public_url;
+        let subject = id_token::Subject {
+            app,
+            grant,
+            person: &person,
+            access_token: &access,
+        };
+        let signed = id_token::sign(keys, conn, issuer, subject, now).await?;
+        body["id_token"] = json!(signed);
+    }
+    Ok(body)
+}
+
+/// PKCE's S256: base64url of the SHA-256 of the verifier.
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
