@@ -15,17 +15,17 @@
 //! The guard that protects pages (`CurrentUser`) is in `session.rs`.
 
 pub(crate) mod access;
+pub(crate) mod app_access;
 pub(crate) mod csrf;
 pub(crate) mod login_error;
 pub(crate) mod next;
+mod oauth;
 pub(crate) mod pending;
 pub mod purge;
 pub(crate) mod session;
 
-use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, Scope, TokenResponse,
 };
 use rocket::fairing::AdHoc;
 use rocket::form::{Form, FromForm};
@@ -33,9 +33,9 @@ use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, State};
 
-use crate::config::{AppConfig, ConfigError, ExposeSecret, GithubSettings};
-use crate::github::{self, GithubApi, GithubError, GithubUser};
-use crate::models::{self, Outbox};
+use crate::config::{AppConfig, ConfigError};
+use crate::github::{GithubError, GithubUser};
+use crate::models::{self, apps, Outbox};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::ops::metrics;
@@ -47,59 +47,9 @@ use crate::web::flash::Flash;
 use csrf::{CsrfField, SameOrigin};
 use login_error::LoginError;
 use next::SafeNext;
+pub use oauth::{oauth_client, Github, GithubOAuth};
 use pending::PendingLogin;
 use session::{CurrentUser, NewSession, SignedOut, UserAgent};
-
-/// The OAuth client once its authorize and token endpoints are set: oauth2's typestate
-/// makes the code flow compile only in this state.
-pub type GithubOAuth =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
-
-/// Built once at start-up from the configuration.
-pub fn oauth_client(github: &GithubSettings, callback: &str) -> Result<GithubOAuth, String> {
-    Ok(BasicClient::new(ClientId::new(github.client_id.clone()))
-        .set_client_secret(ClientSecret::new(
-            github.client_secret.expose_secret().to_owned(),
-        ))
-        .set_auth_uri(
-            AuthUrl::new(format!("{}/login/oauth/authorize", github.web_url))
-                .map_err(|e| e.to_string())?,
-        )
-        .set_token_uri(
-            TokenUrl::new(format!("{}/login/oauth/access_token", github.web_url))
-                .map_err(|e| e.to_string())?,
-        )
-        // GitHub documents the client id and secret as form fields of the token request.
-        .set_auth_type(AuthType::RequestBody)
-        .set_redirect_uri(RedirectUrl::new(callback.to_owned()).map_err(|e| e.to_string())?))
-}
-
-/// Everything the app needs to talk to GitHub, built once at start-up and managed.
-pub struct Github {
-    pub oauth: GithubOAuth,
-    /// Shared by the token exchange and the API calls: one pool of connections, one set of
-    /// timeouts, no redirects, no answer read past its cap.
-    pub http: github::CappedHttp,
-    pub api: GithubApi,
-    /// What GitHub calls itself in the callback's `iss` (RFC 9207): `{GITHUB_URL}/login/oauth`.
-    pub issuer: String,
-}
-
-impl Github {
-    pub fn new(config: &AppConfig) -> Result<Github, String> {
-        let oauth = oauth_client(&config.github, &config.callback_url())?;
-        let http = github::http_client(&config.github).map_err(|e| e.to_string())?;
-        let api = GithubApi::new(http.clone(), &config.github.api_url);
-        let http = github::CappedHttp(http);
-        let issuer = format!("{}/login/oauth", config.github.web_url);
-        Ok(Github {
-            oauth,
-            http,
-            api,
-            issuer,
-        })
-    }
-}
 
 /// What the sign-in's two steps share, built once at start-up and managed.
 pub(crate) struct SignIn {
@@ -134,7 +84,12 @@ pub(crate) fn stage(
 /// Step 1: start a sign-in. `next` is kept only if it is a path on this site; anything else
 /// (`https://evil.example`, `//evil.example`, ...) fails to parse and becomes `/`.
 #[get("/login?<next>")]
-fn login(next: Option<SafeNext>, sign_in: &State<SignIn>, jar: &CookieJar<'_>) -> Redirect {
+async fn login(
+    next: Option<SafeNext>,
+    sign_in: &State<SignIn>,
+    jar: &CookieJar<'_>,
+    db: &Db,
+) -> Result<Redirect, LoginError> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = sign_in
         .github
@@ -144,8 +99,10 @@ fn login(next: Option<SafeNext>, sign_in: &State<SignIn>, jar: &CookieJar<'_>) -
         // reports granted scopes comma-separated; the oauth2 crate sends them space-separated.)
         .add_scope(Scope::new("user:email".into()))
         .set_pkce_challenge(challenge);
-    if !sign_in.config.access.orgs.is_empty() {
-        // Only when an organisation allow-list needs it: private memberships need `read:org`.
+    let app_orgs = apps::named_orgs(&mut *db.acquire().await?).await?;
+    if !sign_in.config.access.orgs.is_empty() || !app_orgs.is_empty() {
+        // Only when an organisation list or an app's rule needs it: private memberships
+        // need `read:org`.
         request = request.add_scope(Scope::new("read:org".into()));
     }
     let (authorize_url, state) = request.url();
@@ -157,7 +114,7 @@ fn login(next: Option<SafeNext>, sign_in: &State<SignIn>, jar: &CookieJar<'_>) -
     }
     // In a `SameSite=Lax` cookie: a `Strict` one would not come back from GitHub (cookies.rs).
     .store(jar, &sign_in.policy);
-    Redirect::to(authorize_url.to_string())
+    Ok(Redirect::to(authorize_url.to_string()))
 }
 
 /// What GitHub puts in the query of its redirect back (`error_description` and the like are
@@ -216,7 +173,10 @@ async fn callback(
     // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
     // and each one's own timeout alone would let a slow GitHub hold this request for much
     // longer. (The HTTP client follows no redirects and reads no answer past 1 MiB: github.rs.)
-    let asked = ask_github(github, config, code, pending.verifier);
+    // Which organisations apps' rules name: read now, and the connection given back before
+    // GitHub is asked anything.
+    let app_orgs = apps::named_orgs(&mut *db.acquire().await?).await?;
+    let asked = ask_github(github, config, code, pending.verifier, &app_orgs);
     let (github_user, orgs) = rocket::tokio::time::timeout(config.github.timeout, asked)
         .await
         .map_err(|_| LoginError::Github(GithubError::Timeout))??;
@@ -265,6 +225,7 @@ async fn ask_github(
     config: &AppConfig,
     code: &str,
     verifier: String,
+    app_orgs: &[String],
 ) -> Result<(GithubUser, Vec<String>), LoginError> {
     let token = github
         .oauth
@@ -275,7 +236,7 @@ async fn ask_github(
         .map_err(login_error::classify_token_error)?;
     let secret = token.access_token().secret();
     let user = github.api.signed_in_user(secret).await?;
-    let orgs = access::allowed_orgs(&config.access, &github.api, secret).await?;
+    let orgs = access::named_orgs(&config.access, app_orgs, &github.api, secret).await?;
     Ok((user, orgs))
 }
 

@@ -6,7 +6,7 @@
 //!    a bad app or redirect URI is our own error page, anything else goes back to the app).
 //!    The request is kept in the store, however long, and the visitor signs in with GitHub
 //!    first if they have to, coming back to `GET /oauth/authorize/continue`.
-//! 2. The app's own rules and the global allow-lists decide (`rules.rs`).
+//! 2. The app's own rules and the global allow-lists decide (`auth/app_access.rs`).
 //! 3. The first time, the person is asked (`consent.rs`); the answer is remembered.
 //! 4. A code goes back to the app (`back.rs`): random, single use, 60 seconds, bound to the
 //!    app, the redirect URI and the PKCE challenge.
@@ -24,7 +24,6 @@ mod end_session;
 mod id_token;
 mod request;
 mod revoke;
-mod rules;
 mod token;
 mod userinfo;
 
@@ -32,14 +31,17 @@ use rocket::fairing::AdHoc;
 use rocket::response::Redirect;
 use rocket::{get, routes, State};
 
+use crate::auth::app_access;
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
 use crate::models::apps::StoredApp;
+use crate::models::consents;
 use crate::models::grants::{self, NewCode};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
 use crate::store::request_conn::RequestConn;
 use crate::web::error_pages::ErrorPage;
+use crate::web::headers::FormTargets;
 use request::{AuthRequest, Params, Refused};
 
 /// A code lives this long: long enough for the app's server to redeem it at once.
@@ -77,6 +79,7 @@ async fn authorize(
     current: Option<CurrentUser>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
+    targets: &FormTargets,
     mut db: RequestConn,
 ) -> Answer {
     let (app, request) = match request::check(&mut db, &params, clock.now()).await {
@@ -86,15 +89,12 @@ async fn authorize(
             return Answer::Redirect(Box::new(back.with_error(error, &config.public_url)))
         }
     };
-    let id = token();
-    let saved = serde_json::to_string(&request).unwrap_or_default();
-    let expires_at = clock.now() + REQUEST_LIFETIME_SECS;
-    if let Err(e) =
-        grants::save_request(&mut db, &sha256_hex(&id), app.id, &saved, expires_at).await
-    {
-        return Answer::Page(ErrorPage::store_unavailable(e));
-    }
-    proceed(&mut db, config, clock.now(), current, &app, &request, &id).await
+    let at = Step {
+        config,
+        now: clock.now(),
+        targets,
+    };
+    proceed(&mut db, at, current, &app, &request, None).await
 }
 
 /// Back from the GitHub sign-in (or any later visit) with the kept request.
@@ -104,6 +104,7 @@ async fn continue_request(
     current: Option<CurrentUser>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
+    targets: &FormTargets,
     mut db: RequestConn,
 ) -> Answer {
     let now = clock.now();
@@ -112,41 +113,64 @@ async fn continue_request(
         Err(page) => return Answer::Page(page),
     };
     let (app, kept) = found;
-    proceed(&mut db, config, now, current, &app, &kept, request).await
+    let at = Step {
+        config,
+        now,
+        targets,
+    };
+    proceed(&mut db, at, current, &app, &kept, Some(request)).await
 }
 
-/// Steps 2 to 4, for a checked request whose id is `id`.
+/// What every step of a request shares.
+struct Step<'a> {
+    config: &'a AppConfig,
+    now: i64,
+    targets: &'a FormTargets,
+}
+
+/// Steps 2 to 4, for a checked request; `kept` is its id if it waits in the store already.
 async fn proceed(
     conn: &mut rocket_db_pools::sqlx::AnyConnection,
-    config: &AppConfig,
-    now: i64,
+    Step {
+        config,
+        now,
+        targets,
+    }: Step<'_>,
     current: Option<CurrentUser>,
     app: &StoredApp,
     request: &AuthRequest,
-    id: &str,
+    kept: Option<&str>,
 ) -> Answer {
     let issuer = &config.public_url;
     let back = request.back();
     let signed_in_enough = current.as_ref().filter(|current| {
         let age = now - current.session.created_at;
+        // Signed in since the app asked: that sign-in is what `prompt=login` and `max_age`
+        // ask for, however long it took.
         let fresh = current.session.created_at >= request.asked_at;
-        request.max_age.is_none_or(|max| age <= max) && (fresh || !request.fresh_login)
+        request.max_age.is_none_or(|max| fresh || age <= max) && (fresh || !request.fresh_login)
     });
     let Some(current) = signed_in_enough else {
         if request.no_prompt {
             return Answer::Redirect(Box::new(back.with_error("login_required", issuer)));
         }
-        return Answer::Redirect(Box::new(sign_in_then(id)));
+        return match keep(conn, kept, request, now).await {
+            Ok(id) => Answer::Redirect(Box::new(sign_in_then(&id))),
+            Err(e) => Answer::Page(ErrorPage::store_unavailable(e)),
+        };
     };
     let answered = async {
-        if !rules::admits(conn, config, app, &current.user, now).await? {
-            grants::delete_request(conn, &sha256_hex(id), now).await?;
+        if !app_access::admits(conn, config, app, &current.user, now).await? {
+            forget(conn, kept, now).await?;
             return Ok(Answer::Redirect(Box::new(
                 back.with_error("access_denied", issuer),
             )));
         }
-        if grants::has_consent(conn, app.id, current.user.id).await? {
-            grants::delete_request(conn, &sha256_hex(id), now).await?;
+        let granted = consents::consented_scope(conn, app.id, current.user.id).await?;
+        // Asked again for anything not granted yet: a yes to `openid` is not a yes to
+        // `email` or to `offline_access`.
+        if granted.is_some_and(|granted| request::covers(&granted, &request.scope)) {
+            forget(conn, kept, now).await?;
             return issue_code(conn, issuer, now, current, request)
                 .await
                 .map(|r| Answer::Redirect(Box::new(r)));
@@ -156,11 +180,45 @@ async fn proceed(
                 back.with_error("consent_required", issuer),
             )));
         }
-        Ok(Answer::Consent(consent::page(app, request, id, current)))
+        // Allow's answer redirects to the app: the page's `form-action` must let it.
+        targets.allow(&request.redirect_uri);
+        let id = keep(conn, kept, request, now).await?;
+        Ok(Answer::Consent(consent::page(app, request, &id, current)))
     };
     answered
         .await
         .unwrap_or_else(|e| Answer::Page(ErrorPage::store_unavailable(e)))
+}
+
+/// The id of the request in the store: `kept`, or a new one, for a request that has to wait
+/// for its visitor (a sign-in, the consent page). One that is answered at once is never
+/// written: a stranger's stream of authorize links writes nothing.
+async fn keep(
+    conn: &mut rocket_db_pools::sqlx::AnyConnection,
+    kept: Option<&str>,
+    request: &AuthRequest,
+    now: i64,
+) -> Result<String, rocket_db_pools::sqlx::Error> {
+    if let Some(id) = kept {
+        return Ok(id.to_owned());
+    }
+    let id = token();
+    let saved = serde_json::to_string(request).unwrap_or_default();
+    let expires_at = now + REQUEST_LIFETIME_SECS;
+    consents::save_request(conn, &sha256_hex(&id), request.app_id, &saved, expires_at).await?;
+    Ok(id)
+}
+
+/// Ends the kept request, if there is one: it has been answered.
+async fn forget(
+    conn: &mut rocket_db_pools::sqlx::AnyConnection,
+    kept: Option<&str>,
+    now: i64,
+) -> Result<(), rocket_db_pools::sqlx::Error> {
+    match kept {
+        Some(id) => consents::delete_request(conn, &sha256_hex(id), now).await,
+        None => Ok(()),
+    }
 }
 
 /// Through the GitHub sign-in and back to the kept request. A `prompt=login` or `max_age`

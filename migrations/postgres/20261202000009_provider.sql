@@ -3,10 +3,12 @@
 -- Everything hangs off an app and a person ON DELETE CASCADE, so removing the app (or the
 -- person deleting their account) ends all of it at once.
 
--- What a person said yes to, per app: asked once, until they revoke it on the About page.
+-- What a person said yes to, per app: asked again only for a scope not yet granted, or
+-- after they revoke it on the About page.
 CREATE TABLE consents (
     app_id     BIGINT  NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
     user_id    BIGINT  NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    scope      TEXT    NOT NULL,         -- every scope granted, space-separated
     granted_at BIGINT  NOT NULL,
     PRIMARY KEY (app_id, user_id)
 );
@@ -52,3 +54,7 @@ CREATE TABLE tokens (
 CREATE INDEX grants_app_user ON grants (app_id, user_id);
 CREATE INDEX codes_grant ON codes (grant_id);
 CREATE INDEX tokens_grant ON tokens (grant_id);
+-- The purge (src/auth/purge.rs) deletes what has expired.
+CREATE INDEX authorize_requests_expires_at ON authorize_requests (expires_at);
+CREATE INDEX codes_expires_at ON codes (expires_at);
+CREATE INDEX tokens_expires_at ON tokens (expires_at);

@@ -13,29 +13,33 @@ use crate::github::{GithubApi, GithubError, GithubUser};
 use crate::models::{self, User};
 use crate::store::pool::Db;
 
-/// The allowed organisations the token's owner belongs to, asked of GitHub at sign-in while
-/// the access token can still ask (it is dropped afterwards). Empty without an org list.
-pub async fn allowed_orgs(
+/// The organisations the token's owner belongs to that decide something: those of the org
+/// list, and `app_orgs`, those that registered apps' rules name. Asked of GitHub at sign-in
+/// while the access token can still ask (it is dropped afterwards); the person's other
+/// memberships are never asked for or kept. Empty when no list or rule names an org.
+pub async fn named_orgs(
     rules: &AccessRules,
+    app_orgs: &[String],
     api: &GithubApi,
     token: &str,
 ) -> Result<Vec<String>, GithubError> {
-    if rules.orgs.is_empty() {
+    if rules.orgs.is_empty() && app_orgs.is_empty() {
         return Ok(Vec::new());
     }
     let mut orgs: Vec<String> = api
         .organisations(token)
         .await?
         .into_iter()
-        .filter(|org| rules.allows_org(org))
         .map(|org| org.to_ascii_lowercase())
+        .filter(|org| rules.allows_org(org) || app_orgs.contains(org))
         .collect();
     orgs.sort();
     orgs.dedup();
     Ok(orgs)
 }
 
-/// Decides at sign-in. `orgs` are the allowed organisations GitHub says the person is in.
+/// Decides at sign-in. `orgs` are the organisations GitHub says the person is in that some
+/// list or rule names; only those of the org list admit.
 ///
 /// A bare login entry is pinned here to the first account admitted under it: when `alice`
 /// matches and nobody holds the pin yet, this account takes it. A different account that
@@ -48,7 +52,8 @@ pub async fn admit(
     orgs: &[String],
     now: i64,
 ) -> sqlx::Result<bool> {
-    if rules.is_open() || rules.allows_id(user.id) || !orgs.is_empty() {
+    let in_an_allowed_org = orgs.iter().any(|org| rules.allows_org(org));
+    if rules.is_open() || rules.allows_id(user.id) || in_an_allowed_org {
         return Ok(true);
     }
     if let Some(entry) = rules.login_entry(&user.login) {

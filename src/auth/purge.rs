@@ -1,5 +1,6 @@
-//! The background purge: deletes sessions that can no longer be used, at start-up and every
-//! few minutes, so the `sessions` table never grows without bound.
+//! The background purge: deletes sessions that can no longer be used, and the provider's
+//! expired requests, codes and tokens, at start-up and every few minutes, so no table grows
+//! without bound.
 //!
 //! Pending sign-ins need no purge: they live only in the browser's cookie.
 
@@ -64,6 +65,7 @@ impl Purge {
         let mut conn = self.pool.acquire().await?;
         let purged =
             models::purge_expired_sessions(&mut conn, now, now - self.idle_timeout).await?;
+        models::grants::purge_expired(&mut conn, now).await?;
         crate::ops::metrics::live_sessions(models::count_sessions(&mut conn).await?);
         Ok(purged)
     }

@@ -4,52 +4,106 @@
 //!
 //! It answers with status and headers only. It never redirects and never starts a session:
 //! the proxy sends a stranger on, to the sign-in URL this answer builds for it.
+//!
+//! `/auth/check?app=NAME` names the registered app behind the proxy: its rules apply on top
+//! of the allow-lists (someone signed in whom they leave out is a 403), and the answer names
+//! the person's groups that the rules or lists name. An app name gitlogin does not know is a
+//! 403 and a log line, never an open gate: a typo in the proxy's configuration must not let
+//! everyone through.
 
 use rocket::http::{Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder, Response};
 use rocket::{get, routes, Route, State};
 
+use crate::auth::app_access;
 use crate::auth::next::SafeNext;
 use crate::auth::session::{CurrentUser, StoreUnavailable};
 use crate::config::AppConfig;
+use crate::models::apps;
+use crate::ops::clock::Clock;
+use crate::ops::logging::audit;
+use crate::store::request_conn::RequestConn;
+use rocket_db_pools::sqlx::AnyConnection;
 
 pub fn routes() -> Vec<Route> {
     routes![check]
 }
 
 /// What the proxy learns: who (and the request's cookies that are not gitlogin's, for the
-/// protected app), or 401 with where to sign in (no live session; the guard also applies
-/// the allow-lists, so someone taken off them is no longer signed in), or 503 (the store did
-/// not answer).
+/// protected app; and, for a named app, the groups), or 401 with where to sign in (no live
+/// session; the guard also applies the allow-lists, so someone taken off them is no longer
+/// signed in), 403 (the named app's rules leave them out, or there is no such app), or 503
+/// (the store did not answer).
 pub enum Verdict {
     SignedIn {
         login: String,
         email: Option<String>,
         github_id: i64,
         app_cookies: Option<String>,
+        groups: Option<Vec<String>>,
     },
     SignIn(String),
+    Forbidden,
     Unavailable,
 }
 
-#[get("/auth/check")]
-fn check(
+#[get("/auth/check?<app>")]
+async fn check(
+    app: Option<&str>,
     current: Outcome<CurrentUser, StoreUnavailable>,
     asked_for: OriginalUri,
     app_cookies: AppCookies,
     config: &State<AppConfig>,
+    clock: &State<Clock>,
+    mut db: RequestConn,
 ) -> Verdict {
-    match current {
-        Outcome::Success(current) => Verdict::SignedIn {
-            login: current.user.login,
-            email: current.user.email,
-            github_id: current.user.github_id.0,
-            app_cookies: app_cookies.0,
+    let current = match current {
+        Outcome::Success(current) => current,
+        Outcome::Forward(_) => {
+            return Verdict::SignIn(sign_in_url(&config.public_url, asked_for.0))
+        }
+        Outcome::Error(_) => return Verdict::Unavailable,
+    };
+    let groups = match app {
+        None => None,
+        Some(name) => match for_app(&mut db, config, name, &current, clock.now()).await {
+            Ok(Some(groups)) => Some(groups),
+            Ok(None) => return Verdict::Forbidden,
+            Err(e) => {
+                rocket::error!("the store did not answer: {e}");
+                return Verdict::Unavailable;
+            }
         },
-        Outcome::Forward(_) => Verdict::SignIn(sign_in_url(&config.public_url, asked_for.0)),
-        Outcome::Error(_) => Verdict::Unavailable,
+    };
+    Verdict::SignedIn {
+        login: current.user.login,
+        email: current.user.email,
+        github_id: current.user.github_id.0,
+        app_cookies: app_cookies.0,
+        groups,
     }
+}
+
+/// The groups to tell the app `name` about this person, or `None` if they may not use it
+/// (or there is no such app).
+async fn for_app(
+    conn: &mut AnyConnection,
+    config: &AppConfig,
+    name: &str,
+    current: &CurrentUser,
+    now: i64,
+) -> Result<Option<Vec<String>>, rocket_db_pools::sqlx::Error> {
+    let Some(app) = apps::find_app(conn, name).await? else {
+        audit!("forward auth refused: no app named {name:?} is registered");
+        return Ok(None);
+    };
+    if !app_access::admits(conn, config, &app, &current.user, now).await? {
+        return Ok(None);
+    }
+    app_access::groups(conn, config, &app, &current.user)
+        .await
+        .map(Some)
 }
 
 /// The absolute URL that signs a stranger in and brings them back to what they asked for.
@@ -131,6 +185,7 @@ impl<'r> Responder<'r, 'static> for Verdict {
                 email,
                 github_id,
                 app_cookies,
+                groups,
             } => {
                 response.status(Status::Ok);
                 response.header(Header::new("X-Auth-Request-User", header_safe(login)));
@@ -144,6 +199,13 @@ impl<'r> Responder<'r, 'static> for Verdict {
                 if let Some(cookies) = app_cookies {
                     response.header(Header::new("X-Auth-Request-Cookie", cookies));
                 }
+                if let Some(groups) = groups {
+                    let groups = header_safe(groups.join(","));
+                    response.header(Header::new("X-Auth-Request-Groups", groups));
+                }
+            }
+            Verdict::Forbidden => {
+                response.status(Status::Forbidden);
             }
             Verdict::SignIn(url) => {
                 response.status(Status::Unauthorized);

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use rocket_db_pools::sqlx::{self, AnyConnection, AnyPool};
+use rocket_db_pools::sqlx::{self, AnyConnection};
 
 use super::key_store;
 use super::keys::{Alg, KeyError, SigningKey, ID_TOKEN_LIFETIME_SECS};
@@ -102,9 +102,8 @@ impl KeyRing {
 
     /// The keys to publish at `now`: the configured key, and the store's keys, less the
     /// retired ones whose last token has expired.
-    pub async fn jwks(&self, store: &AnyPool, now: i64) -> Result<JwkSet, KeyError> {
+    pub async fn jwks(&self, conn: &mut AnyConnection, now: i64) -> Result<JwkSet, KeyError> {
         let mut keys: Vec<Jwk> = self.configured.iter().map(|k| k.jwk().clone()).collect();
-        let mut conn = store.acquire().await?;
         let rows: Vec<(String, String, Nullable<i64>)> =
             sqlx::query_as("SELECT kid, alg, retired_at FROM signing_keys ORDER BY id DESC")
                 .fetch_all(&mut *conn)
@@ -116,7 +115,7 @@ impl KeyRing {
             if !still_published(retired_at.into(), now) {
                 continue;
             }
-            if let Some(jwk) = self.public_key(&mut conn, alg, &kid).await? {
+            if let Some(jwk) = self.public_key(conn, alg, &kid).await? {
                 keys.push(jwk);
             }
         }

@@ -147,17 +147,24 @@ async fn newest(conn: &mut AnyConnection, alg: Alg) -> Result<Option<i64>, sqlx:
 }
 
 /// The newest key of `alg` not retired, or a first one made now if the store has none: in
-/// one transaction that takes the table, so instances asking at once agree on one key.
+/// one transaction that takes the table, so instances asking at once agree on one key. The
+/// key is made before the table is taken (an RSA key takes a moment, and the lock stops
+/// every writer), and thrown away if another instance stored one meanwhile.
 pub async fn newest_or_first(
     conn: &mut AnyConnection,
     alg: Alg,
     now: i64,
 ) -> Result<SigningKey, KeyError> {
+    let made = match newest(conn, alg).await? {
+        Some(_) => None,
+        None => Some(SigningKey::generate(alg)?),
+    };
     let mut tx = conn.begin().await?;
     lock_keys(&mut tx, now).await?;
-    let id = match newest(&mut tx, alg).await? {
-        Some(id) => id,
-        None => {
+    let id = match (newest(&mut tx, alg).await?, made) {
+        (Some(id), _) => id,
+        (None, Some((key, der))) => insert_key(&mut tx, &key, &der, now).await?,
+        (None, None) => {
             let (key, der) = SigningKey::generate(alg)?;
             insert_key(&mut tx, &key, &der, now).await?
         }

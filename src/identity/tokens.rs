@@ -48,7 +48,8 @@ async fn jwks(
     db: &Db,
     clock: &State<Clock>,
 ) -> Result<Json<JwkSet>, ApiError> {
-    Ok(Json(keys.jwks(db, clock.now()).await?))
+    let mut conn = db.acquire().await.map_err(keys::KeyError::Store)?;
+    Ok(Json(keys.jwks(&mut conn, clock.now()).await?))
 }
 
 #[derive(FromForm)]

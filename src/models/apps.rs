@@ -132,6 +132,13 @@ pub async fn find_app_by_client_id(
     find_app_by(conn, "client_id", client_id).await
 }
 
+/// Every organisation some app's rules name, lowercased: the sign-in asks GitHub about these.
+pub async fn named_orgs(conn: &mut AnyConnection) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT DISTINCT value FROM app_rules WHERE kind = 'org' ORDER BY value")
+        .fetch_all(conn)
+        .await
+}
+
 /// The app of a grant, by its row id.
 pub async fn find_app_by_id(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<StoredApp>> {
     let client_id: Option<String> = sqlx::query_scalar("SELECT client_id FROM apps WHERE id = $1")
@@ -150,6 +157,12 @@ async fn find_app_by(
     column: &'static str,
     value: &str,
 ) -> sqlx::Result<Option<StoredApp>> {
+    // Names and client ids hold no control characters; anything else names no app. Refused
+    // before the query: PostgreSQL rejects a NUL in text outright, which would read as a
+    // store error (a 503) instead of "no such app".
+    if value.chars().any(char::is_control) {
+        return Ok(None);
+    }
     let row: Option<AppRow> = sqlx::query_as(&format!(
         "SELECT id, name, client_id, secret_hash, id_token_alg, created_at
          FROM apps WHERE {column} = $1"

@@ -14,7 +14,7 @@ use crate::auth::csrf::require_csrf;
 use crate::auth::csrf::{CsrfField, SameOrigin};
 use crate::auth::session::SignedOut;
 use crate::auth::session::{self, CurrentUser};
-use crate::models::{self, grants, Outbox};
+use crate::models::{self, consents, Outbox};
 use crate::ops::logging::audit;
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
@@ -121,7 +121,7 @@ async fn revoke_app(
     mut db: RequestConn,
 ) -> Result<Redirect, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
-    let revoked = grants::revoke_consent(&mut db, form.app, current.user.id)
+    let revoked = consents::revoke_consent(&mut db, form.app, current.user.id)
         .await
         .map_err(ErrorPage::store_unavailable)?;
     if !revoked {

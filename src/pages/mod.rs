@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::auth::session::{CurrentUser, StoreUnavailable};
 use crate::config::AppConfig;
-use crate::models::{self, grants, User};
+use crate::models::{self, consents, User};
 use crate::ops::clock::Clock;
 use crate::store::request_conn::RequestConn;
 use crate::web::error_pages::ErrorPage;
@@ -82,7 +82,7 @@ async fn about(
             current: s.id_hash == current.session.id_hash,
         })
         .collect();
-    let apps = grants::consented_apps(&mut db, current.user.id)
+    let apps = consents::consented_apps(&mut db, current.user.id)
         .await
         .map_err(ErrorPage::store_unavailable)?;
     let apps: Vec<_> = apps

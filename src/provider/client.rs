@@ -24,12 +24,16 @@ impl<'r> FromRequest<'r> for Basic {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         let header = req.headers().get_one("Authorization");
-        let basic = header.and_then(|h| {
-            h.strip_prefix("Basic ")
-                .or_else(|| h.strip_prefix("basic "))
-        });
+        let basic = header.and_then(|h| scheme_value(h, "Basic"));
         Outcome::Success(Basic(header.map(|_| basic.and_then(decode).ok_or(()))))
     }
+}
+
+/// The credentials of an `Authorization` header of `scheme`, whose name is case-insensitive
+/// (RFC 7235 2.1).
+pub fn scheme_value<'h>(header: &'h str, scheme: &str) -> Option<&'h str> {
+    let (name, value) = header.trim().split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then(|| value.trim())
 }
 
 /// `base64(urlencode(id) ":" urlencode(secret))`.

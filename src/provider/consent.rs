@@ -12,11 +12,12 @@ use rocket_db_pools::sqlx::AnyConnection;
 use serde::Serialize;
 
 use super::request::AuthRequest;
+use crate::auth::app_access;
 use crate::auth::csrf::{require_csrf, SameOrigin};
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
 use crate::models::apps::{self, StoredApp};
-use crate::models::grants;
+use crate::models::consents;
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::ops::random::sha256_hex;
@@ -79,7 +80,7 @@ pub(super) async fn kept_request(
             "This sign-in request has expired or was already answered. Go back to the app and sign in again.",
         )
     };
-    let kept = grants::find_request(conn, &sha256_hex(id), now)
+    let kept = consents::find_request(conn, &sha256_hex(id), now)
         .await
         .map_err(ErrorPage::store_unavailable)?
         .ok_or_else(gone)?;
@@ -114,14 +115,16 @@ async fn answer(
     let (app, request) = kept_request(&mut db, form.request, now).await?;
     let issuer = &config.public_url;
     let answered = async {
-        grants::delete_request(&mut db, &sha256_hex(form.request), now).await?;
+        consents::delete_request(&mut db, &sha256_hex(form.request), now).await?;
         // Asked again: the rules may have changed while the page was open.
         if form.decision != "allow"
-            || !super::rules::admits(&mut db, config, &app, &current.user, now).await?
+            || !app_access::admits(&mut db, config, &app, &current.user, now).await?
         {
             return Ok(request.back().with_error("access_denied", issuer));
         }
-        grants::consent(&mut db, app.id, current.user.id, now).await?;
+        let granted = consents::consented_scope(&mut db, app.id, current.user.id).await?;
+        let scope = super::request::union(granted.as_deref().unwrap_or(""), &request.scope);
+        consents::consent(&mut db, app.id, current.user.id, &scope, now).await?;
         audit!(
             "app consented app={:?} github_id={} login={:?}",
             app.name,

@@ -37,5 +37,8 @@ fn configuration(config: &State<AppConfig>) -> Json<Value> {
         ],
         "prompt_values_supported": ["none", "login"],
         "authorization_response_iss_parameter_supported": true,
+        // Request objects are not supported: said, since the default is that they are.
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
     }))
 }

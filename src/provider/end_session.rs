@@ -20,10 +20,10 @@ use crate::config::AppConfig;
 use crate::identity::keys::KeyRing;
 use crate::models::{self, apps, Outbox};
 use crate::ops::clock::Clock;
-use crate::store::pool::Db;
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
+use crate::web::headers::FormTargets;
 use crate::web::templates::Page;
 
 pub fn routes() -> Vec<Route> {
@@ -48,7 +48,8 @@ struct Context<'a> {
     state: Option<&'a str>,
 }
 
-/// Where to go once signed out, checked: `Ok(None)` for gitlogin's home page.
+/// The app a sign-out request names, if any, and where to go once signed out: a URI that
+/// app registered, or gitlogin's home page (`None`).
 struct Destination {
     app: Option<apps::StoredApp>,
     uri: Option<String>,
@@ -63,13 +64,12 @@ fn refused(message: &'static str) -> ErrorPage {
 async fn destination(
     conn: &mut AnyConnection,
     keys: &KeyRing,
-    db: &Db,
     config: &AppConfig,
     now: i64,
     params: &Params<'_>,
 ) -> Result<Destination, ErrorPage> {
     let hinted = match params.id_token_hint {
-        Some(hint) => Some(audience_of_hint(keys, db, config, now, hint).await?),
+        Some(hint) => Some(audience_of_hint(conn, keys, config, now, hint).await?),
         None => None,
     };
     let client_id = match (hinted.as_deref(), params.client_id) {
@@ -96,8 +96,8 @@ async fn destination(
 
 /// The `aud` of an ID token we signed (expired or not: a hint may be old).
 async fn audience_of_hint(
+    conn: &mut AnyConnection,
     keys: &KeyRing,
-    db: &Db,
     config: &AppConfig,
     now: i64,
     hint: &str,
@@ -109,7 +109,7 @@ async fn audience_of_hint(
     if !matches!(header.alg, Algorithm::RS256 | Algorithm::EdDSA) {
         return Err(bad());
     }
-    let jwks = keys.jwks(db, now).await.map_err(|_| bad())?;
+    let jwks = keys.jwks(conn, now).await.map_err(|_| bad())?;
     let jwk = header
         .kid
         .as_deref()
@@ -136,14 +136,18 @@ async fn confirm(
     keys: &State<KeyRing>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
-    db: &Db,
+    targets: &FormTargets,
+    mut conn: RequestConn,
 ) -> Result<Result<Page, Redirect>, ErrorPage> {
-    let mut conn = db.acquire().await.map_err(ErrorPage::store_unavailable)?;
-    let destination = destination(&mut conn, keys, db, config, clock.now(), &params).await?;
+    let destination = destination(&mut conn, keys, config, clock.now(), &params).await?;
     let Some(current) = current else {
         // Nobody to sign out: straight on.
         return Ok(Err(go(destination.uri.as_deref(), params.state)));
     };
+    // The button's answer redirects there: the page's `form-action` must let it.
+    if let Some(uri) = &destination.uri {
+        targets.allow(uri);
+    }
     let context = Context {
         csrf_token: current.csrf_token(),
         login: &current.user.login,
@@ -176,7 +180,6 @@ async fn sign_out(
     keys: &State<KeyRing>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
-    db: &Db,
     mut conn: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
@@ -187,7 +190,7 @@ async fn sign_out(
         post_logout_redirect_uri: form.post_logout_redirect_uri,
         state: form.state,
     };
-    let destination = destination(&mut conn, keys, db, config, clock.now(), &params).await?;
+    let destination = destination(&mut conn, keys, config, clock.now(), &params).await?;
     models::sign_out(&mut conn, outbox, &current.user, &current.session.id_hash)
         .await
         .map_err(ErrorPage::store_unavailable)?;

@@ -94,6 +94,11 @@ pub async fn check(
 
     let back = Back::to(redirect_uri, params.state);
     let refuse = |error| Refused::Back(back.clone(), error);
+    // Kept and echoed as given: text, without control characters (PostgreSQL refuses a NUL).
+    let printable = |value: Option<&str>| value.is_none_or(|v| !v.chars().any(char::is_control));
+    if !printable(params.state) || !printable(params.nonce) {
+        return Err(refuse("invalid_request"));
+    }
     match params.response_type {
         Some("code") => {}
         None => return Err(refuse("invalid_request")),
@@ -140,6 +145,23 @@ pub async fn check(
             max_age,
         },
     ))
+}
+
+/// True when every scope of `asked` is in `granted` (both space-separated).
+pub fn covers(granted: &str, asked: &str) -> bool {
+    let granted: Vec<&str> = granted.split(' ').collect();
+    asked
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .all(|s| granted.contains(&s))
+}
+
+/// Both scopes' union, in [`SCOPES`] order.
+pub fn union(granted: &str, asked: &str) -> String {
+    let all = format!("{granted} {asked}");
+    let all: Vec<&str> = all.split(' ').collect();
+    let scope: Vec<&str> = SCOPES.into_iter().filter(|s| all.contains(s)).collect();
+    scope.join(" ")
 }
 
 /// A base64url SHA-256: 43 characters of the URL-safe alphabet.

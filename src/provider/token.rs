@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::client::{self, Basic, OAuthError};
 use super::id_token::{self, PersonClaims};
+use crate::auth::app_access;
 use crate::config::AppConfig;
 use crate::identity::keys::KeyRing;
 use crate::models::apps::StoredApp;
@@ -59,28 +60,67 @@ async fn token_endpoint(
     clock: &State<Clock>,
     db: &Db,
 ) -> Result<Tokens, OAuthError> {
-    let mut conn = db.acquire().await?;
-    let app = client::authenticate(&mut conn, &basic, form.client_id, form.client_secret).await?;
     let now = clock.now();
+    // One transaction: the code or refresh token is spent only if the new tokens are
+    // stored and the ID token signed, so an app whose call failed can retry without its
+    // retry looking like a replay. A revocation, though, is kept (`Refused::Revoke`).
+    let _turn = db.write_turn().await;
+    let mut tx = db.begin().await?;
+    let exchanged = exchange(&mut tx, &form, &basic, config, keys, now).await;
+    match exchanged {
+        Ok(body) => {
+            tx.commit().await?;
+            Ok(Tokens {
+                body: Json(body),
+                cache: Header::new("Cache-Control", "no-store"),
+            })
+        }
+        Err(Refused::Revoke(grant_id)) => {
+            grants::delete_grant(&mut tx, grant_id).await?;
+            tx.commit().await?;
+            Err(OAuthError::InvalidGrant)
+        }
+        Err(Refused::Error(error)) => Err(error),
+    }
+}
+
+/// Why no tokens are issued.
+enum Refused {
+    Error(OAuthError),
+    /// A code or refresh token used twice, or a person the app's rules no longer admit: the
+    /// whole grant goes, and the answer is `invalid_grant`.
+    Revoke(i64),
+}
+
+impl<E: Into<OAuthError>> From<E> for Refused {
+    fn from(error: E) -> Refused {
+        Refused::Error(error.into())
+    }
+}
+
+async fn exchange(
+    conn: &mut AnyConnection,
+    form: &TokenForm<'_>,
+    basic: &Basic,
+    config: &AppConfig,
+    keys: &KeyRing,
+    now: i64,
+) -> Result<Value, Refused> {
+    let app = client::authenticate(conn, basic, form.client_id, form.client_secret).await?;
     let grant = match form.grant_type {
-        Some("authorization_code") => redeem_code(&mut conn, &app, &form, now).await?,
-        Some("refresh_token") => use_refresh_token(&mut conn, &app, &form, now).await?,
-        Some(_) => return Err(OAuthError::UnsupportedGrantType),
-        None => return Err(OAuthError::InvalidRequest),
+        Some("authorization_code") => redeem_code(conn, &app, form, now).await?,
+        Some("refresh_token") => use_refresh_token(conn, &app, form, now).await?,
+        Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
+        None => return Err(OAuthError::InvalidRequest.into()),
     };
-    let user = models::user_by_id(&mut conn, grant.user_id)
+    let user = models::user_by_id(conn, grant.user_id)
         .await?
         .ok_or(OAuthError::InvalidGrant)?;
     // The app's rules again: at every refresh, a person taken off them loses the app.
-    if !super::rules::admits(&mut conn, config, &app, &user, now).await? {
-        grants::delete_grant(&mut conn, grant.id).await?;
-        return Err(OAuthError::InvalidGrant);
+    if !app_access::admits(conn, config, &app, &user, now).await? {
+        return Err(Refused::Revoke(grant.id));
     }
-    let body = issue(&mut conn, config, keys, &app, &grant, &user, now).await?;
-    Ok(Tokens {
-        body: Json(body),
-        cache: Header::new("Cache-Control", "no-store"),
-    })
+    Ok(issue(conn, config, keys, &app, &grant, &user, now).await?)
 }
 
 /// The code's grant, if `app` may redeem it now with this redirect URI and verifier.
@@ -89,11 +129,15 @@ async fn redeem_code(
     app: &StoredApp,
     form: &TokenForm<'_>,
     now: i64,
-) -> Result<Grant, OAuthError> {
+) -> Result<Grant, Refused> {
     let code = form.code.ok_or(OAuthError::InvalidRequest)?;
-    let row = grants::redeem_code(conn, app.id, &sha256_hex(code))
+    let (row, unused) = grants::redeem_code(conn, app.id, &sha256_hex(code))
         .await?
         .ok_or(OAuthError::InvalidGrant)?;
+    if !unused {
+        crate::ops::logging::audit!("code replayed app={:?}: its grant is revoked", app.name);
+        return Err(Refused::Revoke(row.grant.id));
+    }
     let verifier_ok = match (row.code_challenge.as_str(), form.code_verifier) {
         ("", None) => true,
         ("", Some(_)) | (_, None) => false,
@@ -101,11 +145,9 @@ async fn redeem_code(
             bool::from(s256(verifier).as_bytes().ct_eq(challenge.as_bytes()))
         }
     };
-    let good = row.used == 0
-        && row.expires_at > now
-        && form.redirect_uri == Some(row.redirect_uri.as_str())
-        && verifier_ok;
-    good.then_some(row.grant).ok_or(OAuthError::InvalidGrant)
+    let good =
+        row.expires_at > now && form.redirect_uri == Some(row.redirect_uri.as_str()) && verifier_ok;
+    Ok(good.then_some(row.grant).ok_or(OAuthError::InvalidGrant)?)
 }
 
 /// The refresh token's grant, if it is `app`'s, live and unused; marked used. A reuse
@@ -115,23 +157,20 @@ async fn use_refresh_token(
     app: &StoredApp,
     form: &TokenForm<'_>,
     now: i64,
-) -> Result<Grant, OAuthError> {
+) -> Result<Grant, Refused> {
     let presented = form.refresh_token.ok_or(OAuthError::InvalidRequest)?;
-    let hash = sha256_hex(presented);
-    let row = grants::find_token(conn, &hash)
+    let (row, unused) = grants::use_refresh_token(conn, app.id, &sha256_hex(presented))
         .await?
-        .filter(|row| row.kind == "refresh" && row.grant.app_id == app.id)
         .ok_or(OAuthError::InvalidGrant)?;
-    if !grants::use_refresh_token(conn, &hash).await? {
-        grants::delete_grant(conn, row.grant.id).await?;
+    if !unused {
         crate::ops::logging::audit!(
             "refresh token reused app={:?}: its grant is revoked",
             app.name
         );
-        return Err(OAuthError::InvalidGrant);
+        return Err(Refused::Revoke(row.grant.id));
     }
     if row.expires_at <= now {
-        return Err(OAuthError::InvalidGrant);
+        return Err(OAuthError::InvalidGrant.into());
     }
     Ok(row.grant)
 }
@@ -168,7 +207,7 @@ async fn issue(
         body["refresh_token"] = json!(refresh);
     }
     if grant.has_scope("openid") {
-        let groups = super::rules::groups(conn, config, app, user).await?;
+        let groups = app_access::groups(conn, config, app, user).await?;
         let person = PersonClaims::of(user, grant, groups);
         let issuer = &config.public_url;
         let subject = id_token::Subject {

@@ -11,6 +11,7 @@ use rocket::serde::json::{json, Json, Value};
 use rocket::{get, post, routes, Route, State};
 
 use super::id_token::PersonClaims;
+use crate::auth::app_access;
 use crate::config::AppConfig;
 use crate::models::apps;
 use crate::models::grants::{self, Grant};
@@ -34,8 +35,8 @@ impl<'r> FromRequest<'r> for Bearer {
         let token = req
             .headers()
             .get_one("Authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned());
+            .and_then(|h| super::client::scheme_value(h, "Bearer"))
+            .map(str::to_owned);
         Outcome::Success(Bearer(token))
     }
 }
@@ -74,7 +75,7 @@ async fn userinfo(bearer: Bearer, config: &AppConfig, now: i64, db: &Db) -> Answ
         }
         let app = apps::find_app_by_id(&mut conn, grant.app_id).await?;
         let groups = match &app {
-            Some(app) => super::rules::groups(&mut conn, config, app, &user).await?,
+            Some(app) => app_access::groups(&mut conn, config, app, &user).await?,
             None => return Ok(Answer::InvalidToken),
         };
         Ok(Answer::Claims(Json(json!(PersonClaims::of(
@@ -106,7 +107,7 @@ pub(super) async fn live_access(
     ) else {
         return Ok(None);
     };
-    if !super::rules::admits(conn, config, &app, &user, now).await? {
+    if !app_access::admits(conn, config, &app, &user, now).await? {
         return Ok(None);
     }
     Ok(Some((row.grant, user)))

@@ -180,6 +180,11 @@ pub fn check_name(name: &str) -> Result<(), RegistrationError> {
 /// Kept exactly as written: the provider matches it as a string, byte for byte.
 fn check_redirect_uri(uri: String) -> Result<String, RegistrationError> {
     let refuse = |why| Err(RegistrationError::RedirectUri(uri.clone(), why));
+    // The URL parser drops tabs and newlines and trims spaces before it looks; the string
+    // kept is the one matched, so it must be what was checked.
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse("it has spaces or control characters in it");
+    }
     let Ok(url) = Url::parse(&uri) else {
         return refuse("not an absolute URL");
     };

@@ -187,7 +187,18 @@ async fn health_answers_ok_while_the_store_answers() {
 #[rocket::async_test]
 async fn health_is_503_when_the_store_is_gone() {
     let app = TestApp::spawn().await;
-    for table in ["sessions", "memberships", "signing_keys", "users"] {
+    // Everything that references `users` first: PostgreSQL refuses to drop it otherwise.
+    let tables = [
+        "sessions",
+        "memberships",
+        "signing_keys",
+        "consents",
+        "tokens",
+        "codes",
+        "grants",
+        "users",
+    ];
+    for table in tables {
         sqlx::query(&format!("DROP TABLE {table}"))
             .execute(&app.db)
             .await

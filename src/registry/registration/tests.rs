@@ -41,6 +41,10 @@ fn a_redirect_uri_that_could_leak_a_code_is_refused() {
         ("/callback", "not an absolute URL"),
         ("javascript:alert(1)", "use https"),
         ("myapp://callback", "use https"),
+        // The parser would drop these before looking; the stored string would keep them.
+        ("https://app.example/cb\n", "spaces or control characters"),
+        ("https://app.example/c\tb", "spaces or control characters"),
+        (" https://app.example/cb", "spaces or control characters"),
     ] {
         match refusal(with_uri(uri)) {
             RegistrationError::RedirectUri(u, reason) => {

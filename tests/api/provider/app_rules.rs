@@ -96,3 +96,37 @@ async fn forward_auth_for_an_unknown_app_is_403() {
         assert!(response.headers().get_one("X-Auth-Request-User").is_none());
     }
 }
+
+/// An org an app's rule names is asked of GitHub at sign-in (with `read:org`), but only the
+/// org list lets anyone in to gitlogin itself: an app's rule never widens the global gate.
+#[rocket::async_test]
+async fn an_org_an_app_names_never_opens_the_global_gate() {
+    let app = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "acme"))).await;
+    app.github.set_account(Account {
+        orgs: vec!["other-org".into()],
+        ..Account::octocat()
+    });
+    register(&app, "billing", &["--allow-org", "other-org"]);
+    let browser = app.browser();
+
+    let authorize = browser.start_login(None).await;
+    let scopes: Vec<String> = authorize
+        .query_pairs()
+        .filter(|(k, _)| k == "scope")
+        .flat_map(|(_, v)| v.split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    assert!(scopes.iter().any(|s| s == "read:org"), "{scopes:?}");
+    let callback = crate::helpers::github_redirect(&authorize).await;
+
+    assert_eq!(browser.get(&callback).await.status(), Status::Forbidden);
+    assert_eq!(app.count("sessions").await, 0);
+}
+
+/// Without any org list or org rule, the sign-in asks GitHub for no more than it needs.
+#[rocket::async_test]
+async fn without_an_org_to_check_the_sign_in_does_not_ask_for_read_org() {
+    let app = TestApp::spawn().await;
+    register(&app, "wiki", &["--allow-user", "octocat"]);
+    let authorize = app.browser().start_login(None).await;
+    assert!(!authorize.as_str().contains("read%3Aorg"), "{authorize}");
+}

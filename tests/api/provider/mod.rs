@@ -12,6 +12,7 @@ mod client_auth;
 mod codes;
 mod consent;
 mod discovery;
+mod hardening;
 mod logout;
 mod pkce;
 mod redirect_uris;

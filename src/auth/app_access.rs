@@ -1,7 +1,8 @@
-//! Who may sign in to one app: the global allow-lists, and on top of them the app's own
-//! rules (none: anyone the lists let in). Asked at authorize, at the consent answer, at every
-//! token and refresh, and at userinfo, so that a person taken off an app's rules loses it at
-//! the app's next call, not at the end of their session.
+//! Who may use one registered app: the global allow-lists, and on top of them the app's own
+//! rules (none: anyone the lists let in). The provider asks at authorize, at the consent
+//! answer, at every token and refresh, and at userinfo; forward auth at every check that
+//! names the app. So a person taken off an app's rules loses it at the app's next call, not
+//! at the end of their session.
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
@@ -12,7 +13,7 @@ use crate::models::apps::StoredApp;
 use crate::models::{self, User};
 use crate::registry::Rule;
 
-pub(super) async fn admits(
+pub async fn admits(
     conn: &mut AnyConnection,
     config: &AppConfig,
     app: &StoredApp,
@@ -49,7 +50,7 @@ pub(super) async fn admits(
 
 /// The `groups` the app may learn: the person's organisations that its rules or the global
 /// list name, and nothing else of their memberships.
-pub(super) async fn groups(
+pub async fn groups(
     conn: &mut AnyConnection,
     config: &AppConfig,
     app: &StoredApp,

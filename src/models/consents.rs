@@ -1,0 +1,121 @@
+//! The OpenID Connect provider's consents, per person and app, and the authorization
+//! requests waiting for their visitor to sign in or answer (migration 9).
+
+use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
+
+/// The scopes this person has granted this app, space-separated; `None` if none yet.
+pub async fn consented_scope(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    user_id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT scope FROM consents WHERE app_id = $1 AND user_id = $2")
+        .bind(app_id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Remembers a yes to `scope`, which holds every scope granted so far.
+pub async fn consent(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    user_id: i64,
+    scope: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO consents (app_id, user_id, scope, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (app_id, user_id) DO UPDATE SET scope = excluded.scope,
+                                                     granted_at = excluded.granted_at",
+    )
+    .bind(app_id)
+    .bind(user_id)
+    .bind(scope)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Takes back the consent and every grant of this app for this person, in one transaction:
+/// the app's codes, access and refresh tokens for them stop working at once.
+pub async fn revoke_consent(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    user_id: i64,
+) -> sqlx::Result<bool> {
+    let mut tx = conn.begin().await?;
+    let done = sqlx::query("DELETE FROM consents WHERE app_id = $1 AND user_id = $2")
+        .bind(app_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM grants WHERE app_id = $1 AND user_id = $2")
+        .bind(app_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The apps this person has consented to: (app id, name), by name.
+pub async fn consented_apps(
+    conn: &mut AnyConnection,
+    user_id: i64,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
+        "SELECT apps.id, apps.name FROM consents JOIN apps ON apps.id = consents.app_id
+         WHERE consents.user_id = $1 ORDER BY apps.name",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Keeps a checked authorization request until its visitor comes back.
+pub async fn save_request(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    app_id: i64,
+    request: &str,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO authorize_requests (id_hash, app_id, request, expires_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id_hash)
+    .bind(app_id)
+    .bind(request)
+    .bind(expires_at)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A waiting request, if it has not expired (nor had its app removed).
+pub async fn find_request(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT request FROM authorize_requests WHERE id_hash = $1 AND expires_at > $2",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Ends a waiting request (answered), and any that have expired meanwhile.
+pub async fn delete_request(conn: &mut AnyConnection, id_hash: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM authorize_requests WHERE id_hash = $1 OR expires_at <= $2")
+        .bind(id_hash)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(drop)
+}
