@@ -23,7 +23,7 @@ pub mod seed;
 mod sessions;
 
 pub use allow_lists::{end_access, memberships, pin_login, pin_login_on, pinned_logins};
-pub use events::{Outbox, UserEvent};
+pub use events::{Event, Outbox};
 pub use people::{list_people, people_with_login};
 pub use sessions::{
     count_sessions, delete_other_sessions, delete_own_session, delete_session, find_session,
@@ -141,14 +141,14 @@ pub async fn record_sign_in(
     }
     sessions::insert_session(&mut tx, session, user.id).await?;
     if created {
-        let event = UserEvent::Created;
+        let event = Event::UserCreated;
         outbox
-            .add(&mut tx, event, user.github_id, &user.login)
+            .add(&mut tx, event, user.github_id, &user.login, None)
             .await?;
     }
-    let event = UserEvent::SignedIn;
+    let event = Event::UserSignedIn;
     outbox
-        .add(&mut tx, event, user.github_id, &user.login)
+        .add(&mut tx, event, user.github_id, &user.login, None)
         .await?;
     tx.commit().await?;
     outbox.ring();
@@ -167,9 +167,9 @@ pub async fn delete_user(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    let event = UserEvent::Deleted;
+    let event = Event::UserDeleted;
     outbox
-        .add(&mut tx, event, user.github_id, &user.login)
+        .add(&mut tx, event, user.github_id, &user.login, None)
         .await?;
     tx.commit().await?;
     outbox.ring();

@@ -3,7 +3,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use super::{GithubId, Outbox, UserEvent};
+use super::{Event, GithubId, Outbox};
 use crate::store::pool::Db;
 
 /// Records which allowed organisations the user is in, replacing what the last sign-in
@@ -97,9 +97,9 @@ pub async fn end_access(db: &Db, outbox: &Outbox, github_id: i64) -> sqlx::Resul
         .fetch_optional(&mut *tx)
         .await?;
     if let Some(login) = login.filter(|_| ended.rows_affected() > 0) {
-        let event = UserEvent::SignedOut;
+        let event = Event::UserSignedOut;
         outbox
-            .add(&mut tx, event, GithubId(github_id), &login)
+            .add(&mut tx, event, GithubId(github_id), &login, None)
             .await?;
     }
     tx.commit().await?;

@@ -14,25 +14,28 @@ use time::format_description::well_known::Rfc3339;
 use super::GithubId;
 use crate::ops::clock::Clock;
 
-/// What happened to a person, as the `type` field names it.
+/// What happened, as the `type` field names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserEvent {
-    /// They signed in for the first time (followed by their `user.signed_in`).
-    Created,
-    SignedIn,
-    /// Sessions of theirs ended: at `/logout`, by the operator's `users sign-out`, or because
-    /// a new sign-in of theirs was refused.
-    SignedOut,
-    Deleted,
+pub enum Event {
+    /// A person signed in for the first time (followed by their `user.signed_in`).
+    UserCreated,
+    UserSignedIn,
+    /// Sessions of theirs ended: at `/logout` or the provider's logout, by the operator's
+    /// `users sign-out`, or because a new sign-in of theirs was refused.
+    UserSignedOut,
+    UserDeleted,
+    /// They allowed a registered app on its consent page (the body names the app).
+    AppConsented,
 }
 
-impl UserEvent {
+impl Event {
     pub fn name(self) -> &'static str {
         match self {
-            UserEvent::Created => "user.created",
-            UserEvent::SignedIn => "user.signed_in",
-            UserEvent::SignedOut => "user.signed_out",
-            UserEvent::Deleted => "user.deleted",
+            Event::UserCreated => "user.created",
+            Event::UserSignedIn => "user.signed_in",
+            Event::UserSignedOut => "user.signed_out",
+            Event::UserDeleted => "user.deleted",
+            Event::AppConsented => "app.consented",
         }
     }
 }
@@ -56,14 +59,15 @@ impl Outbox {
         }
     }
 
-    /// Adds an event about this person, in the caller's transaction. Does nothing when
-    /// events are off.
+    /// Adds an event about this person (and the app it concerns, if any), in the caller's
+    /// transaction. Does nothing when events are off.
     pub async fn add(
         &self,
         conn: &mut AnyConnection,
-        event: UserEvent,
+        event: Event,
         github_id: GithubId,
         login: &str,
+        app: Option<&str>,
     ) -> sqlx::Result<()> {
         if !self.on {
             return Ok(());
@@ -74,12 +78,15 @@ impl Outbox {
             .ok()
             .and_then(|t| t.format(&Rfc3339).ok())
             .unwrap_or_default();
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "id": id,
             "type": event.name(),
             "created_at": created_at,
             "user": { "github_id": github_id.0, "login": login },
         });
+        if let Some(app) = app {
+            body["app"] = serde_json::json!({ "name": app });
+        }
         sqlx::query(
             "INSERT INTO events (id, body, attempts, next_attempt_at) VALUES ($1, $2, 0, $3)",
         )

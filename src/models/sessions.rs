@@ -3,7 +3,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 
-use super::{Outbox, User, UserEvent};
+use super::{Event, Outbox, User};
 use crate::store::nullable::Nullable;
 
 /// A session as stored. `id_hash` is the SHA-256 of the cookie's value.
@@ -108,9 +108,9 @@ pub async fn sign_out(
 ) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
     delete_session(&mut tx, id_hash).await?;
-    let event = UserEvent::SignedOut;
+    let event = Event::UserSignedOut;
     outbox
-        .add(&mut tx, event, user.github_id, &user.login)
+        .add(&mut tx, event, user.github_id, &user.login, None)
         .await?;
     tx.commit().await?;
     outbox.ring();

@@ -8,7 +8,7 @@ use rocket::form::{Form, FromForm};
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{post, routes, Route, State};
-use rocket_db_pools::sqlx::AnyConnection;
+use rocket_db_pools::sqlx::{AnyConnection, Connection};
 use serde::Serialize;
 
 use super::request::AuthRequest;
@@ -17,7 +17,7 @@ use crate::auth::csrf::{require_csrf, SameOrigin};
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
 use crate::models::apps::{self, StoredApp};
-use crate::models::consents;
+use crate::models::{consents, Event, Outbox};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::ops::random::sha256_hex;
@@ -107,6 +107,7 @@ async fn answer(
     _same_origin: SameOrigin,
     form: Form<ConsentForm<'_>>,
     config: &State<AppConfig>,
+    outbox: &State<Outbox>,
     clock: &State<Clock>,
     mut db: RequestConn,
 ) -> Result<Redirect, ErrorPage> {
@@ -124,7 +125,16 @@ async fn answer(
         }
         let granted = consents::consented_scope(&mut db, app.id, current.user.id).await?;
         let scope = super::request::union(granted.as_deref().unwrap_or(""), &request.scope);
-        consents::consent(&mut db, app.id, current.user.id, &scope, now).await?;
+        // The consent and its event, together or not at all.
+        let mut tx = db.begin().await?;
+        consents::consent(&mut tx, app.id, current.user.id, &scope, now).await?;
+        let (id, login) = (current.user.github_id, current.user.login.as_str());
+        let event = Event::AppConsented;
+        outbox
+            .add(&mut tx, event, id, login, Some(&app.name))
+            .await?;
+        tx.commit().await?;
+        outbox.ring();
         audit!(
             "app consented app={:?} github_id={} login={:?}",
             app.name,

@@ -106,16 +106,19 @@ async fn without_events_url_nothing_is_written_to_the_outbox() {
     assert_eq!(app.count("events").await, 0);
 }
 
+/// Down behind its proxy (502), then up: the retry after the first step of the backoff gets
+/// it there, and not before.
 #[rocket::async_test]
 async fn a_receiver_that_is_down_gets_the_event_once_it_is_up() {
-    let port = gitlogin::ops::loopback::free_port();
-    let app = app_sending_to(&format!("http://127.0.0.1:{port}/in")).await;
+    let receiver = Receiver::start(0).await;
+    receiver.answer(502);
+    let app = app_sending_to(&receiver.url).await;
 
-    // Nobody listens: the sign-in is not held up, and the events wait in the outbox.
+    // The sign-in is not held up, and the events wait in the outbox.
     assert_eq!(app.browser().sign_in(None).await.status(), Status::SeeOther);
     eventually("both attempts fail", async || waiting(&app, 1).await == 2).await;
 
-    let receiver = Receiver::start(port).await;
+    receiver.answer(204);
     // The first retry is 10 s later on the app's clock.
     app.clock.advance(Duration::from_secs(10));
     eventually("the retry is delivered", async || {
@@ -124,6 +127,19 @@ async fn a_receiver_that_is_down_gets_the_event_once_it_is_up() {
     .await;
     assert_eq!(kinds(&receiver), ["user.created", "user.signed_in"]);
     assert_eq!(app.count("events").await, 0);
+}
+
+/// Nobody listens at all (the connection is refused): the same, counted and kept.
+#[rocket::async_test]
+async fn a_receiver_nobody_listens_on_is_retried_later() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/in", closed.local_addr().unwrap());
+    drop(closed);
+    let app = app_sending_to(&url).await;
+
+    assert_eq!(app.browser().sign_in(None).await.status(), Status::SeeOther);
+    eventually("both attempts fail", async || waiting(&app, 1).await == 2).await;
+    assert_eq!(app.count("events").await, 2, "kept for the next attempt");
 }
 
 #[rocket::async_test]
@@ -301,4 +317,29 @@ async fn an_event_being_delivered_is_not_sent_again_by_another_instance() {
     })
     .await;
     assert_eq!(*connections.lock().unwrap(), 2, "one attempt per event");
+}
+
+/// Allowing an app on its consent page is told too, naming the app.
+#[rocket::async_test]
+async fn a_consent_to_an_app_is_told_naming_the_app() {
+    let receiver = Receiver::start(0).await;
+    let app = app_sending_to(&receiver.url).await;
+    let rp = crate::provider::register(&app, "wiki", &[]);
+    let browser = crate::provider::signed_in(&app).await;
+    crate::provider::code(&browser, &rp, &crate::provider::Authorize::new(&rp)).await;
+
+    eventually("the consent is told", async || {
+        receiver
+            .deliveries()
+            .iter()
+            .any(|d| d.kind() == "app.consented")
+    })
+    .await;
+    let deliveries = receiver.deliveries();
+    let consented = deliveries
+        .iter()
+        .find(|d| d.kind() == "app.consented")
+        .unwrap();
+    assert_eq!(consented.body["app"]["name"], "wiki");
+    assert_eq!(consented.body["user"]["login"], "octocat");
 }
