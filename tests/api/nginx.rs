@@ -29,7 +29,8 @@ impl Site {
         })
         .await;
         let app_port: u16 = app_base.rsplit(':').next().unwrap().parse().unwrap();
-        let nginx = Nginx::start(dir.path(), listen, &[app_port]).await?;
+        let store = format!("sqlite://{}/app.db?mode=rwc", dir.path().display());
+        let nginx = Nginx::start(dir.path(), listen, &[app_port], &store).await?;
         Some(Site {
             front,
             nginx,

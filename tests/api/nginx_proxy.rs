@@ -19,13 +19,21 @@ pub struct Nginx {
 
 impl Nginx {
     /// The example's `server` block on `listen`, its `proxy_pass` sending requests round-robin
-    /// to the instances on `apps`, and every file nginx writes kept in `dir`. `None` when nginx
+    /// to the instances on `apps`, and every file nginx writes kept in `dir`; the example's
+    /// app registered, as its comment says, in the store at `database_url`. `None` when nginx
     /// is not installed (after one line saying how to get it); under `CI`, a failure instead.
-    pub async fn start(dir: &Path, listen: u16, apps: &[u16]) -> Option<Nginx> {
+    pub async fn start(dir: &Path, listen: u16, apps: &[u16], database_url: &str) -> Option<Nginx> {
         let Some(binary) = nginx::binary() else {
             not_installed("nginx", nginx::INSTALL);
             return None;
         };
+        let host = format!("127.0.0.1:{listen}");
+        let registered = crate::real_server::run_to_end(
+            crate::real_server::gitlogin()
+                .args(["apps", "add", "internal", "--host", &host])
+                .env("DATABASE_URL", database_url),
+        );
+        assert!(registered.status.success(), "{registered:?}");
         let internal = InternalApp::start().await;
         let http = http_block(dir, listen, apps, internal.port);
         let ready = [format!("http://127.0.0.1:{listen}/health")];

@@ -11,6 +11,8 @@ use crate::github_site::{GithubSite, CLIENT_ID, CLIENT_SECRET};
 pub struct RunningApp {
     /// `http://127.0.0.1:PORT`, also the app's `PUBLIC_URL`.
     pub url: String,
+    /// Its store, for the operator's commands.
+    pub db_url: String,
     _dir: TempDir,
 }
 
@@ -61,7 +63,11 @@ impl RunningApp {
                 .merge(("secret_key", random_secret_key()));
             let rocket = gitlogin::app(customize(figment)).expect("the test configuration");
             if loopback::launch(rocket).await.is_some() {
-                return RunningApp { url, _dir: dir };
+                return RunningApp {
+                    url,
+                    db_url,
+                    _dir: dir,
+                };
             }
         }
         panic!("the app could not find a free port");

@@ -13,5 +13,6 @@ mod demo;
 mod login_csrf;
 mod next_redirects;
 mod pages;
+mod relying_party;
 mod sign_in;
 mod sign_out;

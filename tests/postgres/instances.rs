@@ -61,7 +61,8 @@ async fn behind_a_round_robin_balancer_two_instances_are_one_site() {
     let key = random_secret_key();
     let (_a, a) = instance(&a_dir, &github, &database_url, &key, &front).await;
     let (_b, b) = instance(&b_dir, &github, &database_url, &key, &front).await;
-    let Some(_nginx) = Nginx::start(dir.path(), listen, &[port_of(&a), port_of(&b)]).await else {
+    let apps = [port_of(&a), port_of(&b)];
+    let Some(_nginx) = Nginx::start(dir.path(), listen, &apps, &database_url).await else {
         return;
     };
     let browser = Browser::new();
