@@ -99,10 +99,10 @@ async fn login(
         // reports granted scopes comma-separated; the oauth2 crate sends them space-separated.)
         .add_scope(Scope::new("user:email".into()))
         .set_pkce_challenge(challenge);
-    let app_orgs = apps::named_orgs(&mut *db.acquire().await?).await?;
-    if !sign_in.config.access.orgs.is_empty() || !app_orgs.is_empty() {
+    let named = apps::named_groups(&mut *db.acquire().await?).await?;
+    if !sign_in.config.access.orgs.is_empty() || !named.is_empty() {
         // Only when an organisation list or an app's rule needs it: private memberships
-        // need `read:org`.
+        // and teams need `read:org`.
         request = request.add_scope(Scope::new("read:org".into()));
     }
     let (authorize_url, state) = request.url();
@@ -173,10 +173,10 @@ async fn callback(
     // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
     // and each one's own timeout alone would let a slow GitHub hold this request for much
     // longer. (The HTTP client follows no redirects and reads no answer past 1 MiB: github.rs.)
-    // Which organisations apps' rules name: read now, and the connection given back before
-    // GitHub is asked anything.
-    let app_orgs = apps::named_orgs(&mut *db.acquire().await?).await?;
-    let asked = ask_github(github, config, code, pending.verifier, &app_orgs);
+    // Which organisations and teams apps' rules name: read now, and the connection given
+    // back before GitHub is asked anything.
+    let named = apps::named_groups(&mut *db.acquire().await?).await?;
+    let asked = ask_github(github, config, code, pending.verifier, &named);
     let (github_user, orgs) = rocket::tokio::time::timeout(config.github.timeout, asked)
         .await
         .map_err(|_| LoginError::Github(GithubError::Timeout))??;
@@ -225,7 +225,7 @@ async fn ask_github(
     config: &AppConfig,
     code: &str,
     verifier: String,
-    app_orgs: &[String],
+    named: &apps::NamedGroups,
 ) -> Result<(GithubUser, Vec<String>), LoginError> {
     let token = github
         .oauth
@@ -236,7 +236,7 @@ async fn ask_github(
         .map_err(login_error::classify_token_error)?;
     let secret = token.access_token().secret();
     let user = github.api.signed_in_user(secret).await?;
-    let orgs = access::named_orgs(&config.access, app_orgs, &github.api, secret).await?;
+    let orgs = access::named_orgs(&config.access, named, &github.api, secret).await?;
     Ok((user, orgs))
 }
 

@@ -169,6 +169,36 @@ impl GithubApi {
         Ok(orgs)
     }
 
+    /// The teams of the token's owner, as `org/team-slug` (`GET /user/teams`, `read:org`),
+    /// paged as [`GithubApi::organisations`] is.
+    pub async fn teams(&self, token: &str) -> Result<Vec<String>, GithubError> {
+        #[derive(Deserialize)]
+        struct Team {
+            slug: String,
+            organization: Org,
+        }
+        #[derive(Deserialize)]
+        struct Org {
+            login: String,
+        }
+        const PER_PAGE: usize = 100;
+        let mut teams = Vec::new();
+        for page in 1..=10 {
+            let path = format!("/user/teams?per_page={PER_PAGE}&page={page}");
+            let batch: Vec<Team> = self.get(token, &path).await?;
+            let last = batch.len() < PER_PAGE;
+            teams.extend(
+                batch
+                    .into_iter()
+                    .map(|t| format!("{}/{}", t.organization.login, t.slug)),
+            );
+            if last {
+                break;
+            }
+        }
+        Ok(teams)
+    }
+
     async fn get<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
@@ -200,6 +230,7 @@ fn endpoint_name(path: &str) -> &'static str {
         Some("/user") => "user",
         Some("/user/emails") => "user_emails",
         Some("/user/orgs") => "user_orgs",
+        Some("/user/teams") => "user_teams",
         _ => "other",
     }
 }

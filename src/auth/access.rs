@@ -10,29 +10,40 @@ use rocket_db_pools::sqlx::{self, AnyConnection};
 
 use crate::config::allow_list::AccessRules;
 use crate::github::{GithubApi, GithubError, GithubUser};
+use crate::models::apps::NamedGroups;
 use crate::models::{self, User};
 use crate::store::pool::Db;
 
-/// The organisations the token's owner belongs to that decide something: those of the org
-/// list, and `app_orgs`, those that registered apps' rules name. Asked of GitHub at sign-in
-/// while the access token can still ask (it is dropped afterwards); the person's other
-/// memberships are never asked for or kept. Empty when no list or rule names an org.
+/// The organisations and teams (`org/team-slug`) the token's owner belongs to that decide
+/// something: the org list's, and those registered apps' rules name (`named`). Asked of
+/// GitHub at sign-in while the access token can still ask (it is dropped afterwards); the
+/// person's other memberships are never asked for or kept. Teams are asked only when a rule
+/// names one.
 pub async fn named_orgs(
     rules: &AccessRules,
-    app_orgs: &[String],
+    named: &NamedGroups,
     api: &GithubApi,
     token: &str,
 ) -> Result<Vec<String>, GithubError> {
-    if rules.orgs.is_empty() && app_orgs.is_empty() {
-        return Ok(Vec::new());
+    let mut orgs = Vec::new();
+    if !rules.orgs.is_empty() || !named.orgs.is_empty() {
+        orgs.extend(
+            api.organisations(token)
+                .await?
+                .into_iter()
+                .map(|org| org.to_ascii_lowercase())
+                .filter(|org| rules.allows_org(org) || named.orgs.contains(org)),
+        );
     }
-    let mut orgs: Vec<String> = api
-        .organisations(token)
-        .await?
-        .into_iter()
-        .map(|org| org.to_ascii_lowercase())
-        .filter(|org| rules.allows_org(org) || app_orgs.contains(org))
-        .collect();
+    if !named.teams.is_empty() {
+        orgs.extend(
+            api.teams(token)
+                .await?
+                .into_iter()
+                .map(|team| team.to_ascii_lowercase())
+                .filter(|team| named.teams.contains(team)),
+        );
+    }
     orgs.sort();
     orgs.dedup();
     Ok(orgs)

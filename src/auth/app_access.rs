@@ -37,9 +37,8 @@ pub async fn admits(
                     && models::pin_login_on(conn, login, user.github_id.0, now).await?
                         == user.github_id.0
             }
-            Rule::Org(org) => orgs.iter().any(|member_of| member_of == org),
-            // Teams are not asked of GitHub yet: a team rule admits nobody.
-            Rule::Team(_) => false,
+            // The organisations and teams the sign-in recorded (`access::named_orgs`).
+            Rule::Org(group) | Rule::Team(group) => orgs.iter().any(|member_of| member_of == group),
         };
         if passes {
             return Ok(true);
@@ -48,8 +47,8 @@ pub async fn admits(
     Ok(false)
 }
 
-/// The `groups` the app may learn: the person's organisations that its rules or the global
-/// list name, and nothing else of their memberships.
+/// The `groups` the app may learn: the person's organisations and teams (`org/team-slug`)
+/// that its rules or the global list name, and nothing else of their memberships.
 pub async fn groups(
     conn: &mut AnyConnection,
     config: &AppConfig,
@@ -59,9 +58,12 @@ pub async fn groups(
     let orgs = models::memberships(conn, user.id).await?;
     Ok(orgs
         .into_iter()
-        .filter(|org| {
-            config.access.allows_org(org)
-                || app.rules.iter().any(|rule| rule == &Rule::Org(org.clone()))
+        .filter(|group| {
+            config.access.allows_org(group)
+                || app.rules.iter().any(|rule| match rule {
+                    Rule::Org(named) | Rule::Team(named) => named == group,
+                    Rule::User(_) => false,
+                })
         })
         .collect())
 }

@@ -1,5 +1,6 @@
-//! What the allow-lists remember between requests: the allowed organisations each user was
-//! in at their last sign-in, and the account each bare login entry is pinned to.
+//! What the allow-lists and the apps' rules remember between requests: the organisations
+//! and teams (`org/team-slug`) that a list or rule names and each user was in at their last
+//! sign-in, and the account each bare login entry is pinned to.
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 

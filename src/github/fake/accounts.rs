@@ -14,6 +14,8 @@ pub struct Account {
     pub emails: Vec<Value>,
     /// Organisation logins, for `/user/orgs`.
     pub orgs: Vec<String>,
+    /// Teams as `org/team-slug`, for `/user/teams`.
+    pub teams: Vec<String>,
 }
 
 impl Account {
@@ -26,6 +28,7 @@ impl Account {
             email: Some("octocat@github.example".into()),
             emails: vec![email("octocat@github.example", true, "public")],
             orgs: vec![],
+            teams: vec![],
         }
     }
 
@@ -38,6 +41,7 @@ impl Account {
             email: Some("mallory@github.example".into()),
             emails: vec![email("mallory@github.example", true, "public")],
             orgs: vec![],
+            teams: vec![],
         }
     }
 
@@ -54,6 +58,7 @@ impl Account {
                 email("demo@example.com", true, "private"),
             ],
             orgs: vec![],
+            teams: vec![],
         }
     }
 
@@ -69,6 +74,7 @@ impl Account {
                 email(&format!("user{id}@example.com"), true, "private"),
             ],
             orgs: vec![],
+            teams: vec![],
         }
     }
 

@@ -1,4 +1,4 @@
-//! api.github.com's part: `/user`, `/user/emails` and `/user/orgs`, for a bearer token the
+//! api.github.com's part: `/user`, `/user/emails`, `/user/orgs` and `/user/teams`, for a bearer token the
 //! token endpoint issued, and only with the headers GitHub insists on.
 
 use rocket::http::Status;
@@ -10,7 +10,7 @@ use super::faults::{apply, Answer};
 use super::{Account, FakeGithub};
 
 pub(super) fn routes() -> Vec<Route> {
-    routes![user, user_emails, user_orgs]
+    routes![user, user_emails, user_orgs, user_teams]
 }
 
 /// The account behind the request's token.
@@ -87,4 +87,29 @@ fn user_orgs(
         .map(|(i, login)| json!({ "login": login, "id": 1000 + i }))
         .collect();
     Answer::json(Status::Ok, Value::Array(orgs))
+}
+
+/// The caller's teams, paginated like `/user/orgs`; each names its organisation.
+#[get("/user/teams?<per_page>&<page>")]
+fn user_teams(caller: Caller, per_page: Option<usize>, page: Option<usize>) -> Answer {
+    let per_page = per_page.unwrap_or(30).clamp(1, 100);
+    let page = page.unwrap_or(1).max(1);
+    let teams: Vec<Value> = caller
+        .0
+        .teams
+        .iter()
+        .enumerate()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .filter_map(|(i, team)| {
+            let (org, slug) = team.split_once('/')?;
+            Some(json!({
+                "id": 2000 + i,
+                "slug": slug,
+                "name": slug,
+                "organization": { "login": org, "id": 1000 + i },
+            }))
+        })
+        .collect();
+    Answer::json(Status::Ok, Value::Array(teams))
 }

@@ -130,3 +130,30 @@ async fn without_an_org_to_check_the_sign_in_does_not_ask_for_read_org() {
     let authorize = app.browser().start_login(None).await;
     assert!(!authorize.as_str().contains("read%3Aorg"), "{authorize}");
 }
+
+/// Team rules: GitHub's `/user/teams` is asked at sign-in (a rule names a team), a member of
+/// the named team gets a code and the team in `groups`, anyone else `access_denied`.
+#[rocket::async_test]
+async fn a_team_an_apps_rule_names_admits_its_members_and_no_one_else() {
+    let app = TestApp::spawn().await;
+    app.github.set_account(Account {
+        orgs: vec!["acme".into()],
+        teams: vec!["acme/docs".into(), "acme/ops".into()],
+        ..Account::octocat()
+    });
+    let docs = register(&app, "wiki", &["--allow-team", "Acme/docs"]);
+    let finance = register(&app, "billing", &["--allow-team", "acme/finance"]);
+    let browser = signed_in(&app).await;
+
+    let request = Authorize::new(&docs).with("scope", "openid groups");
+    let body = super::tokens(&app, &browser, &docs, &request).await;
+    let claims = super::json_of(super::userinfo(&app, super::access_token(&body)).await).await;
+    assert_eq!(
+        claims["groups"],
+        serde_json::json!(["acme/docs"]),
+        "{claims}"
+    );
+
+    let refused = browser.get(&Authorize::new(&finance).uri()).await;
+    assert_error_back(&finance, &refused, "access_denied");
+}
