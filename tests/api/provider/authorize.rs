@@ -111,3 +111,32 @@ async fn an_implicit_flow_request_goes_back_as_an_error_without_a_token() {
         assert!(!location(&response).contains("token="), "{response_type}");
     }
 }
+
+/// `max_age`: a sign-in older than it goes through GitHub again (or, with `prompt=none`, is
+/// `login_required`); a fresh one is enough, however long its GitHub round trip took.
+#[rocket::async_test]
+async fn max_age_sends_an_older_sign_in_through_github_again() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    super::code(&browser, &rp, &Authorize::new(&rp)).await;
+    app.clock.advance(std::time::Duration::from_secs(120));
+
+    let quiet = Authorize::new(&rp)
+        .with("max_age", "60")
+        .with("prompt", "none");
+    assert_error_back(&rp, &browser.get(&quiet.uri()).await, "login_required");
+
+    let request = Authorize::new(&rp).with("max_age", "60");
+    let response = browser.get(&request.uri()).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let login = location(&response).to_owned();
+    assert!(login.starts_with("/login?next="), "{login}");
+    let at_github = url::Url::parse(location(&browser.get(&login).await)).unwrap();
+    let callback = browser.get(&github_redirect(&at_github).await).await;
+    let back = follow_on_site(&browser, callback).await;
+    assert!(back_at(&rp, &back).contains_key("code"));
+
+    let recent = Authorize::new(&rp).with("max_age", "600");
+    assert!(back_at(&rp, &browser.get(&recent.uri()).await).contains_key("code"));
+}

@@ -115,3 +115,46 @@ async fn consent_posted_without_the_csrf_token_changes_nothing_and_issues_no_cod
     }
     still_asks(&browser, &rp).await;
 }
+
+/// The About page lists the apps a person signed in to; revoking one kills its tokens for
+/// them and the next request asks again.
+#[rocket::async_test]
+async fn revoking_an_app_on_the_about_page_ends_its_tokens_and_asks_again() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let body = super::offline_tokens(&app, &browser, &rp).await;
+
+    let about = browser.page("/about").await;
+    assert!(about.contains("Apps you have signed in to"), "{about}");
+    let fields = super::form_fields(&about, "/apps/revoke");
+    assert!(fields.iter().any(|(k, _)| k == "app"), "{about}");
+    let revoked = browser.post_form("/apps/revoke", &form(&fields)).await;
+    assert_eq!(revoked.status(), Status::SeeOther);
+
+    super::assert_invalid_token(&super::userinfo(&app, super::access_token(&body)).await);
+    let refresh = body["refresh_token"].as_str().unwrap();
+    let answer = super::refresh(&app, &rp, refresh).await;
+    super::assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+    still_asks(&browser, &rp).await;
+    assert!(!browser.page("/about").await.contains("/apps/revoke"));
+}
+
+/// Revoking is checked like every POST: without the CSRF token nothing changes.
+#[rocket::async_test]
+async fn revoking_an_app_without_the_csrf_token_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    super::code(&browser, &rp, &Authorize::new(&rp)).await;
+    let about = browser.page("/about").await;
+    let fields: Vec<(String, String)> = super::form_fields(&about, "/apps/revoke")
+        .into_iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .collect();
+
+    let response = browser.post_form("/apps/revoke", &form(&fields)).await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+    assert_eq!(app.count("consents").await, 1);
+}

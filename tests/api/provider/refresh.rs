@@ -82,3 +82,30 @@ async fn without_offline_access_no_refresh_token_is_issued() {
         "{body}"
     );
 }
+
+/// The app's rules again at every refresh: someone no longer in the org its rule names (seen
+/// at their next sign-in) loses the app at its next refresh.
+#[rocket::async_test]
+async fn a_refresh_after_leaving_the_apps_org_is_refused_and_revokes_the_grant() {
+    use gitlogin::github::fake::Account;
+    let app = TestApp::spawn().await;
+    let member = Account {
+        orgs: vec!["acme".into()],
+        ..Account::octocat()
+    };
+    app.github.set_account(member.clone());
+    let rp = register(&app, "wiki", &["--allow-org", "acme"]);
+    let browser = signed_in(&app).await;
+    let body = super::offline_tokens(&app, &browser, &rp).await;
+
+    app.github.set_account(Account {
+        orgs: vec![],
+        ..member
+    });
+    browser.sign_in(None).await;
+    let refresh_token = body["refresh_token"].as_str().unwrap();
+
+    let answer = super::refresh(&app, &rp, refresh_token).await;
+    super::assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+    assert_eq!(app.count("grants").await, 0, "the grant is revoked");
+}
