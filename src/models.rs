@@ -69,41 +69,44 @@ async fn upsert_user(
     github: &GithubUser,
     now: i64,
 ) -> sqlx::Result<(User, bool)> {
-    const COLUMNS: &str =
-        "id, github_id, login, name, email, avatar_url, created_at, updated_at, last_login_at";
-    let created: Option<User> = sqlx::query_as(&format!(
+    let created = sqlx::query_as(
         "INSERT INTO users (github_id, login, name, email, avatar_url,
                             created_at, updated_at, last_login_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6, $6)
          ON CONFLICT (github_id) DO NOTHING
-         RETURNING {COLUMNS}"
-    ))
-    .bind(github.id)
-    .bind(&github.login)
-    .bind(&github.name)
-    .bind(&github.email)
-    .bind(&github.avatar_url)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
+         RETURNING id, github_id, login, name, email, avatar_url,
+                   created_at, updated_at, last_login_at",
+    );
+    let created: Option<User> = with_user(created, github, now)
+        .fetch_optional(&mut *conn)
+        .await?;
     if let Some(user) = created {
         return Ok((user, true));
     }
-    let updated = sqlx::query_as(&format!(
+    let updated = sqlx::query_as(
         "UPDATE users SET login = $2, name = $3, email = $4, avatar_url = $5,
                           updated_at = $6, last_login_at = $6
          WHERE github_id = $1
-         RETURNING {COLUMNS}"
-    ))
-    .bind(github.id)
-    .bind(&github.login)
-    .bind(&github.name)
-    .bind(&github.email)
-    .bind(&github.avatar_url)
-    .bind(now)
-    .fetch_one(conn)
-    .await?;
+         RETURNING id, github_id, login, name, email, avatar_url,
+                   created_at, updated_at, last_login_at",
+    );
+    let updated = with_user(updated, github, now).fetch_one(conn).await?;
     Ok((updated, false))
+}
+
+/// `$1` to `$6` of both statements above: what GitHub says, and when.
+fn with_user<'q>(
+    query: sqlx::query::QueryAs<'q, sqlx::Any, User, sqlx::any::AnyArguments<'q>>,
+    github: &'q GithubUser,
+    now: i64,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, User, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(github.id)
+        .bind(&github.login)
+        .bind(&github.name)
+        .bind(&github.email)
+        .bind(&github.avatar_url)
+        .bind(now)
 }
 
 /// A stored user by their row id.
