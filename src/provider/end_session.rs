@@ -55,6 +55,9 @@ struct Destination {
     uri: Option<String>,
 }
 
+/// The longest `state` the confirmation form can carry back within the form limit.
+const MAX_STATE: usize = 2048;
+
 fn refused(message: &'static str) -> ErrorPage {
     ErrorPage::new(Status::BadRequest, message)
 }
@@ -139,6 +142,10 @@ async fn confirm(
     targets: &FormTargets,
     mut conn: RequestConn,
 ) -> Result<Result<Page, Redirect>, ErrorPage> {
+    // The page's form sends `state` back, and forms are capped at 4 KiB (`Rocket.toml`).
+    if params.state.is_some_and(|state| state.len() > MAX_STATE) {
+        return Err(refused("This sign-out request's state is too long."));
+    }
     let destination = destination(&mut conn, keys, config, clock.now(), &params).await?;
     let Some(current) = current else {
         // Nobody to sign out: straight on.

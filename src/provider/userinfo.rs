@@ -13,7 +13,7 @@ use rocket::{get, post, routes, Route, State};
 use super::id_token::PersonClaims;
 use crate::auth::app_access;
 use crate::config::AppConfig;
-use crate::models::apps;
+use crate::models::apps::{self, StoredApp};
 use crate::models::grants::{self, Grant};
 use crate::models::{self, User};
 use crate::ops::clock::Clock;
@@ -67,17 +67,13 @@ async fn userinfo(bearer: Bearer, config: &AppConfig, now: i64, db: &Db) -> Answ
     };
     let found = async {
         let mut conn = db.acquire().await?;
-        let Some((grant, user)) = live_access(&mut conn, config, &token, now).await? else {
+        let Some((grant, app, user)) = live_access(&mut conn, config, &token, now).await? else {
             return Ok(Answer::InvalidToken);
         };
         if !grant.has_scope("openid") {
             return Ok(Answer::InsufficientScope);
         }
-        let app = apps::find_app_by_id(&mut conn, grant.app_id).await?;
-        let groups = match &app {
-            Some(app) => app_access::groups(&mut conn, config, app, &user).await?,
-            None => return Ok(Answer::InvalidToken),
-        };
+        let groups = app_access::groups(&mut conn, config, &app, &user).await?;
         Ok(Answer::Claims(Json(json!(PersonClaims::of(
             &user, &grant, groups
         )))))
@@ -90,13 +86,14 @@ async fn userinfo(bearer: Bearer, config: &AppConfig, now: i64, db: &Db) -> Answ
         })
 }
 
-/// The grant and person of a live access token whose person still passes its app's rules.
-pub(super) async fn live_access(
+/// The grant, app and person of a live access token whose person still passes its app's
+/// rules.
+async fn live_access(
     conn: &mut rocket_db_pools::sqlx::AnyConnection,
     config: &AppConfig,
     token: &str,
     now: i64,
-) -> rocket_db_pools::sqlx::Result<Option<(Grant, User)>> {
+) -> rocket_db_pools::sqlx::Result<Option<(Grant, StoredApp, User)>> {
     let row = grants::find_token(conn, &sha256_hex(token)).await?;
     let Some(row) = row.filter(|row| row.kind == "access" && row.expires_at > now) else {
         return Ok(None);
@@ -110,7 +107,7 @@ pub(super) async fn live_access(
     if !app_access::admits(conn, config, &app, &user, now).await? {
         return Ok(None);
     }
-    Ok(Some((row.grant, user)))
+    Ok(Some((row.grant, app, user)))
 }
 
 enum Answer {
