@@ -13,6 +13,7 @@ mod codes;
 mod consent;
 mod discovery;
 mod hardening;
+mod lifetimes;
 mod logout;
 mod pkce;
 mod redirect_uris;
