@@ -4,8 +4,8 @@
 //!
 //! 1. The app sends the browser to `GET /oauth/authorize` (`request.rs` checks the request:
 //!    a bad app or redirect URI is our own error page, anything else goes back to the app).
-//!    The request is kept in the store, however long, and the visitor signs in with GitHub
-//!    first if they have to, coming back to `GET /oauth/authorize/continue`.
+//!    A request that has to wait (the visitor signs in with GitHub first, or is asked) is
+//!    kept in the store, however long, and comes back at `GET /oauth/authorize/continue`.
 //! 2. The app's own rules and the global allow-lists decide (`auth/app_access.rs`).
 //! 3. The first time, the person is asked (`consent.rs`); the answer is remembered.
 //! 4. A code goes back to the app (`back.rs`): random, single use, 60 seconds, bound to the
