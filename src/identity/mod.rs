@@ -1,6 +1,7 @@
 //! What the team's other services learn about who signed in: forward auth for a reverse proxy
 //! (`forward_auth.rs`), and signed identity tokens (`tokens.rs`) with the keys that sign them
-//! and the JWKS that publishes them (`keys.rs`), kept in the store and rotated (`key_store.rs`).
+//! and the provider's ID tokens (`keys.rs`), the one that signs now and the JWKS that
+//! publishes them (`key_ring.rs`), kept in the store and rotated (`key_store.rs`).
 
 pub(crate) mod forward_auth;
 mod key_ring;
