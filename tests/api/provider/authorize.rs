@@ -140,3 +140,17 @@ async fn max_age_sends_an_older_sign_in_through_github_again() {
     let recent = Authorize::new(&rp).with("max_age", "600");
     assert!(back_at(&rp, &browser.get(&recent.uri()).await).contains_key("code"));
 }
+
+/// `prompt=none` with another value contradicts itself (OpenID Connect Core 3.1.2.1).
+#[rocket::async_test]
+async fn prompt_none_with_another_prompt_is_an_invalid_request() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    super::code(&browser, &rp, &Authorize::new(&rp)).await;
+
+    for prompt in ["none login", "login none", "none consent"] {
+        let request = Authorize::new(&rp).with("prompt", prompt);
+        assert_error_back(&rp, &browser.get(&request.uri()).await, "invalid_request");
+    }
+}

@@ -97,3 +97,45 @@ async fn a_public_app_without_a_challenge_is_refused_back_at_the_app() {
 
     assert_error_back(&rp, &response, "invalid_request");
 }
+
+/// An S256 challenge is a base64url SHA-256, 43 characters: anything else is refused, so a
+/// challenge no verifier can meet (or one padded, or plain text) never issues a code.
+#[rocket::async_test]
+async fn a_challenge_that_is_no_sha256_is_refused_back_at_the_app() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let s256 = super::s256(super::VERIFIER);
+
+    for challenge in [
+        "short",
+        &format!("{s256}="),
+        &format!("{s256}A"),
+        &s256.replace('-', "+"),
+    ] {
+        let request = Authorize::new(&rp).with("code_challenge", challenge);
+        let response = browser.get(&request.uri()).await;
+        super::assert_error_back(&rp, &response, "invalid_request");
+    }
+}
+
+/// PKCE is honoured for a confidential app, not required: its secret proves the redeemer.
+#[rocket::async_test]
+async fn a_confidential_app_may_leave_pkce_out() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let request = Authorize::new(&rp)
+        .without("code_challenge")
+        .without("code_challenge_method");
+
+    let code = super::code(&browser, &rp, &request).await;
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", rp.redirect_uri.as_str()),
+    ];
+    let answer = super::token(&app, rp.auth(), &fields).await;
+
+    assert_eq!(answer.0, rocket::http::Status::Ok, "{}", answer.1);
+}
