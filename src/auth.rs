@@ -4,7 +4,8 @@
 //!    next in a private cookie, then send the browser to GitHub's authorize page.
 //! 2. GitHub asks the person, then sends the browser to `GET /login/callback?code&state`.
 //! 3. The callback checks `iss` and `state`, trades the code (with the verifier) for an
-//!    access token, asks GitHub's `/user` who it belongs to, drops the token, applies the
+//!    access token, asks GitHub's `/user` who it belongs to, revokes the token at GitHub
+//!    (`oauth.rs`: no live GitHub credential outlives the sign-in), applies the
 //!    allow-lists, stores the user by GitHub id with a new server-side session (ending the
 //!    one this browser had), and sends the browser on.
 //! 4. `POST /logout` deletes that session.
@@ -23,17 +24,22 @@ mod oauth;
 pub(crate) mod pending;
 pub mod purge;
 pub(crate) mod session;
+pub(crate) mod webhook;
+
+use std::future::Future;
 
 use oauth2::{
-    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, Scope, TokenResponse,
+    AccessToken, AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, Scope,
+    TokenResponse,
 };
 use rocket::fairing::AdHoc;
 use rocket::form::{Form, FromForm};
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
+use rocket::tokio::time::Instant;
 use rocket::{get, post, routes, uri, State};
 
-use crate::config::{AppConfig, ConfigError};
+use crate::config::{AppConfig, ConfigError, GithubSettings};
 use crate::github::{GithubError, GithubUser};
 use crate::models::{self, apps, Outbox};
 use crate::ops::clock::Clock;
@@ -49,7 +55,7 @@ use login_error::LoginError;
 use next::SafeNext;
 pub use oauth::{oauth_client, Github, GithubOAuth};
 use pending::PendingLogin;
-use session::{CurrentUser, NewSession, SignedOut, UserAgent};
+use session::{NewSession, SessionOwner, SignedOut, UserAgent};
 
 /// What the sign-in's two steps share, built once at start-up and managed.
 pub(crate) struct SignIn {
@@ -170,16 +176,19 @@ async fn callback(
         .filter(|c| !c.is_empty())
         .ok_or(LoginError::MissingCode)?;
 
-    // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
-    // and each one's own timeout alone would let a slow GitHub hold this request for much
-    // longer. (The HTTP client follows no redirects and reads no answer past 1 MiB: github.rs.)
     // Which organisations and teams apps' rules name: read now, and the connection given
     // back before GitHub is asked anything.
     let named = apps::named_groups(&mut *db.acquire().await?).await?;
-    let asked = ask_github(github, config, code, pending.verifier, &named);
-    let (github_user, orgs) = rocket::tokio::time::timeout(config.github.timeout, asked)
-        .await
-        .map_err(|_| LoginError::Github(GithubError::Timeout))??;
+    // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
+    // and each one's own timeout alone would let a slow GitHub hold this request for much
+    // longer. (The HTTP client follows no redirects and reads no answer past 1 MiB: github.rs.)
+    let deadline = Instant::now() + config.github.timeout;
+    let token = within(deadline, exchange(github, code, pending.verifier)).await?;
+    let asked = within(deadline, ask_github(github, config, token.secret(), &named)).await;
+    // The token's work is done, whatever GitHub answered: it dies at GitHub before this
+    // request returns, and is dropped here.
+    github.forget_token(token.secret()).await;
+    let (github_user, orgs) = asked?;
 
     // The store is asked only now: a connection held while GitHub answered would be one
     // fewer for page views, and a slow GitHub would drain the pool.
@@ -191,7 +200,15 @@ async fn callback(
         if ended > 0 {
             audit!("access ended github_id={} sessions={ended}", github_user.id);
         }
-        return Err(LoginError::NotAllowed(github_user.login));
+        return Err(LoginError::NotAllowed {
+            login: github_user.login,
+            request_access: (!config.access.orgs.is_empty()).then(|| {
+                let GithubSettings {
+                    web_url, client_id, ..
+                } = &config.github;
+                format!("{web_url}/settings/connections/applications/{client_id}")
+            }),
+        });
     }
     let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let replaced = session::replaced_by_sign_in(jar, policy);
@@ -206,6 +223,18 @@ async fn callback(
     )
     .await?;
 
+    if !named.is_empty() {
+        // The memberships are fresh from GitHub: an app whose rules they no longer meet loses
+        // this person now (its tokens and their consent), not at its next call.
+        let mut conn = db.acquire().await?;
+        let ended = app_access::end_lost_apps(&mut conn, config, &user, now).await?;
+        if !ended.is_empty() {
+            audit!(
+                "app access ended github_id={} apps={ended:?}",
+                user.github_id.0
+            );
+        }
+    }
     audit!(
         "sign-in ok github_id={} login={:?}",
         user.github_id.0,
@@ -217,16 +246,13 @@ async fn callback(
     Ok(Redirect::to(pending.next.as_str().to_owned()))
 }
 
-/// The exchange, code + PKCE verifier (+ client secret) for an access token; then who the
-/// token belongs to, and which allowed organisations they are in. The token is used for
-/// these calls only and dropped on return: it is never stored.
-async fn ask_github(
+/// The exchange: code + PKCE verifier (+ client secret) for an access token. The token is
+/// used for the calls of [`ask_github`] only and never stored.
+async fn exchange(
     github: &Github,
-    config: &AppConfig,
     code: &str,
     verifier: String,
-    named: &apps::NamedGroups,
-) -> Result<(GithubUser, Vec<String>), LoginError> {
+) -> Result<AccessToken, LoginError> {
     let token = github
         .oauth
         .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -234,17 +260,38 @@ async fn ask_github(
         .request_async(&github.http)
         .await
         .map_err(login_error::classify_token_error)?;
-    let secret = token.access_token().secret();
-    let user = github.api.signed_in_user(secret).await?;
-    let orgs = access::named_orgs(&config.access, named, &github.api, secret).await?;
+    Ok(token.access_token().clone())
+}
+
+/// Who the token belongs to, and which of the organisations and teams that decide
+/// something they are in.
+async fn ask_github(
+    github: &Github,
+    config: &AppConfig,
+    token: &str,
+    named: &apps::NamedGroups,
+) -> Result<(GithubUser, Vec<String>), LoginError> {
+    let user = github.api.signed_in_user(token).await?;
+    let orgs = access::named_orgs(&config.access, named, &github.api, token).await?;
     Ok((user, orgs))
+}
+
+/// `step`, or a timeout once the sign-in's deadline for GitHub has passed.
+async fn within<T>(
+    deadline: Instant,
+    step: impl Future<Output = Result<T, LoginError>>,
+) -> Result<T, LoginError> {
+    rocket::tokio::time::timeout_at(deadline, step)
+        .await
+        .map_err(|_| LoginError::Github(GithubError::Timeout))?
 }
 
 /// Step 4: sign out. A POST with the session's CSRF token from this site's own pages; a
 /// `GET /logout` (a link, an `<img>` on another site) matches no route and changes nothing.
+/// A session due for a membership recheck may sign out too: that needs no membership.
 #[post("/logout", data = "<form>")]
 async fn logout(
-    current: CurrentUser,
+    owner: SessionOwner,
     _same_origin: SameOrigin,
     form: Form<CsrfField<'_>>,
     policy: &State<CookiePolicy>,
@@ -252,6 +299,7 @@ async fn logout(
     jar: &CookieJar<'_>,
     mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
+    let SessionOwner(current, _) = owner;
     csrf::require_csrf(&current, form.csrf_token)?;
     let ended = &current.session.id_hash;
     models::sign_out(&mut db, outbox, &current.user, ended)

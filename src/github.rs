@@ -79,6 +79,10 @@ pub enum GithubError {
     Untrusted(String),
     #[error("GitHub answered {0}")]
     Status(StatusCode),
+    /// GitHub is limiting this app's (or this person's) requests; how many seconds to wait,
+    /// when GitHub said.
+    #[error("GitHub is limiting requests (wait: {0:?} s)")]
+    RateLimited(Option<u64>),
     #[error("GitHub's answer was not what its API documents: {0}")]
     InvalidBody(String),
     #[error("GitHub's answer was larger than {MAX_ANSWER_BYTES} bytes")]
@@ -199,6 +203,34 @@ impl GithubApi {
         Ok(teams)
     }
 
+    /// `DELETE /applications/{client_id}/token`: the token stops working at GitHub. It is
+    /// authenticated as the OAuth App (HTTP Basic with its id and secret), not with the token.
+    /// GitHub answers 204; 404 or 422 means the token was not (or no longer) live.
+    pub async fn revoke_token(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        token: &str,
+    ) -> Result<(), GithubError> {
+        let started = std::time::Instant::now();
+        let sent = self
+            .http
+            .delete(format!("{}/applications/{client_id}/token", self.base))
+            .basic_auth(client_id, Some(client_secret))
+            .header(header::ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .json(&serde_json::json!({ "access_token": token }))
+            .send()
+            .await;
+        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+        crate::ops::metrics::github_call("revoke_token", status, started.elapsed());
+        let response = sent?;
+        if response.status() != StatusCode::NO_CONTENT {
+            return Err(GithubError::Status(response.status()));
+        }
+        Ok(())
+    }
+
     async fn get<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
@@ -216,6 +248,9 @@ impl GithubApi {
         let status = sent.as_ref().ok().map(|r| r.status().as_u16());
         crate::ops::metrics::github_call(endpoint_name(path), status, started.elapsed());
         let response = sent?;
+        if let Some(limited) = rate_limit(&response) {
+            return Err(limited);
+        }
         if !response.status().is_success() {
             return Err(GithubError::Status(response.status()));
         }
@@ -233,6 +268,31 @@ fn endpoint_name(path: &str) -> &'static str {
         Some("/user/teams") => "user_teams",
         _ => "other",
     }
+}
+
+/// GitHub's way of saying "not now": 403 or 429 with `Retry-After` (a secondary rate limit,
+/// in seconds) or with `X-RateLimit-Remaining: 0` (the hourly limit, which resets at the unix
+/// second `X-RateLimit-Reset`). Any other 403 is an ordinary refusal. The wait is capped at
+/// an hour, the longest GitHub's limits last.
+fn rate_limit(response: &reqwest::Response) -> Option<GithubError> {
+    if !matches!(response.status().as_u16(), 403 | 429) {
+        return None;
+    }
+    let number = |name: &str| {
+        let value = response.headers().get(name)?.to_str().ok()?;
+        value.trim().parse::<u64>().ok()
+    };
+    let wait = if let Some(seconds) = number("retry-after") {
+        Some(seconds)
+    } else if number("x-ratelimit-remaining") == Some(0) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        number("x-ratelimit-reset").map(|reset| reset.saturating_sub(now))
+    } else {
+        return None;
+    };
+    Some(GithubError::RateLimited(wait.map(|w| w.min(3600))))
 }
 
 /// The body of one of GitHub's answers, or [`GithubError::TooLarge`] as soon as it grows past
@@ -275,6 +335,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for CappedHttp {
             let status = sent.as_ref().ok().map(|r| r.status().as_u16());
             crate::ops::metrics::github_call("token", status, started.elapsed());
             let response = sent?;
+            if let Some(limited) = rate_limit(&response) {
+                return Err(limited);
+            }
             let mut answer = oauth2::http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
                 answer = answer.header(name, value);

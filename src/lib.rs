@@ -64,6 +64,7 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .attach(store::stage())
         .attach(web::stage(&config, templates))
         .attach(sign_in)
+        .attach(auth::webhook::stage(&config))
         .attach(pages::stage())
         .attach(events::stage())
         // After the store: the signing keys may live in it.

@@ -22,7 +22,10 @@ mod people;
 pub mod seed;
 mod sessions;
 
-pub use allow_lists::{end_access, memberships, pin_login, pin_login_on, pinned_logins};
+pub use allow_lists::{
+    end_access, end_sessions, forget_deliveries, forget_membership, memberships, pin_login,
+    pin_login_on, pinned_logins, record_delivery,
+};
 pub use events::{Event, Outbox};
 pub use people::{list_people, people_with_login};
 pub use sessions::{
@@ -51,6 +54,11 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: i64,
+    /// When GitHub last confirmed the memberships recorded for them: their last sign-in,
+    /// which asks GitHub for them afresh (`auth/access.rs` believes them for
+    /// `MEMBERSHIP_RECHECK`).
+    #[serde(skip)]
+    pub memberships_verified_at: i64,
 }
 
 impl User {
@@ -60,8 +68,8 @@ impl User {
     }
 }
 
-/// Creates the user on first sign-in, or refreshes what GitHub says about them; true when
-/// this call created them. Two sign-ins racing for the same new person meet at the unique
+/// Creates the user on first sign-in, or refreshes what GitHub says about them (and when it
+/// confirmed their memberships: now); true when this call created them. Two sign-ins racing for the same new person meet at the unique
 /// `github_id`: one inserts, the other's insert does nothing (on PostgreSQL it waits for
 /// the first to commit) and it updates the row the first made.
 async fn upsert_user(
@@ -71,11 +79,11 @@ async fn upsert_user(
 ) -> sqlx::Result<(User, bool)> {
     let created = sqlx::query_as(
         "INSERT INTO users (github_id, login, name, email, avatar_url,
-                            created_at, updated_at, last_login_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $6)
+                            created_at, updated_at, last_login_at, memberships_verified_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $6)
          ON CONFLICT (github_id) DO NOTHING
          RETURNING id, github_id, login, name, email, avatar_url,
-                   created_at, updated_at, last_login_at",
+                   created_at, updated_at, last_login_at, memberships_verified_at",
     );
     let created: Option<User> = with_user(created, github, now)
         .fetch_optional(&mut *conn)
@@ -85,10 +93,10 @@ async fn upsert_user(
     }
     let updated = sqlx::query_as(
         "UPDATE users SET login = $2, name = $3, email = $4, avatar_url = $5,
-                          updated_at = $6, last_login_at = $6
+                          updated_at = $6, last_login_at = $6, memberships_verified_at = $6
          WHERE github_id = $1
          RETURNING id, github_id, login, name, email, avatar_url,
-                   created_at, updated_at, last_login_at",
+                   created_at, updated_at, last_login_at, memberships_verified_at",
     );
     let updated = with_user(updated, github, now).fetch_one(conn).await?;
     Ok((updated, false))
@@ -113,10 +121,25 @@ fn with_user<'q>(
 pub async fn user_by_id(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<User>> {
     sqlx::query_as(
         "SELECT id, github_id, login, name, email, avatar_url, created_at, updated_at,
-                last_login_at
+                last_login_at, memberships_verified_at
          FROM users WHERE id = $1",
     )
     .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A stored user by their GitHub id.
+pub async fn user_by_github_id(
+    conn: &mut AnyConnection,
+    github_id: i64,
+) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(
+        "SELECT id, github_id, login, name, email, avatar_url, created_at, updated_at,
+                last_login_at, memberships_verified_at
+         FROM users WHERE github_id = $1",
+    )
+    .bind(github_id)
     .fetch_optional(conn)
     .await
 }

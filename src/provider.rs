@@ -31,6 +31,7 @@ use rocket::fairing::AdHoc;
 use rocket::response::Redirect;
 use rocket::{get, routes, State};
 
+use crate::auth::access::Standing;
 use crate::auth::app_access;
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
@@ -160,11 +161,25 @@ async fn proceed(
         };
     };
     let answered = async {
-        if !app_access::admits(conn, config, app, &current.user, now).await? {
-            forget(conn, kept, now).await?;
-            return Ok(Answer::Redirect(Box::new(
-                back.with_error("access_denied", issuer),
-            )));
+        match app_access::admits(conn, config, app, &current.user, now).await? {
+            Standing::Admitted => {}
+            // The app's membership rule is due for a recheck: the sign-in round trip does it.
+            Standing::Unverified if request.no_prompt => {
+                forget(conn, kept, now).await?;
+                return Ok(Answer::Redirect(Box::new(
+                    back.with_error("login_required", issuer),
+                )));
+            }
+            Standing::Unverified => {
+                let id = keep(conn, kept, request, now).await?;
+                return Ok(Answer::Redirect(Box::new(sign_in_then(&id))));
+            }
+            Standing::Refused => {
+                forget(conn, kept, now).await?;
+                return Ok(Answer::Redirect(Box::new(
+                    back.with_error("access_denied", issuer),
+                )));
+            }
         }
         let granted = consents::consented_scope(conn, app.id, current.user.id).await?;
         // Asked again for anything not granted yet: a yes to `openid` is not a yes to

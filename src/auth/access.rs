@@ -1,7 +1,9 @@
 //! Who may sign in: `ALLOWED_GITHUB_USERS` and `ALLOWED_GITHUB_ORGS` (parsed in
 //! `allow_list.rs`), applied at sign-in and again by the `CurrentUser` guard on every request,
 //! so that narrowing the lists (and restarting) signs people out without waiting for their
-//! sessions to end.
+//! sessions to end. A membership is believed for `MEMBERSHIP_RECHECK` only ([`Standing`]):
+//! someone removed from an organisation loses what it gave them within that interval, or at
+//! once when GitHub's webhook tells (`webhook.rs`).
 //!
 //! Every decision is by GitHub id, never by login: a login is only looked at once, at the
 //! sign-in that pins it to an account.
@@ -75,22 +77,61 @@ pub async fn admit(
     pinned_to(&mut *db.acquire().await?, rules, user.id).await
 }
 
+/// Where a signed-in person stands now, decided from the store; ordered best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    Admitted,
+    /// Admitted only by an organisation or team membership that GitHub confirmed longer ago
+    /// than `MEMBERSHIP_RECHECK`. It counts again once GitHub confirms it: a sign-in round
+    /// trip, which GitHub answers without a page for an app the person authorized before.
+    /// Until then, nothing that membership guards is shown or issued.
+    Unverified,
+    Refused,
+}
+
+impl Standing {
+    /// What a membership recorded `verified_at` can do now: admit, or wait to be verified.
+    /// Someone removed from the organisation keeps it at most `recheck` seconds (less when
+    /// GitHub's webhook says so first: `auth/webhook.rs`).
+    pub fn by_membership(verified_at: i64, recheck: i64, now: i64) -> Standing {
+        if now - verified_at < recheck {
+            Standing::Admitted
+        } else {
+            Standing::Unverified
+        }
+    }
+
+    pub fn is_admitted(self) -> bool {
+        self == Standing::Admitted
+    }
+}
+
 /// Decides again on every request, from the store: the pins, and the memberships recorded
-/// at sign-in. Open lists cost nothing; each list that needs the store costs one indexed read.
-pub async fn still_admitted(
+/// at sign-in (believed for `recheck` seconds). Open lists cost nothing; each list that needs
+/// the store costs one indexed read.
+pub async fn standing(
     conn: &mut AnyConnection,
     rules: &AccessRules,
     user: &User,
-) -> sqlx::Result<bool> {
+    recheck: i64,
+    now: i64,
+) -> sqlx::Result<Standing> {
     let id = user.github_id.0;
     if rules.is_open() || rules.allows_id(id) || pinned_to(conn, rules, id).await? {
-        return Ok(true);
+        return Ok(Standing::Admitted);
     }
     if rules.orgs.is_empty() {
-        return Ok(false);
+        return Ok(Standing::Refused);
     }
     let memberships = models::memberships(conn, user.id).await?;
-    Ok(memberships.iter().any(|org| rules.allows_org(org)))
+    if memberships.iter().any(|org| rules.allows_org(org)) {
+        return Ok(Standing::by_membership(
+            user.memberships_verified_at,
+            recheck,
+            now,
+        ));
+    }
+    Ok(Standing::Refused)
 }
 
 /// True when a login entry of the list is pinned to this GitHub id.

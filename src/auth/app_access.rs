@@ -6,11 +6,11 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use crate::auth::access;
+use crate::auth::access::{self, Standing};
 use crate::config::allow_list::AllowedUser;
 use crate::config::AppConfig;
 use crate::models::apps::StoredApp;
-use crate::models::{self, User};
+use crate::models::{self, consents, User};
 use crate::registry::Rule;
 
 pub async fn admits(
@@ -19,32 +19,63 @@ pub async fn admits(
     app: &StoredApp,
     user: &User,
     now: i64,
-) -> sqlx::Result<bool> {
-    if !access::still_admitted(conn, &config.access, user).await? {
-        return Ok(false);
-    }
-    if app.rules.is_empty() {
-        return Ok(true);
+) -> sqlx::Result<Standing> {
+    let recheck = config.membership_recheck;
+    let global = access::standing(conn, &config.access, user, recheck, now).await?;
+    if global == Standing::Refused || app.rules.is_empty() {
+        return Ok(global);
     }
     let orgs = models::memberships(conn, user.id).await?;
+    let mut best = Standing::Refused;
     for rule in &app.rules {
-        let passes = match rule {
-            Rule::User(AllowedUser::Id(id)) => *id == user.github_id.0,
+        let standing = match rule {
+            Rule::User(AllowedUser::Id(id)) if *id == user.github_id.0 => Standing::Admitted,
             // As in ALLOWED_GITHUB_USERS: a bare login means the first account admitted under
             // it, pinned, so that a freed login taken by someone else does not pass.
-            Rule::User(AllowedUser::Login(login)) => {
-                user.login.eq_ignore_ascii_case(login)
+            Rule::User(AllowedUser::Login(login))
+                if user.login.eq_ignore_ascii_case(login)
                     && models::pin_login_on(conn, login, user.github_id.0, now).await?
-                        == user.github_id.0
+                        == user.github_id.0 =>
+            {
+                Standing::Admitted
             }
-            // The organisations and teams the sign-in recorded (`access::named_orgs`).
-            Rule::Org(group) | Rule::Team(group) => orgs.iter().any(|member_of| member_of == group),
+            // The organisations and teams the sign-in recorded (`access::named_orgs`), for as
+            // long as they are believed.
+            Rule::Org(group) | Rule::Team(group) if orgs.contains(group) => {
+                Standing::by_membership(user.memberships_verified_at, recheck, now)
+            }
+            _ => Standing::Refused,
         };
-        if passes {
-            return Ok(true);
+        best = best.min(standing);
+    }
+    // The app's rules cannot admit beyond what the global lists do now.
+    Ok(best.max(global))
+}
+
+/// Ends this person's access to each app whose organisation or team rules no longer admit
+/// them (its tokens and their consent), once their memberships are known afresh: a sign-in
+/// or a webhook. Without this, those tokens would be refused only at their next use. Returns
+/// the apps' names.
+pub async fn end_lost_apps(
+    conn: &mut AnyConnection,
+    config: &AppConfig,
+    user: &User,
+    now: i64,
+) -> sqlx::Result<Vec<String>> {
+    let mut ended = Vec::new();
+    for app in models::apps::list_apps(conn).await? {
+        let by_groups = app
+            .rules
+            .iter()
+            .any(|rule| matches!(rule, Rule::Org(_) | Rule::Team(_)));
+        if by_groups
+            && admits(conn, config, &app, user, now).await? == Standing::Refused
+            && consents::revoke_consent(conn, app.id, user.id).await?
+        {
+            ended.push(app.name);
         }
     }
-    Ok(false)
+    Ok(ended)
 }
 
 /// The `groups` the app may learn: the person's organisations and teams (`org/team-slug`)

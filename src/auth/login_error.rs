@@ -39,8 +39,13 @@ pub enum LoginError {
     #[error("GitHub refused the code: {0}")]
     CodeRejected(String),
     /// The person is not on `ALLOWED_GITHUB_USERS` nor in an `ALLOWED_GITHUB_ORGS` org.
-    #[error("{0} is not on the allow-lists")]
-    NotAllowed(String),
+    /// `request_access` is set when an organisation could have let them in: GitHub's page
+    /// where a member asks the organisation to approve this OAuth App.
+    #[error("{login} is not on the allow-lists")]
+    NotAllowed {
+        login: String,
+        request_access: Option<String>,
+    },
     /// GitHub's token endpoint or API failed: unreachable, slow, 5xx or nonsense.
     #[error("{0}")]
     Github(#[from] GithubError),
@@ -60,10 +65,11 @@ impl LoginError {
             LoginError::BadState => "bad_state",
             LoginError::MissingCode => "no_code",
             LoginError::CodeRejected(_) => "code_rejected",
-            LoginError::NotAllowed(_) => "not_allowed",
+            LoginError::NotAllowed { .. } => "not_allowed",
             LoginError::Github(GithubError::Timeout) => "upstream_timeout",
             LoginError::Github(GithubError::TooLarge) => "upstream_too_large",
             LoginError::Github(GithubError::Untrusted(_)) => "upstream_untrusted",
+            LoginError::Github(GithubError::RateLimited(_)) => "upstream_rate_limited",
             LoginError::Github(_) => "upstream_error",
             LoginError::Store(_) => "store_unavailable",
         }
@@ -91,10 +97,17 @@ impl<'r> Responder<'r, 'static> for LoginError {
                 Status::BadRequest,
                 "This sign-in response does not belong to a sign-in started in this browser, so it was ignored. Please sign in again.",
             ),
-            LoginError::NotAllowed(login) => ErrorPage::new(
+            LoginError::NotAllowed { login, request_access: None } => ErrorPage::new(
                 Status::Forbidden,
                 format!("This app only lets in the GitHub accounts and organisations its administrator has listed, and {login} is not one of them. Nothing about you was stored."),
             ),
+            // GitHub hides the members of an organisation that restricts OAuth Apps from apps
+            // it has not approved: a real member then looks like a stranger here.
+            LoginError::NotAllowed { login, request_access: Some(href) } => ErrorPage::new(
+                Status::Forbidden,
+                format!("This app only lets in the GitHub accounts and organisations its administrator has listed, and GitHub did not show {login} as a member of any of them. If you are a member, the organisation may restrict which OAuth Apps can see its members: ask it to approve this app on GitHub, then sign in again. Nothing about you was stored."),
+            )
+            .with_link(href, "Request the organisation's approval on GitHub"),
             LoginError::CodeRejected(_) => ErrorPage::new(
                 Status::BadRequest,
                 "That sign-in expired, please try again.",
@@ -110,10 +123,25 @@ impl<'r> Responder<'r, 'static> for LoginError {
                 Status::BadGateway,
                 "GitHub's certificate is not trusted here, so signing in cannot go on. If your GitHub Enterprise uses a private certificate authority, its operator sets GITHUB_CA_FILE.",
             ),
+            LoginError::Github(GithubError::RateLimited(wait)) => ErrorPage::new(
+                Status::ServiceUnavailable,
+                format!("GitHub is limiting sign-ins through this app right now. Please try again {}.", when(wait)),
+            )
+            .with_retry_after(wait),
             LoginError::Github(_) => ErrorPage::for_status(Status::BadGateway),
             LoginError::Store(_) => ErrorPage::for_status(Status::ServiceUnavailable),
         };
         page.respond_to(req)
+    }
+}
+
+/// "in 3 minutes", for a wait GitHub named in seconds.
+fn when(wait: Option<u64>) -> String {
+    match wait {
+        None => "in a few minutes".to_owned(),
+        Some(0..=1) => "in a moment".to_owned(),
+        Some(seconds @ 2..=90) => format!("in {seconds} seconds"),
+        Some(seconds) => format!("in {} minutes", seconds.div_ceil(60)),
     }
 }
 

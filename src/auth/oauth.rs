@@ -6,7 +6,7 @@ use oauth2::{
     AuthType, AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl, TokenUrl,
 };
 
-use crate::config::{AppConfig, ExposeSecret, GithubSettings};
+use crate::config::{AppConfig, ExposeSecret, GithubSettings, SecretString};
 use crate::github::{self, GithubApi};
 
 /// The OAuth client once its authorize and token endpoints are set: oauth2's typestate
@@ -42,6 +42,9 @@ pub struct Github {
     pub api: GithubApi,
     /// What GitHub calls itself in the callback's `iss` (RFC 9207): `{GITHUB_URL}/login/oauth`.
     pub issuer: String,
+    /// The OAuth App's own credentials, which revoking a token needs.
+    client_id: String,
+    client_secret: SecretString,
 }
 
 impl Github {
@@ -56,6 +59,23 @@ impl Github {
             http,
             api,
             issuer,
+            client_id: config.github.client_id.clone(),
+            client_secret: config.github.client_secret.clone(),
         })
+    }
+
+    /// Ends an access token at GitHub once a sign-in has made its last call with it. An OAuth
+    /// App's tokens do not expire (GitHub drops one only after a year unused, or beyond ten
+    /// per person): a copy of one, from a proxy's log or a crash dump, would otherwise keep
+    /// reading the person's profile, emails and memberships. The person's authorization of the
+    /// app stays, so their next sign-in is still silent.
+    ///
+    /// A failure here is logged and never fails the sign-in: the person was already asked
+    /// about, and refusing them because GitHub did not take back a token would help nobody.
+    pub async fn forget_token(&self, token: &str) {
+        let secret = self.client_secret.expose_secret();
+        if let Err(e) = self.api.revoke_token(&self.client_id, secret, token).await {
+            rocket::warn!("the GitHub token of this sign-in could not be revoked: {e}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use rocket::response::Redirect;
 use rocket::uri;
 use time::Duration;
 
-use crate::auth::access;
+use crate::auth::access::{self, Standing};
 use crate::config::{AppConfig, SessionSettings};
 use crate::models::{self, SessionRow, User};
 use crate::ops::clock::Clock;
@@ -102,11 +102,33 @@ pub struct StoreUnavailable;
 impl<'r> FromRequest<'r> for CurrentUser {
     type Error = StoreUnavailable;
 
+    /// A session whose memberships are due for a recheck is "not signed in" here: the
+    /// handlers for strangers send a page view through GitHub again (`/login?next=`), which
+    /// replaces it with a verified one, and answer `/api/*` and `/auth/check` with 401.
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match SessionOwner::from_request(req).await {
+            Outcome::Success(SessionOwner(user, Standing::Admitted)) => Outcome::Success(user),
+            Outcome::Success(_) | Outcome::Forward(_) => Outcome::Forward(Status::Unauthorized),
+            Outcome::Error(e) => Outcome::Error(e),
+        }
+    }
+}
+
+/// The holder of a live session, verified or due for a membership recheck
+/// ([`Standing::Unverified`]): enough to end it (sign out, delete the account), never to be
+/// shown or issued anything.
+#[derive(Debug, Clone)]
+pub struct SessionOwner(pub CurrentUser, pub Standing);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SessionOwner {
+    type Error = StoreUnavailable;
+
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         // Cached: several guards on one request share one lookup.
         let found = req.local_cache_async(lookup(req)).await;
         match found {
-            Ok(Some(user)) => Outcome::Success(user.clone()),
+            Ok(Some(owner)) => Outcome::Success(owner.clone()),
             Ok(None) => Outcome::Forward(Status::Unauthorized),
             Err(_) => Outcome::Error((Status::ServiceUnavailable, StoreUnavailable)),
         }
@@ -116,7 +138,7 @@ impl<'r> FromRequest<'r> for CurrentUser {
 /// A missing, tampered, truncated, foreign (another key's), idle, too old or revoked cookie
 /// all come out as `Ok(None)`: "not signed in". A cookie with no live row is removed, and an
 /// expired row is deleted on sight.
-async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailable> {
+async fn lookup(req: &Request<'_>) -> Result<Option<SessionOwner>, StoreUnavailable> {
     let rocket = req.rocket();
     let (Some(policy), Some(clock), Some(config)) = (
         rocket.state::<CookiePolicy>(),
@@ -146,7 +168,8 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
         remove_cookie(jar, policy);
         return Ok(None);
     }
-    if !admitted(&mut conn, config, &user).await? {
+    let standing = standing(&mut conn, config, &user, now).await?;
+    if standing == Standing::Refused {
         // Signed in once, but the allow-lists no longer include them: this session ends
         // here, and each of their others the next time it is used.
         models::delete_session(&mut conn, &session.id_hash)
@@ -163,17 +186,18 @@ async fn lookup(req: &Request<'_>) -> Result<Option<CurrentUser>, StoreUnavailab
     }
     // The handler that this guard lets through will likely want the store too.
     conn.park(req);
-    Ok(Some(CurrentUser { user, session }))
+    Ok(Some(SessionOwner(CurrentUser { user, session }, standing)))
 }
 
 /// The allow-lists, applied again on every request (they may have been narrowed since the
-/// sign-in).
-async fn admitted(
+/// sign-in, or the memberships they rest on may be due for a recheck).
+async fn standing(
     conn: &mut AnyConnection,
     config: &AppConfig,
     user: &User,
-) -> Result<bool, StoreUnavailable> {
-    access::still_admitted(conn, &config.access, user)
+    now: i64,
+) -> Result<Standing, StoreUnavailable> {
+    access::standing(conn, &config.access, user, config.membership_recheck, now)
         .await
         .map_err(log_store_error)
 }

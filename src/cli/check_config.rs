@@ -110,6 +110,14 @@ fn print(config: &AppConfig, rocket: &rocket::Config, figment: &Figment) {
                 }),
         ),
         ("EVENTS_SECRET", set(config.events.is_some()).to_owned()),
+        (
+            "MEMBERSHIP_RECHECK",
+            format!("{} s", config.membership_recheck),
+        ),
+        (
+            "GITHUB_WEBHOOK_SECRET",
+            set(config.webhook_secret.is_some()).to_owned(),
+        ),
     ];
     for (name, value) in lines {
         println!("{name}: {value}");

@@ -40,6 +40,8 @@ impl AppConfig {
         let idle = parse_duration("SESSION_IDLE_TIMEOUT", &raw.session_idle_timeout);
         let idle_timeout = problems.take(idle);
         let max_age = problems.take(parse_duration("SESSION_MAX_AGE", &raw.session_max_age));
+        let recheck = parse_duration("MEMBERSHIP_RECHECK", &raw.membership_recheck);
+        let membership_recheck = problems.take(recheck);
         let users = problems.take(parse_allowed_users(&raw.allowed_github_users));
         let orgs = parse_list("ALLOWED_GITHUB_ORGS", &raw.allowed_github_orgs, true);
         let orgs = problems.take(orgs);
@@ -68,6 +70,7 @@ impl AppConfig {
             Some(metrics_address),
             Some(trusted_proxies),
             Some(events),
+            Some(membership_recheck),
         ) = (
             public_url,
             github,
@@ -80,6 +83,7 @@ impl AppConfig {
             metrics_address,
             trusted_proxies,
             events,
+            membership_recheck,
         )
         else {
             return Err(problems.0);
@@ -111,6 +115,11 @@ impl AppConfig {
             metrics_address,
             trusted_proxies,
             events,
+            membership_recheck,
+            webhook_secret: raw
+                .github_webhook_secret
+                .filter(|s| !s.trim().is_empty())
+                .map(SecretString::from),
         })
     }
 }

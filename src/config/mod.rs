@@ -64,6 +64,8 @@ pub fn figment() -> Figment {
             "EVENTS_URL",
             "EVENTS_SECRET",
             "EVENTS_TIMEOUT",
+            "MEMBERSHIP_RECHECK",
+            "GITHUB_WEBHOOK_SECRET",
         ]))
         // rocket_db_pools reads its settings under `databases.<name>`.
         .merge(
@@ -115,6 +117,10 @@ pub(super) struct RawConfig {
     events_secret: Option<String>,
     /// Seconds before a delivery of an event gives up (and is tried again later).
     events_timeout: u64,
+    /// How long an organisation or team membership is believed before GitHub is asked again.
+    membership_recheck: String,
+    /// The secret of the organisation webhook that GitHub signs its deliveries with.
+    github_webhook_secret: Option<String>,
 }
 
 impl Default for RawConfig {
@@ -142,6 +148,8 @@ impl Default for RawConfig {
             events_url: None,
             events_secret: None,
             events_timeout: 10,
+            membership_recheck: "15m".into(),
+            github_webhook_secret: None,
         }
     }
 }
@@ -180,6 +188,12 @@ pub struct AppConfig {
     pub static_dir: Option<std::path::PathBuf>,
     /// `EVENTS_URL` and `EVENTS_SECRET`: where to send events, when both are set.
     pub events: Option<EventsSettings>,
+    /// `MEMBERSHIP_RECHECK`, in seconds: where an organisation or team decides access, a
+    /// membership recorded longer ago than this is asked of GitHub again (`auth/access.rs`).
+    pub membership_recheck: i64,
+    /// `GITHUB_WEBHOOK_SECRET`: `POST /github/webhook` answers only when it is set, and only
+    /// to deliveries signed with it (`auth/webhook.rs`).
+    pub webhook_secret: Option<SecretString>,
 }
 
 /// The operator's receiver of events (`events.rs` sends them).

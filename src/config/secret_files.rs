@@ -10,13 +10,14 @@ use rocket::figment::Figment;
 use super::ConfigError;
 
 /// Each secret that may come from a file: its variable, and where the figment keeps it.
-const SECRETS: [(&str, &str); 6] = [
+const SECRETS: [(&str, &str); 7] = [
     ("METRICS_TOKEN", "metrics_token"),
     ("GITHUB_CLIENT_SECRET", "github_client_secret"),
     ("SIGNING_KEY", "signing_key"),
     ("DATABASE_URL", "databases.gitlogin.url"),
     ("ROCKET_SECRET_KEY", "secret_key"),
     ("EVENTS_SECRET", "events_secret"),
+    ("GITHUB_WEBHOOK_SECRET", "github_webhook_secret"),
 ];
 
 /// `figment` with every readable `NAME_FILE` merged in place of `NAME`.

@@ -16,6 +16,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder, Response};
 use rocket::{get, routes, Route, State};
 
+use crate::auth::access::Standing;
 use crate::auth::app_access;
 use crate::auth::next::SafeNext;
 use crate::auth::session::{CurrentUser, StoreUnavailable};
@@ -33,7 +34,7 @@ pub fn routes() -> Vec<Route> {
 /// What the proxy learns: who (and the request's cookies that are not gitlogin's, for the
 /// protected app; and, for a named app, the groups), or 401 with where to sign in (no live
 /// session; the guard also applies the allow-lists, so someone taken off them is no longer
-/// signed in), 403 (the named app's rules leave them out, or there is no such app), or 503
+/// signed in; or a membership due for a recheck, which the sign-in does), 403 (the named app's rules leave them out, or there is no such app), or 503
 /// (the store did not answer).
 pub enum Verdict {
     SignedIn {
@@ -68,8 +69,12 @@ async fn check(
     let groups = match app {
         None => None,
         Some(name) => match for_app(&mut db, config, name, &current, clock.now()).await {
-            Ok(Some(groups)) => Some(groups),
-            Ok(None) => return Verdict::Forbidden,
+            Ok(Ok(groups)) => Some(groups),
+            // The app's membership rule is due for a recheck: the sign-in round trip does it.
+            Ok(Err(Standing::Unverified)) => {
+                return Verdict::SignIn(sign_in_url(&config.public_url, asked_for.0))
+            }
+            Ok(Err(_)) => return Verdict::Forbidden,
             Err(e) => {
                 rocket::error!("the store did not answer: {e}");
                 return Verdict::Unavailable;
@@ -85,25 +90,26 @@ async fn check(
     }
 }
 
-/// The groups to tell the app `name` about this person, or `None` if they may not use it
-/// (or there is no such app).
+/// The groups to tell the app `name` about this person, or where they stand if they may not
+/// use it now (refused also when there is no such app).
 async fn for_app(
     conn: &mut AnyConnection,
     config: &AppConfig,
     name: &str,
     current: &CurrentUser,
     now: i64,
-) -> Result<Option<Vec<String>>, rocket_db_pools::sqlx::Error> {
+) -> Result<Result<Vec<String>, Standing>, rocket_db_pools::sqlx::Error> {
     let Some(app) = apps::find_app(conn, name).await? else {
         audit!("forward auth refused: no app named {name:?} is registered");
-        return Ok(None);
+        return Ok(Err(Standing::Refused));
     };
-    if !app_access::admits(conn, config, &app, &current.user, now).await? {
-        return Ok(None);
+    let standing = app_access::admits(conn, config, &app, &current.user, now).await?;
+    if !standing.is_admitted() {
+        return Ok(Err(standing));
     }
     app_access::groups(conn, config, &app, &current.user)
         .await
-        .map(Some)
+        .map(Ok)
 }
 
 /// The absolute URL that signs a stranger in and brings them back to what they asked for.

@@ -1,6 +1,7 @@
 //! What the allow-lists and the apps' rules remember between requests: the organisations
 //! and teams (`org/team-slug`) that a list or rule names and each user was in at their last
-//! sign-in, and the account each bare login entry is pinned to.
+//! sign-in, and the account each bare login entry is pinned to; and the GitHub webhook
+//! deliveries that have ended memberships since.
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
@@ -81,29 +82,82 @@ pub async fn pinned_logins(conn: &mut AnyConnection, github_id: i64) -> sqlx::Re
 pub async fn end_access(db: &Db, outbox: &Outbox, github_id: i64) -> sqlx::Result<u64> {
     let _turn = db.write_turn().await;
     let mut tx = db.begin().await?;
+    let ended = end_sessions(&mut tx, outbox, GithubId(github_id)).await?;
+    tx.commit().await?;
+    outbox.ring();
+    Ok(ended)
+}
+
+/// [`end_access`] inside a transaction the caller holds (and rings the outbox after).
+pub async fn end_sessions(
+    conn: &mut AnyConnection,
+    outbox: &Outbox,
+    github_id: GithubId,
+) -> sqlx::Result<u64> {
     let ended = sqlx::query(
         "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
     )
-    .bind(github_id)
-    .execute(&mut *tx)
+    .bind(github_id.0)
+    .execute(&mut *conn)
     .await?;
     sqlx::query(
         "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
     )
-    .bind(github_id)
-    .execute(&mut *tx)
+    .bind(github_id.0)
+    .execute(&mut *conn)
     .await?;
     let login: Option<String> = sqlx::query_scalar("SELECT login FROM users WHERE github_id = $1")
-        .bind(github_id)
-        .fetch_optional(&mut *tx)
+        .bind(github_id.0)
+        .fetch_optional(&mut *conn)
         .await?;
     if let Some(login) = login.filter(|_| ended.rows_affected() > 0) {
         let event = Event::UserSignedOut;
-        outbox
-            .add(&mut tx, event, GithubId(github_id), &login, None)
-            .await?;
+        outbox.add(conn, event, github_id, &login, None).await?;
     }
-    tx.commit().await?;
-    outbox.ring();
     Ok(ended.rows_affected())
+}
+
+/// Forgets one recorded membership (`org`, or a team as `org/team-slug`). Leaving an
+/// organisation also leaves its teams.
+pub async fn forget_membership(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    group: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "DELETE FROM memberships
+         WHERE user_id = $1 AND (org = $2 OR substr(org, 1, length($2) + 1) = $2 || '/')",
+    )
+    .bind(user_id)
+    .bind(group)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a webhook delivery id; false when it was seen before.
+pub async fn record_delivery(
+    conn: &mut AnyConnection,
+    delivery_id: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES ($1, $2)
+         ON CONFLICT (delivery_id) DO NOTHING",
+    )
+    .bind(delivery_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forgets the webhook deliveries received before `before`: GitHub redelivers for days, not
+/// weeks.
+pub async fn forget_deliveries(conn: &mut AnyConnection, before: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

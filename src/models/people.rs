@@ -11,7 +11,7 @@ use super::User;
 pub async fn list_people(conn: &mut AnyConnection, now: i64) -> sqlx::Result<Vec<(User, i64)>> {
     let users: Vec<User> = sqlx::query_as(
         "SELECT id, github_id, login, name, email, avatar_url, created_at, updated_at,
-                last_login_at
+                last_login_at, memberships_verified_at
          FROM users ORDER BY lower(login), github_id",
     )
     .fetch_all(&mut *conn)
@@ -38,7 +38,7 @@ pub async fn list_people(conn: &mut AnyConnection, now: i64) -> sqlx::Result<Vec
 pub async fn people_with_login(conn: &mut AnyConnection, login: &str) -> sqlx::Result<Vec<User>> {
     sqlx::query_as(
         "SELECT id, github_id, login, name, email, avatar_url, created_at, updated_at,
-                last_login_at
+                last_login_at, memberships_verified_at
          FROM users WHERE lower(login) = lower($1) ORDER BY github_id",
     )
     .bind(login)

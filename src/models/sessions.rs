@@ -58,7 +58,7 @@ pub async fn find_session(
         "SELECT s.id_hash, s.csrf_token, s.created_at AS session_created_at, s.last_seen_at,
                 s.expires_at, s.user_agent,
                 u.id, u.github_id, u.login, u.name, u.email, u.avatar_url,
-                u.created_at, u.updated_at, u.last_login_at
+                u.created_at, u.updated_at, u.last_login_at, u.memberships_verified_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id_hash = $1",
     )

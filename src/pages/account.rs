@@ -13,7 +13,7 @@ use rocket::{post, routes, uri, Route, State};
 use crate::auth::csrf::require_csrf;
 use crate::auth::csrf::{CsrfField, SameOrigin};
 use crate::auth::session::SignedOut;
-use crate::auth::session::{self, CurrentUser};
+use crate::auth::session::{self, CurrentUser, SessionOwner};
 use crate::models::{self, consents, Outbox};
 use crate::ops::logging::audit;
 use crate::store::request_conn::RequestConn;
@@ -149,9 +149,11 @@ struct DeleteForm<'r> {
 /// Deletes the user row; the foreign key cascades to every session, in one transaction
 /// with the `user.deleted` event.
 /// Signing in again later creates a fresh row.
+/// (A session due for a membership recheck may still do this: ending access needs no proof
+/// of membership.)
 #[post("/account/delete", data = "<form>")]
 async fn delete_account(
-    current: CurrentUser,
+    owner: SessionOwner,
     _same_origin: SameOrigin,
     form: Form<DeleteForm<'_>>,
     policy: &State<CookiePolicy>,
@@ -159,6 +161,7 @@ async fn delete_account(
     jar: &CookieJar<'_>,
     mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
+    let SessionOwner(current, _) = owner;
     require_csrf(&current, form.csrf_token)?;
     let confirmed = form
         .confirm

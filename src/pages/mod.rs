@@ -8,11 +8,11 @@ mod probes;
 use rocket::http::Status;
 use rocket::request::Outcome;
 use rocket::response::Redirect;
-use rocket::{get, routes, uri, State};
+use rocket::{get, routes, uri, Either, State};
 use rocket_dyn_templates::context;
 use serde::Serialize;
 
-use crate::auth::session::{CurrentUser, StoreUnavailable};
+use crate::auth::session::{CurrentUser, SessionOwner, StoreUnavailable};
 use crate::config::AppConfig;
 use crate::models::{self, consents, User};
 use crate::ops::clock::Clock;
@@ -35,18 +35,23 @@ pub(crate) fn stage() -> rocket::fairing::AdHoc {
 
 /// Everyone's landing page: a sign-in button, or who you are and a sign-out button.
 /// Like `Option<CurrentUser>`, except that a store failure is a 503, not "signed out".
+/// A session due for a membership recheck goes through GitHub again first, as every page does.
 #[get("/")]
 fn home(
     current: Outcome<CurrentUser, StoreUnavailable>,
+    owner: Option<SessionOwner>,
     flash: FlashMessage,
     config: &State<AppConfig>,
-) -> Result<Page, ErrorPage> {
+) -> Result<Either<Page, Redirect>, ErrorPage> {
     let current = match current {
         Outcome::Success(current) => Some(current),
+        Outcome::Forward(_) if owner.is_some() => {
+            return Ok(Either::Right(Redirect::to("/login?next=/")))
+        }
         Outcome::Forward(_) => None,
         Outcome::Error(_) => return Err(ErrorPage::for_status(Status::ServiceUnavailable)),
     };
-    Ok(Page::render(
+    Ok(Either::Left(Page::render(
         "home.html.tera",
         context! {
             demo: config.demo,
@@ -54,7 +59,7 @@ fn home(
             user: current.as_ref().map(|c| UserView::from(&c.user)),
             csrf_token: current.as_ref().map(CurrentUser::csrf_token),
         },
-    ))
+    )))
 }
 
 /// The guarded page. `CurrentUser` only exists for a live session, so this handler cannot

@@ -119,7 +119,9 @@ async fn answer(
         consents::delete_request(&mut db, &sha256_hex(form.request), now).await?;
         // Asked again: the rules may have changed while the page was open.
         if form.decision != "allow"
-            || !app_access::admits(&mut db, config, &app, &current.user, now).await?
+            || !app_access::admits(&mut db, config, &app, &current.user, now)
+                .await?
+                .is_admitted()
         {
             return Ok(request.back().with_error("access_denied", issuer));
         }

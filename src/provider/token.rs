@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::client::{self, Basic, OAuthError};
 use super::id_token::{self, PersonClaims};
+use crate::auth::access::Standing;
 use crate::auth::app_access;
 use crate::config::AppConfig;
 use crate::identity::keys::KeyRing;
@@ -116,9 +117,13 @@ async fn exchange(
     let user = models::user_by_id(conn, grant.user_id)
         .await?
         .ok_or(OAuthError::InvalidGrant)?;
-    // The app's rules again: at every refresh, a person taken off them loses the app.
-    if !app_access::admits(conn, config, &app, &user, now).await? {
-        return Err(Refused::Revoke(grant.id));
+    // The app's rules again: at every refresh, a person taken off them loses the app. A
+    // membership due for a recheck stops the refresh without revoking: the app sends the
+    // person to authorize again, and the sign-in that does is the recheck.
+    match app_access::admits(conn, config, &app, &user, now).await? {
+        Standing::Admitted => {}
+        Standing::Unverified => return Err(OAuthError::InvalidGrant.into()),
+        Standing::Refused => return Err(Refused::Revoke(grant.id)),
     }
     Ok(issue(conn, config, keys, &app, &grant, &user, now).await?)
 }

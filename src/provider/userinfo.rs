@@ -104,7 +104,10 @@ async fn live_access(
     ) else {
         return Ok(None);
     };
-    if !app_access::admits(conn, config, &app, &user, now).await? {
+    if !app_access::admits(conn, config, &app, &user, now)
+        .await?
+        .is_admitted()
+    {
         return Ok(None);
     }
     Ok(Some((row.grant, app, user)))

@@ -18,6 +18,10 @@ use crate::config::AppConfig;
 pub struct ErrorPage {
     pub status: Status,
     pub message: Cow<'static, str>,
+    /// Where the person can do something about it, and the link's words.
+    pub link: Option<(String, &'static str)>,
+    /// Seconds, for a `Retry-After` header.
+    pub retry_after: Option<u64>,
 }
 
 impl ErrorPage {
@@ -25,6 +29,22 @@ impl ErrorPage {
         ErrorPage {
             status,
             message: message.into(),
+            link: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_link(self, href: String, text: &'static str) -> ErrorPage {
+        ErrorPage {
+            link: Some((href, text)),
+            ..self
+        }
+    }
+
+    pub fn with_retry_after(self, seconds: Option<u64>) -> ErrorPage {
+        ErrorPage {
+            retry_after: seconds,
+            ..self
         }
     }
 
@@ -67,9 +87,14 @@ impl<'r> Responder<'r, 'static> for ErrorPage {
                 code: self.status.code,
                 reason: self.status.reason().unwrap_or("Error"),
                 message: self.message,
+                link: self.link.as_ref().map(|(href, text)| context! { href, text }),
             },
         );
-        (self.status, page).respond_to(req)
+        let mut response = (self.status, page).respond_to(req)?;
+        if let Some(seconds) = self.retry_after {
+            response.set_raw_header("Retry-After", seconds.to_string());
+        }
+        Ok(response)
     }
 }
 

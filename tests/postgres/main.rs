@@ -71,6 +71,9 @@ mod events;
 #[path = "../api/forward_auth.rs"]
 mod forward_auth;
 #[cfg(postgres_installed)]
+#[path = "../api/github_token.rs"]
+mod github_token;
+#[cfg(postgres_installed)]
 #[path = "../api/key_algorithms.rs"]
 mod key_algorithms;
 #[cfg(postgres_installed)]
@@ -79,6 +82,9 @@ mod lifetimes;
 #[cfg(postgres_installed)]
 #[path = "../api/logout.rs"]
 mod logout;
+#[cfg(postgres_installed)]
+#[path = "../api/membership_recheck.rs"]
+mod membership_recheck;
 #[cfg(postgres_installed)]
 #[path = "../api/next_redirects.rs"]
 mod next_redirects;
@@ -103,6 +109,9 @@ mod tokens;
 #[cfg(postgres_installed)]
 #[path = "../api/upstream_faults.rs"]
 mod upstream_faults;
+#[cfg(postgres_installed)]
+#[path = "../api/webhooks.rs"]
+mod webhooks;
 
 #[cfg(postgres_installed)]
 mod instances;

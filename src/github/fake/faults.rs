@@ -24,6 +24,20 @@ pub enum Fault {
     /// The normal answer, after this many bytes of JSON whitespace, streamed: a body too
     /// large to read whole that still parses.
     Padded(u64),
+    /// HTTP 403 as GitHub limits requests.
+    RateLimited(Limit),
+}
+
+/// Which of GitHub's rate limits answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A secondary limit: `Retry-After` in seconds.
+    RetryAfter(u64),
+    /// The hourly limit used up: `X-RateLimit-Remaining: 0`, and the reset this many seconds
+    /// from now (`X-RateLimit-Reset`, unix seconds).
+    Exhausted { resets_in: u64 },
+    /// `X-RateLimit-Remaining: 0` without a reset time.
+    ExhaustedNoReset,
 }
 
 /// The error body of the token endpoint, which GitHub sends with HTTP 200.
@@ -48,6 +62,7 @@ pub(super) async fn apply(fault: Option<Fault>) -> Option<Answer> {
             content_type: ContentType::HTML,
             body: "<html><body>Unicorn! This page is taking too long to load.</body></html>".into(),
             padding: 0,
+            headers: Vec::new(),
         }),
         Fault::Slow(delay) => {
             rocket::tokio::time::sleep(delay).await;
@@ -62,6 +77,29 @@ pub(super) async fn apply(fault: Option<Fault>) -> Option<Answer> {
             error("bad_verification_code\nevent: sign-in ok github_id=1 login=\"admin\"")
         }
         Fault::Padded(_) => None,
+        Fault::RateLimited(limit) => Some(rate_limited(limit)),
+    }
+}
+
+fn rate_limited(limit: Limit) -> Answer {
+    let body = json!({
+        "message": "API rate limit exceeded",
+        "documentation_url": "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api",
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let headers = match limit {
+        Limit::RetryAfter(seconds) => vec![("Retry-After", seconds.to_string())],
+        Limit::Exhausted { resets_in } => vec![
+            ("X-RateLimit-Remaining", "0".to_owned()),
+            ("X-RateLimit-Reset", (now + resets_in).to_string()),
+        ],
+        Limit::ExhaustedNoReset => vec![("X-RateLimit-Remaining", "0".to_owned())],
+    };
+    Answer {
+        headers,
+        ..Answer::json(Status::Forbidden, body)
     }
 }
 
@@ -71,6 +109,7 @@ pub struct Answer {
     content_type: ContentType,
     body: String,
     padding: u64,
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Answer {
@@ -80,6 +119,7 @@ impl Answer {
             content_type: ContentType::JSON,
             body: body.to_string(),
             padding: 0,
+            headers: Vec::new(),
         }
     }
 
@@ -96,10 +136,11 @@ impl<'r> rocket::response::Responder<'r, 'static> for Answer {
         let body = rocket::tokio::io::repeat(b' ')
             .take(self.padding)
             .chain(std::io::Cursor::new(self.body.into_bytes()));
-        rocket::Response::build()
-            .status(self.status)
-            .header(self.content_type)
-            .streamed_body(body)
-            .ok()
+        let mut response = rocket::Response::build();
+        response.status(self.status).header(self.content_type);
+        for (name, value) in self.headers {
+            response.raw_header(name, value);
+        }
+        response.streamed_body(body).ok()
     }
 }

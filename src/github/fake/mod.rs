@@ -1,7 +1,7 @@
 //! A fake GitHub: the OAuth App endpoints and the REST calls signing in makes, answering the
 //! way `shared/GITHUB.md` says github.com does, quirks included (token errors with HTTP 200,
 //! single-use codes that expire, PKCE, `iss` on every callback, the `User-Agent` rule,
-//! paginated `/user/orgs`, at most ten tokens per person).
+//! paginated `/user/orgs`, at most ten tokens per person, tokens the app revokes).
 //!
 //! One fake for everything that needs one: demo mode mounts it on the app's own origin
 //! (`crate::demo`), the tests and the benchmark run it alone on loopback ([`FakeGithub::serve`]).
@@ -11,6 +11,7 @@
 
 mod accounts;
 mod api;
+mod applications;
 mod authorize;
 mod faults;
 mod token;
@@ -24,7 +25,7 @@ use crate::ops::clock::Clock;
 use crate::ops::loopback;
 
 pub use accounts::{email, Account};
-pub use faults::Fault;
+pub use faults::{Fault, Limit};
 
 /// Who the next authorize signs in: the person signed in at GitHub in that browser.
 #[derive(Debug, Clone)]
@@ -52,6 +53,8 @@ pub struct World {
     pub deny: bool,
     pub token_fault: Option<Fault>,
     pub user_fault: Option<Fault>,
+    /// What `DELETE /applications/{client_id}/token` does instead of revoking.
+    pub revoke_fault: Option<Fault>,
     /// GitHub revokes a person's oldest token for an app beyond ten.
     pub tokens_per_person: usize,
     /// `/user/emails` answers 404, as GitHub does when the token lacks `user:email`.
@@ -72,9 +75,12 @@ pub struct World {
     pub user_requests: usize,
     pub emails_requests: usize,
     pub orgs_requests: usize,
+    pub revoke_requests: usize,
     /// Every code and token handed out, so tests can look for them where they must not be.
     pub issued_codes: Vec<String>,
     pub issued_tokens: Vec<String>,
+    /// The tokens the app revoked, in order.
+    pub revoked_tokens: Vec<String>,
 
     codes: HashMap<String, authorize::Grant>,
     tokens: HashMap<String, Account>,
@@ -104,6 +110,7 @@ impl FakeGithub {
             deny: false,
             token_fault: None,
             user_fault: None,
+            revoke_fault: None,
             tokens_per_person: 10,
             emails_not_found: false,
             avatar_url: None,
@@ -114,8 +121,10 @@ impl FakeGithub {
             user_requests: 0,
             emails_requests: 0,
             orgs_requests: 0,
+            revoke_requests: 0,
             issued_codes: Vec::new(),
             issued_tokens: Vec::new(),
+            revoked_tokens: Vec::new(),
             codes: HashMap::new(),
             tokens: HashMap::new(),
             tokens_of: HashMap::new(),
@@ -137,6 +146,7 @@ impl FakeGithub {
             .mount(web_base, authorize::routes())
             .mount(web_base, token::routes())
             .mount(api_base, api::routes())
+            .mount(api_base, applications::routes())
     }
 
     /// Runs the fake alone on a free port of 127.0.0.1, both hosts on one server, as the
@@ -172,9 +182,15 @@ impl FakeGithub {
         self.with(|w| w.signed_in = SignedIn::As(account));
     }
 
-    /// How many requests reached the token endpoint and the API, together.
+    /// How many requests reached the token endpoint and the API (revocations included), together.
     pub fn calls(&self) -> usize {
-        self.with(|w| w.token_requests + w.user_requests + w.emails_requests + w.orgs_requests)
+        self.with(|w| {
+            w.token_requests
+                + w.user_requests
+                + w.emails_requests
+                + w.orgs_requests
+                + w.revoke_requests
+        })
     }
 
     /// A poisoned lock only means a test panicked mid-change; the state stays usable.
