@@ -18,6 +18,7 @@ pub(crate) mod apps;
 pub(crate) mod consents;
 pub mod events;
 pub(crate) mod grants;
+pub(crate) mod hosts;
 mod people;
 pub mod seed;
 mod sessions;

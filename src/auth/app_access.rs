@@ -53,7 +53,7 @@ pub async fn admits(
 }
 
 /// Ends this person's access to each app whose organisation or team rules no longer admit
-/// them (its tokens and their consent), once their memberships are known afresh: a sign-in
+/// them (its tokens, their consent and its hosts' cookies), once their memberships are known afresh: a sign-in
 /// or a webhook. Without this, those tokens would be refused only at their next use. Returns
 /// the apps' names.
 pub async fn end_lost_apps(
@@ -68,11 +68,11 @@ pub async fn end_lost_apps(
             .rules
             .iter()
             .any(|rule| matches!(rule, Rule::Org(_) | Rule::Team(_)));
-        if by_groups
-            && admits(conn, config, &app, user, now).await? == Standing::Refused
-            && consents::revoke_consent(conn, app.id, user.id).await?
-        {
-            ended.push(app.name);
+        if by_groups && admits(conn, config, &app, user, now).await? == Standing::Refused {
+            models::hosts::end_host_sessions(conn, user.id, &app.hosts).await?;
+            if consents::revoke_consent(conn, app.id, user.id).await? {
+                ended.push(app.name);
+            }
         }
     }
     Ok(ended)

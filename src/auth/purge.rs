@@ -68,6 +68,7 @@ impl Purge {
         models::grants::purge_expired(&mut conn, now).await?;
         let forget_before = now - super::webhook::DELIVERY_MEMORY_SECS;
         models::forget_deliveries(&mut conn, forget_before).await?;
+        models::hosts::purge_tickets(&mut conn, now).await?;
         crate::ops::metrics::live_sessions(models::count_sessions(&mut conn).await?);
         Ok(purged)
     }

@@ -24,6 +24,9 @@ use rocket_db_pools::sqlx::AnyConnection;
 
 pub(crate) const COOKIE: &str = "gitlogin_session";
 
+/// A protected host's own cookie, standing for the main session there (`identity/hosts.rs`).
+pub(crate) const HOST_COOKIE: &str = "gitlogin_host";
+
 /// `last_seen_at` is written at most this often per session: a page view is not a write.
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -63,6 +66,14 @@ impl NewSession {
         let max_age = Duration::seconds(self.max_age);
         jar.add_private(policy.build(COOKIE, self.id, max_age));
     }
+}
+
+/// A fresh random id for a row that a cookie names (a host session) or a link carries (a
+/// ticket), and what the store keeps of it: the id itself goes to the browser only.
+pub fn new_id() -> (String, String) {
+    let id = token();
+    let hash = hash_id(&id);
+    (id, hash)
 }
 
 /// The stored id of the session this browser's cookie names, live or not: a new sign-in
@@ -157,35 +168,75 @@ async fn lookup(req: &Request<'_>) -> Result<Option<SessionOwner>, StoreUnavaila
     let found = models::find_session(&mut conn, &hash_id(cookie.value()))
         .await
         .map_err(log_store_error)?;
-    let Some((mut session, user)) = found else {
+    let Some(owner) = settle(&mut conn, config, found, now).await? else {
         remove_cookie(jar, policy);
         return Ok(None);
     };
+    // The handler that this guard lets through will likely want the store too.
+    conn.park(req);
+    Ok(Some(owner))
+}
+
+/// The session a protected host's cookie stands for (`identity/hosts.rs`): its main session,
+/// if the cookie was made for `host`, decided exactly as the main cookie is.
+pub async fn host_session(
+    req: &Request<'_>,
+    host: &str,
+) -> Result<Option<SessionOwner>, StoreUnavailable> {
+    let rocket = req.rocket();
+    let (Some(policy), Some(clock), Some(config)) = (
+        rocket.state::<CookiePolicy>(),
+        rocket.state::<Clock>(),
+        rocket.state::<AppConfig>(),
+    ) else {
+        return Err(StoreUnavailable);
+    };
+    let Some(cookie) = req.cookies().get_private(&policy.name(HOST_COOKIE)) else {
+        return Ok(None);
+    };
+    let mut conn = RequestConn::of(req).await.map_err(log_store_error)?;
+    let found = models::hosts::find_host_session(&mut conn, &hash_id(cookie.value()), host)
+        .await
+        .map_err(log_store_error)?;
+    let owner = settle(&mut conn, config, found, clock.now()).await?;
+    if owner.is_none() {
+        req.cookies().remove_private(policy.removal(HOST_COOKIE));
+    }
+    Ok(owner)
+}
+
+/// A stored session as it stands now: gone (and deleted) when it is no longer live or the
+/// allow-lists no longer admit its owner; its last use recorded at most once a minute.
+async fn settle(
+    conn: &mut AnyConnection,
+    config: &AppConfig,
+    found: Option<(SessionRow, User)>,
+    now: i64,
+) -> Result<Option<SessionOwner>, StoreUnavailable> {
+    let Some((mut session, user)) = found else {
+        return Ok(None);
+    };
     if !is_live(&session, &config.sessions, now) {
-        models::delete_session(&mut conn, &session.id_hash)
+        models::delete_session(conn, &session.id_hash)
             .await
             .map_err(log_store_error)?;
-        remove_cookie(jar, policy);
         return Ok(None);
     }
-    let standing = standing(&mut conn, config, &user, now).await?;
+    let standing = standing(conn, config, &user, now).await?;
     if standing == Standing::Refused {
         // Signed in once, but the allow-lists no longer include them: this session ends
         // here, and each of their others the next time it is used.
-        models::delete_session(&mut conn, &session.id_hash)
+        models::delete_session(conn, &session.id_hash)
             .await
             .map_err(log_store_error)?;
-        remove_cookie(jar, policy);
         return Ok(None);
     }
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
-        models::touch_session(&mut conn, &session.id_hash, now)
+        models::touch_session(conn, &session.id_hash, now)
             .await
             .map_err(log_store_error)?;
         session.last_seen_at = now;
     }
-    // The handler that this guard lets through will likely want the store too.
-    conn.park(req);
     Ok(Some(SessionOwner(CurrentUser { user, session }, standing)))
 }
 

@@ -19,8 +19,9 @@ use rocket::{get, routes, Route, State};
 use crate::auth::access::Standing;
 use crate::auth::app_access;
 use crate::auth::next::SafeNext;
-use crate::auth::session::{CurrentUser, StoreUnavailable};
+use crate::auth::session::{self, CurrentUser, SessionOwner, StoreUnavailable};
 use crate::config::AppConfig;
+use crate::identity::hosts;
 use crate::models::apps;
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
@@ -45,24 +46,31 @@ pub enum Verdict {
         groups: Option<Vec<String>>,
     },
     SignIn(String),
+    /// The redirect flavour's answer to a stranger's page navigation.
+    Redirect(String),
+    /// The redirect flavour's answer to anything else a stranger asks.
+    Unauthorized,
     Forbidden,
     Unavailable,
 }
 
-#[get("/auth/check?<app>")]
+#[allow(clippy::too_many_arguments)]
+#[get("/auth/check?<app>&<redirect>")]
 async fn check(
     app: Option<&str>,
-    current: Outcome<CurrentUser, StoreUnavailable>,
-    asked_for: OriginalUri,
+    redirect: Option<&str>,
+    visitor: Outcome<Visitor, StoreUnavailable>,
+    asked: Asked,
     app_cookies: AppCookies,
     config: &State<AppConfig>,
     clock: &State<Clock>,
     mut db: RequestConn,
 ) -> Verdict {
-    let current = match current {
-        Outcome::Success(current) => current,
-        Outcome::Forward(_) => {
-            return Verdict::SignIn(sign_in_url(&config.public_url, asked_for.0))
+    let flavour = Flavour::of(redirect);
+    let current = match visitor {
+        Outcome::Success(Visitor(Some(current))) => current,
+        Outcome::Success(Visitor(None)) | Outcome::Forward(_) => {
+            return stranger(&mut db, config, app, flavour, &asked).await
         }
         Outcome::Error(_) => return Verdict::Unavailable,
     };
@@ -72,7 +80,7 @@ async fn check(
             Ok(Ok(groups)) => Some(groups),
             // The app's membership rule is due for a recheck: the sign-in round trip does it.
             Ok(Err(Standing::Unverified)) => {
-                return Verdict::SignIn(sign_in_url(&config.public_url, asked_for.0))
+                return stranger(&mut db, config, app, flavour, &asked).await
             }
             Ok(Err(_)) => return Verdict::Forbidden,
             Err(e) => {
@@ -88,6 +96,59 @@ async fn check(
         app_cookies: app_cookies.0,
         groups,
     }
+}
+
+/// How the proxy treats an answer other than 2xx.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    /// nginx's `auth_request` takes 401 and 403 and turns anything else into a 500, so a
+    /// stranger is a 401 and the sign-in URL in a header, for its `error_page` to redirect to.
+    Header,
+    /// Caddy's `forward_auth` and Traefik's ForwardAuth pass the answer to the browser as it
+    /// is (`redirect=1`): a stranger's page navigation is the redirect itself.
+    Redirect,
+}
+
+impl Flavour {
+    fn of(redirect: Option<&str>) -> Flavour {
+        match redirect {
+            Some("1" | "true") => Flavour::Redirect,
+            _ => Flavour::Header,
+        }
+    }
+}
+
+/// Not signed in here (or due for a recheck): where to sign in. The redirect flavour
+/// redirects only a page navigation, and only back to one of the named app's hosts (the way
+/// back is built from headers anyone can send); anything else is a bare 401.
+async fn stranger(
+    conn: &mut AnyConnection,
+    config: &AppConfig,
+    app: Option<&str>,
+    flavour: Flavour,
+    asked: &Asked,
+) -> Verdict {
+    let answered = async {
+        let host = asked.host.as_deref().unwrap_or_default();
+        let foreign = hosts::ForeignHost::of(conn, config, host, app).await?;
+        let url = hosts::sign_in_url(config, foreign.as_ref(), &asked.next);
+        if flavour == Flavour::Header {
+            return Ok(Verdict::SignIn(url));
+        }
+        let owner = apps::host_owner(conn, &host.to_ascii_lowercase()).await?;
+        let apps_host = owner.is_some_and(|owner| app == Some(owner.as_str()));
+        Ok(if asked.navigation && apps_host {
+            Verdict::Redirect(url)
+        } else {
+            Verdict::Unauthorized
+        })
+    };
+    answered
+        .await
+        .unwrap_or_else(|e: rocket_db_pools::sqlx::Error| {
+            rocket::error!("the store did not answer: {e}");
+            Verdict::Unavailable
+        })
 }
 
 /// The groups to tell the app `name` about this person, or where they stand if they may not
@@ -112,32 +173,71 @@ async fn for_app(
         .map(Ok)
 }
 
-/// The absolute URL that signs a stranger in and brings them back to what they asked for.
-///
-/// The proxy cannot build this itself without a hole: nginx's `$uri` is percent-*decoded*,
-/// so `return 302 /login?next=$uri` turns a request for `/x%0d%0aSet-Cookie:…` into a
-/// response header of the requester's choosing (response splitting), and stock nginx cannot
-/// encode it back. Here `next` is parsed as a [`SafeNext`] (an off-site, dot-segment or
-/// control-character path becomes `/`) and percent-encoded whole, so the value is plain
-/// ASCII and its query survives (`/page?a=1&b=2` comes back as itself, not cut at `&`).
-fn sign_in_url(public_url: &str, next: SafeNext) -> String {
-    let next: String = url::form_urlencoded::byte_serialize(next.as_str().as_bytes()).collect();
-    format!("{public_url}/login?next={next}")
-}
-
-/// The address the browser asked the proxy for, exactly as sent (`X-Original-URI`, which the
-/// README's nginx config fills from `$request_uri`), if it is a path on this site.
-struct OriginalUri(SafeNext);
+/// Who is asking, as the proxy passes it on: on gitlogin's own host the main session's owner;
+/// on a protected host, the owner of that host's cookie (`hosts.rs`). `None` for a stranger,
+/// and for a session due for a membership recheck.
+struct Visitor(Option<CurrentUser>);
 
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for OriginalUri {
+impl<'r> FromRequest<'r> for Visitor {
+    type Error = StoreUnavailable;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match CurrentUser::from_request(req).await {
+            Outcome::Success(current) => return Outcome::Success(Visitor(Some(current))),
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(_) => {}
+        }
+        let Some(host) = Asked::host_of(req) else {
+            return Outcome::Success(Visitor(None));
+        };
+        match session::host_session(req, &host).await {
+            Ok(Some(SessionOwner(current, Standing::Admitted))) => {
+                Outcome::Success(Visitor(Some(current)))
+            }
+            Ok(_) => Outcome::Success(Visitor(None)),
+            Err(e) => Outcome::Error((Status::ServiceUnavailable, e)),
+        }
+    }
+}
+
+/// What the browser asked the proxy for: the address exactly as sent (`X-Original-URI`,
+/// which the README's nginx config fills from `$request_uri`, or `X-Forwarded-Uri`, which
+/// Caddy and Traefik send), if it is a path; the host; and whether it is a page navigation.
+struct Asked {
+    next: SafeNext,
+    host: Option<String>,
+    navigation: bool,
+}
+
+impl Asked {
+    /// `X-Forwarded-Host` (Caddy, Traefik), else `Host` (nginx passes the browser's on).
+    fn host_of(req: &Request<'_>) -> Option<String> {
+        let h = req.headers();
+        h.get_one("X-Forwarded-Host")
+            .or(h.get_one("Host"))
+            .map(str::to_ascii_lowercase)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Asked {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let asked_for = req.headers().get_one("X-Original-URI");
-        Outcome::Success(OriginalUri(
-            asked_for.and_then(SafeNext::parse).unwrap_or_default(),
-        ))
+        let h = req.headers();
+        let asked_for = h.get_one("X-Original-URI").or(h.get_one("X-Forwarded-Uri"));
+        let method = h.get_one("X-Forwarded-Method").unwrap_or("GET");
+        // A browser says so (`Sec-Fetch-Mode: navigate`); one too old to, by asking for HTML.
+        let navigates = match h.get_one("Sec-Fetch-Mode") {
+            Some(mode) => mode == "navigate",
+            None => h.get("Accept").any(|accept| accept.contains("text/html")),
+        };
+        Outcome::Success(Asked {
+            next: asked_for.and_then(SafeNext::parse).unwrap_or_default(),
+            host: Asked::host_of(req),
+            navigation: method.eq_ignore_ascii_case("GET") && navigates,
+        })
     }
 }
 
@@ -149,8 +249,9 @@ struct AppCookies(Option<String>);
 
 /// gitlogin's cookies, by their names without the `__Host-` prefix. Both spellings are
 /// dropped, so that a cookie left over from before `PUBLIC_URL` changed scheme goes too.
-const GITLOGIN_COOKIES: [&str; 3] = [
+const GITLOGIN_COOKIES: [&str; 4] = [
     crate::auth::session::COOKIE,
+    crate::auth::session::HOST_COOKIE,
     crate::auth::pending::COOKIE,
     crate::web::flash::COOKIE,
 ];
@@ -217,6 +318,13 @@ impl<'r> Responder<'r, 'static> for Verdict {
                 response.status(Status::Unauthorized);
                 response.header(Header::new("X-Auth-Request-Sign-In", url));
             }
+            Verdict::Redirect(url) => {
+                response.status(Status::Found);
+                response.header(Header::new("Location", url));
+            }
+            Verdict::Unauthorized => {
+                response.status(Status::Unauthorized);
+            }
             Verdict::Unavailable => {
                 response.status(Status::ServiceUnavailable);
             }
@@ -252,14 +360,5 @@ mod tests {
             None
         );
         assert_eq!(without_gitlogin_cookies(std::iter::empty()), None);
-    }
-
-    #[test]
-    fn the_sign_in_url_carries_next_encoded_whole() {
-        let next = SafeNext::parse("/internal/page?a=1&b=2").unwrap();
-        assert_eq!(
-            sign_in_url("https://login.example", next),
-            "https://login.example/login?next=%2Finternal%2Fpage%3Fa%3D1%26b%3D2"
-        );
     }
 }

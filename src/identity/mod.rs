@@ -1,9 +1,10 @@
 //! What the team's other services learn about who signed in: forward auth for a reverse proxy
-//! (`forward_auth.rs`), and signed identity tokens (`tokens.rs`) with the keys that sign them
+//! (`forward_auth.rs`) on gitlogin's host or on many (`hosts.rs`), and signed identity tokens (`tokens.rs`) with the keys that sign them
 //! and the provider's ID tokens (`keys.rs`), the one that signs now and the JWKS that
 //! publishes them (`key_ring.rs`), kept in the store and rotated (`key_store.rs`).
 
 pub(crate) mod forward_auth;
+pub(crate) mod hosts;
 mod key_ring;
 pub mod key_store;
 pub(crate) mod keys;
@@ -17,6 +18,9 @@ use crate::config::{AppConfig, ConfigError};
 pub(crate) fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
     let tokens = tokens::stage(config)?;
     Ok(AdHoc::on_ignite("Identity", |rocket| async move {
-        rocket.attach(tokens).mount("/", forward_auth::routes())
+        rocket
+            .attach(tokens)
+            .mount("/", forward_auth::routes())
+            .mount("/", hosts::routes())
     }))
 }

@@ -261,7 +261,8 @@ pub async fn remove_app(conn: &mut AnyConnection, name: &str) -> sqlx::Result<bo
     Ok(done.rows_affected() == 1)
 }
 
-async fn host_owner(conn: &mut AnyConnection, host: &str) -> sqlx::Result<Option<String>> {
+/// The name of the app `host` is registered for, if any.
+pub async fn host_owner(conn: &mut AnyConnection, host: &str) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(
         "SELECT apps.name FROM app_hosts JOIN apps ON apps.id = app_hosts.app_id
          WHERE app_hosts.host = $1",

@@ -24,6 +24,7 @@ mod events;
 mod forward_auth;
 mod github_limits;
 mod github_token;
+mod hosts;
 mod key_algorithms;
 mod layout;
 mod lifetimes;

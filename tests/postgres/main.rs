@@ -74,6 +74,9 @@ mod forward_auth;
 #[path = "../api/github_token.rs"]
 mod github_token;
 #[cfg(postgres_installed)]
+#[path = "../api/hosts.rs"]
+mod hosts;
+#[cfg(postgres_installed)]
 #[path = "../api/key_algorithms.rs"]
 mod key_algorithms;
 #[cfg(postgres_installed)]

@@ -1,0 +1,122 @@
+//! One sign-in in front of many hosts: the one-time tickets that carry a person from
+//! gitlogin's host to a protected host, and the host sessions they become (children of the
+//! main session, ending with it).
+
+use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
+
+use super::{SessionRow, User};
+
+/// A ticket's lifetime: the browser follows it at once.
+pub const TICKET_LIFETIME_SECS: i64 = 60;
+
+/// Issues a ticket (stored as its hash) for the main session `session_id_hash` on `host`.
+pub async fn issue_ticket(
+    conn: &mut AnyConnection,
+    ticket_hash: &str,
+    session_id_hash: &str,
+    host: &str,
+    next: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO host_tickets (ticket_hash, session_id_hash, host, next, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(ticket_hash)
+    .bind(session_id_hash)
+    .bind(host)
+    .bind(next)
+    .bind(now + TICKET_LIFETIME_SECS)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the ticket, whatever comes next: single use. Its main session and where to go,
+/// when it was issued for `host` and has not expired.
+pub async fn redeem_ticket(
+    conn: &mut AnyConnection,
+    ticket_hash: &str,
+    host: &str,
+    now: i64,
+) -> sqlx::Result<Option<(String, String)>> {
+    let mut tx = conn.begin().await?;
+    let found: Option<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT session_id_hash, host, next, expires_at FROM host_tickets WHERE ticket_hash = $1",
+    )
+    .bind(ticket_hash)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let taken = sqlx::query("DELETE FROM host_tickets WHERE ticket_hash = $1")
+        .bind(ticket_hash)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    // Two redemptions racing: only the one whose DELETE took the row goes on.
+    Ok(found
+        .filter(|_| taken.rows_affected() == 1)
+        .filter(|(_, for_host, _, expires_at)| for_host == host && now < *expires_at)
+        .map(|(session, _, next, _)| (session, next)))
+}
+
+pub async fn insert_host_session(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    session_id_hash: &str,
+    host: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO host_sessions (id_hash, session_id_hash, host) VALUES ($1, $2, $3)")
+        .bind(id_hash)
+        .bind(session_id_hash)
+        .bind(host)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The main session and user behind a host session, if it was made for `host`.
+pub async fn find_host_session(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    host: &str,
+) -> sqlx::Result<Option<(SessionRow, User)>> {
+    let main: Option<String> = sqlx::query_scalar(
+        "SELECT session_id_hash FROM host_sessions WHERE id_hash = $1 AND host = $2",
+    )
+    .bind(id_hash)
+    .bind(host)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match main {
+        Some(main) => super::find_session(conn, &main).await,
+        None => Ok(None),
+    }
+}
+
+/// Ends this person's host sessions on `hosts` (an app's, when they lost it).
+pub async fn end_host_sessions(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    hosts: &[String],
+) -> sqlx::Result<()> {
+    for host in hosts {
+        sqlx::query(
+            "DELETE FROM host_sessions WHERE host = $1
+             AND session_id_hash IN (SELECT id_hash FROM sessions WHERE user_id = $2)",
+        )
+        .bind(host)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Forgets tickets nobody followed.
+pub async fn purge_tickets(conn: &mut AnyConnection, now: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM host_tickets WHERE expires_at <= $1")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

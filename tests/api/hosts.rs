@@ -1,0 +1,313 @@
+//! One sign-in in front of many hosts, through HTTP: a stranger on a protected host is sent to
+//! sign in at gitlogin's host and comes back through a one-time ticket that sets that host's
+//! own cookie; the ticket is single use, short-lived and bound to its host and main session;
+//! an unregistered host never gets one; signing out at gitlogin ends every host's cookie.
+//! And the redirect flavour of `/auth/check` for Caddy and Traefik.
+
+use rocket::http::{Header, Status};
+use rocket::local::asynchronous::LocalResponse;
+
+use crate::helpers::{location, Browser, TestApp, PUBLIC_URL};
+use crate::provider::register;
+
+const WIKI: &str = "wiki.example.test";
+const GRAFANA: &str = "grafana.example.test";
+
+async fn two_hosts() -> TestApp {
+    let app = TestApp::spawn().await;
+    register(&app, "wiki", &["--host", WIKI]);
+    register(
+        &app,
+        "grafana",
+        &["--host", GRAFANA, "--allow-user", "hubot"],
+    );
+    app
+}
+
+/// What the proxy of `host` asks gitlogin for a request to `path`, with `browser`'s cookies.
+async fn check<'a>(browser: &Browser<'a>, host: &str, app: &str, path: &str) -> LocalResponse<'a> {
+    let request = browser
+        .app
+        .client
+        .get(format!("/auth/check?app={app}"))
+        .header(Header::new("Host", host.to_owned()))
+        .header(Header::new("X-Original-URI", path.to_owned()));
+    browser.send(request).await
+}
+
+async fn get_on<'a>(browser: &Browser<'a>, host: &str, uri: &str) -> LocalResponse<'a> {
+    let request = browser
+        .app
+        .client
+        .get(uri.to_owned())
+        .header(Header::new("Host", host.to_owned()));
+    browser.send(request).await
+}
+
+/// The ticket URL gitlogin sends a signed-in `browser` to for `host`, as a path and query.
+async fn ticket_for(browser: &Browser<'_>, host: &str) -> String {
+    let response = browser
+        .get(&format!("/auth/host?host={host}&next=%2Fpage%3Fa%3D1"))
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let to = location(&response);
+    let prefix = format!("http://{host}/_gitlogin/ticket?ticket=");
+    assert!(to.starts_with(&prefix), "{to}");
+    to.trim_start_matches(&format!("http://{host}")).to_owned()
+}
+
+/// Follows the ticket on `host` in a browser of that host alone (the protected host's own
+/// cookie jar); returns it, holding the host cookie.
+async fn redeemed<'a>(app: &'a TestApp, host: &str, ticket: &str) -> Browser<'a> {
+    let on_host = app.browser();
+    let response = get_on(&on_host, host, ticket).await;
+    assert_eq!(response.status(), Status::SeeOther, "{ticket}");
+    assert_eq!(location(&response), "/page?a=1");
+    let set = response.headers().get_one("Set-Cookie").unwrap().to_owned();
+    assert!(set.starts_with("gitlogin_host="), "{set}");
+    assert!(set.contains("HttpOnly") && !set.contains("Domain"), "{set}");
+    on_host
+}
+
+async fn signed_in(app: &TestApp) -> Browser<'_> {
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    browser
+}
+
+#[rocket::async_test]
+async fn a_stranger_on_a_protected_host_is_sent_to_sign_in_at_gitlogins_host() {
+    let app = two_hosts().await;
+
+    let response = check(&app.browser(), WIKI, "wiki", "/page?a=1").await;
+
+    assert_eq!(response.status(), Status::Unauthorized);
+    assert_eq!(
+        response.headers().get_one("X-Auth-Request-Sign-In"),
+        Some(format!("{PUBLIC_URL}/auth/host?host={WIKI}&next=%2Fpage%3Fa%3D1").as_str())
+    );
+}
+
+#[rocket::async_test]
+async fn a_stranger_at_the_host_sign_in_signs_in_first_and_comes_back_to_it() {
+    let app = two_hosts().await;
+    let browser = app.browser();
+
+    let response = browser
+        .get(&format!("/auth/host?host={WIKI}&next=%2Fpage"))
+        .await;
+
+    assert_eq!(response.status(), Status::SeeOther);
+    let next = "/auth/host?host=wiki.example.test&next=%2Fpage";
+    let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    assert_eq!(location(&response), format!("/login?next={encoded}"));
+    let back = browser.sign_in(Some(next)).await;
+    assert_eq!(location(&back), next);
+}
+
+#[rocket::async_test]
+async fn signed_in_once_a_person_is_recognised_on_each_host_through_its_ticket() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+
+    let ticket = ticket_for(&browser, WIKI).await;
+    let wiki = redeemed(&app, WIKI, &ticket).await;
+
+    let response = check(&wiki, WIKI, "wiki", "/page").await;
+    assert_eq!(response.status(), Status::Ok);
+    assert_eq!(
+        response.headers().get_one("X-Auth-Request-User"),
+        Some("octocat")
+    );
+    assert_eq!(
+        response.headers().get_one("X-Auth-Request-Cookie"),
+        None,
+        "the host cookie is gitlogin's: never passed to the app"
+    );
+}
+
+#[rocket::async_test]
+async fn a_ticket_works_once() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+    let ticket = ticket_for(&browser, WIKI).await;
+    redeemed(&app, WIKI, &ticket).await;
+
+    let again = get_on(&app.browser(), WIKI, &ticket).await;
+
+    assert_eq!(again.status(), Status::BadRequest);
+    assert!(again.headers().get_one("Set-Cookie").is_none());
+}
+
+#[rocket::async_test]
+async fn a_ticket_is_bound_to_its_host() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+    let ticket = ticket_for(&browser, WIKI).await;
+
+    let elsewhere = get_on(&app.browser(), GRAFANA, &ticket).await;
+
+    assert_eq!(elsewhere.status(), Status::BadRequest);
+    // And it is gone: a ticket tried on the wrong host is not kept for the right one.
+    let right = get_on(&app.browser(), WIKI, &ticket).await;
+    assert_eq!(right.status(), Status::BadRequest);
+}
+
+#[rocket::async_test]
+async fn a_ticket_expires_after_sixty_seconds() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+    let ticket = ticket_for(&browser, WIKI).await;
+
+    app.clock.advance(std::time::Duration::from_secs(60));
+
+    assert_eq!(
+        get_on(&app.browser(), WIKI, &ticket).await.status(),
+        Status::BadRequest
+    );
+}
+
+#[rocket::async_test]
+async fn a_ticket_dies_with_the_main_session() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+    let ticket = ticket_for(&browser, WIKI).await;
+    let csrf = browser.csrf_token().await;
+    browser
+        .post_form("/logout", &format!("csrf_token={csrf}"))
+        .await;
+
+    assert_eq!(
+        get_on(&app.browser(), WIKI, &ticket).await.status(),
+        Status::BadRequest
+    );
+}
+
+#[rocket::async_test]
+async fn an_unregistered_host_never_gets_a_ticket_nor_a_redirect() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+
+    for host in ["evil.example", "wiki.example.test.evil.example", "app.test"] {
+        let response = browser
+            .get(&format!("/auth/host?host={host}&next=%2F"))
+            .await;
+        assert_eq!(response.status(), Status::BadRequest, "{host}");
+        assert_eq!(response.headers().get_one("Location"), None, "{host}");
+    }
+    assert_eq!(app.count("host_tickets").await, 0);
+}
+
+#[rocket::async_test]
+async fn a_host_whose_app_refuses_the_person_gets_no_ticket() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+
+    let response = browser
+        .get(&format!("/auth/host?host={GRAFANA}&next=%2F"))
+        .await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+    assert_eq!(app.count("host_tickets").await, 0);
+}
+
+#[rocket::async_test]
+async fn signing_out_at_gitlogin_ends_every_hosts_cookie() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+    let wiki = redeemed(&app, WIKI, &ticket_for(&browser, WIKI).await).await;
+    assert_eq!(check(&wiki, WIKI, "wiki", "/").await.status(), Status::Ok);
+
+    let csrf = browser.csrf_token().await;
+    browser
+        .post_form("/logout", &format!("csrf_token={csrf}"))
+        .await;
+
+    assert_eq!(
+        check(&wiki, WIKI, "wiki", "/").await.status(),
+        Status::Unauthorized
+    );
+    assert_eq!(app.count("host_sessions").await, 0);
+}
+
+#[rocket::async_test]
+async fn a_hosts_cookie_is_worth_nothing_on_another_host() {
+    let app = TestApp::spawn().await;
+    register(&app, "wiki", &["--host", WIKI]);
+    register(&app, "docs", &["--host", "docs.example.test"]);
+    let browser = signed_in(&app).await;
+    let wiki = redeemed(&app, WIKI, &ticket_for(&browser, WIKI).await).await;
+
+    let response = check(&wiki, "docs.example.test", "docs", "/").await;
+
+    assert_eq!(response.status(), Status::Unauthorized);
+}
+
+/// The redirect flavour's check, as Caddy's `forward_auth` sends it: `X-Forwarded-*`.
+async fn caddy_check<'a>(
+    browser: &Browser<'a>,
+    app: &str,
+    host: &str,
+    method: &str,
+    mode: &str,
+) -> LocalResponse<'a> {
+    let request = browser
+        .app
+        .client
+        .get(format!("/auth/check?app={app}&redirect=1"))
+        .header(Header::new("X-Forwarded-Host", host.to_owned()))
+        .header(Header::new("X-Forwarded-Proto", "http"))
+        .header(Header::new("X-Forwarded-Uri", "/page?a=1"))
+        .header(Header::new("X-Forwarded-Method", method.to_owned()))
+        .header(Header::new("Sec-Fetch-Mode", mode.to_owned()));
+    browser.send(request).await
+}
+
+#[rocket::async_test]
+async fn the_redirect_flavour_sends_a_strangers_navigation_to_sign_in() {
+    let app = two_hosts().await;
+
+    let response = caddy_check(&app.browser(), "wiki", WIKI, "GET", "navigate").await;
+
+    assert_eq!(response.status(), Status::Found);
+    assert_eq!(
+        location(&response),
+        format!("{PUBLIC_URL}/auth/host?host={WIKI}&next=%2Fpage%3Fa%3D1")
+    );
+}
+
+#[rocket::async_test]
+async fn the_redirect_flavour_answers_anything_but_a_navigation_with_401() {
+    let app = two_hosts().await;
+    let browser = app.browser();
+
+    for (method, mode) in [("GET", "cors"), ("POST", "navigate"), ("GET", "no-cors")] {
+        let response = caddy_check(&browser, "wiki", WIKI, method, mode).await;
+        assert_eq!(response.status(), Status::Unauthorized, "{method} {mode}");
+        assert_eq!(response.headers().get_one("Location"), None);
+    }
+}
+
+#[rocket::async_test]
+async fn the_redirect_flavour_never_redirects_back_to_a_host_that_is_not_the_apps() {
+    let app = two_hosts().await;
+    let browser = app.browser();
+
+    // Unregistered, and registered to another app.
+    for host in ["evil.example", GRAFANA] {
+        let response = caddy_check(&browser, "wiki", host, "GET", "navigate").await;
+        assert_eq!(response.status(), Status::Unauthorized, "{host}");
+        assert_eq!(response.headers().get_one("Location"), None, "{host}");
+    }
+}
+
+#[rocket::async_test]
+async fn the_redirect_flavour_lets_a_signed_in_person_through() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+    let wiki = redeemed(&app, WIKI, &ticket_for(&browser, WIKI).await).await;
+
+    let response = caddy_check(&wiki, "wiki", WIKI, "GET", "navigate").await;
+
+    assert_eq!(response.status(), Status::Ok);
+}
