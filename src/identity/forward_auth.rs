@@ -295,17 +295,17 @@ impl<'r> Responder<'r, 'static> for Verdict {
                 groups,
             } => {
                 response.status(Status::Ok);
+                // Every header is sent, empty when there is nothing to say: Caddy 2.6's
+                // `copy_headers` turns a missing one into its placeholder's literal text.
                 response.header(Header::new("X-Auth-Request-User", header_safe(login)));
-                if let Some(email) = email {
-                    response.header(Header::new("X-Auth-Request-Email", header_safe(email)));
-                }
+                let email = email.map(header_safe).unwrap_or_default();
+                response.header(Header::new("X-Auth-Request-Email", email));
                 response.header(Header::new(
                     "X-Auth-Request-Github-Id",
                     github_id.to_string(),
                 ));
-                if let Some(cookies) = app_cookies {
-                    response.header(Header::new("X-Auth-Request-Cookie", cookies));
-                }
+                let cookies = app_cookies.unwrap_or_default();
+                response.header(Header::new("X-Auth-Request-Cookie", cookies));
                 if let Some(groups) = groups {
                     let groups = header_safe(groups.join(","));
                     response.header(Header::new("X-Auth-Request-Groups", groups));

@@ -16,6 +16,7 @@ mod account;
 mod allow_lists;
 mod apps_cli;
 mod boundaries;
+mod caddy;
 mod callback_errors;
 mod commands;
 mod demo;

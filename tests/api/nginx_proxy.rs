@@ -103,7 +103,7 @@ impl Seen {
 }
 
 impl InternalApp {
-    async fn start() -> InternalApp {
+    pub async fn start() -> InternalApp {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let rocket = rocket::custom(loopback::figment(0))
             .manage(seen.clone())
@@ -113,6 +113,10 @@ impl InternalApp {
             .expect("the app did not start")
             .port;
         InternalApp { port, seen }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The requests that reached the app so far.

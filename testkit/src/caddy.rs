@@ -1,0 +1,106 @@
+//! Caddy (Debian's package, 2.6) with a Caddyfile of the caller's, its admin API and automatic
+//! HTTPS off, and its home and data directories in one directory of the caller's, so that tests
+//! running at once do not share (or fight over) `~/.local/share/caddy`. Stopped when dropped,
+//! and by a watchdog if we are killed first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::process::after_exit;
+
+/// What to tell someone who has no Caddy.
+pub const INSTALL: &str = "apt-get install caddy";
+
+/// Caddy's binary, if it is installed.
+pub fn binary() -> Option<PathBuf> {
+    let in_path = std::env::var_os("PATH").into_iter().flat_map(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("caddy"))
+            .collect::<Vec<_>>()
+    });
+    std::iter::once(PathBuf::from("/usr/bin/caddy"))
+        .chain(in_path)
+        .find(|candidate| candidate.is_file())
+        .map(|found| found.canonicalize().unwrap_or(found))
+}
+
+/// The global options every test Caddy runs with, before the caller's site blocks.
+pub const GLOBAL_OPTIONS: &str = "{\n    admin off\n    auto_https off\n}\n";
+
+/// A running Caddy, stopped when dropped.
+pub struct Caddy {
+    child: Option<Child>,
+}
+
+impl Caddy {
+    /// Writes `caddyfile` into `dir`, starts Caddy on it and waits (up to 10 s) until every
+    /// URL of `ready` answers 200.
+    pub async fn start(
+        binary: &Path,
+        dir: &Path,
+        caddyfile: &str,
+        ready: &[String],
+    ) -> Result<Caddy, String> {
+        let home = dir.join("caddy-home");
+        std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
+        let file = dir.join("Caddyfile");
+        std::fs::write(&file, caddyfile).map_err(|e| format!("{}: {e}", file.display()))?;
+        let log = dir.join("caddy.log");
+        let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let child = Command::new(binary)
+            .args(["run", "--adapter", "caddyfile", "--config"])
+            .arg(&file)
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let pid = child.id().to_string();
+        let mut caddy = Caddy { child: Some(child) };
+        after_exit(
+            "[ \"$(readlink /proc/$PID/exe)\" = \"$BIN\" ] && kill -TERM \"$PID\"",
+            &[("PID", pid.as_ref()), ("BIN", binary.as_os_str())],
+        )?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for url in ready {
+            if !caddy.answers(url, deadline).await {
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(format!("Caddy did not answer {url}: {said}"));
+            }
+        }
+        Ok(caddy)
+    }
+
+    async fn answers(&mut self, url: &str, deadline: Instant) -> bool {
+        let Ok(http) = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+        else {
+            return false;
+        };
+        while Instant::now() < deadline {
+            if http.get(url).send().await.is_ok_and(|a| a.status() == 200) {
+                return true;
+            }
+            let exited = self.child.as_mut().map(|c| c.try_wait());
+            if !matches!(exited, Some(Ok(None))) {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+}
+
+impl Drop for Caddy {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
