@@ -280,10 +280,24 @@ impl<'r> FromRequest<'r> for UserAgent<'r> {
 /// The redirect home after signing out, telling the browser to drop what it cached of this
 /// site, so the back button cannot show a signed-in page again. (Pages are `no-store`
 /// already; this also covers a browser's back/forward cache.)
-#[derive(rocket::Responder)]
 pub struct SignedOut {
     redirect: Redirect,
-    clear_site_data: rocket::http::Header<'static>,
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for SignedOut {
+    fn respond_to(self, req: &'r Request<'_>) -> rocket::response::Result<'static> {
+        let mut response = self.redirect.respond_to(req)?;
+        // Browsers act on this header only from a secure context (https, or a loopback
+        // host), and log an error for it anywhere else (plain http on a LAN name).
+        let secure = req
+            .rocket()
+            .state::<AppConfig>()
+            .is_some_and(AppConfig::is_secure_context);
+        if secure {
+            response.set_raw_header("Clear-Site-Data", "\"cache\"");
+        }
+        Ok(response)
+    }
 }
 
 impl SignedOut {
@@ -303,13 +317,12 @@ impl SignedOut {
 
     /// The same, going on to `redirect` instead of home (an app's registered page).
     pub fn then(self, redirect: Redirect) -> SignedOut {
-        SignedOut { redirect, ..self }
+        SignedOut { redirect }
     }
 
     pub fn home() -> SignedOut {
         SignedOut {
             redirect: Redirect::to(uri!("/")),
-            clear_site_data: rocket::http::Header::new("Clear-Site-Data", "\"cache\""),
         }
     }
 }

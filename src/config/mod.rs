@@ -196,6 +196,25 @@ pub struct AppConfig {
     pub webhook_secret: Option<SecretString>,
 }
 
+impl AppConfig {
+    /// Whether browsers treat `PUBLIC_URL` as a secure context: https, or a loopback host
+    /// (`localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]`), which they trust over plain http.
+    pub fn is_secure_context(&self) -> bool {
+        if self.https {
+            return true;
+        }
+        match url::Url::parse(&self.public_url)
+            .ok()
+            .and_then(|u| u.host().map(|h| h.to_owned()))
+        {
+            Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+}
+
 /// The operator's receiver of events (`events.rs` sends them).
 #[derive(Debug, Clone)]
 pub struct EventsSettings {

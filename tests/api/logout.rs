@@ -151,3 +151,44 @@ async fn logout_without_a_session_just_goes_home() {
 
     assert_redirect(&response, "/");
 }
+
+/// Signs out at an app whose `PUBLIC_URL` is `public_url`; the `Clear-Site-Data` it sends.
+async fn clear_site_data_at(public_url: &str) -> Option<String> {
+    let app = TestApp::spawn_with(|f| f.merge(("public_url", public_url))).await;
+    let browser = app.browser();
+    // The helpers' sign-in expects the default PUBLIC_URL: the fake's redirect, by hand.
+    let authorize = browser.start_login(None).await;
+    let back = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(authorize.as_str())
+        .send()
+        .await
+        .unwrap();
+    let back = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
+    let callback = format!("{}?{}", back.path(), back.query().unwrap());
+    assert_eq!(browser.get(&callback).await.status(), Status::SeeOther);
+    let csrf = browser.csrf_token().await;
+    let request = app
+        .client
+        .post("/logout")
+        .header(ContentType::Form)
+        .header(Header::new("Origin", public_url.to_owned()))
+        .body(format!("csrf_token={csrf}"));
+    let response = browser.send(request).await;
+    assert_eq!(response.status(), Status::SeeOther, "{public_url}");
+    let header = response.headers().get_one("Clear-Site-Data");
+    header.map(str::to_owned)
+}
+
+#[rocket::async_test]
+async fn sign_out_clears_the_browsers_cache_where_the_browser_allows_it() {
+    for secure in ["http://127.0.0.1:8000", "http://login.localhost:8000"] {
+        let header = clear_site_data_at(secure).await;
+        assert_eq!(header.as_deref(), Some("\"cache\""), "{secure}");
+    }
+    // Plain http on any other name is not a secure context: Chromium refuses the header
+    // there and logs an error for it, so it is not sent.
+    assert_eq!(clear_site_data_at(PUBLIC_URL).await, None);
+}

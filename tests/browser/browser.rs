@@ -52,6 +52,11 @@ impl Browser {
     /// early, after one line on stderr saying how to install it. With `CI` set, a missing
     /// browser is a failure instead.
     pub async fn start() -> Option<Browser> {
+        Browser::start_with(&[]).await
+    }
+
+    /// [`Browser::start`] with more Chromium flags (`--host-resolver-rules=...`).
+    pub async fn start_with(extra_args: &[String]) -> Option<Browser> {
         let (chromium, chromedriver) = match find_tools() {
             Ok(tools) => tools,
             Err(missing) if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => {
@@ -74,6 +79,7 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend_from_slice(extra_args);
         let mut caps = Capabilities::new();
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert(

@@ -11,6 +11,7 @@ mod github_site;
 mod console;
 mod demo;
 mod login_csrf;
+mod many_hosts;
 mod next_redirects;
 mod pages;
 mod relying_party;
