@@ -24,6 +24,7 @@ mod oauth;
 pub(crate) mod pending;
 pub mod purge;
 pub(crate) mod session;
+mod signed_out;
 pub(crate) mod webhook;
 
 use std::future::Future;
@@ -39,7 +40,7 @@ use rocket::response::Redirect;
 use rocket::tokio::time::Instant;
 use rocket::{get, post, routes, uri, State};
 
-use crate::config::{AppConfig, ConfigError, GithubSettings};
+use crate::config::{AppConfig, ConfigError};
 use crate::github::{GithubError, GithubUser};
 use crate::models::{self, apps, Outbox};
 use crate::ops::clock::Clock;
@@ -200,15 +201,7 @@ async fn callback(
         if ended > 0 {
             audit!("access ended github_id={} sessions={ended}", github_user.id);
         }
-        return Err(LoginError::NotAllowed {
-            login: github_user.login,
-            request_access: (!config.access.orgs.is_empty()).then(|| {
-                let GithubSettings {
-                    web_url, client_id, ..
-                } = &config.github;
-                format!("{web_url}/settings/connections/applications/{client_id}")
-            }),
-        });
+        return Err(LoginError::not_allowed(config, github_user.login));
     }
     let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let replaced = session::replaced_by_sign_in(jar, policy);
@@ -222,18 +215,10 @@ async fn callback(
         now,
     )
     .await?;
-
     if !named.is_empty() {
         // The memberships are fresh from GitHub: an app whose rules they no longer meet loses
-        // this person now (its tokens and their consent), not at its next call.
-        let mut conn = db.acquire().await?;
-        let ended = app_access::end_lost_apps(&mut conn, config, &user, now).await?;
-        if !ended.is_empty() {
-            audit!(
-                "app access ended github_id={} apps={ended:?}",
-                user.github_id.0
-            );
-        }
+        // this person now (its tokens, consent and hosts' cookies), not at its next call.
+        app_access::end_lost_apps(&mut *db.acquire().await?, config, &user, now).await?;
     }
     audit!(
         "sign-in ok github_id={} login={:?}",
@@ -246,8 +231,7 @@ async fn callback(
     Ok(Redirect::to(pending.next.as_str().to_owned()))
 }
 
-/// The exchange: code + PKCE verifier (+ client secret) for an access token. The token is
-/// used for the calls of [`ask_github`] only and never stored.
+/// Code + PKCE verifier (+ client secret) for a token, used by [`ask_github`] only, never stored.
 async fn exchange(
     github: &Github,
     code: &str,

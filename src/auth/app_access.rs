@@ -11,6 +11,7 @@ use crate::config::allow_list::AllowedUser;
 use crate::config::AppConfig;
 use crate::models::apps::StoredApp;
 use crate::models::{self, consents, User};
+use crate::ops::logging::audit;
 use crate::registry::Rule;
 
 pub async fn admits(
@@ -74,6 +75,12 @@ pub async fn end_lost_apps(
                 ended.push(app.name);
             }
         }
+    }
+    if !ended.is_empty() {
+        audit!(
+            "app access ended github_id={} apps={ended:?}",
+            user.github_id.0
+        );
     }
     Ok(ended)
 }

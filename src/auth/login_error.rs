@@ -9,6 +9,7 @@ use rocket::response::{self, Redirect, Responder};
 
 use oauth2::basic::{BasicErrorResponse, BasicRequestTokenError};
 
+use crate::config::AppConfig;
 use crate::github::GithubError;
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
@@ -55,6 +56,20 @@ pub enum LoginError {
 }
 
 impl LoginError {
+    /// `login` is on neither list. Under an organisation list, the page links to where a
+    /// member asks the organisation to approve this OAuth App.
+    pub fn not_allowed(config: &AppConfig, login: String) -> LoginError {
+        let crate::config::GithubSettings {
+            web_url, client_id, ..
+        } = &config.github;
+        let request_access = (!config.access.orgs.is_empty())
+            .then(|| format!("{web_url}/settings/connections/applications/{client_id}"));
+        LoginError::NotAllowed {
+            login,
+            request_access,
+        }
+    }
+
     /// A stable word for the log line (`sign-in failed reason=bad_state`).
     pub fn reason(&self) -> &'static str {
         match self {

@@ -7,20 +7,18 @@
 
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::response::Redirect;
-use rocket::uri;
 use time::Duration;
 
 use crate::auth::access::{self, Standing};
 use crate::config::{AppConfig, SessionSettings};
 use crate::models::{self, SessionRow, User};
 use crate::ops::clock::Clock;
-use crate::ops::logging::audit;
 use crate::ops::random::{sha256_hex, token};
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
-use crate::web::flash::Flash;
 use rocket_db_pools::sqlx::AnyConnection;
+
+pub use super::signed_out::SignedOut;
 
 pub(crate) const COOKIE: &str = "gitlogin_session";
 
@@ -150,14 +148,7 @@ impl<'r> FromRequest<'r> for SessionOwner {
 /// all come out as `Ok(None)`: "not signed in". A cookie with no live row is removed, and an
 /// expired row is deleted on sight.
 async fn lookup(req: &Request<'_>) -> Result<Option<SessionOwner>, StoreUnavailable> {
-    let rocket = req.rocket();
-    let (Some(policy), Some(clock), Some(config)) = (
-        rocket.state::<CookiePolicy>(),
-        rocket.state::<Clock>(),
-        rocket.state::<AppConfig>(),
-    ) else {
-        return Err(StoreUnavailable);
-    };
+    let (policy, clock, config) = states(req)?;
     let jar = req.cookies();
     // `get_private` returns `None` unless the value decrypts and authenticates.
     let Some(cookie) = jar.get_private(&policy.name(COOKIE)) else {
@@ -183,14 +174,7 @@ pub async fn host_session(
     req: &Request<'_>,
     host: &str,
 ) -> Result<Option<SessionOwner>, StoreUnavailable> {
-    let rocket = req.rocket();
-    let (Some(policy), Some(clock), Some(config)) = (
-        rocket.state::<CookiePolicy>(),
-        rocket.state::<Clock>(),
-        rocket.state::<AppConfig>(),
-    ) else {
-        return Err(StoreUnavailable);
-    };
+    let (policy, clock, config) = states(req)?;
     let Some(cookie) = req.cookies().get_private(&policy.name(HOST_COOKIE)) else {
         return Ok(None);
     };
@@ -203,6 +187,21 @@ pub async fn host_session(
         req.cookies().remove_private(policy.removal(HOST_COOKIE));
     }
     Ok(owner)
+}
+
+/// What a session lookup needs, managed at ignition.
+fn states<'r>(
+    req: &'r Request<'_>,
+) -> Result<(&'r CookiePolicy, &'r Clock, &'r AppConfig), StoreUnavailable> {
+    let rocket = req.rocket();
+    match (
+        rocket.state::<CookiePolicy>(),
+        rocket.state::<Clock>(),
+        rocket.state::<AppConfig>(),
+    ) {
+        (Some(policy), Some(clock), Some(config)) => Ok((policy, clock, config)),
+        _ => Err(StoreUnavailable),
+    }
 }
 
 /// A stored session as it stands now: gone (and deleted) when it is no longer live or the
@@ -274,55 +273,5 @@ impl<'r> FromRequest<'r> for UserAgent<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         Outcome::Success(UserAgent(req.headers().get_one("User-Agent")))
-    }
-}
-
-/// The redirect home after signing out, telling the browser to drop what it cached of this
-/// site, so the back button cannot show a signed-in page again. (Pages are `no-store`
-/// already; this also covers a browser's back/forward cache.)
-pub struct SignedOut {
-    redirect: Redirect,
-}
-
-impl<'r> rocket::response::Responder<'r, 'static> for SignedOut {
-    fn respond_to(self, req: &'r Request<'_>) -> rocket::response::Result<'static> {
-        let mut response = self.redirect.respond_to(req)?;
-        // Browsers act on this header only from a secure context (https, or a loopback
-        // host), and log an error for it anywhere else (plain http on a LAN name).
-        let secure = req
-            .rocket()
-            .state::<AppConfig>()
-            .is_some_and(AppConfig::is_secure_context);
-        if secure {
-            response.set_raw_header("Clear-Site-Data", "\"cache\"");
-        }
-        Ok(response)
-    }
-}
-
-impl SignedOut {
-    /// This browser's half of signing out, once its session row is gone: the log line, the
-    /// cookie, the "Signed out" message, and home.
-    pub fn finish(current: &CurrentUser, jar: &CookieJar<'_>, policy: &CookiePolicy) -> SignedOut {
-        audit!(
-            "sign-out github_id={} login={:?}",
-            current.user.github_id.0,
-            current.user.login
-        );
-        crate::ops::metrics::sign_out();
-        remove_cookie(jar, policy);
-        Flash::SignedOut.set(jar, policy);
-        SignedOut::home()
-    }
-
-    /// The same, going on to `redirect` instead of home (an app's registered page).
-    pub fn then(self, redirect: Redirect) -> SignedOut {
-        SignedOut { redirect }
-    }
-
-    pub fn home() -> SignedOut {
-        SignedOut {
-            redirect: Redirect::to(uri!("/")),
-        }
     }
 }

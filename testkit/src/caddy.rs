@@ -67,32 +67,13 @@ impl Caddy {
         )?;
         let deadline = Instant::now() + Duration::from_secs(10);
         for url in ready {
-            if !caddy.answers(url, deadline).await {
+            let child = caddy.child.as_mut().expect("just started");
+            if !crate::process::answers(child, url, deadline).await {
                 let said = std::fs::read_to_string(&log).unwrap_or_default();
                 return Err(format!("Caddy did not answer {url}: {said}"));
             }
         }
         Ok(caddy)
-    }
-
-    async fn answers(&mut self, url: &str, deadline: Instant) -> bool {
-        let Ok(http) = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()
-        else {
-            return false;
-        };
-        while Instant::now() < deadline {
-            if http.get(url).send().await.is_ok_and(|a| a.status() == 200) {
-                return true;
-            }
-            let exited = self.child.as_mut().map(|c| c.try_wait());
-            if !matches!(exited, Some(Ok(None))) {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        false
     }
 }
 

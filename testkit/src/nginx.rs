@@ -93,7 +93,8 @@ impl Nginx {
         )?;
         let deadline = Instant::now() + Duration::from_secs(10);
         for url in ready {
-            if !nginx.answers(url, deadline).await {
+            let child = nginx.child.as_mut().expect("just started");
+            if !crate::process::answers(child, url, deadline).await {
                 let error_log = std::fs::read_to_string(dir.join("error.log"));
                 return Err(format!(
                     "nginx did not answer {url}: {}",
@@ -107,27 +108,6 @@ impl Nginx {
     /// The master's PID; its children are the workers.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
-    }
-
-    /// Whether `url` answers 200 before `deadline`, while nginx keeps running.
-    async fn answers(&mut self, url: &str, deadline: Instant) -> bool {
-        let Ok(http) = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()
-        else {
-            return false;
-        };
-        while Instant::now() < deadline {
-            if http.get(url).send().await.is_ok_and(|a| a.status() == 200) {
-                return true;
-            }
-            let exited = self.child.as_mut().map(|c| c.try_wait());
-            if !matches!(exited, Some(Ok(None))) {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        false
     }
 
     /// SIGTERM (nginx's fast shutdown: the master stops its workers), then SIGKILL for

@@ -1,5 +1,5 @@
-//! Processes: running a command to completion, finding a process's children, running as the
-//! `postgres` user, and clean-up that outlives us.
+//! Processes: running a command to completion, waiting for a server to answer, finding a
+//! process's children, running as the `postgres` user, and clean-up that outlives us.
 
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -79,6 +79,31 @@ pub fn running_as_root() -> bool {
             .output()
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
     })
+}
+
+/// Whether `url` answers 200 before `deadline`, while `child` keeps running: a server we
+/// started is ready, or has exited (and will not be).
+pub async fn answers(
+    child: &mut std::process::Child,
+    url: &str,
+    deadline: std::time::Instant,
+) -> bool {
+    let Ok(http) = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+    else {
+        return false;
+    };
+    while std::time::Instant::now() < deadline {
+        if http.get(url).send().await.is_ok_and(|a| a.status() == 200) {
+            return true;
+        }
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
 }
 
 #[cfg(test)]

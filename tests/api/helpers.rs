@@ -268,6 +268,15 @@ impl<'a> Browser<'a> {
 /// What GitHub does with the authorize URL: sends the browser back to the app. Returns the
 /// callback's path and query (the app under test has no socket; the fake does).
 pub async fn github_redirect(authorize: &url::Url) -> String {
+    let back = github_redirect_at(authorize).await;
+    assert!(back
+        .as_str()
+        .starts_with(&format!("{PUBLIC_URL}/login/callback")));
+    format!("{}?{}", back.path(), back.query().unwrap_or_default())
+}
+
+/// [`github_redirect`] for an app at another `PUBLIC_URL`: the whole URL GitHub sent back to.
+pub async fn github_redirect_at(authorize: &url::Url) -> url::Url {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         // Every wait a test makes is bounded: a broken sign-in fails fast, saying where.
@@ -281,11 +290,7 @@ pub async fn github_redirect(authorize: &url::Url) -> String {
         "the fake GitHub refused to authorize"
     );
     let back = response.headers()["location"].to_str().unwrap();
-    let back = url::Url::parse(back).unwrap();
-    assert!(back
-        .as_str()
-        .starts_with(&format!("{PUBLIC_URL}/login/callback")));
-    format!("{}?{}", back.path(), back.query().unwrap_or_default())
+    url::Url::parse(back).unwrap()
 }
 
 pub fn location<'r>(response: &'r LocalResponse<'_>) -> &'r str {

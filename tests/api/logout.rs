@@ -158,15 +158,7 @@ async fn clear_site_data_at(public_url: &str) -> Option<String> {
     let browser = app.browser();
     // The helpers' sign-in expects the default PUBLIC_URL: the fake's redirect, by hand.
     let authorize = browser.start_login(None).await;
-    let back = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(authorize.as_str())
-        .send()
-        .await
-        .unwrap();
-    let back = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
+    let back = crate::helpers::github_redirect_at(&authorize).await;
     let callback = format!("{}?{}", back.path(), back.query().unwrap());
     assert_eq!(browser.get(&callback).await.status(), Status::SeeOther);
     let csrf = browser.csrf_token().await;

@@ -189,6 +189,8 @@ async fn health_is_503_when_the_store_is_gone() {
     let app = TestApp::spawn().await;
     // Everything that references `users` first: PostgreSQL refuses to drop it otherwise.
     let tables = [
+        "host_tickets",
+        "host_sessions",
         "sessions",
         "memberships",
         "signing_keys",

@@ -364,15 +364,7 @@ async fn https_public_url_makes_cookies_secure_with_host_prefix_and_sends_hsts()
     assert_eq!(redirect_uri, "https://login.example/login/callback");
 
     // And the session cookie the sign-in ends with.
-    let back = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(authorize.as_str())
-        .send()
-        .await
-        .unwrap();
-    let back = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
+    let back = crate::helpers::github_redirect_at(&authorize).await;
     let callback = browser
         .get(&format!("{}?{}", back.path(), back.query().unwrap()))
         .await;
