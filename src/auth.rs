@@ -11,7 +11,8 @@
 //! 4. `POST /logout` deletes that session.
 //!
 //! Each sign-in and sign-out also leaves an event in the outbox, in the same transaction,
-//! when `EVENTS_URL` is set (`models/events.rs`).
+//! when `EVENTS_URL` is set (`models/events.rs`). Memberships are believed for
+//! `MEMBERSHIP_RECHECK` (`access.rs`); GitHub's webhook ends access at once (`webhook.rs`).
 //!
 //! The guard that protects pages (`CurrentUser`) is in `session.rs`.
 
