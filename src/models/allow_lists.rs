@@ -152,11 +152,11 @@ pub async fn record_delivery(
     Ok(done.rows_affected() == 1)
 }
 
-/// Forgets the webhook deliveries received before `before`: GitHub redelivers for days, not
-/// weeks.
-pub async fn forget_deliveries(conn: &mut AnyConnection, before: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < $1")
-        .bind(before)
+/// Forgets the webhook deliveries received at `until` or before: GitHub redelivers for days,
+/// not weeks.
+pub async fn forget_deliveries(conn: &mut AnyConnection, until: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM webhook_deliveries WHERE received_at <= $1")
+        .bind(until)
         .execute(conn)
         .await?;
     Ok(())

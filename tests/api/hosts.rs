@@ -10,7 +10,7 @@ use rocket::local::asynchronous::LocalResponse;
 use crate::helpers::{location, Browser, TestApp, PUBLIC_URL};
 use crate::provider::register;
 
-const WIKI: &str = "wiki.example.test";
+pub const WIKI: &str = "wiki.example.test";
 const GRAFANA: &str = "grafana.example.test";
 
 async fn two_hosts() -> TestApp {
@@ -25,7 +25,12 @@ async fn two_hosts() -> TestApp {
 }
 
 /// What the proxy of `host` asks gitlogin for a request to `path`, with `browser`'s cookies.
-async fn check<'a>(browser: &Browser<'a>, host: &str, app: &str, path: &str) -> LocalResponse<'a> {
+pub async fn check<'a>(
+    browser: &Browser<'a>,
+    host: &str,
+    app: &str,
+    path: &str,
+) -> LocalResponse<'a> {
     let request = browser
         .app
         .client
@@ -45,7 +50,7 @@ async fn get_on<'a>(browser: &Browser<'a>, host: &str, uri: &str) -> LocalRespon
 }
 
 /// The ticket URL gitlogin sends a signed-in `browser` to for `host`, as a path and query.
-async fn ticket_for(browser: &Browser<'_>, host: &str) -> String {
+pub async fn ticket_for(browser: &Browser<'_>, host: &str) -> String {
     let response = browser
         .get(&format!("/auth/host?host={host}&next=%2Fpage%3Fa%3D1"))
         .await;
@@ -58,7 +63,7 @@ async fn ticket_for(browser: &Browser<'_>, host: &str) -> String {
 
 /// Follows the ticket on `host` in a browser of that host alone (the protected host's own
 /// cookie jar); returns it, holding the host cookie.
-async fn redeemed<'a>(app: &'a TestApp, host: &str, ticket: &str) -> Browser<'a> {
+pub async fn redeemed<'a>(app: &'a TestApp, host: &str, ticket: &str) -> Browser<'a> {
     let on_host = app.browser();
     let response = get_on(&on_host, host, ticket).await;
     assert_eq!(response.status(), Status::SeeOther, "{ticket}");
@@ -310,4 +315,48 @@ async fn the_redirect_flavour_lets_a_signed_in_person_through() {
     let response = caddy_check(&wiki, "wiki", WIKI, "GET", "navigate").await;
 
     assert_eq!(response.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn the_host_cookie_lives_as_long_as_what_is_left_of_the_main_session() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+    app.clock
+        .advance(std::time::Duration::from_secs(24 * 60 * 60));
+    let ticket = ticket_for(&browser, WIKI).await;
+
+    let response = get_on(&app.browser(), WIKI, &ticket).await;
+
+    let set = response.headers().get_one("Set-Cookie").unwrap();
+    assert!(set.contains("Max-Age=2505600"), "29 days of 30: {set}");
+}
+
+#[rocket::async_test]
+async fn the_purge_forgets_tickets_nobody_followed() {
+    let app = two_hosts().await;
+    let browser = signed_in(&app).await;
+    ticket_for(&browser, WIKI).await;
+    let purge = gitlogin::auth::purge::Purge::from_rocket(app.client.rocket()).unwrap();
+
+    app.clock.advance(std::time::Duration::from_secs(59));
+    purge.run().await.unwrap();
+    assert_eq!(app.count("host_tickets").await, 1);
+    app.clock.advance(std::time::Duration::from_secs(1));
+    purge.run().await.unwrap();
+    assert_eq!(app.count("host_tickets").await, 0);
+}
+
+#[rocket::async_test]
+async fn gitlogins_own_host_signs_in_directly_even_when_an_app_names_it() {
+    // The README's single-host nginx example registers gitlogin's own host for its app: a
+    // stranger there needs no ticket, only the plain sign-in back to the path.
+    let app = TestApp::spawn().await;
+    register(&app, "internal", &["--host", "app.test"]);
+
+    let response = check(&app.browser(), "app.test", "internal", "/internal/").await;
+
+    assert_eq!(
+        response.headers().get_one("X-Auth-Request-Sign-In"),
+        Some(format!("{PUBLIC_URL}/login?next=%2Finternal%2F").as_str())
+    );
 }

@@ -275,8 +275,12 @@ async fn a_signed_body_that_is_not_githubs_payload_is_400_and_changes_nothing() 
         let (status, _) = deliver(&app, "organization", "d-1", body, Some(SECRET)).await;
         assert_eq!(status, Status::BadRequest);
     }
-    let (status, _) = deliver(&app, "organization", "../../etc", b"{}", Some(SECRET)).await;
-    assert_eq!(status, Status::BadRequest, "a delivery id unlike GitHub's");
+    // A delivery id unlike GitHub's GUIDs, on a delivery that would otherwise act.
+    let removed = member_removed("acme", OCTOCAT, "octocat").to_string();
+    for id in ["../../etc", &"a".repeat(65), "d 1"] {
+        let (status, _) = deliver(&app, "organization", id, removed.as_bytes(), Some(SECRET)).await;
+        assert_eq!(status, Status::BadRequest, "{id:?}");
+    }
     assert_eq!(app.count("sessions").await, 1);
 }
 
@@ -314,4 +318,50 @@ async fn without_a_secret_there_is_no_webhook() {
     let (status, _) = deliver(&app, "organization", "d-1", body.as_bytes(), Some("")).await;
 
     assert_eq!(status, Status::NotFound);
+}
+
+#[rocket::async_test]
+async fn leaving_a_team_ends_the_host_cookie_of_the_app_it_decides() {
+    use crate::hosts::{check, redeemed, ticket_for, WIKI};
+    let app = with_webhook("").await;
+    register(&app, "wiki", &["--allow-team", "acme/ops", "--host", WIKI]);
+    let browser = signed_in(&app).await;
+    let wiki = redeemed(&app, WIKI, &ticket_for(&browser, WIKI).await).await;
+    assert_eq!(check(&wiki, WIKI, "wiki", "/").await.status(), Status::Ok);
+
+    let removed = team_member_removed("acme", "ops", OCTOCAT, "octocat");
+    assert_eq!(
+        deliver_json(&app, "membership", "d-1", &removed).await,
+        Status::Ok
+    );
+
+    assert_eq!(app.count("host_sessions").await, 0);
+    assert_eq!(
+        check(&wiki, WIKI, "wiki", "/").await.status(),
+        Status::Unauthorized
+    );
+    assert_eq!(
+        browser.get("/about").await.status(),
+        Status::Ok,
+        "gitlogin stays"
+    );
+}
+
+#[rocket::async_test]
+async fn delivery_ids_are_remembered_for_a_week() {
+    let app = with_webhook("acme").await;
+    let nobody = member_removed("acme", 42, "someone-never-seen");
+    assert_eq!(
+        deliver_json(&app, "organization", "d-1", &nobody).await,
+        Status::Ok
+    );
+    let purge = gitlogin::auth::purge::Purge::from_rocket(app.client.rocket()).unwrap();
+
+    app.clock
+        .advance(std::time::Duration::from_secs(7 * 24 * 60 * 60 - 1));
+    purge.run().await.unwrap();
+    assert_eq!(app.count("webhook_deliveries").await, 1);
+    app.clock.advance(std::time::Duration::from_secs(1));
+    purge.run().await.unwrap();
+    assert_eq!(app.count("webhook_deliveries").await, 0);
 }
