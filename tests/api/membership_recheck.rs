@@ -199,3 +199,24 @@ async fn an_apps_team_rule_is_rechecked_and_a_lost_team_ends_only_that_apps_acce
         Status::Unauthorized
     );
 }
+
+#[rocket::async_test]
+async fn a_recheck_that_confirms_the_team_keeps_the_apps_access() {
+    let app = TestApp::spawn().await;
+    app.github.set_account(octocat_in(&["acme"], &["acme/ops"]));
+    let rp = register(&app, "wiki", &["--allow-team", "acme/ops"]);
+    let browser = signed_in(&app).await;
+    offline_tokens(&app, &browser, &rp).await;
+
+    wait(&app, RECHECK);
+    assert_redirect(&browser.sign_in(Some("/about")).await, "/about");
+
+    assert_eq!(
+        app.count("consents").await,
+        1,
+        "still in the team: nothing ends"
+    );
+    assert_eq!(app.count("grants").await, 1);
+    let check = browser.get("/auth/check?app=wiki").await;
+    assert_eq!(check.status(), Status::Ok);
+}

@@ -262,7 +262,13 @@ async fn other_events_are_acknowledged_and_ignored() {
         deliver_json(&app, "push", "d-4", &json!({})).await,
         Status::Ok
     );
+    // A `membership` removal that is not a team's is not one this app acts on.
+    let mut not_a_team = team_member_removed("acme", "ops", OCTOCAT, "octocat");
+    not_a_team["scope"] = json!("organization");
+    let status = deliver_json(&app, "membership", "d-5", &not_a_team).await;
+    assert_eq!(status, Status::Ok);
 
+    assert_eq!(app.count("webhook_deliveries").await, 0, "nothing acted on");
     assert_eq!(browser.get("/about").await.status(), Status::Ok);
 }
 

@@ -22,10 +22,11 @@ async fn a_person_outside_an_apps_rules_gets_access_denied_and_no_code() {
     let app = TestApp::spawn().await;
     app.github.set_account(octocat_of_acme());
     let by_user = register(&app, "wiki", &["--allow-user", "hubot"]);
+    let by_id = register(&app, "docs", &["--allow-user", "999"]);
     let by_org = register(&app, "billing", &["--allow-org", "other-org"]);
     let browser = signed_in(&app).await;
 
-    for rp in [by_user, by_org] {
+    for rp in [by_user, by_id, by_org] {
         let response = browser.get(&Authorize::new(&rp).uri()).await;
 
         // Before any consent page: there is nothing to consent to.
