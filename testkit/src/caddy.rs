@@ -14,15 +14,7 @@ pub const INSTALL: &str = "apt-get install caddy";
 
 /// Caddy's binary, if it is installed.
 pub fn binary() -> Option<PathBuf> {
-    let in_path = std::env::var_os("PATH").into_iter().flat_map(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("caddy"))
-            .collect::<Vec<_>>()
-    });
-    std::iter::once(PathBuf::from("/usr/bin/caddy"))
-        .chain(in_path)
-        .find(|candidate| candidate.is_file())
-        .map(|found| found.canonicalize().unwrap_or(found))
+    crate::process::installed("caddy", "/usr/bin/caddy")
 }
 
 /// The global options every test Caddy runs with, before the caller's site blocks.

@@ -12,16 +12,7 @@ pub const INSTALL: &str = "apt-get install nginx";
 
 /// nginx's binary: Debian puts it in /usr/sbin, which may not be on a user's `PATH`.
 pub fn binary() -> Option<PathBuf> {
-    let in_path = std::env::var_os("PATH").into_iter().flat_map(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("nginx"))
-            .collect::<Vec<_>>()
-    });
-    std::iter::once(PathBuf::from("/usr/sbin/nginx"))
-        .chain(in_path)
-        .find(|candidate| candidate.is_file())
-        // As `/proc/PID/exe` names it, for the watchdog in `start`.
-        .map(|found| found.canonicalize().unwrap_or(found))
+    crate::process::installed("nginx", "/usr/sbin/nginx")
 }
 
 /// `nginx version: nginx/1.22.1` -> `nginx 1.22.1`.

@@ -106,6 +106,21 @@ pub async fn answers(
     false
 }
 
+/// An installed program: at Debian's path `usual` first (it may not be on a user's `PATH`, as
+/// /usr/sbin often is not), then `PATH`; canonical, as `/proc/PID/exe` names it for the
+/// watchdogs.
+pub fn installed(name: &str, usual: &str) -> Option<std::path::PathBuf> {
+    let in_path = std::env::var_os("PATH").into_iter().flat_map(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .collect::<Vec<_>>()
+    });
+    std::iter::once(std::path::PathBuf::from(usual))
+        .chain(in_path)
+        .find(|candidate| candidate.is_file())
+        .map(|found| found.canonicalize().unwrap_or(found))
+}
+
 #[cfg(test)]
 mod tests {
     use super::parent_pid;
