@@ -133,12 +133,12 @@ async fn stranger(
 ) -> Verdict {
     let answered = async {
         let host = asked.host.as_deref().unwrap_or_default();
-        let foreign = hosts::ForeignHost::of(conn, config, host, app).await?;
+        let owner = apps::host_owner(conn, &host.to_ascii_lowercase()).await?;
+        let foreign = hosts::ForeignHost::of(config, host, owner.as_deref(), app);
         let url = hosts::sign_in_url(config, foreign.as_ref(), &asked.next);
         if flavour == Flavour::Header {
             return Ok(Verdict::SignIn(url));
         }
-        let owner = apps::host_owner(conn, &host.to_ascii_lowercase()).await?;
         let apps_host = owner.is_some_and(|owner| app == Some(owner.as_str()));
         Ok(if asked.navigation && apps_host {
             Verdict::Redirect(url)

@@ -62,21 +62,20 @@ pub fn sign_in_url(config: &AppConfig, host: Option<&ForeignHost>, next: &SafeNe
 pub struct ForeignHost(String);
 
 impl ForeignHost {
-    /// `host` (lowercased), when it is registered for `app` (for any app, without one) and
-    /// is not gitlogin's own host.
-    pub async fn of(
-        conn: &mut rocket_db_pools::sqlx::AnyConnection,
+    /// `host` (lowercased), when it is registered (`owner`: its app, from
+    /// `apps::host_owner`) for `app` (for any app, without one) and is not gitlogin's own host.
+    pub fn of(
         config: &AppConfig,
         host: &str,
+        owner: Option<&str>,
         app: Option<&str>,
-    ) -> rocket_db_pools::sqlx::Result<Option<ForeignHost>> {
+    ) -> Option<ForeignHost> {
         let host = host.to_ascii_lowercase();
         if public_host(config).is_some_and(|own| own == host) {
-            return Ok(None);
+            return None;
         }
-        let owner = apps::host_owner(conn, &host).await?;
         let registered = owner.is_some_and(|owner| app.is_none_or(|app| app == owner));
-        Ok(registered.then_some(ForeignHost(host)))
+        registered.then_some(ForeignHost(host))
     }
 }
 

@@ -2,7 +2,7 @@
 //! gitlogin's host to a protected host, and the host sessions they become (children of the
 //! main session, ending with it).
 
-use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
+use rocket_db_pools::sqlx::{self, AnyConnection};
 
 use super::{SessionRow, User};
 
@@ -33,28 +33,22 @@ pub async fn issue_ticket(
 }
 
 /// Takes the ticket, whatever comes next: single use. Its main session and where to go,
-/// when it was issued for `host` and has not expired.
+/// when it was issued for `host` and has not expired. One `DELETE … RETURNING`: of two
+/// redemptions racing, only the one whose statement took the row gets it.
 pub async fn redeem_ticket(
     conn: &mut AnyConnection,
     ticket_hash: &str,
     host: &str,
     now: i64,
 ) -> sqlx::Result<Option<(String, String)>> {
-    let mut tx = conn.begin().await?;
-    let found: Option<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT session_id_hash, host, next, expires_at FROM host_tickets WHERE ticket_hash = $1",
+    let taken: Option<(String, String, String, i64)> = sqlx::query_as(
+        "DELETE FROM host_tickets WHERE ticket_hash = $1
+         RETURNING session_id_hash, host, next, expires_at",
     )
     .bind(ticket_hash)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(conn)
     .await?;
-    let taken = sqlx::query("DELETE FROM host_tickets WHERE ticket_hash = $1")
-        .bind(ticket_hash)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    // Two redemptions racing: only the one whose DELETE took the row goes on.
-    Ok(found
-        .filter(|_| taken.rows_affected() == 1)
+    Ok(taken
         .filter(|(_, for_host, _, expires_at)| for_host == host && now < *expires_at)
         .map(|(session, _, next, _)| (session, next)))
 }
