@@ -64,12 +64,8 @@ pub async fn end_lost_apps(
     now: i64,
 ) -> sqlx::Result<Vec<String>> {
     let mut ended = Vec::new();
-    for app in models::apps::list_apps(conn).await? {
-        let by_groups = app
-            .rules
-            .iter()
-            .any(|rule| matches!(rule, Rule::Org(_) | Rule::Team(_)));
-        if by_groups && admits(conn, config, &app, user, now).await? == Standing::Refused {
+    for app in models::apps::apps_with_group_rules(conn).await? {
+        if admits(conn, config, &app, user, now).await? == Standing::Refused {
             models::hosts::end_host_sessions(conn, user.id, &app.hosts).await?;
             if consents::revoke_consent(conn, app.id, user.id).await? {
                 ended.push(app.name);

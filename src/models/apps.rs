@@ -113,6 +113,23 @@ pub async fn list_apps(conn: &mut AnyConnection) -> sqlx::Result<Vec<StoredApp>>
     let names: Vec<String> = sqlx::query_scalar("SELECT name FROM apps ORDER BY name")
         .fetch_all(&mut *conn)
         .await?;
+    apps_named(conn, names).await
+}
+
+/// The apps with an organisation or team rule: the only ones a change of memberships can
+/// take from someone.
+pub async fn apps_with_group_rules(conn: &mut AnyConnection) -> sqlx::Result<Vec<StoredApp>> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT apps.name FROM apps JOIN app_rules ON app_rules.app_id = apps.id
+         WHERE app_rules.kind IN ('org', 'team') ORDER BY apps.name",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    apps_named(conn, names).await
+}
+
+/// Each of `names` that is (still) registered, in order.
+async fn apps_named(conn: &mut AnyConnection, names: Vec<String>) -> sqlx::Result<Vec<StoredApp>> {
     let mut apps = Vec::with_capacity(names.len());
     for name in names {
         apps.extend(find_app(conn, &name).await?);
