@@ -120,14 +120,7 @@ fn with_user<'q>(
 
 /// A stored user by their row id.
 pub async fn user_by_id(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(
-        "SELECT id, github_id, login, name, email, avatar_url, created_at, updated_at,
-                last_login_at, memberships_verified_at
-         FROM users WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    user_where(conn, "id", id).await
 }
 
 /// A stored user by their GitHub id.
@@ -135,12 +128,20 @@ pub async fn user_by_github_id(
     conn: &mut AnyConnection,
     github_id: i64,
 ) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(
+    user_where(conn, "github_id", github_id).await
+}
+
+async fn user_where(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    value: i64,
+) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!(
         "SELECT id, github_id, login, name, email, avatar_url, created_at, updated_at,
                 last_login_at, memberships_verified_at
-         FROM users WHERE github_id = $1",
-    )
-    .bind(github_id)
+         FROM users WHERE {column} = $1"
+    ))
+    .bind(value)
     .fetch_optional(conn)
     .await
 }

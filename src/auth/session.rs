@@ -43,10 +43,10 @@ pub struct NewSession {
 impl NewSession {
     /// A fresh id at every sign-in, so an id planted before sign-in is never promoted.
     pub fn generate(now: i64, settings: &SessionSettings, user_agent: Option<&str>) -> NewSession {
-        let id = token();
+        let (id, id_hash) = new_id();
         NewSession {
             row: SessionRow {
-                id_hash: hash_id(&id),
+                id_hash,
                 csrf_token: token(),
                 created_at: now,
                 last_seen_at: now,
@@ -66,8 +66,8 @@ impl NewSession {
     }
 }
 
-/// A fresh random id for a row that a cookie names (a host session) or a link carries (a
-/// ticket), and what the store keeps of it: the id itself goes to the browser only.
+/// A fresh random id for a row that a cookie names (a session, a host session) or a link
+/// carries (a ticket), and what the store keeps of it: the id itself goes to the browser only.
 pub fn new_id() -> (String, String) {
     let id = token();
     let hash = hash_id(&id);
