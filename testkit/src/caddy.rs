@@ -4,10 +4,9 @@
 //! and by a watchdog if we are killed first.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
-use crate::process::after_exit;
+use crate::process::{spawn_watched, wait_ready};
 
 /// What to tell someone who has no Caddy.
 pub const INSTALL: &str = "apt-get install caddy";
@@ -40,31 +39,19 @@ impl Caddy {
         std::fs::write(&file, caddyfile).map_err(|e| format!("{}: {e}", file.display()))?;
         let log = dir.join("caddy.log");
         let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .args(["run", "--adapter", "caddyfile", "--config"])
             .arg(&file)
             .env("HOME", &home)
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let pid = child.id().to_string();
-        let mut caddy = Caddy { child: Some(child) };
-        after_exit(
-            "[ \"$(readlink /proc/$PID/exe)\" = \"$BIN\" ] && kill -TERM \"$PID\"",
-            &[("PID", pid.as_ref()), ("BIN", binary.as_os_str())],
-        )?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for url in ready {
-            let child = caddy.child.as_mut().expect("just started");
-            if !crate::process::answers(child, url, deadline).await {
-                let said = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(format!("Caddy did not answer {url}: {said}"));
-            }
-        }
+            .stderr(log_file);
+        let mut caddy = Caddy {
+            child: Some(spawn_watched(&mut command, binary)?),
+        };
+        let child = caddy.child.as_mut().expect("just started");
+        wait_ready(child, "Caddy", ready, &log).await?;
         Ok(caddy)
     }
 }

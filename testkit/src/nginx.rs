@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::process::{after_exit, children_of};
+use crate::process::{children_of, spawn_watched, wait_ready};
 
 /// What to tell someone who has no nginx.
 pub const INSTALL: &str = "apt-get install nginx";
@@ -64,35 +64,14 @@ impl Nginx {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let conf = dir.join("nginx.conf");
         std::fs::write(&conf, config(dir, http)).map_err(|e| format!("{}: {e}", conf.display()))?;
-        let child = Command::new(binary)
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        // If we are killed, nothing else would stop nginx (it would keep its ports): the
-        // master's PID, as long as it is still nginx, gets the same SIGTERM as `stop`.
-        let pid = child.id().to_string();
-        let mut nginx = Nginx { child: Some(child) };
-        after_exit(
-            "[ \"$(readlink /proc/$PID/exe)\" = \"$BIN\" ] && kill -TERM \"$PID\"",
-            &[("PID", pid.as_ref()), ("BIN", binary.as_os_str())],
-        )?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for url in ready {
-            let child = nginx.child.as_mut().expect("just started");
-            if !crate::process::answers(child, url, deadline).await {
-                let error_log = std::fs::read_to_string(dir.join("error.log"));
-                return Err(format!(
-                    "nginx did not answer {url}: {}",
-                    error_log.unwrap_or_default()
-                ));
-            }
-        }
+        let mut command = Command::new(binary);
+        command.arg("-p").arg(dir).arg("-c").arg(&conf);
+        command.stderr(Stdio::null());
+        let mut nginx = Nginx {
+            child: Some(spawn_watched(&mut command, binary)?),
+        };
+        let child = nginx.child.as_mut().expect("just started");
+        wait_ready(child, "nginx", ready, &dir.join("error.log")).await?;
         Ok(nginx)
     }
 

@@ -81,13 +81,46 @@ pub fn running_as_root() -> bool {
     })
 }
 
+/// Spawns `command` (which runs `binary`), watched: if we are killed, nothing else would stop
+/// it (it would keep its ports), so its PID, as long as it is still `binary`, gets SIGTERM.
+pub fn spawn_watched(
+    command: &mut std::process::Command,
+    binary: &std::path::Path,
+) -> Result<std::process::Child, String> {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let pid = child.id().to_string();
+    after_exit(
+        "[ \"$(readlink /proc/$PID/exe)\" = \"$BIN\" ] && kill -TERM \"$PID\"",
+        &[("PID", pid.as_ref()), ("BIN", binary.as_os_str())],
+    )?;
+    Ok(child)
+}
+
+/// Waits (up to 10 s) until every URL of `ready` answers 200 while `child` runs; otherwise
+/// an error naming `name` and quoting its `log`.
+pub async fn wait_ready(
+    child: &mut std::process::Child,
+    name: &str,
+    ready: &[String],
+    log: &std::path::Path,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for url in ready {
+        if !answers(child, url, deadline).await {
+            let said = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("{name} did not answer {url}: {said}"));
+        }
+    }
+    Ok(())
+}
+
 /// Whether `url` answers 200 before `deadline`, while `child` keeps running: a server we
 /// started is ready, or has exited (and will not be).
-pub async fn answers(
-    child: &mut std::process::Child,
-    url: &str,
-    deadline: std::time::Instant,
-) -> bool {
+async fn answers(child: &mut std::process::Child, url: &str, deadline: std::time::Instant) -> bool {
     let Ok(http) = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(2))
         .build()
