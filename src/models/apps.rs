@@ -3,7 +3,10 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 
-use crate::config::allow_list::AllowedUser;
+mod rule_rows;
+
+use rule_rows::{rule_of_row, rule_row};
+
 use crate::registry::{IdTokenAlg, Registration, Rule};
 use crate::store::nullable::Nullable;
 
@@ -110,26 +113,20 @@ pub async fn insert_app(
 
 /// Every app, by name.
 pub async fn list_apps(conn: &mut AnyConnection) -> sqlx::Result<Vec<StoredApp>> {
-    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM apps ORDER BY name")
-        .fetch_all(&mut *conn)
-        .await?;
-    apps_named(conn, names).await
+    apps_named(conn, "SELECT name FROM apps ORDER BY name").await
 }
 
 /// The apps with an organisation or team rule: the only ones a change of memberships can
 /// take from someone.
 pub async fn apps_with_group_rules(conn: &mut AnyConnection) -> sqlx::Result<Vec<StoredApp>> {
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT apps.name FROM apps JOIN app_rules ON app_rules.app_id = apps.id
-         WHERE app_rules.kind IN ('org', 'team') ORDER BY apps.name",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    apps_named(conn, names).await
+    let query = "SELECT DISTINCT apps.name FROM apps JOIN app_rules ON app_rules.app_id = apps.id
+                 WHERE app_rules.kind IN ('org', 'team') ORDER BY apps.name";
+    apps_named(conn, query).await
 }
 
-/// Each of `names` that is (still) registered, in order.
-async fn apps_named(conn: &mut AnyConnection, names: Vec<String>) -> sqlx::Result<Vec<StoredApp>> {
+/// The apps whose names `query` selects, in its order.
+async fn apps_named(conn: &mut AnyConnection, query: &str) -> sqlx::Result<Vec<StoredApp>> {
+    let names: Vec<String> = sqlx::query_scalar(query).fetch_all(&mut *conn).await?;
     let mut apps = Vec::with_capacity(names.len());
     for name in names {
         apps.extend(find_app(conn, &name).await?);
@@ -287,23 +284,4 @@ pub async fn host_owner(conn: &mut AnyConnection, host: &str) -> sqlx::Result<Op
     .bind(host)
     .fetch_optional(conn)
     .await
-}
-
-fn rule_row(rule: &Rule) -> (&'static str, String) {
-    match rule {
-        Rule::User(AllowedUser::Id(id)) => ("user_id", id.to_string()),
-        Rule::User(AllowedUser::Login(login)) => ("user_login", login.clone()),
-        Rule::Org(org) => ("org", org.clone()),
-        Rule::Team(team) => ("team", team.clone()),
-    }
-}
-
-fn rule_of_row(kind: &str, value: &str) -> Option<Rule> {
-    Some(match kind {
-        "user_id" => Rule::User(AllowedUser::Id(value.parse().ok()?)),
-        "user_login" => Rule::User(AllowedUser::Login(value.to_owned())),
-        "org" => Rule::Org(value.to_owned()),
-        "team" => Rule::Team(value.to_owned()),
-        _ => return None,
-    })
 }
