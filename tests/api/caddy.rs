@@ -179,3 +179,49 @@ async fn behind_caddy_the_app_never_sees_gitlogins_cookie_nor_a_forged_identity(
     assert!(!cookies.contains("gitlogin"), "{cookies}");
     assert!(seen.all("x-gitlogin-app-cookie").is_empty());
 }
+
+#[rocket::async_test]
+async fn behind_caddy_an_underscore_twin_of_an_identity_header_never_reaches_a_cgi_style_app() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let front = &site.front;
+    let browser = Browser::new();
+    sign_in(&browser, front, "/login?next=%2Finternal%2F").await;
+
+    // Every spelling a CGI-style app folds into one of the identity headers.
+    let page = browser
+        .http
+        .get(format!("{front}/internal/"))
+        .header("X_Forwarded_Groups", "acme/admins")
+        .header("X-Forwarded_Groups", "acme/admins")
+        .header("X_Forwarded-Groups", "acme/admins")
+        .header("X_Forwarded_User", "admin")
+        .header("X-Forwarded_Email", "admin@example.com")
+        .header("X_Forwarded_Github_Id", "1")
+        .header("X-Forwarded-Github_Id", "1")
+        .header("X_Gitlogin_App_Cookie", "gitlogin_session=stolen")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(page.status(), 200);
+    let seen = site.internal.seen();
+    let seen = seen.last().unwrap();
+    assert_eq!(seen.folded("x-forwarded-user"), ["octocat"], "{seen:?}");
+    assert_eq!(seen.folded("x-forwarded-github-id"), ["583231"], "{seen:?}");
+    assert_eq!(
+        seen.folded("x-forwarded-email"),
+        ["octocat@github.example"],
+        "{seen:?}"
+    );
+    let groups = seen.folded("x-forwarded-groups");
+    assert!(groups.iter().all(|g| !g.contains("admins")), "{seen:?}");
+    assert!(seen.folded("x-gitlogin-app-cookie").is_empty(), "{seen:?}");
+    let underscored: Vec<_> = seen
+        .headers
+        .iter()
+        .filter(|(n, _)| n.contains('_'))
+        .collect();
+    assert!(underscored.is_empty(), "{underscored:?}");
+}

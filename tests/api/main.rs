@@ -52,5 +52,6 @@ mod start_up;
 mod store_faults;
 mod systemd_unit;
 mod tokens;
+mod traefik_example;
 mod upstream_faults;
 mod webhooks;

@@ -204,6 +204,36 @@ async fn the_internal_app_gets_its_own_cookies_and_none_of_gitlogins() {
     assert!(site.nginx.internal.seen()[1].all("cookie").is_empty());
 }
 
+#[rocket::async_test]
+async fn behind_nginx_an_underscore_twin_of_an_identity_header_never_reaches_a_cgi_style_app() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let front = &site.front;
+    let browser = Browser::new();
+    sign_in(&browser, front, "/login").await;
+
+    let page = browser
+        .http
+        .get(format!("{front}/internal/"))
+        .header("X_Forwarded_User", "admin")
+        .header("X-Forwarded_Groups", "acme/admins")
+        .header("X_Forwarded_Github_Id", "1")
+        .send()
+        .await
+        .unwrap();
+
+    // nginx drops a header with an underscore unless `underscores_in_headers on`: the
+    // example leaves that off.
+    assert_eq!(page.status(), 200);
+    let seen = site.nginx.internal.seen();
+    assert_eq!(seen[0].folded("x-forwarded-user"), ["octocat"], "{seen:?}");
+    assert_eq!(seen[0].folded("x-forwarded-github-id"), ["583231"]);
+    let groups = seen[0].folded("x-forwarded-groups");
+    assert!(groups.iter().all(|g| !g.contains("admins")), "{seen:?}");
+    assert!(seen[0].headers.iter().all(|(name, _)| !name.contains('_')));
+}
+
 #[test]
 fn the_readme_shows_the_nginx_example_exactly_as_the_file_has_it() {
     let root = env!("CARGO_MANIFEST_DIR");

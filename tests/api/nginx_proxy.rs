@@ -100,6 +100,18 @@ impl Seen {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+
+    /// Every value of header `name` as a CGI-style app reads it (PHP-FPM, Python's WSGI,
+    /// gunicorn before 22, Puma before 6.4.3): `X_Forwarded_User` and `X-Forwarded-User` are
+    /// both `HTTP_X_FORWARDED_USER` there, so an underscore twin counts as the header itself.
+    pub fn folded(&self, name: &str) -> Vec<&str> {
+        let fold = |n: &str| n.replace('_', "-");
+        self.headers
+            .iter()
+            .filter(|(n, _)| fold(n) == fold(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
 }
 
 impl InternalApp {
