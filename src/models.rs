@@ -10,8 +10,9 @@ use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 use serde::Serialize;
 
 use crate::github::GithubUser;
+use crate::store::backend::Backend;
 use crate::store::nullable::Nullable;
-use crate::store::pool::{Backend, Db};
+use crate::store::pool::Db;
 
 mod allow_lists;
 pub(crate) mod apps;

@@ -5,7 +5,7 @@ use url::Url;
 
 use super::allow_list;
 use super::ConfigError;
-use crate::store::pool::Backend;
+use crate::store::backend::Backend;
 
 /// The store's URL is read by rocket_db_pools; checked here too, so that a typo stops
 /// start-up with a message that names `DATABASE_URL`.

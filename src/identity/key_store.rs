@@ -12,7 +12,8 @@ use rocket_db_pools::Database;
 use super::keys::{Alg, KeyError, KeyRing, SigningKey, ID_TOKEN_LIFETIME_SECS};
 use crate::config::{AppConfig, ConfigError, ExposeSecret};
 use crate::ops::clock::Clock;
-use crate::store::pool::{Backend, Db};
+use crate::store::backend::Backend;
+use crate::store::pool::Db;
 
 /// Reads `SIGNING_KEY` while the configuration is checked, so that a bad value stops the
 /// start-up with one line naming it, like every other setting.

@@ -9,7 +9,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 
-use crate::store::pool::Backend;
+use crate::store::backend::Backend;
 
 /// Fills a migrated, empty store. The session ids are random hex strings, shaped like the
 /// SHA-256 hashes the app stores: no cookie opens them.

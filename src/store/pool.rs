@@ -10,56 +10,17 @@ use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;
 use rocket::{Build, Ignite, Rocket};
 use rocket_db_pools::sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use rocket_db_pools::sqlx::migrate::Migrator;
 use rocket_db_pools::sqlx::pool::PoolConnection;
-use rocket_db_pools::sqlx::{
-    self, Any, AnyConnection, AnyPool, ConnectOptions, Executor, Postgres,
-};
+use rocket_db_pools::sqlx::{self, Any, AnyConnection, AnyPool, ConnectOptions, Executor};
 use rocket_db_pools::{Config, Database};
 
+use super::backend::Backend;
 use super::write_queue::WriteQueue;
 
 /// The pool, configured under `databases.gitlogin` (`DATABASE_URL` maps onto its `url`).
 #[derive(Database)]
 #[database("gitlogin")]
 pub struct Db(Store);
-
-/// Which server `DATABASE_URL` names. The SQL is shared; the schema and a few settings are not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// `sqlite:` or `postgres:` (also `postgresql:`); anything else is not a store we speak.
-    pub fn of_url(url: &str) -> Option<Backend> {
-        match url.split_once(':')?.0 {
-            "sqlite" => Some(Backend::Sqlite),
-            "postgres" | "postgresql" => Some(Backend::Postgres),
-            _ => None,
-        }
-    }
-
-    /// The backend a connection talks to.
-    pub fn of(conn: &AnyConnection) -> Backend {
-        if conn.backend_name() == <Postgres as sqlx::Database>::NAME {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        }
-    }
-
-    /// Each backend has its own `migrations/` tree: the same tables in each one's types.
-    fn migrator(self) -> &'static Migrator {
-        static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
-        static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
-        match self {
-            Backend::Sqlite => &SQLITE,
-            Backend::Postgres => &POSTGRES,
-        }
-    }
-}
 
 /// Opens the pool and runs the backend's migrations before the app serves.
 pub fn stage() -> AdHoc {
@@ -228,17 +189,6 @@ fn sqlite_pragmas(busy_timeout: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_scheme_picks_the_backend() {
-        assert_eq!(Backend::of_url("sqlite://x.db"), Some(Backend::Sqlite));
-        assert_eq!(Backend::of_url("postgres://h/db"), Some(Backend::Postgres));
-        assert_eq!(
-            Backend::of_url("postgresql://h/db"),
-            Some(Backend::Postgres)
-        );
-        assert_eq!(Backend::of_url("mysql://h/db"), None);
-    }
 
     #[test]
     fn sqlite_files_are_created_unless_a_mode_is_given() {

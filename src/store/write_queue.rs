@@ -1,6 +1,6 @@
 //! One writer at a time on SQLite, handed out in order.
 
-use super::pool::Backend;
+use super::backend::Backend;
 
 /// Hands this process's SQLite write transactions the store one at a time.
 ///
