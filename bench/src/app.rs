@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running `target/release/gitlogin`, configured only through its environment, exactly
-/// as the README configures it.
+/// as docs/running.md configures it.
 pub(crate) struct App {
     pub(crate) child: Option<Child>,
     pub(crate) url: String,

@@ -1,5 +1,5 @@
 //! The benchmark: how fast gitlogin answers, how small it stays, and whether its cost grows
-//! with the number of people it knows. Run it with `bench/run.sh` (README, "Benchmark").
+//! with the number of people it knows. Run it with `bench/run.sh` (docs/contributing.md, "Benchmark").
 //!
 //! It runs the release binary `target/release/gitlogin` twice, side by side, on two SQLite
 //! files seeded (by SQL, straight into the file) with 1,000 and with 1,000,000 users and as

@@ -2,7 +2,7 @@
 //! config of its own in a temp directory, one `server` per setup on a free loopback port,
 //! each proxying round-robin (nginx's default) to its `upstream` of instances.
 //!
-//! The config is what a deployment that cares about speed would use, not the README's
+//! The config is what a deployment that cares about speed would use, not docs/running.md's
 //! minimal example: HTTP/1.1 with kept-alive connections to the instances (without them,
 //! every request opens a new connection to the app and 64 wrk connections run the loopback
 //! out of ports), and no access log.

@@ -7,7 +7,7 @@
 //!
 //! Each setup has its own database, seeded (`gitlogin::seed`) with as many users and sessions as the
 //! first SQLite store, its own fake GitHub, and instances that share one
-//! `ROCKET_SECRET_KEY` and `PUBLIC_URL` (nginx's address when proxied), as the README asks of
+//! `ROCKET_SECRET_KEY` and `PUBLIC_URL` (nginx's address when proxied), as docs/running.md asks of
 //! instances sharing a store.
 //!
 //! The cluster is Debian's `postgresql` package: `initdb` in a temp directory, the server on

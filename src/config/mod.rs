@@ -28,7 +28,7 @@ pub const DEMO_API_BASE: &str = "/demo/github/api";
 
 /// Where the app's settings come from, in order of precedence (last wins): built-in defaults,
 /// the repository's `Rocket.toml` as compiled in, a `Rocket.toml` in the working directory
-/// (or at `ROCKET_CONFIG`), `ROCKET_*` variables, the plain variables listed in the README,
+/// (or at `ROCKET_CONFIG`), `ROCKET_*` variables, the plain variables listed in docs/running.md,
 /// then the secrets given as files (`NAME_FILE`). So the binary runs from any directory, and
 /// a `Rocket.toml` next to it still overrides.
 pub fn figment() -> Figment {

@@ -1,4 +1,4 @@
-//! A real Caddy (Debian's package, 2.6) in front of the real binary, with the README's
+//! A real Caddy (Debian's package, 2.6) in front of the real binary, with docs/services.md's
 //! `examples/caddy/Caddyfile`: `/internal/` is only for people signed in, and Caddy's
 //! `forward_auth`, which hands gitlogin's answer to the browser as it is, still sends a stranger
 //! to sign in, because the check is asked for its redirect flavour.
@@ -62,7 +62,7 @@ impl Site {
     }
 }
 
-/// The example as the README shows it, with its addresses moved, after the test's global
+/// The example as docs/services.md shows it, with its addresses moved, after the test's global
 /// options.
 fn caddyfile(listen: u16, app_base: &str, internal: u16) -> String {
     let example = std::fs::read_to_string(concat!(

@@ -179,7 +179,7 @@ async fn an_event_the_receiver_keeps_refusing_is_dropped_after_its_last_attempt(
         .post_form("/logout", &format!("csrf_token={csrf}"))
         .await;
 
-    // The README's schedule: each retry comes at its time on the app's clock, not before.
+    // docs/running.md's schedule: each retry comes at its time on the app's clock, not before.
     let backoff = [10, 60, 5 * 60, 30 * 60, 2 * 3600, 6 * 3600, 12 * 3600];
     for attempt in 1..=8 {
         eventually("the next attempt", async || {

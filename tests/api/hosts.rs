@@ -348,7 +348,7 @@ async fn the_purge_forgets_tickets_nobody_followed() {
 
 #[rocket::async_test]
 async fn gitlogins_own_host_signs_in_directly_even_when_an_app_names_it() {
-    // The README's single-host nginx example registers gitlogin's own host for its app: a
+    // docs/services.md's single-host nginx example registers gitlogin's own host for its app: a
     // stranger there needs no ticket, only the plain sign-in back to the path.
     let app = TestApp::spawn().await;
     register(&app, "internal", &["--host", "app.test"]);

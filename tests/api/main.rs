@@ -20,6 +20,7 @@ mod caddy;
 mod callback_errors;
 mod commands;
 mod demo;
+mod docs_links;
 mod event_log;
 mod events;
 mod forward_auth;

@@ -1,4 +1,4 @@
-//! A real nginx (Debian's package) in front of the real binary, with the README's
+//! A real nginx (Debian's package) in front of the real binary, with docs/services.md's
 //! `examples/nginx/gitlogin.conf`: `/internal/` is only for people signed in, and the
 //! internal app behind it is a real server that records what it is sent.
 
@@ -235,12 +235,12 @@ async fn behind_nginx_an_underscore_twin_of_an_identity_header_never_reaches_a_c
 }
 
 #[test]
-fn the_readme_shows_the_nginx_example_exactly_as_the_file_has_it() {
+fn the_services_page_shows_the_nginx_example_exactly_as_the_file_has_it() {
     let root = env!("CARGO_MANIFEST_DIR");
     let example = std::fs::read_to_string(format!("{root}/examples/nginx/gitlogin.conf")).unwrap();
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let page = std::fs::read_to_string(format!("{root}/docs/services.md")).unwrap();
     assert!(
-        readme.contains(&format!("```nginx\n{example}```\n")),
-        "README.md's copy of examples/nginx/gitlogin.conf differs from the file: paste the file into the README again"
+        page.contains(&format!("```nginx\n{example}```\n")),
+        "docs/services.md's copy of examples/nginx/gitlogin.conf differs from the file: paste the file into the page again"
     );
 }

@@ -1,4 +1,4 @@
-//! A real nginx (Debian's package) running the README's `examples/nginx/gitlogin.conf`,
+//! A real nginx (Debian's package) running docs/services.md's `examples/nginx/gitlogin.conf`,
 //! moved to free ports, in front of one or more gitlogin instances and of an internal app
 //! that records what nginx forwards to it.
 
@@ -47,8 +47,8 @@ impl Nginx {
     }
 }
 
-/// The example as the README shows it, with its addresses changed. Several instances are the
-/// README's `upstream` block: nginx's default balancing is round-robin.
+/// The example as docs/services.md shows it, with its addresses changed. Several instances are
+/// docs/running.md's `upstream` block: nginx's default balancing is round-robin.
 fn http_block(dir: &Path, listen: u16, apps: &[u16], internal: u16) -> String {
     let example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -1,4 +1,4 @@
-//! The README's systemd unit (`examples/systemd/gitlogin.service`): `systemd-analyze verify`
+//! docs/running.md's systemd unit (`examples/systemd/gitlogin.service`): `systemd-analyze verify`
 //! finds nothing to say about it (with its `ExecStart` pointed at this build, which must
 //! exist for that), and the configuration it gives the binary passes `check-config`.
 

@@ -1,4 +1,4 @@
-//! One sign-in in front of many hosts, in Chromium behind one real nginx running the README's
+//! One sign-in in front of many hosts, in Chromium behind one real nginx running docs/services.md's
 //! `examples/nginx/many-hosts.conf`: `login.example.test`, `wiki.example.test` and
 //! `grafana.example.test` are all mapped onto loopback by Chromium's host-resolver rules. The
 //! person signs in once and is recognised on both app hosts; signs out once and is recognised

@@ -3,7 +3,7 @@
 //! screenshots at a desktop and a phone width.
 //!
 //! Screenshots go to `target/screenshots/`. With `UPDATE_SCREENSHOTS=1` they are also copied
-//! to `docs/screenshots/`, which the README shows:
+//! to `docs/screenshots/`, which README.md and docs/contributing.md show:
 //!
 //! ```sh
 //! UPDATE_SCREENSHOTS=1 cargo test --test browser pages

@@ -38,7 +38,7 @@ impl<'r> FromRequest<'r> for Visitor {
 }
 
 /// What the browser asked the proxy for: the address exactly as sent (`X-Original-URI`,
-/// which the README's nginx config fills from `$request_uri`, or `X-Forwarded-Uri`, which
+/// which the nginx example in docs/services.md fills from `$request_uri`, or `X-Forwarded-Uri`, which
 /// Caddy and Traefik send), if it is a path; the host; and whether it is a page navigation.
 pub(super) struct Asked {
     pub(super) next: SafeNext,
