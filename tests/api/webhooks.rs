@@ -367,9 +367,15 @@ async fn delivery_ids_are_remembered_for_a_week() {
         .advance(std::time::Duration::from_secs(7 * 24 * 60 * 60 - 1));
     purge.run().await.unwrap();
     assert_eq!(app.count("webhook_deliveries").await, 1);
+    assert_eq!(app.count("membership_removals").await, 1);
     app.clock.advance(std::time::Duration::from_secs(1));
     purge.run().await.unwrap();
     assert_eq!(app.count("webhook_deliveries").await, 0);
+    assert_eq!(
+        app.count("membership_removals").await,
+        0,
+        "purged with them"
+    );
 }
 
 #[rocket::async_test]
@@ -483,4 +489,21 @@ async fn a_team_removal_delivered_while_a_sign_in_is_in_flight_ends_only_that_ap
         browser.get("/auth/check?app=wiki").await.status(),
         Status::Forbidden
     );
+}
+
+#[rocket::async_test]
+async fn leaving_the_org_while_a_sign_in_is_in_flight_ends_the_access_its_teams_gave() {
+    let app = with_webhook("").await;
+    register(&app, "wiki", &["--allow-team", "acme/ops"]);
+    let browser = app.browser();
+
+    let removed = member_removed("acme", OCTOCAT, "octocat");
+    let response = sign_in_racing(&app, &browser, "organization", &removed).await;
+
+    assert_redirect(&response, "/about");
+    assert_eq!(
+        browser.get("/auth/check?app=wiki").await.status(),
+        Status::Forbidden
+    );
+    assert_eq!(app.count("memberships").await, 0);
 }
