@@ -125,8 +125,7 @@ async fn login(
     Ok(Redirect::to(authorize_url.to_string()))
 }
 
-/// What GitHub puts in the query of its redirect back (`error_description` and the like are
-/// ignored).
+/// The query of GitHub's redirect back (`error_description` and the like are ignored).
 #[derive(FromForm)]
 struct Callback<'r> {
     code: Option<&'r str>,
@@ -178,9 +177,9 @@ async fn callback(
         .filter(|c| !c.is_empty())
         .ok_or(LoginError::MissingCode)?;
 
-    // Which organisations and teams apps' rules name: read now, and the connection given
-    // back before GitHub is asked anything.
+    // Read before GitHub is asked: the groups apps' rules name, the webhook's newest removal.
     let named = apps::named_groups(&mut *db.acquire().await?).await?;
+    let removals_seen = access::removals_seen(&mut *db.acquire().await?).await?;
     // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
     // and each one's own timeout alone would let a slow GitHub hold this request for much
     // longer. (The HTTP client follows no redirects and reads no answer past 1 MiB: github.rs.)
@@ -194,8 +193,9 @@ async fn callback(
 
     // The store is asked only now: a connection held while GitHub answered would be one
     // fewer for page views, and a slow GitHub would drain the pool.
+    let orgs = access::honour_later_removals(db, github_user.id, orgs, removals_seen).await?;
     let now = clock.now();
-    if !access::admit(db, &config.access, &github_user, &orgs, now).await? {
+    if !access::admit(db, &config.access, &github_user, &orgs.groups, now).await? {
         // Refused now means refused everywhere: whatever sessions this account still has
         // (signed in while it was allowed) end with this answer.
         let ended = models::end_access(db, outbox, github_user.id).await?;

@@ -102,10 +102,13 @@ impl GithubApi {
         }
     }
 
-    /// `GET /user`, then `GET /user/emails` for the primary verified address: the public
-    /// email of `/user` may be another (or unverified elsewhere), so it is used only when
-    /// `/user/emails` refuses to answer (GitHub says 404 without the `user:email` scope). The
-    /// token is only borrowed: it is used for these calls and never kept.
+    /// `GET /user`, then `GET /user/emails` for the primary verified address. The public
+    /// email of `/user` may be another, so it stands in only when `/user/emails` refuses
+    /// outright (404 without the `user:email` scope, 403 when a policy forbids it); after any
+    /// other failure there GitHub said nothing about which address is verified, and the sign-in
+    /// goes on with no email at all rather than call the public one verified (apps receive
+    /// `email_verified: true` with any email). The token is only borrowed: it is used for these
+    /// calls and never kept.
     pub async fn signed_in_user(&self, token: &str) -> Result<GithubUser, GithubError> {
         let mut user: GithubUser = self.get(token, "/user").await?;
         // Parse, don't trust: the id keys the store, and the login reaches pages, headers
@@ -121,9 +124,14 @@ impl GithubApi {
                     .find(|e| e.primary && e.verified)
                     .map(|e| e.email);
             }
-            Err(GithubError::Status(_)) => {}
-            Err(other) => return Err(other),
+            Err(GithubError::Status(status)) if matches!(status.as_u16(), 403 | 404) => {}
+            Err(GithubError::RateLimited(wait)) => return Err(GithubError::RateLimited(wait)),
+            Err(other) => {
+                rocket::warn!("GitHub's /user/emails failed, signing in without an email: {other}");
+                user.email = None;
+            }
         }
+        user.email = user.email.filter(|email| plausible_email(user.id, email));
         Ok(user)
     }
 
@@ -249,4 +257,17 @@ fn endpoint_name(path: &str) -> &'static str {
 /// Avatars are shown in an `<img>`: only plain web URLs get that far.
 fn is_web_url(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "https" | "http"))
+}
+
+/// An address reaches headers (`X-Forwarded-Email`), tokens and pages: one with a control
+/// character (a CR/LF that would split a header, say) is not an address GitHub verified, and
+/// is dropped, with a log line saying whose.
+fn plausible_email(github_id: i64, email: &str) -> bool {
+    let plausible = !email.chars().any(char::is_control);
+    if !plausible {
+        rocket::warn!(
+            "GitHub gave github_id={github_id} an email with control characters: dropped"
+        );
+    }
+    plausible
 }

@@ -21,15 +21,17 @@ pub mod events;
 pub(crate) mod grants;
 pub(crate) mod hosts;
 mod people;
+pub(crate) mod removals;
 pub mod seed;
 mod sessions;
 
 pub use allow_lists::{
-    end_access, end_sessions, forget_deliveries, forget_membership, memberships, pin_login,
-    pin_login_on, pinned_logins, record_delivery,
+    end_access, end_sessions, forget_membership, memberships, pin_login, pin_login_on,
+    pinned_logins,
 };
 pub use events::{Event, Outbox};
 pub use people::{list_people, people_with_login};
+pub use removals::{forget_deliveries, AskedMemberships};
 pub use sessions::{
     count_sessions, delete_other_sessions, delete_own_session, delete_session, find_session,
     list_sessions, purge_expired_sessions, sign_out, touch_session, SessionRow,
@@ -148,15 +150,16 @@ async fn user_where(
 }
 
 /// Records a sign-in the allow-lists admitted, in one transaction (in this process's write
-/// turn): the user, by GitHub id; the allowed organisations they are in; the end of the
-/// session this browser signed in with before (`replaces`), so that a copy of its old cookie
-/// does not outlive the sign-in; the new session; and the events that tell of it. All of
-/// it, or nothing.
+/// turn): the user, by GitHub id; the allowed organisations they are in, less any GitHub's
+/// webhook has said ended since GitHub was asked (read after the user's row is written, which
+/// a removal for them waits for: `removals::hold_user`); the end of the session this browser
+/// signed in with before (`replaces`), so that a copy of its old cookie does not outlive the
+/// sign-in; the new session; and the events that tell of it. All of it, or nothing.
 pub async fn record_sign_in(
     db: &Db,
     outbox: &Outbox,
     github: &GithubUser,
-    orgs: &[String],
+    asked: &AskedMemberships,
     replaces: Option<&str>,
     session: &SessionRow,
     now: i64,
@@ -164,7 +167,9 @@ pub async fn record_sign_in(
     let _turn = db.write_turn().await;
     let mut tx = db.begin().await?;
     let (user, created) = upsert_user(&mut tx, github, now).await?;
-    allow_lists::set_memberships(&mut tx, user.id, orgs).await?;
+    let mut asked = asked.clone();
+    asked.honour_removals(&mut tx, github.id).await?;
+    allow_lists::set_memberships(&mut tx, user.id, &asked.groups).await?;
     if let Some(replaced) = replaces {
         delete_session(&mut tx, replaced).await?;
     }

@@ -13,7 +13,9 @@ use rocket_db_pools::sqlx::{self, AnyConnection};
 use crate::config::allow_list::AccessRules;
 use crate::github::{GithubApi, GithubError, GithubUser};
 use crate::models::apps::NamedGroups;
-use crate::models::{self, User};
+use crate::models::removals;
+use crate::models::{self, AskedMemberships, User};
+use crate::ops::logging::audit;
 use crate::store::pool::Db;
 
 /// The organisations and teams (`org/team-slug`) the token's owner belongs to that decide
@@ -49,6 +51,40 @@ pub async fn named_orgs(
     orgs.sort();
     orgs.dedup();
     Ok(orgs)
+}
+
+/// Where the store's record of removals stands (`webhook.rs`), read before a sign-in asks
+/// GitHub for memberships: see [`honour_later_removals`].
+pub async fn removals_seen(conn: &mut AnyConnection) -> sqlx::Result<i64> {
+    removals::newest_removal(conn).await
+}
+
+/// The memberships GitHub gave a sign-in, less those its webhook has said ended since the
+/// sign-in asked (`seen`, from [`removals_seen`]). GitHub answered before the removal, so its
+/// answer is the older news: recorded as it is (confirmed now, believed for
+/// `MEMBERSHIP_RECHECK`), it would undo the webhook. What the removal ended stays ended: a
+/// sign-in that needed the membership is refused ([`admit`] no longer sees it), and an app
+/// whose rule needed it loses this person when the sign-in records them
+/// (`app_access::end_lost_apps`). The order is the store's own numbering of removals, never
+/// an instance's clock, and the sign-in's transaction honours any removal that lands after
+/// this check too (`models::record_sign_in`).
+pub async fn honour_later_removals(
+    db: &Db,
+    github_id: i64,
+    groups: Vec<String>,
+    seen: i64,
+) -> sqlx::Result<AskedMemberships> {
+    let mut asked = AskedMemberships {
+        groups,
+        removals_seen: seen,
+    };
+    let dropped = asked
+        .honour_removals(&mut *db.acquire().await?, github_id)
+        .await?;
+    if !dropped.is_empty() {
+        audit!("sign-in honours a removal GitHub sent while it was asked github_id={github_id} groups={dropped:?}");
+    }
+    Ok(asked)
 }
 
 /// Decides at sign-in. `orgs` are the organisations GitHub says the person is in that some

@@ -4,13 +4,16 @@
 //!
 //! Mounted only when `GITHUB_WEBHOOK_SECRET` is set. A delivery is believed only when its
 //! `X-Hub-Signature-256` is the HMAC-SHA256 of the raw body with that secret; anything else
-//! is a 401 and changes nothing. Each delivery id acts once: GitHub's redeliveries (and an
-//! attacker's replays of a captured delivery) are acknowledged and ignored.
+//! is a 401 and changes nothing. Each delivery id acts once: GitHub's redeliveries are
+//! acknowledged and ignored; a body seen before under another id only sends the person
+//! through GitHub again ([`act`]).
 //!
 //! What a removal ends is what the membership decided, and nothing else: every session of
 //! the person when the global organisation list no longer admits them; otherwise the access
 //! to each app whose rules no longer do (its tokens and consent). One transaction, one log
-//! line, and a `user.signed_out` event when sessions ended.
+//! line, and a `user.signed_out` event when sessions ended. The removal is also recorded,
+//! numbered by the store, for a sign-in that was asking GitHub at that very moment
+//! (`access::honour_later_removals`).
 
 use ring::hmac;
 use rocket::data::{Data, ToByteUnit};
@@ -25,6 +28,7 @@ use serde::Deserialize;
 use super::access::{self, Standing};
 use super::app_access;
 use crate::config::{AppConfig, ExposeSecret};
+use crate::models::removals::{self, DeliverySeen};
 use crate::models::{self, GithubId, Outbox};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
@@ -114,7 +118,8 @@ async fn delivery(
         Ok(None) => return answer(Status::Ok, "ignored"),
         Err(_) => return answer(Status::BadRequest, "payload not as GitHub documents it"),
     };
-    match act(db, config, outbox, delivery.id, &removal, clock.now()).await {
+    let delivered = (delivery.id, &body[..]);
+    match act(db, config, outbox, delivered, &removal, clock.now()).await {
         Ok(result) => answer(Status::Ok, result),
         Err(e) => {
             rocket::error!("webhook: the store did not answer: {e}");
@@ -197,21 +202,46 @@ fn removal(event: &str, body: &[u8]) -> serde_json::Result<Option<Removal>> {
     }
 }
 
-/// The removal, once per delivery id, in one transaction.
+/// The removal, in one transaction: acted on once per delivery id, and at most once per body.
+///
+/// GitHub signs the body only, and a removal's body names no delivery and no time: anyone who
+/// once saw a delivery (a logging proxy, a request bin while setting up, the organisation's
+/// delivery log) could replay it under a new id and end the person's access again whenever
+/// they liked. But a genuine second removal (removed, re-added, removed) has the very same
+/// body. So a body already acted on does not end anything by itself: it makes the person's
+/// memberships due for a recheck, and their next request asks GitHub, which knows which it
+/// was. The bodies are remembered as long as the delivery ids.
 async fn act(
     db: &Db,
     config: &AppConfig,
     outbox: &Outbox,
-    delivery_id: &str,
+    delivery: (&str, &[u8]),
     removal: &Removal,
     now: i64,
 ) -> sqlx::Result<&'static str> {
+    let (delivery_id, body) = delivery;
     let _turn = db.write_turn().await;
     let mut tx = db.begin().await?;
-    if !models::record_delivery(&mut tx, delivery_id, now).await? {
-        return Ok("duplicate delivery: ignored");
+    match removals::record_delivery(&mut tx, delivery_id, &sha256_hex_of(body), now).await? {
+        DeliverySeen::SameId => return Ok("duplicate delivery: ignored"),
+        DeliverySeen::SameBody => {
+            let known = removals::recheck_memberships(&mut tx, removal.github_id).await?;
+            tx.commit().await?;
+            audit!(
+                "webhook body seen before, memberships to be rechecked github_id={} delivery={delivery_id}",
+                removal.github_id
+            );
+            return Ok(if known {
+                "body seen before: memberships to be rechecked"
+            } else {
+                "nobody here has that account"
+            });
+        }
+        DeliverySeen::New => {}
     }
-    let Some(user) = models::user_by_github_id(&mut tx, removal.github_id).await? else {
+    // Recorded even for an account not seen yet: its first sign-in may be asking GitHub now.
+    removals::record_removal(&mut tx, removal.github_id, &removal.group, now).await?;
+    let Some(user) = removals::hold_user(&mut tx, removal.github_id).await? else {
         tx.commit().await?;
         return Ok("nobody here has that account");
     };
@@ -225,6 +255,10 @@ async fn act(
         removal.group
     );
     Ok("removed")
+}
+
+fn sha256_hex_of(body: &[u8]) -> String {
+    crate::ops::random::hex(ring::digest::digest(&ring::digest::SHA256, body).as_ref())
 }
 
 /// With the membership gone: every session when the global lists no longer admit the

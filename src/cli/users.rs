@@ -3,7 +3,7 @@
 use rocket::figment::Figment;
 use rocket_db_pools::Database;
 
-use crate::models::{self, Outbox};
+use crate::models::{self, grants, Outbox};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::store::pool::Db;
@@ -12,7 +12,10 @@ use crate::store::pool::Db;
 pub(super) enum UsersCommand {
     /// Everyone who has signed in: login, GitHub id, last sign-in, live sessions.
     List,
-    /// End every session of one person, on every instance at once.
+    /// End every session of one person, on every instance at once, and every app's access
+    /// (the codes, access and refresh tokens gitlogin issued them as a provider: a refresh
+    /// token minted in a stolen session would otherwise outlive every session). Their
+    /// consents stay, so apps do not ask again at their next sign-in.
     SignOut {
         /// A GitHub login, or a GitHub id (bare digits always mean an id).
         #[arg(value_name = "LOGIN|ID")]
@@ -77,7 +80,20 @@ async fn sign_out(db: &Db, outbox: &Outbox, who: &str) -> Result<(), String> {
     let ended = models::end_access(db, outbox, github_id)
         .await
         .map_err(|e| e.to_string())?;
-    audit!("signed out by the operator github_id={github_id} sessions={ended}");
-    eprintln!("gitlogin: {ended} sessions of GitHub id {github_id} ended");
+    let grants = end_grants(db, github_id).await.map_err(|e| e.to_string())?;
+    audit!("signed out by the operator github_id={github_id} sessions={ended} grants={grants}");
+    eprintln!(
+        "gitlogin: {ended} sessions and {grants} app grants (their access and refresh tokens) of GitHub id {github_id} ended"
+    );
     Ok(())
+}
+
+/// Every provider grant of the account, if it has ever signed in.
+async fn end_grants(db: &Db, github_id: i64) -> sqlx::Result<u64> {
+    let _turn = db.write_turn().await;
+    let mut conn = db.acquire().await?;
+    match models::user_by_github_id(&mut conn, github_id).await? {
+        Some(user) => grants::revoke_all_of(&mut conn, user.id).await,
+        None => Ok(0),
+    }
 }

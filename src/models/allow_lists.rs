@@ -1,7 +1,7 @@
 //! What the allow-lists and the apps' rules remember between requests: the organisations
 //! and teams (`org/team-slug`) that a list or rule names and each user was in at their last
-//! sign-in, and the account each bare login entry is pinned to; and the GitHub webhook
-//! deliveries that have ended memberships since.
+//! sign-in, and the account each bare login entry is pinned to. (What GitHub's webhook has
+//! told since is in `removals.rs`.)
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
@@ -132,32 +132,5 @@ pub async fn forget_membership(
     .bind(group)
     .execute(conn)
     .await?;
-    Ok(())
-}
-
-/// Records a webhook delivery id; false when it was seen before.
-pub async fn record_delivery(
-    conn: &mut AnyConnection,
-    delivery_id: &str,
-    now: i64,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES ($1, $2)
-         ON CONFLICT (delivery_id) DO NOTHING",
-    )
-    .bind(delivery_id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Forgets the webhook deliveries received at `until` or before: GitHub redelivers for days,
-/// not weeks.
-pub async fn forget_deliveries(conn: &mut AnyConnection, until: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM webhook_deliveries WHERE received_at <= $1")
-        .bind(until)
-        .execute(conn)
-        .await?;
     Ok(())
 }

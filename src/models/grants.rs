@@ -189,6 +189,17 @@ pub async fn delete_grant(conn: &mut AnyConnection, grant_id: i64) -> sqlx::Resu
         .map(drop)
 }
 
+/// Revokes every grant this person holds, in every app: each app's codes, access and refresh
+/// tokens for them stop working at once. Their consents stay, so an app they sign in to again
+/// does not ask again. Returns how many grants ended.
+pub async fn revoke_all_of(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM grants WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Deletes every waiting request, code and token past its expiry, and the grants left with
 /// neither code nor token. Safe to run anywhere, any time: nothing deleted can be used.
 pub async fn purge_expired(conn: &mut AnyConnection, now: i64) -> sqlx::Result<()> {

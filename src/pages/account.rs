@@ -11,10 +11,10 @@ use rocket::response::Redirect;
 use rocket::{post, routes, uri, Route, State};
 
 use crate::auth::csrf::require_csrf;
-use crate::auth::csrf::{CsrfField, SameOrigin};
+use crate::auth::csrf::SameOrigin;
 use crate::auth::session::SignedOut;
 use crate::auth::session::{self, CurrentUser, SessionOwner};
-use crate::models::{self, consents, Outbox};
+use crate::models::{self, consents, grants, Outbox};
 use crate::ops::logging::audit;
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
@@ -81,12 +81,22 @@ enum Revoked {
     Another(Redirect),
 }
 
-/// "Sign out everywhere else": every session of yours but this one.
+#[derive(FromForm)]
+struct RevokeOthersForm<'r> {
+    csrf_token: Option<&'r str>,
+    /// The box "and every app's access": absent means no.
+    apps: bool,
+}
+
+/// "Sign out everywhere else": every session of yours but this one, and with `apps` every
+/// app's grants too. An app's refresh token is not tied to the session it was minted in (an
+/// app keeps it for weeks, the browser long gone): ending the sessions alone would leave a
+/// thief who once held one of them the tokens they minted for themselves.
 #[post("/sessions/revoke-others", data = "<form>")]
 async fn revoke_other_sessions(
     current: CurrentUser,
     _same_origin: SameOrigin,
-    form: Form<CsrfField<'_>>,
+    form: Form<RevokeOthersForm<'_>>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
     mut db: RequestConn,
@@ -95,8 +105,15 @@ async fn revoke_other_sessions(
     let ended = models::delete_other_sessions(&mut db, current.user.id, &current.session.id_hash)
         .await
         .map_err(ErrorPage::store_unavailable)?;
+    let grants = if form.apps {
+        grants::revoke_all_of(&mut db, current.user.id)
+            .await
+            .map_err(ErrorPage::store_unavailable)?
+    } else {
+        0
+    };
     audit!(
-        "sign-out elsewhere github_id={} login={:?} sessions={ended}",
+        "sign-out elsewhere github_id={} login={:?} sessions={ended} grants={grants}",
         current.user.github_id.0,
         current.user.login
     );

@@ -265,3 +265,64 @@ async fn revoking_this_browsers_own_session_is_signing_out() {
     assert!(browser.cookie("gitlogin_session").is_none());
     assert_eq!(app.count("sessions").await, 0);
 }
+
+#[rocket::async_test]
+async fn sign_out_everywhere_else_with_every_apps_access_ends_the_refresh_tokens_a_stolen_session_minted(
+) {
+    use crate::provider::{access_token, assert_token_error, offline_tokens, refresh};
+    use crate::provider::{register, userinfo};
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &["--public"]);
+    let owner = app.browser();
+    owner.sign_in(None).await;
+    // A copy of the session (or the browser it was stolen from) mints a grant of its own.
+    let thief = app.browser();
+    thief.sign_in(None).await;
+    let stolen = offline_tokens(&app, &thief, &rp).await;
+    let csrf = owner.csrf_token().await;
+    assert!(
+        owner.page("/about").await.contains("name=\"apps\""),
+        "the About page offers it"
+    );
+
+    let response = owner
+        .post_form(
+            "/sessions/revoke-others",
+            &format!("csrf_token={csrf}&apps=on"),
+        )
+        .await;
+
+    assert_redirect(&response, "/about");
+    assert_redirect(&thief.get("/about").await, "/login?next=/about");
+    let refresh_token = stolen["refresh_token"].as_str().unwrap();
+    assert_token_error(
+        &refresh(&app, &rp, refresh_token).await,
+        Status::BadRequest,
+        "invalid_grant",
+    );
+    let info = userinfo(&app, access_token(&stolen)).await;
+    assert_eq!(info.status(), Status::Unauthorized);
+    assert_eq!(app.count("grants").await, 0);
+    assert_eq!(owner.get("/about").await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn sign_out_everywhere_else_alone_leaves_the_apps_access() {
+    use crate::provider::{offline_tokens, refresh, register};
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &["--public"]);
+    let owner = app.browser();
+    owner.sign_in(None).await;
+    let other = app.browser();
+    other.sign_in(None).await;
+    let tokens = offline_tokens(&app, &other, &rp).await;
+    let csrf = owner.csrf_token().await;
+
+    let response = owner
+        .post_form("/sessions/revoke-others", &format!("csrf_token={csrf}"))
+        .await;
+
+    assert_redirect(&response, "/about");
+    let (status, body) = refresh(&app, &rp, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, Status::Ok, "{body}");
+}

@@ -144,3 +144,47 @@ async fn users_sign_out_ends_that_persons_sessions_everywhere() {
     assert_eq!(text(&nobody.stderr).lines().count(), 1);
     drop(server);
 }
+
+#[rocket::async_test]
+async fn users_sign_out_ends_the_refresh_tokens_minted_in_that_persons_sessions() {
+    use crate::provider::{access_token, assert_token_error, offline_tokens, refresh};
+    use crate::provider::{register, signed_in, userinfo};
+    use rocket::http::Status;
+    let app = crate::helpers::TestApp::spawn().await;
+    let rp = register(&app, "wiki", &["--public"]);
+    let browser = signed_in(&app).await;
+    let tokens = offline_tokens(&app, &browser, &rp).await;
+    let mut cmd = gitlogin();
+    cmd.args(["users", "sign-out", "octocat"])
+        .env("DATABASE_URL", &app.db_url);
+
+    let out = output(cmd);
+
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1 app grants"),
+        "{}",
+        text(&out.stderr)
+    );
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    assert_token_error(
+        &refresh(&app, &rp, refresh_token).await,
+        Status::BadRequest,
+        "invalid_grant",
+    );
+    let info = userinfo(&app, access_token(&tokens)).await;
+    assert_eq!(info.status(), Status::Unauthorized);
+    assert_eq!(app.count("grants").await, 0);
+    assert_eq!(app.count("sessions").await, 0);
+}
+
+#[test]
+fn users_sign_out_says_in_its_help_that_it_ends_every_apps_access() {
+    let mut cmd = gitlogin();
+    cmd.args(["users", "sign-out", "--help"]);
+
+    let out = output(cmd);
+
+    let help = text(&out.stdout);
+    assert!(help.contains("refresh tokens"), "{help}");
+}

@@ -367,7 +367,143 @@ async fn delivery_ids_are_remembered_for_a_week() {
         .advance(std::time::Duration::from_secs(7 * 24 * 60 * 60 - 1));
     purge.run().await.unwrap();
     assert_eq!(app.count("webhook_deliveries").await, 1);
+    assert_eq!(app.count("membership_removals").await, 1);
     app.clock.advance(std::time::Duration::from_secs(1));
     purge.run().await.unwrap();
     assert_eq!(app.count("webhook_deliveries").await, 0);
+    assert_eq!(
+        app.count("membership_removals").await,
+        0,
+        "purged with them"
+    );
+}
+
+#[rocket::async_test]
+async fn a_captured_removal_replayed_under_a_new_id_only_sends_the_person_through_github_again() {
+    let app = with_webhook("acme").await;
+    let _first = signed_in(&app).await;
+    let removed = member_removed("acme", OCTOCAT, "octocat");
+    assert_eq!(
+        deliver_json(&app, "organization", "d-1", &removed).await,
+        Status::Ok
+    );
+    // Back in the org, and signed in again.
+    let browser = signed_in(&app).await;
+
+    // The same signed body, under a delivery id of the attacker's choosing.
+    let (status, body) = deliver(
+        &app,
+        "organization",
+        "d-forged-2",
+        removed.to_string().as_bytes(),
+        Some(SECRET),
+    )
+    .await;
+
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(app.count("sessions").await, 1, "the session lives");
+    // Its next page asks GitHub, which says octocat is still a member.
+    assert_redirect(&browser.get("/about").await, "/login?next=/about");
+    assert_redirect(&browser.sign_in(Some("/about")).await, "/about");
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+#[rocket::async_test]
+async fn a_genuine_second_removal_with_the_same_body_ends_access_at_the_next_page() {
+    let app = with_webhook("acme").await;
+    let _first = signed_in(&app).await;
+    let removed = member_removed("acme", OCTOCAT, "octocat");
+    assert_eq!(
+        deliver_json(&app, "organization", "d-1", &removed).await,
+        Status::Ok
+    );
+    let browser = signed_in(&app).await;
+
+    // Removed again at GitHub: the same body, under GitHub's new id.
+    app.github.set_account(octocat_in(&[], &[]));
+    assert_eq!(
+        deliver_json(&app, "organization", "d-2", &removed).await,
+        Status::Ok
+    );
+
+    assert_redirect(&browser.get("/about").await, "/login?next=/about");
+    assert_eq!(
+        browser.sign_in(Some("/about")).await.status(),
+        Status::Forbidden
+    );
+    assert_eq!(app.count("sessions").await, 0);
+    assert_redirect(&browser.get("/about").await, "/login?next=/about");
+}
+
+/// Signs octocat in while GitHub takes a second to revoke the sign-in's token (after it was
+/// asked about memberships), and delivers `removal` during that second.
+async fn sign_in_racing<'a>(
+    app: &'a TestApp,
+    browser: &Browser<'a>,
+    event: &str,
+    removal: &Value,
+) -> rocket::local::asynchronous::LocalResponse<'a> {
+    use gitlogin::github::fake::Fault;
+    use std::time::Duration;
+    app.github
+        .with(|w| w.revoke_fault = Some(Fault::Slow(Duration::from_millis(1000))));
+    let webhook = async {
+        while app.github.with(|w| w.revoke_requests) == 0 {
+            rocket::tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        deliver_json(app, event, "d-during", removal).await
+    };
+    let (response, delivered) = rocket::tokio::join!(browser.sign_in(Some("/about")), webhook);
+    assert_eq!(delivered, Status::Ok);
+    assert_eq!(app.github.with(|w| w.revoked_tokens.len()), 1);
+    response
+}
+
+#[rocket::async_test]
+async fn a_removal_delivered_while_a_sign_in_is_in_flight_refuses_that_sign_in() {
+    let app = with_webhook("acme").await;
+    let browser = app.browser();
+
+    let removed = member_removed("acme", OCTOCAT, "octocat");
+    let response = sign_in_racing(&app, &browser, "organization", &removed).await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+    assert_eq!(app.count("sessions").await, 0);
+    assert_eq!(app.count("memberships").await, 0);
+    assert_redirect(&browser.get("/about").await, "/login?next=/about");
+}
+
+#[rocket::async_test]
+async fn a_team_removal_delivered_while_a_sign_in_is_in_flight_ends_only_that_apps_access() {
+    let app = with_webhook("").await;
+    register(&app, "wiki", &["--allow-team", "acme/ops"]);
+    let browser = app.browser();
+
+    let removed = team_member_removed("acme", "ops", OCTOCAT, "octocat");
+    let response = sign_in_racing(&app, &browser, "membership", &removed).await;
+
+    assert_redirect(&response, "/about");
+    assert_eq!(browser.get("/about").await.status(), Status::Ok);
+    assert_eq!(
+        browser.get("/auth/check?app=wiki").await.status(),
+        Status::Forbidden
+    );
+}
+
+#[rocket::async_test]
+async fn leaving_the_org_while_a_sign_in_is_in_flight_ends_the_access_its_teams_gave() {
+    let app = with_webhook("").await;
+    register(&app, "wiki", &["--allow-team", "acme/ops"]);
+    let browser = app.browser();
+
+    let removed = member_removed("acme", OCTOCAT, "octocat");
+    let response = sign_in_racing(&app, &browser, "organization", &removed).await;
+
+    assert_redirect(&response, "/about");
+    assert_eq!(
+        browser.get("/auth/check?app=wiki").await.status(),
+        Status::Forbidden
+    );
+    assert_eq!(app.count("memberships").await, 0);
 }

@@ -54,11 +54,14 @@ async fn user(caller: Caller, fake: &State<FakeGithub>) -> Answer {
 }
 
 #[get("/user/emails")]
-fn user_emails(caller: Caller, fake: &State<FakeGithub>) -> Answer {
-    let not_found = fake.with(|w| {
+async fn user_emails(caller: Caller, fake: &State<FakeGithub>) -> Answer {
+    let (not_found, fault) = fake.with(|w| {
         w.emails_requests += 1;
-        w.emails_not_found
+        (w.emails_not_found, w.emails_fault)
     });
+    if let Some(answer) = apply(fault).await {
+        return answer;
+    }
     if not_found {
         let body = json!({ "message": "Not Found", "status": "404" });
         return Answer::json(Status::NotFound, body);

@@ -59,6 +59,8 @@ pub struct World {
     pub tokens_per_person: usize,
     /// `/user/emails` answers 404, as GitHub does when the token lacks `user:email`.
     pub emails_not_found: bool,
+    /// What `/user/emails` does instead of answering (a 5xx, a delay...).
+    pub emails_fault: Option<Fault>,
     /// Every account's `avatar_url`, instead of GitHub's avatar host (which a browser on a
     /// closed network cannot reach, and which the app's CSP allows next to the app only).
     pub avatar_url: Option<String>,
@@ -113,6 +115,7 @@ impl FakeGithub {
             revoke_fault: None,
             tokens_per_person: 10,
             emails_not_found: false,
+            emails_fault: None,
             avatar_url: None,
             page_assets: None,
             issuer: String::new(),

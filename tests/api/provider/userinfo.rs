@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use rocket::http::{Header, Status};
+use serde_json::{json, Value};
 
 use super::{access_token, assert_invalid_token, json_of, offline_tokens, refresh, register};
 use super::{remove, signed_in, tokens, userinfo, Authorize, OCTOCAT_ID};
@@ -104,4 +105,57 @@ async fn a_removed_apps_tokens_stop_working_at_once() {
         "{status}: {answer}"
     );
     assert!(answer.get("access_token").is_none());
+}
+
+/// The `email` and `email_verified` an app learns of octocat, from the ID token and from
+/// userinfo (both must agree), after GitHub's `/user/emails` answered as `github` says.
+async fn email_claims(github: impl FnOnce(&mut gitlogin::github::fake::World)) -> [Value; 2] {
+    let app = TestApp::spawn().await;
+    app.github.with(github);
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let body = tokens(&app, &browser, &rp, &Authorize::new(&rp)).await;
+    let id_token = super::unverified_claims(body["id_token"].as_str().unwrap());
+    let info = json_of(userinfo(&app, access_token(&body)).await).await;
+    assert_eq!(info["sub"], OCTOCAT_ID, "signed in all the same: {info}");
+    let pick = |claims: &Value| json!([claims["email"], claims["email_verified"]]);
+    assert_eq!(pick(&id_token), pick(&info));
+    [
+        id_token["email"].clone(),
+        id_token["email_verified"].clone(),
+    ]
+}
+
+#[rocket::async_test]
+async fn a_github_server_error_at_user_emails_claims_no_public_email_as_verified() {
+    use gitlogin::github::fake::Fault;
+
+    let claims = email_claims(|w| w.emails_fault = Some(Fault::ServerError)).await;
+
+    assert_eq!(
+        claims,
+        [Value::Null, Value::Null],
+        "no email, no email_verified"
+    );
+}
+
+#[rocket::async_test]
+async fn the_public_email_stands_in_when_user_emails_is_not_found() {
+    let claims = email_claims(|w| w.emails_not_found = true).await;
+
+    assert_eq!(claims, [json!("octocat@github.example"), json!(true)]);
+}
+
+#[rocket::async_test]
+async fn an_email_with_control_characters_is_never_claimed() {
+    use gitlogin::github::fake::{email, Account, SignedIn};
+    let forged = "octocat@github.example\r\nX-Forwarded-User: admin";
+    let account = Account {
+        emails: vec![email(forged, true, "private")],
+        ..Account::octocat()
+    };
+
+    let claims = email_claims(|w| w.signed_in = SignedIn::As(account)).await;
+
+    assert_eq!(claims, [Value::Null, Value::Null]);
 }
