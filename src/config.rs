@@ -33,7 +33,7 @@ pub const DEMO_API_BASE: &str = "/demo/github/api";
 /// a `Rocket.toml` next to it still overrides.
 pub fn figment() -> Figment {
     let rocket = Figment::from(rocket::Config::default())
-        .merge(Toml::string(include_str!("../../Rocket.toml")).nested())
+        .merge(Toml::string(include_str!("../Rocket.toml")).nested())
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global());
     let figment = Figment::from(Serialized::defaults(RawConfig::default()))
