@@ -201,3 +201,11 @@ impl FakeGithub {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// 128 random bits in hex: the fake's codes and tokens (GitHub's own formats are opaque to the app).
+fn random_hex() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -153,7 +153,7 @@ fn decision(
             Account::numbered(id as i64)
         }
     };
-    let code = format!("code{}", super::token::random_hex());
+    let code = format!("code{}", super::random_hex());
     let now = world.clock.now();
     // Unused codes expire; forgetting them keeps a long-running demo's memory bounded.
     world.codes.retain(|_, grant| grant.expires_at > now);

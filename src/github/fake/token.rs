@@ -69,7 +69,7 @@ fn exchange(world: &mut World, form: &TokenForm<'_>) -> serde_json::Value {
 
 /// A new token for `account`, revoking its oldest beyond `tokens_per_person`.
 fn issue(world: &mut World, account: Account) -> String {
-    let token = format!("gho_{}", random_hex());
+    let token = format!("gho_{}", super::random_hex());
     let live = world.tokens_of.entry(account.id).or_default();
     live.push_back(token.clone());
     if live.len() > world.tokens_per_person {
@@ -80,11 +80,4 @@ fn issue(world: &mut World, account: Account) -> String {
     world.tokens.insert(token.clone(), account);
     world.issued_tokens.push(token.clone());
     token
-}
-
-pub(super) fn random_hex() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
