@@ -25,7 +25,7 @@ mod oauth;
 pub(crate) mod pending;
 pub mod purge;
 pub(crate) mod session;
-mod signed_out;
+pub(crate) mod signed_out;
 pub(crate) mod webhook;
 
 use std::future::Future;
@@ -57,7 +57,8 @@ use login_error::LoginError;
 use next::SafeNext;
 pub use oauth::{oauth_client, Github, GithubOAuth};
 use pending::PendingLogin;
-use session::{NewSession, SessionOwner, SignedOut, UserAgent};
+use session::{NewSession, SessionOwner, UserAgent};
+use signed_out::SignedOut;
 
 /// What the sign-in's two steps share, built once at start-up and managed.
 pub(crate) struct SignIn {

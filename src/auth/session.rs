@@ -18,8 +18,6 @@ use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
 use rocket_db_pools::sqlx::AnyConnection;
 
-pub use super::signed_out::SignedOut;
-
 pub(crate) const COOKIE: &str = "gitlogin_session";
 
 /// A protected host's own cookie, standing for the main session there (`identity/hosts.rs`).

@@ -12,8 +12,8 @@ use rocket::{post, routes, uri, Route, State};
 
 use crate::auth::csrf::require_csrf;
 use crate::auth::csrf::SameOrigin;
-use crate::auth::session::SignedOut;
 use crate::auth::session::{self, CurrentUser, SessionOwner};
+use crate::auth::signed_out::SignedOut;
 use crate::models::{self, consents, grants, Outbox};
 use crate::ops::logging::audit;
 use crate::store::request_conn::RequestConn;

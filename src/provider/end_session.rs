@@ -15,7 +15,8 @@ use rocket_db_pools::sqlx::AnyConnection;
 use serde::Serialize;
 
 use crate::auth::csrf::{require_csrf, SameOrigin};
-use crate::auth::session::{CurrentUser, SignedOut};
+use crate::auth::session::CurrentUser;
+use crate::auth::signed_out::SignedOut;
 use crate::config::AppConfig;
 use crate::identity::keys::KeyRing;
 use crate::models::{self, apps, Outbox};
