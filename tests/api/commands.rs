@@ -115,11 +115,16 @@ fn gen_secret_prints_a_fresh_key_each_time() {
 async fn users_sign_out_ends_that_persons_sessions_everywhere() {
     let github = crate::helpers::fake_github().await;
     let dir = tempfile::tempdir().unwrap();
-    let (server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
+    // The test crate's store (PostgreSQL in tests/postgres), for the server and the command.
+    let (store, _store_dir) = crate::STORE.create().await;
+    let (server, base) = start_server(dir.path(), |cmd| {
+        use_fake(cmd, &github);
+        cmd.env("DATABASE_URL", &store);
+    })
+    .await;
     let browser = Browser::new();
     assert_eq!(sign_in(&browser, &base, "/login").await.status(), 303);
     assert_eq!(browser.get(format!("{base}/about")).await.status(), 200);
-    let store = format!("sqlite://{}/app.db?mode=rwc", dir.path().display());
     let users = |args: &[&str]| {
         let mut cmd = gitlogin();
         cmd.args(args).env("DATABASE_URL", &store);

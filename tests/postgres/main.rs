@@ -65,11 +65,20 @@ mod boundaries;
 #[path = "../api/callback_errors.rs"]
 mod callback_errors;
 #[cfg(postgres_installed)]
+#[path = "../api/commands.rs"]
+mod commands;
+#[cfg(postgres_installed)]
+#[path = "../api/demo.rs"]
+mod demo;
+#[cfg(postgres_installed)]
 #[path = "../api/events.rs"]
 mod events;
 #[cfg(postgres_installed)]
 #[path = "../api/forward_auth.rs"]
 mod forward_auth;
+#[cfg(postgres_installed)]
+#[path = "../api/github_limits.rs"]
+mod github_limits;
 #[cfg(postgres_installed)]
 #[path = "../api/github_token.rs"]
 mod github_token;
@@ -83,6 +92,9 @@ mod key_algorithms;
 #[path = "../api/lifetimes.rs"]
 mod lifetimes;
 #[cfg(postgres_installed)]
+#[path = "../api/limits.rs"]
+mod limits;
+#[cfg(postgres_installed)]
 #[path = "../api/logout.rs"]
 mod logout;
 #[cfg(postgres_installed)]
@@ -91,6 +103,9 @@ mod membership_recheck;
 #[cfg(postgres_installed)]
 #[path = "../api/next_redirects.rs"]
 mod next_redirects;
+#[cfg(postgres_installed)]
+#[path = "../api/private_ca.rs"]
+mod private_ca;
 #[cfg(postgres_installed)]
 #[path = "../api/provider/mod.rs"]
 mod provider;
