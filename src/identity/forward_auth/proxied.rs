@@ -85,9 +85,10 @@ pub(super) struct AppCookies(pub(super) Option<String>);
 
 /// gitlogin's cookies, by their names without the `__Host-` prefix. Both spellings are
 /// dropped, so that a cookie left over from before `PUBLIC_URL` changed scheme goes too.
-const GITLOGIN_COOKIES: [&str; 4] = [
+const GITLOGIN_COOKIES: [&str; 5] = [
     crate::auth::session::COOKIE,
     crate::auth::session::HOST_COOKIE,
+    crate::identity::hosts::NONCE_COOKIE,
     crate::auth::pending::COOKIE,
     crate::web::flash::COOKIE,
 ];
