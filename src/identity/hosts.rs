@@ -22,10 +22,12 @@
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::{self, Responder};
 use rocket::Route;
 
 use crate::auth::next::SafeNext;
 use crate::config::AppConfig;
+use crate::web::error_pages::ErrorPage;
 
 mod nonce;
 mod ticket;
@@ -114,5 +116,21 @@ impl<'r> FromRequest<'r> for RequestHost {
             Some(host) => Outcome::Success(RequestHost(host.to_ascii_lowercase())),
             None => Outcome::Error((Status::BadRequest, ())),
         }
+    }
+}
+
+/// An error answered on a protected host, as plain text: its proxy routes only `/_gitlogin/`
+/// to gitlogin, so the error page's stylesheet would be asked of the app behind it.
+pub struct OnHost(ErrorPage);
+
+impl From<ErrorPage> for OnHost {
+    fn from(page: ErrorPage) -> OnHost {
+        OnHost(page)
+    }
+}
+
+impl<'r> Responder<'r, 'static> for OnHost {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        (self.0.status, self.0.message.into_owned()).respond_to(req)
     }
 }

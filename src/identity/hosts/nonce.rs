@@ -16,7 +16,7 @@ use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
 use time::Duration;
 
-use super::{encode, ForeignHost, RequestHost};
+use super::{encode, ForeignHost, OnHost, RequestHost};
 use crate::auth::next::SafeNext;
 use crate::auth::pending;
 use crate::config::AppConfig;
@@ -42,7 +42,7 @@ async fn start(
     config: &State<AppConfig>,
     jar: &CookieJar<'_>,
     mut db: RequestConn,
-) -> Result<Redirect, ErrorPage> {
+) -> Result<Redirect, OnHost> {
     let next = next.unwrap_or_default();
     let owner = apps::host_owner(&mut db, &host.0)
         .await
@@ -55,7 +55,8 @@ async fn start(
         return Err(ErrorPage::new(
             Status::BadRequest,
             "This address is not one this sign-in service signs people in to.",
-        ));
+        )
+        .into());
     };
     let nonce = token();
     // As long as a sign-in at GitHub may take: the nonce waits for the ticket that long.

@@ -8,7 +8,7 @@ use rocket::{get, routes, Route, State};
 use time::Duration;
 
 use super::nonce::{self, NonceHash};
-use super::{encode, sign_in_url, ForeignHost, RequestHost};
+use super::{encode, sign_in_url, ForeignHost, OnHost, RequestHost};
 use crate::auth::access::Standing;
 use crate::auth::app_access;
 use crate::auth::next::SafeNext;
@@ -117,7 +117,7 @@ async fn redeem(
     clock: &State<Clock>,
     jar: &CookieJar<'_>,
     mut db: RequestConn,
-) -> Result<Redirect, ErrorPage> {
+) -> Result<Redirect, OnHost> {
     let expired = || {
         ErrorPage::new(
             Status::BadRequest,
@@ -142,13 +142,13 @@ async fn redeem(
             host.0,
             nonce_hash.is_some()
         );
-        return Err(expired());
+        return Err(expired().into());
     };
     let main = redeemed.session_id_hash;
     let found = models::find_session(&mut db, &main).await.map_err(store)?;
     let Some((session, user)) = found.filter(|(s, _)| session::is_live(s, &config.sessions, now))
     else {
-        return Err(expired());
+        return Err(expired().into());
     };
     let (id, id_hash) = session::new_id();
     hosts::replace_host_session(&mut db, &id_hash, &main, &host.0)
