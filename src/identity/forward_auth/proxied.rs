@@ -129,6 +129,7 @@ mod tests {
         let headers = [
             "theme=dark; gitlogin_session=abc; __Host-gitlogin_session=def",
             "__Host-gitlogin_login=x;gitlogin_flash=y; app_session=z; gitlogin_sessionx=keep",
+            "gitlogin_host=h; __Host-gitlogin_host_nonce=n; gitlogin_host_nonce=m",
         ];
         assert_eq!(
             without_gitlogin_cookies(headers.into_iter()).as_deref(),
