@@ -29,7 +29,6 @@ pub(super) fn routes() -> Vec<Route> {
 /// Step 3, on gitlogin's host. Never for gitlogin's own host: its session cookie is already
 /// there, and a ticket for it would only let someone else's session in.
 #[get("/auth/host?<host>&<next>&<nonce>")]
-#[allow(clippy::too_many_arguments)]
 async fn issue(
     host: &str,
     next: Option<SafeNext>,
