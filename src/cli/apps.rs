@@ -255,7 +255,9 @@ async fn remove(conn: &mut Conn, name: &str) -> Result<(), String> {
     {
         return Err(format!("no app named {name:?}"));
     }
-    eprintln!("gitlogin: {name} removed; its codes, tokens and consents no longer work.");
+    eprintln!(
+        "gitlogin: {name} removed; its codes, tokens, consents and host cookies no longer work."
+    );
     Ok(())
 }
 

@@ -9,7 +9,7 @@
 //! of the allow-lists (someone signed in whom they leave out is a 403), and the answer names
 //! the person's groups that the rules or lists name. An app name gitlogin does not know is a
 //! 403 and a log line, never an open gate: a typo in the proxy's configuration must not let
-//! everyone through.
+//! everyone through; nor may a misspelt or repeated parameter (`query.rs`).
 
 use rocket::http::{Header, Status};
 use rocket::request::{Outcome, Request};
@@ -28,8 +28,10 @@ use crate::store::request_conn::RequestConn;
 use rocket_db_pools::sqlx::AnyConnection;
 
 mod proxied;
+mod query;
 
 use proxied::{AppCookies, Asked, Visitor};
+use query::{BadQuery, CheckQuery};
 
 pub fn routes() -> Vec<Route> {
     routes![check]
@@ -54,14 +56,15 @@ pub enum Verdict {
     /// The redirect flavour's answer to anything else a stranger asks.
     Unauthorized,
     Forbidden,
+    /// A query the proxy's configuration should not send.
+    BadQuery,
     Unavailable,
 }
 
 #[allow(clippy::too_many_arguments)]
-#[get("/auth/check?<app>&<redirect>")]
+#[get("/auth/check")]
 async fn check(
-    app: Option<&str>,
-    redirect: Option<&str>,
+    query: Result<CheckQuery, BadQuery>,
     visitor: Outcome<Visitor, StoreUnavailable>,
     asked: Asked,
     app_cookies: AppCookies,
@@ -69,7 +72,10 @@ async fn check(
     clock: &State<Clock>,
     mut db: RequestConn,
 ) -> Verdict {
-    let flavour = Flavour::of(redirect);
+    let Ok(query) = query else {
+        return Verdict::BadQuery;
+    };
+    let (app, flavour) = (query.app.as_deref(), Flavour::of(query.redirect.as_deref()));
     let current = match visitor {
         Outcome::Success(Visitor(Some(current))) => current,
         Outcome::Success(Visitor(None)) | Outcome::Forward(_) => {
@@ -206,6 +212,9 @@ impl<'r> Responder<'r, 'static> for Verdict {
             }
             Verdict::Forbidden => {
                 response.status(Status::Forbidden);
+            }
+            Verdict::BadQuery => {
+                response.status(Status::BadRequest);
             }
             Verdict::SignIn(url) => {
                 response.status(Status::Unauthorized);

@@ -266,12 +266,25 @@ pub async fn set_secret_hash(
     Ok(done.rows_affected() == 1)
 }
 
-/// Decommissions an app: its row goes, and with it everything that references it.
+/// Decommissions an app: its row goes, and with it everything that references it; and the
+/// host sessions and tickets of its hosts, which name a host rather than the app, so that a
+/// host cookie opens nothing there even if the host is registered again.
 pub async fn remove_app(conn: &mut AnyConnection, name: &str) -> sqlx::Result<bool> {
+    let mut tx = conn.begin().await?;
+    for table in ["host_sessions", "host_tickets"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE host IN (SELECT app_hosts.host FROM app_hosts
+             JOIN apps ON apps.id = app_hosts.app_id WHERE apps.name = $1)"
+        ))
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    }
     let done = sqlx::query("DELETE FROM apps WHERE name = $1")
         .bind(name)
-        .execute(conn)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 

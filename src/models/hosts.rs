@@ -9,23 +9,39 @@ use super::{SessionRow, User};
 /// A ticket's lifetime: the browser follows it at once.
 pub const TICKET_LIFETIME_SECS: i64 = 60;
 
-/// Issues a ticket (stored as its hash) for the main session `session_id_hash` on `host`.
+/// A ticket as issued: what it is for, and the browser it is for.
+pub struct Ticket<'a> {
+    /// The main session it carries.
+    pub session_id_hash: &'a str,
+    pub host: &'a str,
+    /// The path on `host` to go on to.
+    pub next: &'a str,
+    /// The SHA-256 of the nonce cookie of the browser that asked.
+    pub nonce_hash: &'a str,
+}
+
+/// A ticket as redeemed: the main session and where to go on to.
+pub struct Redeemed {
+    pub session_id_hash: String,
+    pub next: String,
+}
+
+/// Issues `ticket` (stored as its hash, `ticket_hash`).
 pub async fn issue_ticket(
     conn: &mut AnyConnection,
     ticket_hash: &str,
-    session_id_hash: &str,
-    host: &str,
-    next: &str,
+    ticket: &Ticket<'_>,
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO host_tickets (ticket_hash, session_id_hash, host, next, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO host_tickets (ticket_hash, session_id_hash, host, next, nonce_hash, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(ticket_hash)
-    .bind(session_id_hash)
-    .bind(host)
-    .bind(next)
+    .bind(ticket.session_id_hash)
+    .bind(ticket.host)
+    .bind(ticket.next)
+    .bind(ticket.nonce_hash)
     .bind(now + TICKET_LIFETIME_SECS)
     .execute(conn)
     .await?;
@@ -33,38 +49,51 @@ pub async fn issue_ticket(
 }
 
 /// Takes the ticket, whatever comes next: single use. Its main session and where to go,
-/// when it was issued for `host` and has not expired. One `DELETE … RETURNING`: of two
-/// redemptions racing, only the one whose statement took the row gets it.
+/// when it was issued for `host`, to the browser whose nonce cookie hashes to `nonce_hash`,
+/// and has not expired. One `DELETE … RETURNING`: of two redemptions racing, only the one
+/// whose statement took the row gets it.
 pub async fn redeem_ticket(
     conn: &mut AnyConnection,
     ticket_hash: &str,
     host: &str,
+    nonce_hash: Option<&str>,
     now: i64,
-) -> sqlx::Result<Option<(String, String)>> {
-    let taken: Option<(String, String, String, i64)> = sqlx::query_as(
+) -> sqlx::Result<Option<Redeemed>> {
+    let taken: Option<(String, String, String, String, i64)> = sqlx::query_as(
         "DELETE FROM host_tickets WHERE ticket_hash = $1
-         RETURNING session_id_hash, host, next, expires_at",
+         RETURNING session_id_hash, host, next, nonce_hash, expires_at",
     )
     .bind(ticket_hash)
     .fetch_optional(conn)
     .await?;
     Ok(taken
-        .filter(|(_, for_host, _, expires_at)| for_host == host && now < *expires_at)
-        .map(|(session, _, next, _)| (session, next)))
+        .filter(|(_, for_host, _, for_nonce, expires_at)| {
+            for_host == host && Some(for_nonce.as_str()) == nonce_hash && now < *expires_at
+        })
+        .map(|(session_id_hash, _, next, _, _)| Redeemed {
+            session_id_hash,
+            next,
+        }))
 }
 
-pub async fn insert_host_session(
+/// The host session of main session `session_id_hash` on `host`, now named `id_hash`: one
+/// per main session and host, so a second redemption replaces the first (whose cookie then
+/// opens nothing) instead of adding a row that lives as long as the main session.
+pub async fn replace_host_session(
     conn: &mut AnyConnection,
     id_hash: &str,
     session_id_hash: &str,
     host: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO host_sessions (id_hash, session_id_hash, host) VALUES ($1, $2, $3)")
-        .bind(id_hash)
-        .bind(session_id_hash)
-        .bind(host)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO host_sessions (id_hash, session_id_hash, host) VALUES ($1, $2, $3)
+         ON CONFLICT (session_id_hash, host) DO UPDATE SET id_hash = excluded.id_hash",
+    )
+    .bind(id_hash)
+    .bind(session_id_hash)
+    .bind(host)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -79,6 +79,8 @@ pub enum RegistrationError {
     RedirectUri(String, &'static str),
     #[error("{0:?} is not a host: use a host name or address, with a port if it has one (wiki.example.com, 127.0.0.1:9000)")]
     Host(String),
+    #[error("{0:?} is a wildcard, and gitlogin matches a host exactly: give each host its own --host (--host wiki.example.com --host docs.example.com)")]
+    WildcardHost(String),
     #[error("{0:?} is not a GitHub user: use LOGIN, LOGIN:ID or ID")]
     User(String),
     #[error("{0:?} is not a GitHub organisation")]
@@ -211,9 +213,16 @@ fn check_redirect_uri(uri: String) -> Result<String, RegistrationError> {
     Ok(uri)
 }
 
+/// A host as browsers send it in `Host`, matched exactly. A wildcard (`*.example.com`, or
+/// nginx's `.example.com`) is refused rather than stored: matched literally it would never
+/// match, and read as a pattern it would hand tickets and host cookies to every subdomain,
+/// whoever runs it.
 fn check_host(host: &str) -> Result<String, RegistrationError> {
     let refuse = || RegistrationError::Host(host.to_owned());
     let lower = host.trim().to_ascii_lowercase();
+    if lower.contains('*') || lower.starts_with('.') {
+        return Err(RegistrationError::WildcardHost(host.to_owned()));
+    }
     let (name, port) = match lower.rsplit_once(':') {
         Some((name, port)) if !name.contains(']') || name.ends_with(']') => (name, Some(port)),
         _ => (lower.as_str(), None),

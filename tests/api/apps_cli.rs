@@ -325,3 +325,18 @@ async fn usage_errors_exit_2_and_start_no_server() {
         assert!(stdout(&output).contains("gitlogin"), "{args:?}");
     }
 }
+
+#[rocket::async_test]
+async fn a_wildcard_host_is_refused_with_a_message_not_stored_to_match_literally() {
+    let registry = Registry::new().await;
+
+    for host in ["*.example.com", "wiki.*.example.com", "*", ".example.com"] {
+        let output = registry.run(&["apps", "add", "wiki", "--host", host]);
+
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{host}: {err}");
+        assert!(err.contains("is a wildcard"), "{host}: {err}");
+        assert!(err.contains("each host its own --host"), "{host}: {err}");
+        assert_eq!(registry.rows().await, [0; 4], "{host} wrote something");
+    }
+}

@@ -230,3 +230,58 @@ async fn narrowing_the_list_signs_existing_sessions_out_everywhere() {
         Status::Unauthorized
     );
 }
+
+/// The real binary, a person signed in, and an app `locked` whose rules leave them out: the
+/// check for it is a 403. A misspelt or repeated `app` must not turn it into a check with no
+/// app named, which the allow-lists alone would answer with 200.
+#[rocket::async_test]
+async fn a_misspelt_or_repeated_app_parameter_is_refused_and_logged_never_let_through() {
+    use crate::real_server::{log_lines, run_to_end, sign_in, start_server, use_fake, Browser};
+    let github = crate::helpers::fake_github().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base) = start_server(dir.path(), |cmd| use_fake(cmd, &github)).await;
+    let registered = run_to_end(
+        crate::real_server::gitlogin()
+            .args(["apps", "add", "locked", "--host", "locked.example"])
+            .args(["--allow-user", "someone-else"])
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/app.db?mode=rwc", dir.path().display()),
+            ),
+    );
+    assert!(registered.status.success(), "{registered:?}");
+    let browser = Browser::new();
+    assert_eq!(sign_in(&browser, &base, "/login").await.status(), 303);
+    let status = |query: &'static str| {
+        let browser = browser.clone();
+        let base = base.clone();
+        async move {
+            browser
+                .get(format!("{base}/auth/check{query}"))
+                .await
+                .status()
+        }
+    };
+    assert_eq!(status("?app=locked").await, 403);
+    assert_eq!(status("").await, 200, "the allow-lists alone let them in");
+
+    let attempts = [
+        "?App=locked",
+        "?ap=locked",
+        "?app=locked&app=locked",
+        "?app=locked&app=",
+        "?app=locked&redirect=1&redirect=1",
+        "?app=locked&extra=1",
+    ];
+    for query in attempts {
+        assert_eq!(status(query).await, 400, "{query}");
+    }
+    drop(server);
+
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    let refused = log_lines(&log)
+        .into_iter()
+        .filter(|line| line.contains("forward auth refused") && line.contains("query"))
+        .count();
+    assert_eq!(refused, attempts.len(), "one log line each:\n{log}");
+}

@@ -10,6 +10,11 @@ use rocket::local::asynchronous::LocalResponse;
 use crate::helpers::{location, Browser, TestApp, PUBLIC_URL};
 use crate::provider::register;
 
+#[path = "hosts/lifecycle.rs"]
+mod lifecycle;
+#[path = "hosts/planted.rs"]
+mod planted;
+
 pub const WIKI: &str = "wiki.example.test";
 const GRAFANA: &str = "grafana.example.test";
 
@@ -40,7 +45,7 @@ pub async fn check<'a>(
     browser.send(request).await
 }
 
-async fn get_on<'a>(browser: &Browser<'a>, host: &str, uri: &str) -> LocalResponse<'a> {
+pub async fn get_on<'a>(browser: &Browser<'a>, host: &str, uri: &str) -> LocalResponse<'a> {
     let request = browser
         .app
         .client
@@ -49,28 +54,68 @@ async fn get_on<'a>(browser: &Browser<'a>, host: &str, uri: &str) -> LocalRespon
     browser.send(request).await
 }
 
-/// The ticket URL gitlogin sends a signed-in `browser` to for `host`, as a path and query.
-pub async fn ticket_for(browser: &Browser<'_>, host: &str) -> String {
-    let response = browser
-        .get(&format!("/auth/host?host={host}&next=%2Fpage%3Fa%3D1"))
-        .await;
-    assert_eq!(response.status(), Status::SeeOther);
+/// The nonce cookie `/_gitlogin/start` sets on a protected host.
+pub const NONCE: &str = "gitlogin_host_nonce";
+
+/// A ticket a signed-in person got for a host: its path and query on that host, and the
+/// nonce cookie of their browser there, which it is bound to.
+pub struct Ticket {
+    pub path: String,
+    pub nonce: String,
+}
+
+/// The ticket gitlogin gives a signed-in `browser` for `host`, the way a browser gets it:
+/// `/_gitlogin/start` on the host (which sets the nonce cookie there), then `/auth/host`.
+pub async fn ticket_for(browser: &Browser<'_>, host: &str) -> Ticket {
+    let on_host = browser.app.browser();
+    let start = get_on(&on_host, host, "/_gitlogin/start?next=%2Fpage%3Fa%3D1").await;
+    assert_eq!(start.status(), Status::SeeOther);
+    let to = location(&start).to_owned();
+    let nonce = on_host.cookie(NONCE).expect("no nonce cookie");
+    let auth_host = to.strip_prefix(PUBLIC_URL).expect(&to);
+    Ticket {
+        path: ticket_at(browser, auth_host, host).await,
+        nonce,
+    }
+}
+
+/// Follows `auth_host` (`/auth/host?...`) in the signed-in `browser`; the ticket's path on `host`.
+pub async fn ticket_at(browser: &Browser<'_>, auth_host: &str, host: &str) -> String {
+    let response = browser.get(auth_host).await;
+    assert_eq!(response.status(), Status::SeeOther, "{auth_host}");
     let to = location(&response);
     let prefix = format!("http://{host}/_gitlogin/ticket?ticket=");
     assert!(to.starts_with(&prefix), "{to}");
     to.trim_start_matches(&format!("http://{host}")).to_owned()
 }
 
-/// Follows the ticket on `host` in a browser of that host alone (the protected host's own
-/// cookie jar); returns it, holding the host cookie.
-pub async fn redeemed<'a>(app: &'a TestApp, host: &str, ticket: &str) -> Browser<'a> {
+/// A browser of `host` alone (the protected host's own cookie jar), holding the nonce
+/// cookie of the browser that asked for `ticket`.
+pub fn asker<'a>(app: &'a TestApp, ticket: &Ticket) -> Browser<'a> {
     let on_host = app.browser();
-    let response = get_on(&on_host, host, ticket).await;
-    assert_eq!(response.status(), Status::SeeOther, "{ticket}");
+    on_host.set_cookie(NONCE, &ticket.nonce);
+    on_host
+}
+
+/// Follows the ticket on `host` in the browser that asked for it; returns that browser,
+/// holding the host cookie, its nonce cookie gone.
+pub async fn redeemed<'a>(app: &'a TestApp, host: &str, ticket: &Ticket) -> Browser<'a> {
+    let on_host = asker(app, ticket);
+    let response = get_on(&on_host, host, &ticket.path).await;
+    assert_eq!(response.status(), Status::SeeOther, "{}", ticket.path);
     assert_eq!(location(&response), "/page?a=1");
-    let set = response.headers().get_one("Set-Cookie").unwrap().to_owned();
-    assert!(set.starts_with("gitlogin_host="), "{set}");
-    assert!(set.contains("HttpOnly") && !set.contains("Domain"), "{set}");
+    let set: Vec<&str> = response.headers().get("Set-Cookie").collect();
+    assert!(
+        set.iter().any(|c| c.starts_with("gitlogin_host=")
+            && c.contains("HttpOnly")
+            && !c.contains("Domain")),
+        "{set:?}"
+    );
+    assert_eq!(
+        on_host.cookie(NONCE),
+        None,
+        "each nonce marks one redemption"
+    );
     on_host
 }
 
@@ -81,16 +126,32 @@ async fn signed_in(app: &TestApp) -> Browser<'_> {
 }
 
 #[rocket::async_test]
-async fn a_stranger_on_a_protected_host_is_sent_to_sign_in_at_gitlogins_host() {
+async fn a_stranger_on_a_protected_host_is_sent_through_its_start_to_sign_in_at_gitlogins_host() {
     let app = two_hosts().await;
+    let on_host = app.browser();
 
-    let response = check(&app.browser(), WIKI, "wiki", "/page?a=1").await;
+    let response = check(&on_host, WIKI, "wiki", "/page?a=1").await;
 
     assert_eq!(response.status(), Status::Unauthorized);
+    let start = format!("http://{WIKI}/_gitlogin/start?next=%2Fpage%3Fa%3D1");
     assert_eq!(
         response.headers().get_one("X-Auth-Request-Sign-In"),
-        Some(format!("{PUBLIC_URL}/auth/host?host={WIKI}&next=%2Fpage%3Fa%3D1").as_str())
+        Some(start.as_str())
     );
+    let response = get_on(
+        &on_host,
+        WIKI,
+        start.trim_start_matches(&format!("http://{WIKI}")),
+    )
+    .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let to = location(&response);
+    let (to, nonce) = to.split_once("&nonce=").unwrap();
+    assert_eq!(
+        to,
+        format!("{PUBLIC_URL}/auth/host?host={WIKI}&next=%2Fpage%3Fa%3D1")
+    );
+    assert!(nonce.len() == 64 && nonce.chars().all(|c| c.is_ascii_hexdigit()));
 }
 
 #[rocket::async_test]
@@ -98,12 +159,16 @@ async fn a_stranger_at_the_host_sign_in_signs_in_first_and_comes_back_to_it() {
     let app = two_hosts().await;
     let browser = app.browser();
 
+    let nonce = "0".repeat(64);
     let response = browser
-        .get(&format!("/auth/host?host={WIKI}&next=%2Fpage"))
+        .get(&format!(
+            "/auth/host?host={WIKI}&next=%2Fpage&nonce={nonce}"
+        ))
         .await;
 
     assert_eq!(response.status(), Status::SeeOther);
-    let next = "/auth/host?host=wiki.example.test&next=%2Fpage";
+    let next = format!("/auth/host?host=wiki.example.test&next=%2Fpage&nonce={nonce}");
+    let next = next.as_str();
     let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
     assert_eq!(location(&response), format!("/login?next={encoded}"));
     let back = browser.sign_in(Some(next)).await;
@@ -138,7 +203,7 @@ async fn a_ticket_works_once() {
     let ticket = ticket_for(&browser, WIKI).await;
     redeemed(&app, WIKI, &ticket).await;
 
-    let again = get_on(&app.browser(), WIKI, &ticket).await;
+    let again = get_on(&asker(&app, &ticket), WIKI, &ticket.path).await;
 
     assert_eq!(again.status(), Status::BadRequest);
     assert!(again.headers().get_one("Set-Cookie").is_none());
@@ -150,11 +215,11 @@ async fn a_ticket_is_bound_to_its_host() {
     let browser = signed_in(&app).await;
     let ticket = ticket_for(&browser, WIKI).await;
 
-    let elsewhere = get_on(&app.browser(), GRAFANA, &ticket).await;
+    let elsewhere = get_on(&asker(&app, &ticket), GRAFANA, &ticket.path).await;
 
     assert_eq!(elsewhere.status(), Status::BadRequest);
     // And it is gone: a ticket tried on the wrong host is not kept for the right one.
-    let right = get_on(&app.browser(), WIKI, &ticket).await;
+    let right = get_on(&asker(&app, &ticket), WIKI, &ticket.path).await;
     assert_eq!(right.status(), Status::BadRequest);
 }
 
@@ -167,7 +232,9 @@ async fn a_ticket_expires_after_sixty_seconds() {
     app.clock.advance(std::time::Duration::from_secs(60));
 
     assert_eq!(
-        get_on(&app.browser(), WIKI, &ticket).await.status(),
+        get_on(&asker(&app, &ticket), WIKI, &ticket.path)
+            .await
+            .status(),
         Status::BadRequest
     );
 }
@@ -183,7 +250,9 @@ async fn a_ticket_dies_with_the_main_session() {
         .await;
 
     assert_eq!(
-        get_on(&app.browser(), WIKI, &ticket).await.status(),
+        get_on(&asker(&app, &ticket), WIKI, &ticket.path)
+            .await
+            .status(),
         Status::BadRequest
     );
 }
@@ -195,7 +264,10 @@ async fn an_unregistered_host_never_gets_a_ticket_nor_a_redirect() {
 
     for host in ["evil.example", "wiki.example.test.evil.example", "app.test"] {
         let response = browser
-            .get(&format!("/auth/host?host={host}&next=%2F"))
+            .get(&format!(
+                "/auth/host?host={host}&next=%2F&nonce={}",
+                "0".repeat(64)
+            ))
             .await;
         assert_eq!(response.status(), Status::BadRequest, "{host}");
         assert_eq!(response.headers().get_one("Location"), None, "{host}");
@@ -209,7 +281,10 @@ async fn a_host_whose_app_refuses_the_person_gets_no_ticket() {
     let browser = signed_in(&app).await;
 
     let response = browser
-        .get(&format!("/auth/host?host={GRAFANA}&next=%2F"))
+        .get(&format!(
+            "/auth/host?host={GRAFANA}&next=%2F&nonce={}",
+            "0".repeat(64)
+        ))
         .await;
 
     assert_eq!(response.status(), Status::Forbidden);
@@ -277,7 +352,7 @@ async fn the_redirect_flavour_sends_a_strangers_navigation_to_sign_in() {
     assert_eq!(response.status(), Status::Found);
     assert_eq!(
         location(&response),
-        format!("{PUBLIC_URL}/auth/host?host={WIKI}&next=%2Fpage%3Fa%3D1")
+        format!("http://{WIKI}/_gitlogin/start?next=%2Fpage%3Fa%3D1")
     );
 }
 
@@ -325,9 +400,10 @@ async fn the_host_cookie_lives_as_long_as_what_is_left_of_the_main_session() {
         .advance(std::time::Duration::from_secs(24 * 60 * 60));
     let ticket = ticket_for(&browser, WIKI).await;
 
-    let response = get_on(&app.browser(), WIKI, &ticket).await;
+    let response = get_on(&asker(&app, &ticket), WIKI, &ticket.path).await;
 
-    let set = response.headers().get_one("Set-Cookie").unwrap();
+    let mut set = response.headers().get("Set-Cookie");
+    let set = set.find(|c| c.starts_with("gitlogin_host=")).unwrap();
     assert!(set.contains("Max-Age=2505600"), "29 days of 30: {set}");
 }
 

@@ -33,6 +33,7 @@ mod lifetimes;
 mod limits;
 mod logout;
 mod logs;
+mod many_hosts;
 mod membership_recheck;
 mod metrics;
 mod next_redirects;

@@ -85,9 +85,10 @@ pub(super) struct AppCookies(pub(super) Option<String>);
 
 /// gitlogin's cookies, by their names without the `__Host-` prefix. Both spellings are
 /// dropped, so that a cookie left over from before `PUBLIC_URL` changed scheme goes too.
-const GITLOGIN_COOKIES: [&str; 4] = [
+const GITLOGIN_COOKIES: [&str; 5] = [
     crate::auth::session::COOKIE,
     crate::auth::session::HOST_COOKIE,
+    crate::identity::hosts::NONCE_COOKIE,
     crate::auth::pending::COOKIE,
     crate::web::flash::COOKIE,
 ];
@@ -128,6 +129,7 @@ mod tests {
         let headers = [
             "theme=dark; gitlogin_session=abc; __Host-gitlogin_session=def",
             "__Host-gitlogin_login=x;gitlogin_flash=y; app_session=z; gitlogin_sessionx=keep",
+            "gitlogin_host=h; __Host-gitlogin_host_nonce=n; gitlogin_host_nonce=m",
         ];
         assert_eq!(
             without_gitlogin_cookies(headers.into_iter()).as_deref(),
