@@ -42,6 +42,7 @@ mod nginx_proxy;
 // Only the PostgreSQL crate stops and restarts a cluster.
 #[allow(dead_code)]
 mod pg_cluster;
+mod postgres_suites;
 mod provider;
 mod secret_files;
 mod seed;
