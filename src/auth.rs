@@ -192,8 +192,7 @@ async fn callback(
     github.forget_token(token.secret()).await;
     let (github_user, orgs) = asked?;
 
-    // The store is asked only now: a connection held while GitHub answered would be one
-    // fewer for page views, and a slow GitHub would drain the pool.
+    // No connection was held while GitHub answered: a slow GitHub would drain the pool.
     let orgs = access::honour_later_removals(db, github_user.id, orgs, removals_seen).await?;
     let now = clock.now();
     if !access::admit(db, &config.access, &github_user, &orgs.groups, now).await? {
