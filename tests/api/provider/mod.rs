@@ -110,6 +110,15 @@ pub fn remove(app: &TestApp, rp: &Rp) {
     assert!(output.status.success(), "{output:?}");
 }
 
+/// Octocat leaves every organisation and team as the store knows it (a recheck or another
+/// instance's sign-in would record that), without signing in again here.
+pub async fn memberships_forgotten(app: &TestApp) {
+    sqlx::query("DELETE FROM memberships")
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
 /// A browser in which octocat signed in to gitlogin.
 pub async fn signed_in(app: &TestApp) -> Browser<'_> {
     let browser = app.browser();
