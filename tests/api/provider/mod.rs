@@ -19,7 +19,9 @@ mod pkce;
 mod redirect_uris;
 mod refresh;
 mod relying_party;
+mod repeats;
 mod revocation;
+mod strangers;
 mod userinfo;
 
 use std::collections::HashMap;
@@ -162,6 +164,12 @@ impl Authorize {
         let mut params = self.without(key).0;
         params.push((key.to_owned(), value.to_owned()));
         Authorize(params)
+    }
+
+    /// The request with `key=value` added, even if `key` is there already.
+    pub fn and(mut self, key: &str, value: &str) -> Authorize {
+        self.0.push((key.to_owned(), value.to_owned()));
+        self
     }
 
     pub fn without(mut self, key: &str) -> Authorize {

@@ -1,0 +1,135 @@
+//! A stranger's authorization request waits in their own browser, not in the store: anyone
+//! can send any number of authorize links, and none of them may cost a byte of disk. The
+//! store keeps a request only while a signed-in person is shown the consent page, and only a
+//! handful per session.
+
+use rocket::http::Status;
+
+use super::{assert_error_page, back_at, decide, register, signed_in, Authorize};
+use crate::helpers::{location, Store, TestApp};
+
+/// A request as long as gitlogin takes: `state` and `nonce` at their 1 KiB cap.
+fn longest(rp: &super::Rp) -> Authorize {
+    Authorize::new(rp)
+        .with("state", &"s".repeat(1024))
+        .with("nonce", &"n".repeat(1024))
+}
+
+#[rocket::async_test]
+async fn thousands_of_cookieless_authorize_links_leave_the_store_as_it_was() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let request = longest(&rp).uri();
+    let (rows, size) = (store_rows(&app).await, store_size(&app).await);
+
+    for _ in 0..2000 {
+        // No cookie jar: each one a new stranger.
+        let response = app.client.get(request.clone()).dispatch().await;
+        assert_eq!(response.status(), Status::SeeOther);
+    }
+
+    assert_eq!(store_rows(&app).await, rows, "rows written");
+    assert_eq!(store_size(&app).await, size, "the store grew");
+}
+
+#[rocket::async_test]
+async fn a_strangers_request_rides_in_their_own_cookie_which_no_other_browser_can_continue() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let stranger = app.browser();
+
+    let response = stranger.get(&longest(&rp).uri()).await;
+
+    assert_eq!(response.status(), Status::SeeOther);
+    let cookie = response
+        .headers()
+        .get("Set-Cookie")
+        .find(|c| c.starts_with("gitlogin_authorize="))
+        .expect("no gitlogin_authorize cookie")
+        .to_owned();
+    // Lax, to come back from GitHub; host-only; for as long as a sign-in may take; and
+    // within the 4 KiB a browser keeps of a cookie.
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=600"] {
+        assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+    }
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    let name_and_value = cookie.split(';').next().unwrap();
+    assert!(
+        name_and_value.len() <= 4096,
+        "{} bytes",
+        name_and_value.len()
+    );
+    // The link the sign-in goes on to, opened in another (signed-in) browser: it carries
+    // nothing of the request.
+    let login = url::Url::parse(&format!("http://app.test{}", location(&response))).unwrap();
+    let next = login.query_pairs().find(|(k, _)| k == "next").unwrap().1;
+    let other = signed_in(&app).await;
+    assert_error_page(other.get(&next).await, "another browser").await;
+    assert_eq!(app.count("authorize_requests").await, 0);
+}
+
+#[rocket::async_test]
+async fn a_state_or_nonce_over_one_kib_goes_back_as_an_invalid_request() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+
+    for field in ["state", "nonce"] {
+        let request = Authorize::new(&rp).with(field, &"x".repeat(1025));
+        let response = app.browser().get(&request.uri()).await;
+        let query = back_at(&rp, &response);
+        assert_eq!(query["error"], "invalid_request", "{field}");
+        assert!(!query.contains_key("code"), "{field}");
+    }
+}
+
+#[rocket::async_test]
+async fn a_consent_page_opened_again_and_again_keeps_five_requests_for_its_session() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+
+    let mut pages = Vec::new();
+    for _ in 0..20 {
+        pages.push(browser.page(&longest(&rp).uri()).await);
+    }
+
+    assert_eq!(app.count("authorize_requests").await, 5);
+    // The oldest were replaced: their Allow has nothing left to answer.
+    let oldest = decide(&browser, &pages[0], "allow").await;
+    assert_error_page(oldest, "the oldest page").await;
+    let newest = decide(&browser, &pages[19], "allow").await;
+    assert!(back_at(&rp, &newest).contains_key("code"));
+}
+
+/// Every row of every table.
+async fn store_rows(app: &TestApp) -> i64 {
+    let tables = match crate::STORE {
+        Store::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
+        Store::Postgres => {
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'"
+        }
+    };
+    let tables: Vec<String> = sqlx::query_scalar(tables).fetch_all(&app.db).await.unwrap();
+    let mut rows = 0;
+    for table in tables {
+        rows += app.count(&format!("\"{table}\"")).await;
+    }
+    rows
+}
+
+/// The bytes the store takes on disk: the SQLite file and its write-ahead log, or the
+/// PostgreSQL database.
+async fn store_size(app: &TestApp) -> i64 {
+    match crate::STORE {
+        Store::Sqlite => {
+            let path = app.db_url.trim_start_matches("sqlite://");
+            let path = path.split('?').next().unwrap();
+            let size = |path: String| std::fs::metadata(path).map_or(0, |m| m.len() as i64);
+            size(path.to_owned()) + size(format!("{path}-wal"))
+        }
+        Store::Postgres => sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&app.db)
+            .await
+            .unwrap(),
+    }
+}
