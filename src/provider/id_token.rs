@@ -11,6 +11,10 @@ use crate::models::apps::StoredApp;
 use crate::models::grants::Grant;
 use crate::models::User;
 
+/// The `typ` of an ID token: `JWT`, the one relying-party libraries take (the `openidconnect`
+/// crate refuses any other). Identity tokens have a type of their own (`identity/tokens.rs`).
+pub const TYP: &str = "JWT";
+
 /// The claims of `profile`, `email` and `groups` (also what userinfo answers).
 #[derive(Debug, Serialize, Default)]
 pub struct PersonClaims {
@@ -92,7 +96,7 @@ pub async fn sign(
         at_hash: at_hash(key.alg(), subject.access_token),
         person: subject.person,
     };
-    key.sign_jwt(&claims)
+    key.sign_jwt(TYP, &claims)
 }
 
 /// The left half of the access token's hash, base64url (Core 3.1.3.6), with the hash of the

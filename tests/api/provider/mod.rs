@@ -22,6 +22,7 @@ mod relying_party;
 mod repeats;
 mod revocation;
 mod strangers;
+mod typing;
 mod userinfo;
 
 use std::collections::HashMap;
