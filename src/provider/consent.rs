@@ -35,7 +35,7 @@ fn in_words(scope: &str) -> Option<&'static str> {
         "openid" => "who you are on GitHub: your login and GitHub id",
         "profile" => "your name and picture, as GitHub shows them",
         "email" => "your verified email address",
-        "groups" => "which of the organisations its rules name you are in",
+        "groups" => "which of the organisations and teams its rules name you are in",
         "offline_access" => "access while you are away, until you revoke it on your About page",
         _ => return None,
     })

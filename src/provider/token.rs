@@ -242,7 +242,7 @@ async fn issue(
         body["refresh_token"] = json!(refresh);
     }
     if grant.has_scope("openid") {
-        let groups = app_access::groups(conn, config, app, user).await?;
+        let groups = id_token::groups(conn, app, user).await?;
         let person = PersonClaims::of(user, grant, groups);
         let issuer = &config.public_url;
         let subject = id_token::Subject {
