@@ -117,8 +117,9 @@ async fn store_rows(app: &TestApp) -> i64 {
     rows
 }
 
-/// The bytes the store takes on disk: the SQLite file and its write-ahead log, or the
-/// PostgreSQL database.
+/// The bytes the store takes on disk: the SQLite file and its write-ahead log, or
+/// PostgreSQL's tables with their indexes and TOAST (not the whole database directory, where
+/// the server keeps caches of its own catalogue).
 async fn store_size(app: &TestApp) -> i64 {
     match crate::STORE {
         Store::Sqlite => {
@@ -127,9 +128,13 @@ async fn store_size(app: &TestApp) -> i64 {
             let size = |path: String| std::fs::metadata(path).map_or(0, |m| m.len() as i64);
             size(path.to_owned()) + size(format!("{path}-wal"))
         }
-        Store::Postgres => sqlx::query_scalar("SELECT pg_database_size(current_database())")
-            .fetch_one(&app.db)
-            .await
-            .unwrap(),
+        Store::Postgres => sqlx::query_scalar(
+            "SELECT sum(pg_total_relation_size(c.oid))::bigint
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind = 'r'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap(),
     }
 }
