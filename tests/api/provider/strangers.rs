@@ -101,6 +101,77 @@ async fn a_consent_page_opened_again_and_again_keeps_five_requests_for_its_sessi
     assert!(back_at(&rp, &newest).contains_key("code"));
 }
 
+#[rocket::async_test]
+async fn a_continue_link_carries_only_its_own_request_and_only_for_ten_minutes() {
+    let app = TestApp::spawn().await;
+    let (wiki, billing) = (register(&app, "wiki", &[]), register(&app, "billing", &[]));
+    let browser = app.browser();
+    let first = continue_link(&browser, &wiki).await;
+    let second = continue_link(&browser, &billing).await;
+
+    // The second request replaced the first in the cookie: the first link finds nothing.
+    assert_error_page(browser.get(&first).await, "the replaced request").await;
+    // The second is still there (and, with nobody signed in, goes on to the sign-in).
+    let on = browser.get(&second).await;
+    assert_eq!(on.status(), Status::SeeOther);
+    assert!(
+        location(&on).starts_with("/login?next="),
+        "{}",
+        location(&on)
+    );
+    // A cookie kept past its `Max-Age` (copied, or a clock that lies) is refused all the same.
+    let third = continue_link(&browser, &billing).await;
+    app.clock.advance(std::time::Duration::from_secs(10 * 60));
+    assert_error_page(browser.get(&third).await, "an expired request").await;
+}
+
+#[rocket::async_test]
+async fn a_consent_page_is_answered_only_by_the_session_it_was_shown_to() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let (shown, other) = (signed_in(&app).await, signed_in(&app).await);
+    let page = shown.page(&Authorize::new(&rp).uri()).await;
+
+    let mut fields = super::consent_fields(&shown, &page, "allow").await;
+    let csrf = other.csrf_token().await;
+    fields.retain(|(k, _)| k != "csrf_token");
+    fields.push(("csrf_token".into(), csrf));
+    let elsewhere = other
+        .post_form("/oauth/authorize/consent", &super::form(&fields))
+        .await;
+
+    assert_error_page(elsewhere, "another session").await;
+    assert!(back_at(&rp, &decide(&shown, &page, "allow").await).contains_key("code"));
+}
+
+/// A `state` and `nonce` within their caps, but made of characters that JSON writes twice,
+/// would make a cookie that browsers drop: the app hears so at once, rather than its user
+/// finding, after the sign-in, that the request was lost.
+#[rocket::async_test]
+async fn a_request_too_long_to_carry_goes_back_as_an_invalid_request() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let quotes = "\"".repeat(1024);
+    let request = Authorize::new(&rp)
+        .with("state", &quotes)
+        .with("nonce", &quotes);
+
+    let response = app.browser().get(&request.uri()).await;
+
+    let query = back_at(&rp, &response);
+    assert_eq!(query["error"], "invalid_request", "{query:?}");
+    let set_cookie: Vec<&str> = response.headers().get("Set-Cookie").collect();
+    assert!(set_cookie.is_empty(), "{set_cookie:?}");
+}
+
+/// The path a stranger's request for `rp` goes on to after the sign-in.
+async fn continue_link(browser: &crate::helpers::Browser<'_>, rp: &super::Rp) -> String {
+    let response = browser.get(&Authorize::new(rp).uri()).await;
+    let login = url::Url::parse(&format!("http://app.test{}", location(&response))).unwrap();
+    let next = login.query_pairs().find(|(k, _)| k == "next").unwrap().1;
+    next.into_owned()
+}
+
 /// Every row of every table.
 async fn store_rows(app: &TestApp) -> i64 {
     let tables = match crate::STORE {
