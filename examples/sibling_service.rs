@@ -26,6 +26,9 @@ use rocket::tokio::sync::RwLock;
 use rocket::{get, routes, Build, Rocket};
 use serde::Deserialize;
 
+/// The `typ` in the header of gitlogin's identity tokens (RFC 8725 §3.11).
+pub const IDENTITY_TYP: &str = "gitlogin-identity+jwt";
+
 /// What the service needs to know about gitlogin, and about itself.
 pub struct Settings {
     /// gitlogin's `PUBLIC_URL`, which it writes into every token as `iss`.
@@ -93,6 +96,8 @@ pub enum Refused {
     Missing,
     #[error("the token is not a JWT with an EdDSA header and a kid")]
     NotEdDsa,
+    #[error("the token is not an identity token (`typ: gitlogin-identity+jwt`)")]
+    NotAnIdentityToken,
     #[error("the token names a key that gitlogin does not publish")]
     UnknownKey,
     #[error("the token's signature is wrong")]
@@ -180,6 +185,12 @@ impl Verifier {
         // jsonwebtoken has no `none` algorithm: such a header does not even parse. And only
         // EdDSA is accepted below, so a token cannot pick a weaker algorithm either.
         let header = decode_header(token).map_err(|_| Refused::NotEdDsa)?;
+        // gitlogin signs its ID tokens with the same keys and issuer: only the type tells an
+        // identity token from one (RFC 8725 §3.11). Media types compare case-insensitively.
+        let typed = header.typ.as_deref();
+        if !typed.is_some_and(|typ| typ.eq_ignore_ascii_case(IDENTITY_TYP)) {
+            return Err(Refused::NotAnIdentityToken);
+        }
         let kid = header.kid.filter(|_| header.alg == Algorithm::EdDSA);
         let key = self.key(&kid.ok_or(Refused::NotEdDsa)?).await?;
 

@@ -4,10 +4,11 @@
 //!
 //! 1. The app sends the browser to `GET /oauth/authorize` (`request.rs` checks the request:
 //!    a bad app or redirect URI is our own error page, anything else goes back to the app).
-//!    A request that has to wait (the visitor signs in with GitHub first, or is asked) is
-//!    kept in the store, however long, and comes back at `GET /oauth/authorize/continue`.
+//!    A visitor who signs in with GitHub first carries the request through it in a cookie
+//!    (`carried.rs`) back to `GET /oauth/authorize/continue`; the store keeps nothing of it.
 //! 2. The app's own rules and the global allow-lists decide (`auth/app_access.rs`).
-//! 3. The first time, the person is asked (`consent.rs`); the answer is remembered.
+//! 3. The first time, the person is asked (`consent.rs`): only now, for a signed-in person,
+//!    is the request kept in the store, until they answer; the answer is remembered.
 //! 4. A code goes back to the app (`back.rs`): random, single use, 60 seconds, bound to the
 //!    app, the redirect URI and the PKCE challenge.
 //! 5. The app's server trades it at `POST /oauth/token` (`token.rs`, authenticated as
@@ -17,17 +18,20 @@
 //!    `discovery.rs` describes all of it to relying-party libraries.
 
 mod back;
+mod carried;
 mod client;
 mod consent;
 mod discovery;
 mod end_session;
 mod id_token;
+mod once;
 mod request;
 mod revoke;
 mod token;
 mod userinfo;
 
 use rocket::fairing::AdHoc;
+use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::{get, routes, State};
 
@@ -41,15 +45,13 @@ use crate::models::grants::{self, NewCode};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
 use crate::store::request_conn::RequestConn;
+use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
 use crate::web::headers::FormTargets;
 use request::{AuthRequest, Params, Refused};
 
 /// A code lives this long: long enough for the app's server to redeem it at once.
 const CODE_LIFETIME_SECS: i64 = 60;
-
-/// A request waits this long for its visitor to sign in and answer.
-const REQUEST_LIFETIME_SECS: i64 = 10 * 60;
 
 pub(crate) fn stage() -> AdHoc {
     AdHoc::on_ignite("OpenID Connect provider", |rocket| async {
@@ -75,51 +77,61 @@ enum Answer {
 
 /// Step 1: an app sends the browser here.
 #[get("/oauth/authorize?<params..>")]
+#[allow(clippy::too_many_arguments)]
 async fn authorize(
     params: Params<'_>,
     current: Option<CurrentUser>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
     targets: &FormTargets,
+    jar: &CookieJar<'_>,
+    policy: &State<CookiePolicy>,
     mut db: RequestConn,
 ) -> Answer {
-    let (app, request) = match request::check(&mut db, &params, clock.now()).await {
-        Ok(checked) => checked,
-        Err(Refused::Page(page)) => return Answer::Page(page),
-        Err(Refused::Back(back, error)) => {
-            return Answer::Redirect(Box::new(back.with_error(error, &config.public_url)))
-        }
-    };
     let at = Step {
         config,
         now: clock.now(),
         targets,
+        jar,
+        policy,
     };
-    proceed(&mut db, at, current, &app, &request, None).await
+    let (app, request) = match request::check(&mut db, &params, at.now).await {
+        Ok(checked) => checked,
+        Err(Refused::Page(page)) => return Answer::Page(page),
+        Err(Refused::Back(back, error)) => {
+            return Answer::Redirect(Box::new(back.with_error(error, &at.config.public_url)))
+        }
+    };
+    proceed(&mut db, &at, current, &app, &request).await
 }
 
-/// Back from the GitHub sign-in (or any later visit) with the kept request.
+/// Back from the GitHub sign-in with the request this browser carries.
 #[get("/oauth/authorize/continue?<request>")]
+#[allow(clippy::too_many_arguments)]
 async fn continue_request(
     request: &str,
     current: Option<CurrentUser>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
     targets: &FormTargets,
+    jar: &CookieJar<'_>,
+    policy: &State<CookiePolicy>,
     mut db: RequestConn,
 ) -> Answer {
-    let now = clock.now();
-    let found = match consent::kept_request(&mut db, request, now).await {
-        Ok(found) => found,
-        Err(page) => return Answer::Page(page),
-    };
-    let (app, kept) = found;
     let at = Step {
         config,
-        now,
+        now: clock.now(),
         targets,
+        jar,
+        policy,
     };
-    proceed(&mut db, at, current, &app, &kept, Some(request)).await
+    let Some(carried) = carried::take(at.jar, at.policy, request, at.now) else {
+        return Answer::Page(consent::gone());
+    };
+    match consent::app_of(&mut db, &carried).await {
+        Ok(app) => proceed(&mut db, &at, current, &app, &carried).await,
+        Err(page) => Answer::Page(page),
+    }
 }
 
 /// What every step of a request shares.
@@ -127,22 +139,19 @@ struct Step<'a> {
     config: &'a AppConfig,
     now: i64,
     targets: &'a FormTargets,
+    jar: &'a CookieJar<'a>,
+    policy: &'a CookiePolicy,
 }
 
-/// Steps 2 to 4, for a checked request; `kept` is its id if it waits in the store already.
+/// Steps 2 to 4, for a checked request.
 async fn proceed(
     conn: &mut rocket_db_pools::sqlx::AnyConnection,
-    Step {
-        config,
-        now,
-        targets,
-    }: Step<'_>,
+    at: &Step<'_>,
     current: Option<CurrentUser>,
     app: &StoredApp,
     request: &AuthRequest,
-    kept: Option<&str>,
 ) -> Answer {
-    let issuer = &config.public_url;
+    let (issuer, now) = (&at.config.public_url, at.now);
     let back = request.back();
     let signed_in_enough = current.as_ref().filter(|current| {
         let age = now - current.session.created_at;
@@ -155,27 +164,19 @@ async fn proceed(
         if request.no_prompt {
             return Answer::Redirect(Box::new(back.with_error("login_required", issuer)));
         }
-        return match keep(conn, kept, request, now).await {
-            Ok(id) => Answer::Redirect(Box::new(sign_in_then(&id))),
-            Err(e) => Answer::Page(ErrorPage::store_unavailable(e)),
-        };
+        return sign_in_then(at, request);
     };
     let answered = async {
-        match app_access::admits(conn, config, app, &current.user, now).await? {
+        match app_access::admits(conn, at.config, app, &current.user, now).await? {
             Standing::Admitted => {}
             // The app's membership rule is due for a recheck: the sign-in round trip does it.
             Standing::Unverified if request.no_prompt => {
-                forget(conn, kept, now).await?;
                 return Ok(Answer::Redirect(Box::new(
                     back.with_error("login_required", issuer),
                 )));
             }
-            Standing::Unverified => {
-                let id = keep(conn, kept, request, now).await?;
-                return Ok(Answer::Redirect(Box::new(sign_in_then(&id))));
-            }
+            Standing::Unverified => return Ok(sign_in_then(at, request)),
             Standing::Refused => {
-                forget(conn, kept, now).await?;
                 return Ok(Answer::Redirect(Box::new(
                     back.with_error("access_denied", issuer),
                 )));
@@ -185,7 +186,6 @@ async fn proceed(
         // Asked again for anything not granted yet: a yes to `openid` is not a yes to
         // `email` or to `offline_access`.
         if granted.is_some_and(|granted| request::covers(&granted, &request.scope)) {
-            forget(conn, kept, now).await?;
             return issue_code(conn, issuer, now, current, request)
                 .await
                 .map(|r| Answer::Redirect(Box::new(r)));
@@ -196,8 +196,8 @@ async fn proceed(
             )));
         }
         // Allow's answer redirects to the app: the page's `form-action` must let it.
-        targets.allow(&request.redirect_uri);
-        let id = keep(conn, kept, request, now).await?;
+        at.targets.allow(&request.redirect_uri);
+        let id = consent::keep(conn, &current.session, request, now).await?;
         Ok(Answer::Consent(consent::page(app, request, &id, current)))
     };
     answered
@@ -205,46 +205,21 @@ async fn proceed(
         .unwrap_or_else(|e| Answer::Page(ErrorPage::store_unavailable(e)))
 }
 
-/// The id of the request in the store: `kept`, or a new one, for a request that has to wait
-/// for its visitor (a sign-in, the consent page). One that is answered at once is never
-/// written: a stranger's stream of authorize links writes nothing.
-async fn keep(
-    conn: &mut rocket_db_pools::sqlx::AnyConnection,
-    kept: Option<&str>,
-    request: &AuthRequest,
-    now: i64,
-) -> Result<String, rocket_db_pools::sqlx::Error> {
-    if let Some(id) = kept {
-        return Ok(id.to_owned());
-    }
-    let id = token();
-    let saved = serde_json::to_string(request).unwrap_or_default();
-    let expires_at = now + REQUEST_LIFETIME_SECS;
-    consents::save_request(conn, &sha256_hex(&id), request.app_id, &saved, expires_at).await?;
-    Ok(id)
-}
-
-/// Ends the kept request, if there is one: it has been answered.
-async fn forget(
-    conn: &mut rocket_db_pools::sqlx::AnyConnection,
-    kept: Option<&str>,
-    now: i64,
-) -> Result<(), rocket_db_pools::sqlx::Error> {
-    match kept {
-        Some(id) => consents::delete_request(conn, &sha256_hex(id), now).await,
-        None => Ok(()),
-    }
-}
-
-/// Through the GitHub sign-in and back to the kept request. A `prompt=login` or `max_age`
-/// that the session does not meet signs in again: the sign-in replaces the session, so the
-/// request, continued, finds it fresh and does not loop.
-fn sign_in_then(id: &str) -> Redirect {
+/// Through the GitHub sign-in and back to `request`, which this browser carries meanwhile. A
+/// `prompt=login` or `max_age` that the session does not meet signs in again: the sign-in
+/// replaces the session, so the request, continued, finds it fresh and does not loop.
+fn sign_in_then(at: &Step<'_>, request: &AuthRequest) -> Answer {
+    let Some(id) = carried::carry(at.jar, at.policy, request, at.now) else {
+        let back = request.back();
+        return Answer::Redirect(Box::new(
+            back.with_error("invalid_request", &at.config.public_url),
+        ));
+    };
     let next = format!("/oauth/authorize/continue?request={id}");
-    Redirect::to(format!(
+    Answer::Redirect(Box::new(Redirect::to(format!(
         "/login?next={}",
         url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-    ))
+    ))))
 }
 
 /// Step 4: a code for this person and request, sent back to the app.

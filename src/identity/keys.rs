@@ -182,8 +182,8 @@ impl SigningKey {
     }
 
     /// `claims` as a signed JWT (JWS compact serialisation), with this key's `alg` and `kid`
-    /// in the header.
-    pub fn sign_jwt(&self, claims: &impl Serialize) -> Result<String, KeyError> {
+    /// and the token's kind, `typ`, in the header.
+    pub fn sign_jwt(&self, typ: &'static str, claims: &impl Serialize) -> Result<String, KeyError> {
         #[derive(Serialize)]
         struct Header<'a> {
             alg: &'static str,
@@ -192,7 +192,7 @@ impl SigningKey {
         }
         let header = Header {
             alg: self.alg.as_str(),
-            typ: "JWT",
+            typ,
             kid: &self.kid,
         };
         let signing_input = format!("{}.{}", base64_json(&header), base64_json(claims));

@@ -52,6 +52,14 @@ async fn jwks(
     Ok(Json(keys.jwks(&mut conn, clock.now()).await?))
 }
 
+/// The `typ` of an identity token (RFC 8725 §3.11, explicit typing). The provider's ID
+/// tokens are signed with the same keys and carry the same `iss`, so without a type of its
+/// own one kind could be passed off as the other: an identity token as an `id_token_hint`,
+/// an ID token whose `aud` happens to be a service's name at that service. Each reader
+/// accepts only its own `typ`. (ID tokens keep `JWT`: relying-party libraries such as the
+/// `openidconnect` crate refuse any other.)
+pub const TYP: &str = "gitlogin-identity+jwt";
+
 #[derive(FromForm)]
 struct TokenForm<'r> {
     /// The same field as the sign-out form's, checked the same way.
@@ -114,7 +122,7 @@ async fn issue_token(
         email: user.email.as_deref(),
     };
     let key = keys.signing_key(&mut db, keys::Alg::EdDsa, now).await?;
-    let token = key.sign_jwt(&claims)?;
+    let token = key.sign_jwt(TYP, &claims)?;
     crate::ops::metrics::token_issued(audience);
     audit!(
         "token issued github_id={} login={:?} aud={audience:?} jti={}",

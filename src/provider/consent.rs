@@ -17,10 +17,10 @@ use crate::auth::csrf::{require_csrf, SameOrigin};
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
 use crate::models::apps::{self, StoredApp};
-use crate::models::{consents, Event, Outbox};
+use crate::models::{consents, Event, Outbox, SessionRow};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
-use crate::ops::random::sha256_hex;
+use crate::ops::random::{sha256_hex, token};
 use crate::store::request_conn::RequestConn;
 use crate::web::error_pages::ErrorPage;
 use crate::web::templates::Page;
@@ -35,7 +35,7 @@ fn in_words(scope: &str) -> Option<&'static str> {
         "openid" => "who you are on GitHub: your login and GitHub id",
         "profile" => "your name and picture, as GitHub shows them",
         "email" => "your verified email address",
-        "groups" => "which of the organisations its rules name you are in",
+        "groups" => "which of the organisations and teams its rules name you are in",
         "offline_access" => "access while you are away, until you revoke it on your About page",
         _ => return None,
     })
@@ -50,7 +50,7 @@ struct Context<'a> {
     login: &'a str,
 }
 
-/// The page, for the kept request `id`.
+/// The page, for the request kept as `id`.
 pub(super) fn page(
     app: &StoredApp,
     request: &AuthRequest,
@@ -67,30 +67,68 @@ pub(super) fn page(
     Page::render("consent.html.tera", context)
 }
 
-/// The kept request `id` and its app; an error page if it has expired, was answered, or its
-/// app was removed meanwhile.
-pub(super) async fn kept_request(
+/// A request waits this long for its person to answer the page.
+const REQUEST_LIFETIME_SECS: i64 = 10 * 60;
+
+/// The most requests kept per session; a newer one replaces the oldest. A person has one
+/// consent page open at a time, or a few in tabs; the cap keeps a signed-in script that
+/// reloads the page from filling the store, as strangers cannot.
+const REQUESTS_PER_SESSION: i64 = 5;
+
+/// Keeps `request` for this session while its page is open; the id the page's form names.
+pub(super) async fn keep(
+    conn: &mut AnyConnection,
+    session: &SessionRow,
+    request: &AuthRequest,
+    now: i64,
+) -> Result<String, rocket_db_pools::sqlx::Error> {
+    let id = token();
+    let saved = serde_json::to_string(request).unwrap_or_default();
+    let kept = consents::KeptRequest {
+        id_hash: &sha256_hex(&id),
+        session_id_hash: &session.id_hash,
+        app_id: request.app_id,
+        request: &saved,
+        expires_at: now + REQUEST_LIFETIME_SECS,
+    };
+    consents::save_request(conn, &kept, REQUESTS_PER_SESSION).await?;
+    Ok(id)
+}
+
+/// The page for a request that has expired, was answered or replaced, or is another
+/// browser's.
+pub(super) fn gone() -> ErrorPage {
+    ErrorPage::new(
+        Status::BadRequest,
+        "This sign-in request has expired or was already answered. Go back to the app and sign in again.",
+    )
+}
+
+/// The app of a request checked earlier, unless it was removed meanwhile.
+pub(super) async fn app_of(
+    conn: &mut AnyConnection,
+    request: &AuthRequest,
+) -> Result<StoredApp, ErrorPage> {
+    apps::find_app_by_client_id(conn, &request.client_id)
+        .await
+        .map_err(ErrorPage::store_unavailable)?
+        .filter(|app| app.id == request.app_id)
+        .ok_or_else(gone)
+}
+
+/// This session's kept request `id` and its app.
+async fn kept_request(
     conn: &mut AnyConnection,
     id: &str,
+    session: &SessionRow,
     now: i64,
 ) -> Result<(StoredApp, AuthRequest), ErrorPage> {
-    let gone = || {
-        ErrorPage::new(
-            Status::BadRequest,
-            "This sign-in request has expired or was already answered. Go back to the app and sign in again.",
-        )
-    };
-    let kept = consents::find_request(conn, &sha256_hex(id), now)
+    let kept = consents::find_request(conn, &sha256_hex(id), &session.id_hash, now)
         .await
         .map_err(ErrorPage::store_unavailable)?
         .ok_or_else(gone)?;
     let request: AuthRequest = serde_json::from_str(&kept).map_err(|_| gone())?;
-    let app = apps::find_app_by_client_id(conn, &request.client_id)
-        .await
-        .map_err(ErrorPage::store_unavailable)?
-        .filter(|app| app.id == request.app_id)
-        .ok_or_else(gone)?;
-    Ok((app, request))
+    Ok((app_of(conn, &request).await?, request))
 }
 
 #[derive(FromForm)]
@@ -113,7 +151,7 @@ async fn answer(
 ) -> Result<Redirect, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
     let now = clock.now();
-    let (app, request) = kept_request(&mut db, form.request, now).await?;
+    let (app, request) = kept_request(&mut db, form.request, &current.session, now).await?;
     let issuer = &config.public_url;
     let answered = async {
         consents::delete_request(&mut db, &sha256_hex(form.request), now).await?;

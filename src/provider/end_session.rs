@@ -4,7 +4,8 @@
 //! sent back, and only to a `post_logout_redirect_uri` the app registered.
 //!
 //! The app is named by an `id_token_hint` (checked with our own keys and algorithms only, so
-//! `alg: none`, or HS256 keyed with a public key, is refused) or by `client_id`.
+//! `alg: none`, or HS256 keyed with a public key, is refused, and typed as an ID token) or by
+//! `client_id`.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rocket::form::{Form, FromForm};
@@ -109,8 +110,13 @@ async fn audience_of_hint(
     let bad = || refused("This sign-out request carries an ID token that gitlogin did not sign.");
     let header = jsonwebtoken::decode_header(hint).map_err(|_| bad())?;
     // Our algorithms only, decided here and not by the token: `none`, HS256 and the rest
-    // never reach a key.
-    if !matches!(header.alg, Algorithm::RS256 | Algorithm::EdDSA) {
+    // never reach a key. And an ID token only: an identity token is signed with the same
+    // keys, but is not one (`identity/tokens.rs`, explicit typing).
+    let an_id_token = header
+        .typ
+        .as_deref()
+        .is_some_and(|typ| typ.eq_ignore_ascii_case(super::id_token::TYP));
+    if !matches!(header.alg, Algorithm::RS256 | Algorithm::EdDSA) || !an_id_token {
         return Err(bad());
     }
     let jwks = keys.jwks(conn, now).await.map_err(|_| bad())?;

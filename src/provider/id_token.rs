@@ -6,10 +6,42 @@ use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
 
+use rocket_db_pools::sqlx::{self, AnyConnection};
+
 use crate::identity::keys::{Alg, KeyError, KeyRing, ID_TOKEN_LIFETIME_SECS};
 use crate::models::apps::StoredApp;
 use crate::models::grants::Grant;
-use crate::models::User;
+use crate::models::{self, User};
+use crate::registry::Rule;
+
+/// The `typ` of an ID token: `JWT`, the one relying-party libraries take (the `openidconnect`
+/// crate refuses any other). Identity tokens have a type of their own (`identity/tokens.rs`).
+pub const TYP: &str = "JWT";
+
+/// The `groups` an app learns: the person's organisations and teams (`org/team-slug`) that
+/// the app's own rules name, which is what the consent page says it receives. The global
+/// org list decides who may sign in to gitlogin at all; which of those organisations someone
+/// is in is not any one app's business unless its rules name them. An app without org or
+/// team rules learns no groups.
+pub async fn groups(
+    conn: &mut AnyConnection,
+    app: &StoredApp,
+    user: &User,
+) -> sqlx::Result<Vec<String>> {
+    let named: Vec<&String> = app
+        .rules
+        .iter()
+        .filter_map(|rule| match rule {
+            Rule::Org(group) | Rule::Team(group) => Some(group),
+            Rule::User(_) => None,
+        })
+        .collect();
+    let memberships = models::memberships(conn, user.id).await?;
+    Ok(memberships
+        .into_iter()
+        .filter(|group| named.contains(&group))
+        .collect())
+}
 
 /// The claims of `profile`, `email` and `groups` (also what userinfo answers).
 #[derive(Debug, Serialize, Default)]
@@ -92,7 +124,7 @@ pub async fn sign(
         at_hash: at_hash(key.alg(), subject.access_token),
         person: subject.person,
     };
-    key.sign_jwt(&claims)
+    key.sign_jwt(TYP, &claims)
 }
 
 /// The left half of the access token's hash, base64url (Core 3.1.3.6), with the hash of the

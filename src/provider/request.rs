@@ -8,6 +8,7 @@ use rocket_db_pools::sqlx::AnyConnection;
 use serde::{Deserialize, Serialize};
 
 use super::back::Back;
+use super::once::Once;
 use crate::models::apps::{self, StoredApp};
 use crate::web::error_pages::ErrorPage;
 
@@ -15,20 +16,27 @@ use crate::web::error_pages::ErrorPage;
 /// as OpenID Connect asks.
 pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "groups", "offline_access"];
 
-/// The query of `GET /oauth/authorize`, as sent.
+/// The query of `GET /oauth/authorize`, as sent: the parameters gitlogin reads, each at most
+/// once (`once.rs`).
 #[derive(Debug, rocket::FromForm)]
 pub struct Params<'r> {
-    response_type: Option<&'r str>,
-    client_id: Option<&'r str>,
-    redirect_uri: Option<&'r str>,
-    scope: Option<&'r str>,
-    state: Option<&'r str>,
-    nonce: Option<&'r str>,
-    code_challenge: Option<&'r str>,
-    code_challenge_method: Option<&'r str>,
-    prompt: Option<&'r str>,
-    max_age: Option<&'r str>,
+    response_type: Once<'r>,
+    client_id: Once<'r>,
+    redirect_uri: Once<'r>,
+    scope: Once<'r>,
+    state: Once<'r>,
+    nonce: Once<'r>,
+    code_challenge: Once<'r>,
+    code_challenge_method: Once<'r>,
+    prompt: Once<'r>,
+    max_age: Once<'r>,
 }
+
+/// The longest `state` and `nonce`, in bytes. A stranger's request rides through the GitHub
+/// sign-in in a cookie (`carried.rs`), and a browser keeps at most 4 KiB of one: both at
+/// their longest still fit, encrypted, with the rest of the request. Apps send far less (a
+/// random value of 32 bytes or so).
+pub const MAX_STATE_OR_NONCE: usize = 1024;
 
 /// A request that passed every check: what the rest of the flow acts on. Kept as JSON in
 /// the store while its visitor signs in or answers the consent page.
@@ -74,32 +82,46 @@ impl From<rocket_db_pools::sqlx::Error> for Refused {
 }
 
 /// Checks `params`; the app they name, and the request to carry out.
-pub async fn check(
+pub async fn check<'r>(
     conn: &mut AnyConnection,
-    params: &Params<'_>,
+    params: &Params<'r>,
     now: i64,
 ) -> Result<(StoredApp, AuthRequest), Refused> {
     let page = |message: &'static str| Refused::Page(ErrorPage::new(Status::BadRequest, message));
-    let app = match params.client_id {
+    let unknown_app = "This sign-in request names no app that gitlogin knows. Go back to the app and try again, or ask its operator to register it.";
+    let app = match params.client_id.get().map_err(|_| page(unknown_app))? {
         Some(client_id) => apps::find_app_by_client_id(conn, client_id).await?,
         None => None,
     };
-    let app = app.ok_or_else(|| page("This sign-in request names no app that gitlogin knows. Go back to the app and try again, or ask its operator to register it."))?;
+    let app = app.ok_or_else(|| page(unknown_app))?;
     // Byte for byte: no prefix, case, trailing-slash, port or encoding leeway. A redirect
     // URI that is almost the registered one is an attacker's.
     let redirect_uri = params
         .redirect_uri
+        .get()
+        .ok()
+        .flatten()
         .filter(|uri| app.redirect_uris.iter().any(|known| known == uri))
         .ok_or_else(|| page("This sign-in request asks to send you somewhere its app did not register, so gitlogin will not send you there. Go back to the app and try again."))?;
 
-    let back = Back::to(redirect_uri, params.state);
+    // A doubled `state` goes back without one: which of the two to echo is the question.
+    let back = Back::to(redirect_uri, params.state.get().unwrap_or(None));
     let refuse = |error| Refused::Back(back.clone(), error);
-    // Kept and echoed as given: text, without control characters (PostgreSQL refuses a NUL).
-    let printable = |value: Option<&str>| value.is_none_or(|v| !v.chars().any(char::is_control));
-    if !printable(params.state) || !printable(params.nonce) {
+    let once = |param: Once<'r>| param.get().map_err(|_| refuse("invalid_request"));
+    let (state, nonce) = (once(params.state)?, once(params.nonce)?);
+    let (response_type, scope) = (once(params.response_type)?, once(params.scope)?);
+    let code_challenge = once(params.code_challenge)?;
+    let code_challenge_method = once(params.code_challenge_method)?;
+    let (prompt, max_age) = (once(params.prompt)?, once(params.max_age)?);
+    // Kept and echoed as given: text, without control characters (PostgreSQL refuses a NUL),
+    // and short enough to carry.
+    let fits = |value: Option<&str>| {
+        value.is_none_or(|v| v.len() <= MAX_STATE_OR_NONCE && !v.chars().any(char::is_control))
+    };
+    if !fits(state) || !fits(nonce) {
         return Err(refuse("invalid_request"));
     }
-    match params.response_type {
+    match response_type {
         Some("code") => {}
         None => return Err(refuse("invalid_request")),
         // Implicit and hybrid flows hand tokens to the browser: not supported, on purpose.
@@ -108,17 +130,17 @@ pub async fn check(
     // PKCE (RFC 7636): S256 only. A challenge without a method means `plain`, which protects
     // nothing against whoever can read the request; a public app must send one, since it has
     // no secret to prove that the code's redeemer is the app.
-    let code_challenge = match (params.code_challenge, params.code_challenge_method) {
+    let code_challenge = match (code_challenge, code_challenge_method) {
         (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => Some(challenge),
         (None, None) if app.secret_hash.is_some() => None,
         _ => return Err(refuse("invalid_request")),
     };
-    let prompts: Vec<&str> = params.prompt.unwrap_or("").split(' ').collect();
+    let prompts: Vec<&str> = prompt.unwrap_or("").split(' ').collect();
     let no_prompt = prompts.contains(&"none");
     if no_prompt && prompts.iter().any(|p| !p.is_empty() && *p != "none") {
         return Err(refuse("invalid_request"));
     }
-    let max_age = match params.max_age {
+    let max_age = match max_age {
         None => None,
         Some(age) => Some(
             age.parse::<i64>()
@@ -127,7 +149,7 @@ pub async fn check(
                 .ok_or_else(|| refuse("invalid_request"))?,
         ),
     };
-    let asked: Vec<&str> = params.scope.unwrap_or("").split(' ').collect();
+    let asked: Vec<&str> = scope.unwrap_or("").split(' ').collect();
     let scope: Vec<&str> = SCOPES.into_iter().filter(|s| asked.contains(s)).collect();
     Ok((
         app.clone(),
@@ -136,8 +158,8 @@ pub async fn check(
             client_id: app.client_id.clone(),
             redirect_uri: redirect_uri.to_owned(),
             scope: scope.join(" "),
-            state: params.state.map(str::to_owned),
-            nonce: params.nonce.map(str::to_owned),
+            state: state.map(str::to_owned),
+            nonce: nonce.map(str::to_owned),
             code_challenge: code_challenge.map(str::to_owned),
             no_prompt,
             fresh_login: prompts.contains(&"login"),

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::client::{self, Basic, OAuthError};
 use super::id_token::{self, PersonClaims};
+use super::once::Once;
 use crate::auth::access::Standing;
 use crate::auth::app_access;
 use crate::config::AppConfig;
@@ -34,8 +35,20 @@ pub fn routes() -> Vec<Route> {
     routes![token_endpoint]
 }
 
+/// The form, as sent: the parameters gitlogin reads, each at most once (`once.rs`).
 #[derive(FromForm)]
 struct TokenForm<'r> {
+    grant_type: Once<'r>,
+    code: Once<'r>,
+    redirect_uri: Once<'r>,
+    code_verifier: Once<'r>,
+    refresh_token: Once<'r>,
+    client_id: Once<'r>,
+    client_secret: Once<'r>,
+}
+
+/// The form once no parameter of it was repeated.
+struct TokenParams<'r> {
     grant_type: Option<&'r str>,
     code: Option<&'r str>,
     redirect_uri: Option<&'r str>,
@@ -43,6 +56,22 @@ struct TokenForm<'r> {
     refresh_token: Option<&'r str>,
     client_id: Option<&'r str>,
     client_secret: Option<&'r str>,
+}
+
+impl<'r> TokenForm<'r> {
+    /// Refuses the whole request if any parameter came twice, before anything is read.
+    fn params(&self) -> Result<TokenParams<'r>, OAuthError> {
+        let once = |param: Once<'r>| param.get().map_err(|_| OAuthError::InvalidRequest);
+        Ok(TokenParams {
+            grant_type: once(self.grant_type)?,
+            code: once(self.code)?,
+            redirect_uri: once(self.redirect_uri)?,
+            code_verifier: once(self.code_verifier)?,
+            refresh_token: once(self.refresh_token)?,
+            client_id: once(self.client_id)?,
+            client_secret: once(self.client_secret)?,
+        })
+    }
 }
 
 /// The answer, never to be cached (RFC 6749 5.1).
@@ -62,6 +91,7 @@ async fn token_endpoint(
     db: &Db,
 ) -> Result<Tokens, OAuthError> {
     let now = clock.now();
+    let form = form.params()?;
     // One transaction: the code or refresh token is spent only if the new tokens are
     // stored and the ID token signed, so an app whose call failed can retry without its
     // retry looking like a replay. A revocation, though, is kept (`Refused::Revoke`).
@@ -101,7 +131,7 @@ impl<E: Into<OAuthError>> From<E> for Refused {
 
 async fn exchange(
     conn: &mut AnyConnection,
-    form: &TokenForm<'_>,
+    form: &TokenParams<'_>,
     basic: &Basic,
     config: &AppConfig,
     keys: &KeyRing,
@@ -132,7 +162,7 @@ async fn exchange(
 async fn redeem_code(
     conn: &mut AnyConnection,
     app: &StoredApp,
-    form: &TokenForm<'_>,
+    form: &TokenParams<'_>,
     now: i64,
 ) -> Result<Grant, Refused> {
     let code = form.code.ok_or(OAuthError::InvalidRequest)?;
@@ -160,7 +190,7 @@ async fn redeem_code(
 async fn use_refresh_token(
     conn: &mut AnyConnection,
     app: &StoredApp,
-    form: &TokenForm<'_>,
+    form: &TokenParams<'_>,
     now: i64,
 ) -> Result<Grant, Refused> {
     let presented = form.refresh_token.ok_or(OAuthError::InvalidRequest)?;
@@ -212,7 +242,7 @@ async fn issue(
         body["refresh_token"] = json!(refresh);
     }
     if grant.has_scope("openid") {
-        let groups = app_access::groups(conn, config, app, user).await?;
+        let groups = id_token::groups(conn, app, user).await?;
         let person = PersonClaims::of(user, grant, groups);
         let issuer = &config.public_url;
         let subject = id_token::Subject {

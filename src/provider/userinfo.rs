@@ -73,7 +73,7 @@ async fn userinfo(bearer: Bearer, config: &AppConfig, now: i64, db: &Db) -> Answ
         if !grant.has_scope("openid") {
             return Ok(Answer::InsufficientScope);
         }
-        let groups = app_access::groups(&mut conn, config, &app, &user).await?;
+        let groups = super::id_token::groups(&mut conn, &app, &user).await?;
         Ok(Answer::Claims(Json(json!(PersonClaims::of(
             &user, &grant, groups
         )))))

@@ -191,6 +191,7 @@ async fn health_is_503_when_the_store_is_gone() {
     let tables = [
         "host_tickets",
         "host_sessions",
+        "authorize_requests",
         "sessions",
         "memberships",
         "signing_keys",

@@ -161,10 +161,16 @@ async fn call_with(sibling: &Client, token: &str) -> (Status, String) {
     call(sibling, Some(&format!("Bearer {token}"))).await
 }
 
-/// A token signed with `der`, naming `kid`, with these claims.
+/// An identity token signed with `der`, naming `kid`, with these claims.
 fn craft(der: &[u8], kid: &str, claims: &Value) -> String {
+    craft_typed(der, kid, Some(example::IDENTITY_TYP), claims)
+}
+
+/// A token signed with `der`, naming `kid`, with this `typ` in its header and these claims.
+fn craft_typed(der: &[u8], kid: &str, typ: Option<&str>, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(kid.to_owned());
+    header.typ = typ.map(str::to_owned);
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(der)).unwrap()
 }
 
@@ -264,6 +270,31 @@ async fn the_sibling_service_greets_a_valid_token_and_refuses_every_bad_one() {
     }
     // The real token still works: none of the above poisoned the sibling's key cache.
     assert_eq!(call_with(&sibling, &token).await.0, Status::Ok);
+}
+
+/// Explicit typing (RFC 8725 §3.11): gitlogin signs its ID tokens (`typ: JWT`) with the same
+/// keys and issuer, so one with `aud` set to this service's name (an app registered under
+/// it) would otherwise pass here. Only `gitlogin-identity+jwt` is an identity token.
+#[rocket::async_test]
+async fn the_sibling_service_refuses_a_token_typed_as_an_id_token() {
+    let (der, _) = test_key();
+    let deployment = Deployment::new(Some(pem_of(&der))).await;
+    let server = deployment.start().await;
+    let kid = published_kids(&server).await[0].clone();
+    let sibling = sibling_for(&server.base).await;
+    let claims = json!({ "iss": server.base, "sub": "583231", "aud": "sibling", "login": "octocat",
+                         "github_id": 583231, "iat": now(), "exp": now() + 300 });
+
+    for typ in [Some("JWT"), Some("at+jwt"), None] {
+        let (status, body) = call_with(&sibling, &craft_typed(&der, &kid, typ, &claims)).await;
+        assert_eq!(status, Status::Unauthorized, "{typ:?}: {body}");
+        assert!(body.contains("not an identity token"), "{typ:?}: {body}");
+    }
+    // The same claims typed as an identity token are greeted: the type alone was refused.
+    assert_eq!(
+        call_with(&sibling, &craft(&der, &kid, &claims)).await,
+        (Status::Ok, "hello, octocat".into())
+    );
 }
 
 /// GHSA-h395-gr6q-cpjc (CVE-2026-25537): jsonwebtoken before 10.3 skipped an `exp` of the

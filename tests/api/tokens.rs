@@ -97,6 +97,8 @@ async fn a_token_names_the_user_and_audience_and_verifies_against_the_jwks() {
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, Algorithm::EdDSA);
     assert_eq!(header.kid, Some(kids(&set)[0].clone()));
+    // Its own type (RFC 8725 §3.11): no reader of ID tokens takes it for one.
+    assert_eq!(header.typ.as_deref(), Some("gitlogin-identity+jwt"));
     let claims = verify(&token, &set, "sibling").unwrap();
     assert_eq!(claims["iss"], PUBLIC_URL);
     assert_eq!(claims["sub"], "583231");

@@ -82,7 +82,7 @@ fn a_signed_jwt_verifies_with_the_published_key_and_nothing_else() {
     ] {
         let (key, _) = SigningKey::generate(alg).unwrap();
         let (other, _) = SigningKey::generate(alg).unwrap();
-        let jwt = key.sign_jwt(&claims).unwrap();
+        let jwt = key.sign_jwt("JWT", &claims).unwrap();
         let header = jsonwebtoken::decode_header(&jwt).unwrap();
         assert_eq!(header.alg, algorithm);
         assert_eq!(header.kid.as_deref(), Some(key.kid()));

@@ -158,3 +158,30 @@ async fn a_team_an_apps_rule_names_admits_its_members_and_no_one_else() {
     let refused = browser.get(&Authorize::new(&finance).uri()).await;
     assert_error_back(&finance, &refused, "access_denied");
 }
+
+/// `groups` is what the consent page says: the person's organisations and teams that the
+/// app's own rules name. The global org list is the operator's gate, not the app's business,
+/// so an app learns none of it, and an app without org or team rules learns no groups.
+#[rocket::async_test]
+async fn an_app_learns_only_the_groups_its_own_rules_name_not_the_global_org_list() {
+    let app = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "corp"))).await;
+    app.github.set_account(Account {
+        orgs: vec!["acme".into(), "corp".into(), "elsewhere".into()],
+        ..Account::octocat()
+    });
+    let by_org = register(&app, "wiki", &["--allow-org", "acme"]);
+    let no_rules = register(&app, "billing", &[]);
+    let browser = signed_in(&app).await;
+
+    for (rp, expected) in [
+        (by_org, serde_json::json!(["acme"])),
+        (no_rules, serde_json::json!([])),
+    ] {
+        let request = Authorize::new(&rp).with("scope", "openid groups");
+        let body = super::tokens(&app, &browser, &rp, &request).await;
+        let id_token = super::unverified_claims(body["id_token"].as_str().unwrap());
+        let claims = super::json_of(super::userinfo(&app, super::access_token(&body)).await).await;
+        assert_eq!(id_token["groups"], expected, "{}: {id_token}", rp.name);
+        assert_eq!(claims["groups"], expected, "{}: {claims}", rp.name);
+    }
+}

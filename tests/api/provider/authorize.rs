@@ -1,5 +1,5 @@
 //! The authorize endpoint's other answers: a signed-out visitor goes through gitlogin's own
-//! GitHub sign-in and comes back to the very same request, however long; `prompt=none`
+//! GitHub sign-in and comes back to the very same request; `prompt=none`
 //! answers instead of showing a page; and a request for anything but the code flow goes back
 //! to the app as an error, with `state` and `iss`, never with a token.
 
@@ -35,8 +35,9 @@ async fn a_signed_out_visitor_signs_in_with_github_and_comes_back_to_the_same_re
     let app = TestApp::spawn().await;
     let rp = register(&app, "wiki", &[]);
     let visitor = app.browser();
-    // Longer than any `next` may be: the request has to wait on the server side.
-    let state: String = "s".repeat(1500);
+    // As long as gitlogin takes (1 KiB), longer than any `next` may be: the request rides
+    // through the sign-in in a cookie of its own.
+    let state: String = "s".repeat(1024);
     let request = Authorize::new(&rp).with("state", &state);
 
     let response = visitor.get(&request.uri()).await;

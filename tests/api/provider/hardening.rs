@@ -1,8 +1,8 @@
 //! What a careful reading of the provider found, each pinned by a test: consent is per
 //! scope, bad bytes are refused as bad requests on both stores (never a 503), a browser's
 //! `form-action` lets the consent and logout answers reach the registered app and nowhere
-//! else, nothing is written for a request answered at once, and the purge empties what has
-//! expired.
+//! else, nothing is written for a request answered at once or for a stranger's, and the
+//! purge empties what has expired.
 
 use std::time::Duration;
 
@@ -118,9 +118,14 @@ async fn a_request_answered_at_once_writes_nothing_and_the_purge_empties_what_ex
     let again = browser.get(&Authorize::new(&rp).uri()).await;
     assert!(back_at(&rp, &again).contains_key("code"));
     assert_eq!(app.count("authorize_requests").await, 0);
-    // A stranger's request waits, for its sign-in.
+    // A stranger's request waits for its sign-in in the stranger's own cookie.
     let stranger = app.browser().get(&Authorize::new(&rp).uri()).await;
     assert_eq!(stranger.status(), Status::SeeOther);
+    assert_eq!(app.count("authorize_requests").await, 0);
+    // A consent page's request waits in the store, for its answer.
+    let other = register(&app, "billing", &[]);
+    let page = browser.get(&Authorize::new(&other).uri()).await;
+    assert_eq!(page.status(), Status::Ok);
     assert_eq!(app.count("authorize_requests").await, 1);
 
     app.clock.advance(Duration::from_secs(31 * 24 * 3600));

@@ -19,7 +19,10 @@ mod pkce;
 mod redirect_uris;
 mod refresh;
 mod relying_party;
+mod repeats;
 mod revocation;
+mod strangers;
+mod typing;
 mod userinfo;
 
 use std::collections::HashMap;
@@ -110,6 +113,15 @@ pub fn remove(app: &TestApp, rp: &Rp) {
     assert!(output.status.success(), "{output:?}");
 }
 
+/// Octocat leaves every organisation and team as the store knows it (a recheck or another
+/// instance's sign-in would record that), without signing in again here.
+pub async fn memberships_forgotten(app: &TestApp) {
+    sqlx::query("DELETE FROM memberships")
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
 /// A browser in which octocat signed in to gitlogin.
 pub async fn signed_in(app: &TestApp) -> Browser<'_> {
     let browser = app.browser();
@@ -153,6 +165,12 @@ impl Authorize {
         let mut params = self.without(key).0;
         params.push((key.to_owned(), value.to_owned()));
         Authorize(params)
+    }
+
+    /// The request with `key=value` added, even if `key` is there already.
+    pub fn and(mut self, key: &str, value: &str) -> Authorize {
+        self.0.push((key.to_owned(), value.to_owned()));
+        self
     }
 
     pub fn without(mut self, key: &str) -> Authorize {

@@ -109,3 +109,25 @@ async fn a_refresh_after_leaving_the_apps_org_is_refused_and_revokes_the_grant()
     super::assert_token_error(&answer, Status::BadRequest, "invalid_grant");
     assert_eq!(app.count("grants").await, 0, "the grant is revoked");
 }
+
+/// The refresh's own check, with nothing in its way: the person drops out of the app's rules
+/// in the store, and no sign-in here revokes the grant first.
+#[rocket::async_test]
+async fn a_refresh_by_someone_who_left_the_apps_org_is_refused_without_a_new_sign_in() {
+    use gitlogin::github::fake::Account;
+    let app = TestApp::spawn().await;
+    app.github.set_account(Account {
+        orgs: vec!["acme".into()],
+        ..Account::octocat()
+    });
+    let rp = register(&app, "wiki", &["--allow-org", "acme"]);
+    let browser = signed_in(&app).await;
+    let body = super::offline_tokens(&app, &browser, &rp).await;
+    let refresh_token = body["refresh_token"].as_str().unwrap();
+
+    super::memberships_forgotten(&app).await;
+    let answer = refresh(&app, &rp, refresh_token).await;
+
+    assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+    assert_eq!(app.count("grants").await, 0, "the grant is revoked");
+}

@@ -159,3 +159,27 @@ async fn an_email_with_control_characters_is_never_claimed() {
 
     assert_eq!(claims, [Value::Null, Value::Null]);
 }
+
+/// Userinfo's own check of the app's rules: the person drops out of them in the store, with
+/// no sign-in here to end the grant first.
+#[rocket::async_test]
+async fn userinfo_for_someone_who_left_the_apps_org_is_invalid_token_without_a_new_sign_in() {
+    use gitlogin::github::fake::Account;
+    let app = TestApp::spawn().await;
+    app.github.set_account(Account {
+        orgs: vec!["acme".into()],
+        ..Account::octocat()
+    });
+    let rp = register(&app, "wiki", &["--allow-org", "acme"]);
+    let browser = signed_in(&app).await;
+    let body = tokens(&app, &browser, &rp, &Authorize::new(&rp)).await;
+    assert_eq!(
+        userinfo(&app, access_token(&body)).await.status(),
+        Status::Ok
+    );
+
+    super::memberships_forgotten(&app).await;
+    let answer = userinfo(&app, access_token(&body)).await;
+
+    assert_invalid_token(&answer);
+}
