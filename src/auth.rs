@@ -11,13 +11,12 @@
 //! 4. `POST /logout` deletes that session.
 //!
 //! Each sign-in and sign-out also leaves an event in the outbox, in the same transaction,
-//! when `EVENTS_URL` is set (`models/events.rs`). Memberships are believed for
-//! `MEMBERSHIP_RECHECK` (`access.rs`); GitHub's webhook ends access at once (`webhook.rs`).
+//! when `EVENTS_URL` is set (`models/events.rs`). Who may get in is decided beside all this,
+//! in `access.rs`: the callback calls it twice, by name, and can be read with those calls
+//! skipped.
 //!
 //! The guard that protects pages (`CurrentUser`) is in `session.rs`.
 
-pub(crate) mod access;
-pub(crate) mod app_access;
 pub(crate) mod csrf;
 pub(crate) mod login_error;
 pub(crate) mod next;
@@ -26,7 +25,6 @@ pub(crate) mod pending;
 pub mod purge;
 pub(crate) mod session;
 pub(crate) mod signed_out;
-pub(crate) mod webhook;
 
 use std::future::Future;
 
@@ -41,9 +39,10 @@ use rocket::response::Redirect;
 use rocket::tokio::time::Instant;
 use rocket::{get, post, routes, uri, State};
 
+use crate::access::{self, SignInRefused};
 use crate::config::{AppConfig, ConfigError};
 use crate::github::{GithubError, GithubUser};
-use crate::models::{self, apps, Outbox};
+use crate::models::{self, Outbox};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::ops::metrics;
@@ -108,10 +107,7 @@ async fn login(
         // reports granted scopes comma-separated; the oauth2 crate sends them space-separated.)
         .add_scope(Scope::new("user:email".into()))
         .set_pkce_challenge(challenge);
-    let named = apps::named_groups(&mut *db.acquire().await?).await?;
-    if !sign_in.config.access.orgs.is_empty() || !named.is_empty() {
-        // Only when an organisation list or an app's rule needs it: private memberships
-        // and teams need `read:org`.
+    if access::asks_read_org(db, &sign_in.config.access).await? {
         request = request.add_scope(Scope::new("read:org".into()));
     }
     let (authorize_url, state) = request.url();
@@ -178,49 +174,31 @@ async fn callback(
         .filter(|c| !c.is_empty())
         .ok_or(LoginError::MissingCode)?;
 
-    // Read before GitHub is asked: the groups apps' rules name, the webhook's newest removal.
-    let named = apps::named_groups(&mut *db.acquire().await?).await?;
-    let removals_seen = access::removals_seen(&mut *db.acquire().await?).await?;
     // Everything asked of GitHub, within one overall deadline: a sign-in makes several calls,
     // and each one's own timeout alone would let a slow GitHub hold this request for much
     // longer. (The HTTP client follows no redirects and reads no answer past 1 MiB: github.rs.)
     let deadline = Instant::now() + config.github.timeout;
     let token = within(deadline, exchange(github, code, pending.verifier)).await?;
-    let asked = within(deadline, ask_github(github, config, token.secret(), &named)).await;
+    let answered = ask_github(sign_in, db, token.secret(), deadline).await;
     // The token's work is done, whatever GitHub answered: it dies at GitHub before this
     // request returns, and is dropped here.
     github.forget_token(token.secret()).await;
-    let (github_user, orgs) = asked?;
+    let (github_user, admitted) = answered?;
 
-    // No connection was held while GitHub answered: a slow GitHub would drain the pool.
-    let orgs = access::honour_later_removals(db, github_user.id, orgs, removals_seen).await?;
     let now = clock.now();
-    if !access::admit(db, &config.access, &github_user, &orgs.groups, now).await? {
-        // Refused now means refused everywhere: whatever sessions this account still has
-        // (signed in while it was allowed) end with this answer.
-        let ended = models::end_access(db, outbox, github_user.id).await?;
-        if ended > 0 {
-            audit!("access ended github_id={} sessions={ended}", github_user.id);
-        }
-        return Err(LoginError::not_allowed(config, github_user.login));
-    }
     let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let replaced = session::replaced_by_sign_in(jar, policy);
     let user = models::record_sign_in(
         db,
         outbox,
         &github_user,
-        &orgs,
+        &admitted.memberships,
         replaced.as_deref(),
         &new_session.row,
         now,
     )
     .await?;
-    if !named.is_empty() {
-        // The memberships are fresh from GitHub: an app whose rules they no longer meet loses
-        // this person now (its tokens, consent and hosts' cookies), not at its next call.
-        app_access::end_lost_apps(&mut *db.acquire().await?, config, &user, now).await?;
-    }
+    access::end_what_github_no_longer_allows(db, config, &admitted, &user, now).await?;
     audit!(
         "sign-in ok github_id={} login={:?}",
         user.github_id.0,
@@ -248,27 +226,44 @@ async fn exchange(
     Ok(token.access_token().clone())
 }
 
-/// Who the token belongs to, and which of the organisations and teams that decide
-/// something they are in.
+/// Who the token belongs to, and whether they may get in: access asks GitHub, while the
+/// token can, for the memberships that decide it.
 async fn ask_github(
-    github: &Github,
-    config: &AppConfig,
+    sign_in: &SignIn,
+    db: &Db,
     token: &str,
-    named: &apps::NamedGroups,
-) -> Result<(GithubUser, Vec<String>), LoginError> {
-    let user = github.api.signed_in_user(token).await?;
-    let orgs = access::named_orgs(&config.access, named, &github.api, token).await?;
-    Ok((user, orgs))
+    deadline: Instant,
+) -> Result<(GithubUser, access::Admitted), LoginError> {
+    let SignIn {
+        github,
+        config,
+        clock,
+        outbox,
+        ..
+    } = sign_in;
+    let user = within(deadline, github.api.signed_in_user(token)).await?;
+    let github_asked = (&github.api, token);
+    match access::decide_at_sign_in(db, config, outbox, github_asked, &user, deadline, clock).await
+    {
+        Ok(admitted) => Ok((user, admitted)),
+        Err(SignInRefused::NotAllowed) => Err(LoginError::not_allowed(config, user.login)),
+        Err(SignInRefused::Github(e)) => Err(e.into()),
+        Err(SignInRefused::Store(e)) => Err(e.into()),
+    }
 }
 
 /// `step`, or a timeout once the sign-in's deadline for GitHub has passed.
-async fn within<T>(
+async fn within<T, E>(
     deadline: Instant,
-    step: impl Future<Output = Result<T, LoginError>>,
-) -> Result<T, LoginError> {
-    rocket::tokio::time::timeout_at(deadline, step)
-        .await
-        .map_err(|_| LoginError::Github(GithubError::Timeout))?
+    step: impl Future<Output = Result<T, E>>,
+) -> Result<T, LoginError>
+where
+    LoginError: From<E>,
+{
+    match rocket::tokio::time::timeout_at(deadline, step).await {
+        Ok(answer) => Ok(answer?),
+        Err(_) => Err(LoginError::Github(GithubError::Timeout)),
+    }
 }
 
 /// Step 4: sign out. A POST with the session's CSRF token from this site's own pages; a

@@ -21,7 +21,9 @@ pub(crate) mod web;
 pub(crate) mod models;
 // Sending the outbox's events to the operator's receiver.
 pub(crate) mod events;
-// The sign-in itself, sessions, CSRF, the allow-lists.
+// Who may get in: the allow-lists, the membership recheck, the apps' rules, GitHub's webhook.
+pub(crate) mod access;
+// The sign-in itself, sessions, CSRF.
 pub mod auth;
 // Home, About, health, the account controls.
 pub(crate) mod pages;
@@ -64,7 +66,7 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .attach(store::stage())
         .attach(web::stage(&config, templates))
         .attach(sign_in)
-        .attach(auth::webhook::stage(&config))
+        .attach(access::webhook::stage(&config))
         .attach(pages::stage())
         .attach(events::stage())
         // After the store: the signing keys may live in it.

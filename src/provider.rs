@@ -35,8 +35,8 @@ use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::{get, routes, State};
 
-use crate::auth::access::Standing;
-use crate::auth::app_access;
+use crate::access::app_rules;
+use crate::access::Standing;
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
 use crate::models::apps::StoredApp;
@@ -167,7 +167,7 @@ async fn proceed(
         return sign_in_then(at, request);
     };
     let answered = async {
-        match app_access::admits(conn, at.config, app, &current.user, now).await? {
+        match app_rules::admits(conn, at.config, app, &current.user, now).await? {
             Standing::Admitted => {}
             // The app's membership rule is due for a recheck: the sign-in round trip does it.
             Standing::Unverified if request.no_prompt => {

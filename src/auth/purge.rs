@@ -66,7 +66,7 @@ impl Purge {
         let purged =
             models::purge_expired_sessions(&mut conn, now, now - self.idle_timeout).await?;
         models::grants::purge_expired(&mut conn, now).await?;
-        let remembered_since = now - super::webhook::DELIVERY_MEMORY_SECS;
+        let remembered_since = now - crate::access::webhook::DELIVERY_MEMORY_SECS;
         models::forget_deliveries(&mut conn, remembered_since).await?;
         models::hosts::purge_tickets(&mut conn, now).await?;
         crate::ops::metrics::live_sessions(models::count_sessions(&mut conn).await?);

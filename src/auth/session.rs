@@ -9,7 +9,7 @@ use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use time::Duration;
 
-use crate::auth::access::{self, Standing};
+use crate::access::{lists, Standing};
 use crate::config::{AppConfig, SessionSettings};
 use crate::models::{self, SessionRow, User};
 use crate::ops::clock::Clock;
@@ -245,7 +245,7 @@ async fn standing(
     user: &User,
     now: i64,
 ) -> Result<Standing, StoreUnavailable> {
-    access::standing(conn, &config.access, user, config.membership_recheck, now)
+    lists::standing(conn, &config.access, user, config.membership_recheck, now)
         .await
         .map_err(log_store_error)
 }

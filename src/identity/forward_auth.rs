@@ -16,8 +16,8 @@ use rocket::request::{Outcome, Request};
 use rocket::response::{self, Responder, Response};
 use rocket::{get, routes, Route, State};
 
-use crate::auth::access::Standing;
-use crate::auth::app_access;
+use crate::access::app_rules;
+use crate::access::Standing;
 use crate::auth::session::{CurrentUser, StoreUnavailable};
 use crate::config::AppConfig;
 use crate::identity::hosts;
@@ -173,11 +173,11 @@ async fn for_app(
         audit!("forward auth refused: no app named {name:?} is registered");
         return Ok(Err(Standing::Refused));
     };
-    let standing = app_access::admits(conn, config, &app, &current.user, now).await?;
+    let standing = app_rules::admits(conn, config, &app, &current.user, now).await?;
     if !standing.is_admitted() {
         return Ok(Err(standing));
     }
-    app_access::groups(conn, config, &app, &current.user)
+    app_rules::groups(conn, config, &app, &current.user)
         .await
         .map(Ok)
 }

@@ -12,7 +12,7 @@ use rocket_db_pools::sqlx::{AnyConnection, Connection};
 use serde::Serialize;
 
 use super::request::AuthRequest;
-use crate::auth::app_access;
+use crate::access::app_rules;
 use crate::auth::csrf::{require_csrf, SameOrigin};
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
@@ -157,7 +157,7 @@ async fn answer(
         consents::delete_request(&mut db, &sha256_hex(form.request), now).await?;
         // Asked again: the rules may have changed while the page was open.
         if form.decision != "allow"
-            || !app_access::admits(&mut db, config, &app, &current.user, now)
+            || !app_rules::admits(&mut db, config, &app, &current.user, now)
                 .await?
                 .is_admitted()
         {

@@ -14,8 +14,8 @@ use subtle::ConstantTimeEq;
 use super::client::{self, Basic, OAuthError};
 use super::id_token::{self, PersonClaims};
 use super::once::Once;
-use crate::auth::access::Standing;
-use crate::auth::app_access;
+use crate::access::app_rules;
+use crate::access::Standing;
 use crate::config::AppConfig;
 use crate::identity::keys::KeyRing;
 use crate::models::apps::StoredApp;
@@ -150,7 +150,7 @@ async fn exchange(
     // The app's rules again: at every refresh, a person taken off them loses the app. A
     // membership due for a recheck stops the refresh without revoking: the app sends the
     // person to authorize again, and the sign-in that does is the recheck.
-    match app_access::admits(conn, config, &app, &user, now).await? {
+    match app_rules::admits(conn, config, &app, &user, now).await? {
         Standing::Admitted => {}
         Standing::Unverified => return Err(OAuthError::InvalidGrant.into()),
         Standing::Refused => return Err(Refused::Revoke(grant.id)),

@@ -11,7 +11,7 @@ use rocket::serde::json::{json, Json, Value};
 use rocket::{get, post, routes, Route, State};
 
 use super::id_token::PersonClaims;
-use crate::auth::app_access;
+use crate::access::app_rules;
 use crate::config::AppConfig;
 use crate::models::apps::{self, StoredApp};
 use crate::models::grants::{self, Grant};
@@ -104,7 +104,7 @@ async fn live_access(
     ) else {
         return Ok(None);
     };
-    if !app_access::admits(conn, config, &app, &user, now)
+    if !app_rules::admits(conn, config, &app, &user, now)
         .await?
         .is_admitted()
     {

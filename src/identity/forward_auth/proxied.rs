@@ -5,7 +5,7 @@
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::auth::access::Standing;
+use crate::access::Standing;
 use crate::auth::next::SafeNext;
 use crate::auth::session::{self, CurrentUser, SessionOwner, StoreUnavailable};
 

@@ -9,8 +9,8 @@ use time::Duration;
 
 use super::nonce::{self, NonceHash};
 use super::{encode, sign_in_url, ForeignHost, OnHost, RequestHost};
-use crate::auth::access::Standing;
-use crate::auth::app_access;
+use crate::access::app_rules;
+use crate::access::Standing;
 use crate::auth::next::SafeNext;
 use crate::auth::session::{self, CurrentUser, StoreUnavailable, HOST_COOKIE};
 use crate::config::AppConfig;
@@ -73,7 +73,7 @@ async fn issue(
     };
     let now = clock.now();
     let standing = match &app {
-        Some(app) => app_access::admits(&mut db, config, app, &current.user, now)
+        Some(app) => app_rules::admits(&mut db, config, app, &current.user, now)
             .await
             .map_err(store)?,
         None => Standing::Refused,

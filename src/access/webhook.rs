@@ -1,6 +1,6 @@
 //! `POST /github/webhook`: GitHub says, the moment it happens, that someone left an
 //! organisation or a team, and the access that membership gave them ends at once instead of
-//! at the next membership recheck (`access.rs`).
+//! at the next membership recheck (`standing.rs`).
 //!
 //! Mounted only when `GITHUB_WEBHOOK_SECRET` is set. A delivery is believed only when its
 //! `X-Hub-Signature-256` is the HMAC-SHA256 of the raw body with that secret; anything else
@@ -13,7 +13,7 @@
 //! to each app whose rules no longer do (its tokens and consent). One transaction, one log
 //! line, and a `user.signed_out` event when sessions ended. The removal is also recorded,
 //! numbered by the store, for a sign-in that was asking GitHub at that very moment
-//! (`access::honour_later_removals`).
+//! (`access.rs`, `honour_later_removals`).
 
 use ring::hmac;
 use rocket::data::{Data, ToByteUnit};
@@ -25,8 +25,7 @@ use rocket::{post, routes, State};
 use rocket_db_pools::sqlx::{self, AnyConnection};
 use serde::Deserialize;
 
-use super::access::{self, Standing};
-use super::app_access;
+use super::{app_rules, lists, Standing};
 use crate::config::{AppConfig, ExposeSecret};
 use crate::models::removals::{self, DeliverySeen};
 use crate::models::{self, GithubId, Outbox};
@@ -272,11 +271,11 @@ async fn end_what_it_decided(
     now: i64,
 ) -> sqlx::Result<(u64, Vec<String>)> {
     let always = i64::MAX;
-    let global = access::standing(conn, &config.access, user, always, now).await?;
+    let global = lists::standing(conn, &config.access, user, always, now).await?;
     if global == Standing::Refused {
         let ended = models::end_sessions(conn, outbox, GithubId(user.github_id.0)).await?;
         return Ok((ended, Vec::new()));
     }
-    let apps = app_access::end_lost_apps(conn, config, user, now).await?;
+    let apps = app_rules::end_lost_apps(conn, config, user, now).await?;
     Ok((0, apps))
 }

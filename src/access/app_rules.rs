@@ -6,7 +6,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use crate::auth::access::{self, Standing};
+use super::{lists, Standing};
 use crate::config::allow_list::AllowedUser;
 use crate::config::AppConfig;
 use crate::models::apps::StoredApp;
@@ -22,7 +22,7 @@ pub async fn admits(
     now: i64,
 ) -> sqlx::Result<Standing> {
     let recheck = config.membership_recheck;
-    let global = access::standing(conn, &config.access, user, recheck, now).await?;
+    let global = lists::standing(conn, &config.access, user, recheck, now).await?;
     if global == Standing::Refused || app.rules.is_empty() {
         return Ok(global);
     }
@@ -40,7 +40,7 @@ pub async fn admits(
             {
                 Standing::Admitted
             }
-            // The organisations and teams the sign-in recorded (`access::named_orgs`), for as
+            // The organisations and teams the sign-in recorded (`access.rs`, `named_orgs`), for as
             // long as they are believed.
             Rule::Org(group) | Rule::Team(group) if orgs.contains(group) => {
                 Standing::by_membership(user.memberships_verified_at, recheck, now)
@@ -54,8 +54,8 @@ pub async fn admits(
 }
 
 /// Ends this person's access to each app whose organisation or team rules no longer admit
-/// them (its tokens, their consent and its hosts' cookies), once their memberships are known afresh: a sign-in
-/// or a webhook. Without this, those tokens would be refused only at their next use. Returns
+/// them (its tokens, their consent and its hosts' cookies), once their memberships are known
+/// afresh: a sign-in or a webhook. Without this, those tokens would be refused only at their next use. Returns
 /// the apps' names.
 pub async fn end_lost_apps(
     conn: &mut AnyConnection,

@@ -1,0 +1,83 @@
+//! Who may sign in: `ALLOWED_GITHUB_USERS` and `ALLOWED_GITHUB_ORGS` (parsed in
+//! `config/allow_list.rs`), applied at sign-in and again by the session guard on every request
+//! (`auth/session.rs`), so that narrowing the lists (and restarting) signs people out without
+//! waiting for their sessions to end.
+
+use rocket_db_pools::sqlx::{self, AnyConnection};
+
+use super::Standing;
+use crate::config::allow_list::AccessRules;
+use crate::github::GithubUser;
+use crate::models::{self, User};
+use crate::store::pool::Db;
+
+/// Decides at sign-in, and pins: true when the lists let this account in. `orgs` are the
+/// organisations GitHub says the person is in that some list or rule names; only those of
+/// the org list admit.
+///
+/// A bare login entry is pinned here to the first account admitted under it: when `alice`
+/// matches and nobody holds the pin yet, this account takes it (a write to the store, which
+/// is why this is no predicate). A different account that later holds the login
+/// `alice` does not match the pin and is refused; the pinned account keeps its access when
+/// it is renamed.
+pub async fn pin_and_decide(
+    db: &Db,
+    rules: &AccessRules,
+    user: &GithubUser,
+    orgs: &[String],
+    now: i64,
+) -> sqlx::Result<bool> {
+    let in_an_allowed_org = orgs.iter().any(|org| rules.allows_org(org));
+    if rules.is_open() || rules.allows_id(user.id) || in_an_allowed_org {
+        return Ok(true);
+    }
+    if let Some(entry) = rules.login_entry(&user.login) {
+        if models::pin_login(db, entry, user.id, now).await? == user.id {
+            return Ok(true);
+        }
+    }
+    pinned_to(&mut *db.acquire().await?, rules, user.id).await
+}
+
+/// Decides again on every request, from the store: the pins, and the memberships recorded
+/// at sign-in (believed for `recheck` seconds). Open lists cost nothing; each list that needs
+/// the store costs one indexed read.
+pub async fn standing(
+    conn: &mut AnyConnection,
+    rules: &AccessRules,
+    user: &User,
+    recheck: i64,
+    now: i64,
+) -> sqlx::Result<Standing> {
+    let id = user.github_id.0;
+    if rules.is_open() || rules.allows_id(id) || pinned_to(conn, rules, id).await? {
+        return Ok(Standing::Admitted);
+    }
+    if rules.orgs.is_empty() {
+        return Ok(Standing::Refused);
+    }
+    let memberships = models::memberships(conn, user.id).await?;
+    if memberships.iter().any(|org| rules.allows_org(org)) {
+        return Ok(Standing::by_membership(
+            user.memberships_verified_at,
+            recheck,
+            now,
+        ));
+    }
+    Ok(Standing::Refused)
+}
+
+/// True when a login entry of the list is pinned to this GitHub id.
+async fn pinned_to(
+    conn: &mut AnyConnection,
+    rules: &AccessRules,
+    github_id: i64,
+) -> sqlx::Result<bool> {
+    if rules.logins().next().is_none() {
+        return Ok(false);
+    }
+    let pinned = models::pinned_logins(conn, github_id).await?;
+    Ok(pinned
+        .iter()
+        .any(|login| rules.login_entry(login).is_some()))
+}
