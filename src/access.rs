@@ -7,9 +7,10 @@
 //!   GitHub's webhook tells (`webhook.rs`).
 //! - Each registered app may narrow who uses it (`app_rules.rs`).
 //!
-//! The sign-in calls in here by name, twice: [`decide_at_sign_in`] once GitHub has said who
-//! the person is, and [`end_what_github_no_longer_allows`] once the sign-in is recorded.
-//! Whether it asks GitHub for `read:org` at all is decided here too ([`asks_read_org`]).
+//! The sign-in's callback calls in here by name, twice: [`decide_at_sign_in`] once GitHub
+//! has answered, and [`end_what_github_no_longer_allows`] once the sign-in is recorded. What
+//! it asks GitHub about memberships, and whether it asks for `read:org` at all, is decided
+//! here too ([`ask_memberships`], [`asks_read_org`]).
 //!
 //! Every decision is by GitHub id, never by login: a login is only looked at once, at the
 //! sign-in that pins it to an account.
@@ -29,7 +30,6 @@ use crate::config::AppConfig;
 use crate::github::{GithubApi, GithubError, GithubUser};
 use crate::models::apps::{self, NamedGroups};
 use crate::models::{self, removals, AskedMemberships, Outbox, User};
-use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::store::pool::Db;
 
@@ -43,7 +43,7 @@ pub async fn asks_read_org(db: &Db, rules: &AccessRules) -> sqlx::Result<bool> {
 
 /// Why a sign-in goes no further once GitHub has said who the person is.
 #[derive(Debug, thiserror::Error)]
-pub enum SignInRefused {
+pub enum SignInStopped {
     /// Neither list lets this account in. Whatever sessions it still had have ended.
     #[error("not on the allow-lists")]
     NotAllowed,
@@ -53,49 +53,71 @@ pub enum SignInRefused {
     Store(#[from] sqlx::Error),
 }
 
-/// A sign-in the lists let in: the memberships worth recording.
-pub struct Admitted {
-    pub memberships: AskedMemberships,
+/// GitHub's answer about the memberships that decide something, not yet decided on.
+pub struct Asked {
+    groups: Vec<String>,
+    /// Where the store's record of removals stood before GitHub was asked.
+    removals_seen: i64,
     /// Whether some app's rules name an organisation or a team: only then can a fresh answer
     /// from GitHub take an app away.
     apps_name_groups: bool,
 }
 
-/// Decides at sign-in, while GitHub's `token` can still be asked (within `deadline`): asks
-/// for the memberships that decide something, drops those GitHub's webhook has removed while
-/// GitHub was being asked, and applies the lists (pinning a bare login entry: `lists.rs`).
+/// Asks GitHub, while the sign-in's `token` still can (within `deadline`), for the
+/// organisations and teams (`org/team-slug`) its owner belongs to that decide something: the
+/// org list's, and those registered apps' rules name. The person's other memberships are
+/// never asked for or kept; teams are asked only when a rule names one. No store connection
+/// is held while GitHub answers: a slow GitHub would drain the pool.
+pub async fn ask_memberships(
+    db: &Db,
+    rules: &AccessRules,
+    (api, token): (&GithubApi, &str),
+    deadline: Instant,
+) -> Result<Asked, SignInStopped> {
+    // Read before GitHub is asked: the groups apps' rules name, the webhook's newest removal.
+    let named = apps::named_groups(&mut *db.acquire().await?).await?;
+    let removals_seen = removals::newest_removal(&mut *db.acquire().await?).await?;
+    let groups = timeout_at(deadline, named_orgs(rules, &named, api, token))
+        .await
+        .map_err(|_| GithubError::Timeout)??;
+    Ok(Asked {
+        groups,
+        removals_seen,
+        apps_name_groups: !named.is_empty(),
+    })
+}
+
+/// A sign-in the lists let in: the memberships worth recording.
+pub struct Admitted {
+    pub memberships: AskedMemberships,
+    apps_name_groups: bool,
+}
+
+/// Decides at sign-in, once GitHub has answered (and its token is gone): drops the
+/// memberships GitHub's webhook has removed since GitHub was asked, and applies the lists
+/// (pinning a bare login entry: `lists.rs`). Returns the memberships worth recording.
 ///
 /// Refused now means refused everywhere: whatever sessions this account still has (signed in
-/// while it was allowed) end with this answer. No store connection is held while GitHub
-/// answers: a slow GitHub would drain the pool.
+/// while it was allowed) end with this answer.
 pub async fn decide_at_sign_in(
     db: &Db,
     config: &AppConfig,
     outbox: &Outbox,
-    (api, token): (&GithubApi, &str),
     user: &GithubUser,
-    deadline: Instant,
-    clock: &Clock,
-) -> Result<Admitted, SignInRefused> {
-    // Read before GitHub is asked: the groups apps' rules name, the webhook's newest removal.
-    let named = apps::named_groups(&mut *db.acquire().await?).await?;
-    let removals_seen = removals::newest_removal(&mut *db.acquire().await?).await?;
-    let asked = named_orgs(&config.access, &named, api, token);
-    let groups = timeout_at(deadline, asked)
-        .await
-        .map_err(|_| GithubError::Timeout)??;
-    let memberships = honour_later_removals(db, user.id, groups, removals_seen).await?;
-    let now = clock.now();
+    asked: Asked,
+    now: i64,
+) -> Result<Admitted, SignInStopped> {
+    let memberships = honour_later_removals(db, user.id, asked.groups, asked.removals_seen).await?;
     if !lists::pin_and_decide(db, &config.access, user, &memberships.groups, now).await? {
         let ended = models::end_access(db, outbox, user.id).await?;
         if ended > 0 {
             audit!("access ended github_id={} sessions={ended}", user.id);
         }
-        return Err(SignInRefused::NotAllowed);
+        return Err(SignInStopped::NotAllowed);
     }
     Ok(Admitted {
         memberships,
-        apps_name_groups: !named.is_empty(),
+        apps_name_groups: asked.apps_name_groups,
     })
 }
 
@@ -115,11 +137,7 @@ pub async fn end_what_github_no_longer_allows(
     Ok(())
 }
 
-/// The organisations and teams (`org/team-slug`) the token's owner belongs to that decide
-/// something: the org list's, and those registered apps' rules name (`named`). Asked of
-/// GitHub at sign-in while the access token can still ask (it is dropped afterwards); the
-/// person's other memberships are never asked for or kept. Teams are asked only when a rule
-/// names one.
+/// The memberships [`ask_memberships`] asks for, given the groups apps' rules name.
 async fn named_orgs(
     rules: &AccessRules,
     named: &NamedGroups,

@@ -33,13 +33,13 @@ use oauth2::{
     TokenResponse,
 };
 use rocket::fairing::AdHoc;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::tokio::time::Instant;
 use rocket::{get, post, routes, uri, State};
 
-use crate::access::{self, SignInRefused};
+use crate::access;
 use crate::config::{AppConfig, ConfigError};
 use crate::github::{GithubError, GithubUser};
 use crate::models::{self, Outbox};
@@ -47,16 +47,15 @@ use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::ops::metrics;
 use crate::store::pool::Db;
-use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
 use crate::web::flash::Flash;
-use csrf::{CsrfField, SameOrigin};
+use csrf::{CheckedPost, CsrfField};
 use login_error::LoginError;
 use next::SafeNext;
 pub use oauth::{oauth_client, Github, GithubOAuth};
 use pending::PendingLogin;
-use session::{NewSession, SessionOwner, UserAgent};
+use session::{LiveSession, NewSession, UserAgent};
 use signed_out::SignedOut;
 
 /// What the sign-in's two steps share, built once at start-up and managed.
@@ -92,7 +91,7 @@ pub(crate) fn stage(
 /// Step 1: start a sign-in. `next` is kept only if it is a path on this site; anything else
 /// (`https://evil.example`, `//evil.example`, ...) fails to parse and becomes `/`.
 #[get("/login?<next>")]
-async fn login(
+pub(crate) async fn login(
     next: Option<SafeNext>,
     sign_in: &State<SignIn>,
     jar: &CookieJar<'_>,
@@ -179,13 +178,16 @@ async fn callback(
     // longer. (The HTTP client follows no redirects and reads no answer past 1 MiB: github.rs.)
     let deadline = Instant::now() + config.github.timeout;
     let token = within(deadline, exchange(github, code, pending.verifier)).await?;
-    let answered = ask_github(sign_in, db, token.secret(), deadline).await;
+    let answered = ask_github(github, config, db, token.secret(), deadline).await;
     // The token's work is done, whatever GitHub answered: it dies at GitHub before this
     // request returns, and is dropped here.
     github.forget_token(token.secret()).await;
-    let (github_user, admitted) = answered?;
+    let (github_user, asked) = answered?;
 
     let now = clock.now();
+    let admitted = access::decide_at_sign_in(db, config, outbox, &github_user, asked, now)
+        .await
+        .map_err(|stopped| login_error::stopped(stopped, config, &github_user))?;
     let new_session = NewSession::generate(now, &config.sessions, user_agent.0);
     let replaced = session::replaced_by_sign_in(jar, policy);
     let user = models::record_sign_in(
@@ -226,30 +228,19 @@ async fn exchange(
     Ok(token.access_token().clone())
 }
 
-/// Who the token belongs to, and whether they may get in: access asks GitHub, while the
-/// token can, for the memberships that decide it.
+/// Who the token belongs to, and the memberships that decide what they may use.
 async fn ask_github(
-    sign_in: &SignIn,
+    github: &Github,
+    config: &AppConfig,
     db: &Db,
     token: &str,
     deadline: Instant,
-) -> Result<(GithubUser, access::Admitted), LoginError> {
-    let SignIn {
-        github,
-        config,
-        clock,
-        outbox,
-        ..
-    } = sign_in;
+) -> Result<(GithubUser, access::Asked), LoginError> {
     let user = within(deadline, github.api.signed_in_user(token)).await?;
-    let github_asked = (&github.api, token);
-    match access::decide_at_sign_in(db, config, outbox, github_asked, &user, deadline, clock).await
-    {
-        Ok(admitted) => Ok((user, admitted)),
-        Err(SignInRefused::NotAllowed) => Err(LoginError::not_allowed(config, user.login)),
-        Err(SignInRefused::Github(e)) => Err(e.into()),
-        Err(SignInRefused::Store(e)) => Err(e.into()),
-    }
+    let asked = access::ask_memberships(db, &config.access, (&github.api, token), deadline)
+        .await
+        .map_err(|stopped| login_error::stopped(stopped, config, &user))?;
+    Ok((user, asked))
 }
 
 /// `step`, or a timeout once the sign-in's deadline for GitHub has passed.
@@ -269,18 +260,14 @@ where
 /// Step 4: sign out. A POST with the session's CSRF token from this site's own pages; a
 /// `GET /logout` (a link, an `<img>` on another site) matches no route and changes nothing.
 /// A session due for a membership recheck may sign out too: that needs no membership.
-#[post("/logout", data = "<form>")]
+#[post("/logout", data = "<post>")]
 async fn logout(
-    owner: SessionOwner,
-    _same_origin: SameOrigin,
-    form: Form<CsrfField<'_>>,
+    post: CheckedPost<CsrfField<'_>, LiveSession>,
     policy: &State<CookiePolicy>,
     outbox: &State<Outbox>,
     jar: &CookieJar<'_>,
-    mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
-    let SessionOwner(current, _) = owner;
-    csrf::require_csrf(&current, form.csrf_token)?;
+    let (current, mut db) = (post.session.current, post.db);
     let ended = &current.session.id_hash;
     models::sign_out(&mut db, outbox, &current.user, ended)
         .await

@@ -91,7 +91,6 @@ struct Removal {
     group: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/github/webhook", data = "<body>")]
 async fn delivery(
     delivery: Delivery<'_>,

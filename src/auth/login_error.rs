@@ -9,8 +9,9 @@ use rocket::response::{self, Redirect, Responder};
 
 use oauth2::basic::{BasicErrorResponse, BasicRequestTokenError};
 
+use crate::access::SignInStopped;
 use crate::config::AppConfig;
-use crate::github::GithubError;
+use crate::github::{GithubError, GithubUser};
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
 use crate::web::flash::Flash;
@@ -147,6 +148,15 @@ impl<'r> Responder<'r, 'static> for LoginError {
             LoginError::Store(_) => ErrorPage::for_status(Status::ServiceUnavailable),
         };
         page.respond_to(req)
+    }
+}
+
+/// Why access stopped a sign-in, as the person is told it.
+pub(crate) fn stopped(stopped: SignInStopped, config: &AppConfig, user: &GithubUser) -> LoginError {
+    match stopped {
+        SignInStopped::NotAllowed => LoginError::not_allowed(config, user.login.clone()),
+        SignInStopped::Github(e) => e.into(),
+        SignInStopped::Store(e) => e.into(),
     }
 }
 
