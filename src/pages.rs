@@ -5,14 +5,14 @@ pub(crate) mod account;
 mod metrics;
 mod probes;
 
-use rocket::http::Status;
 use rocket::request::Outcome;
 use rocket::response::Redirect;
 use rocket::{get, routes, uri, Either, State};
 use rocket_dyn_templates::context;
 use serde::Serialize;
 
-use crate::auth::session::{CurrentUser, SessionOwner, StoreUnavailable};
+use crate::auth::session::{CurrentUser, LiveSession, LookupFailed};
+use crate::auth::{self, next::SafeNext};
 use crate::config::AppConfig;
 use crate::models::{self, consents, User};
 use crate::ops::clock::Clock;
@@ -38,18 +38,21 @@ pub(crate) fn stage() -> rocket::fairing::AdHoc {
 /// A session due for a membership recheck goes through GitHub again first, as every page does.
 #[get("/")]
 fn home(
-    current: Outcome<CurrentUser, StoreUnavailable>,
-    owner: Option<SessionOwner>,
+    current: Outcome<CurrentUser, LookupFailed>,
+    live: Option<LiveSession>,
     flash: FlashMessage,
     config: &State<AppConfig>,
 ) -> Result<Either<Page, Redirect>, ErrorPage> {
     let current = match current {
         Outcome::Success(current) => Some(current),
-        Outcome::Forward(_) if owner.is_some() => {
-            return Ok(Either::Right(Redirect::to("/login?next=/")))
+        Outcome::Forward(_) if live.is_some() => {
+            let home = SafeNext::default();
+            return Ok(Either::Right(Redirect::to(uri!(auth::login(
+                next = Some(home)
+            )))));
         }
         Outcome::Forward(_) => None,
-        Outcome::Error(_) => return Err(ErrorPage::for_status(Status::ServiceUnavailable)),
+        Outcome::Error((status, _)) => return Err(ErrorPage::for_status(status)),
     };
     Ok(Either::Left(Page::render(
         "home.html.tera",
@@ -110,7 +113,8 @@ async fn about(
 /// Not signed in: sign in first, then come back here.
 #[get("/about", rank = 2)]
 fn about_signed_out() -> Redirect {
-    Redirect::to(uri!("/login?next=/about"))
+    let about = SafeNext::parse(&uri!(about).to_string());
+    Redirect::to(uri!(auth::login(next = about)))
 }
 
 /// A user as the templates show them, with times already written out.

@@ -6,7 +6,7 @@
 //!    a bad app or redirect URI is our own error page, anything else goes back to the app).
 //!    A visitor who signs in with GitHub first carries the request through it in a cookie
 //!    (`carried.rs`) back to `GET /oauth/authorize/continue`; the store keeps nothing of it.
-//! 2. The app's own rules and the global allow-lists decide (`auth/app_access.rs`).
+//! 2. The app's own rules and the global allow-lists decide (`access/app_rules.rs`).
 //! 3. The first time, the person is asked (`consent.rs`): only now, for a signed-in person,
 //!    is the request kept in the store, until they answer; the answer is remembered.
 //! 4. A code goes back to the app (`back.rs`): random, single use, 60 seconds, bound to the

@@ -4,7 +4,11 @@
 //! `/login?next=https://evil.example` would bounce a freshly signed-in person anywhere. A
 //! `SafeNext` can only be built by [`SafeNext::parse`], so holding one proves the check ran.
 
+use std::fmt;
+
 use rocket::form::{self, FromFormField, ValueField};
+use rocket::http::impl_from_uri_param_identity;
+use rocket::http::uri::fmt::{Formatter, Query, UriDisplay};
 use rocket::http::uri::Origin;
 use rocket::http::RawStr;
 use serde::{Deserialize, Serialize};
@@ -94,9 +98,45 @@ impl<'v> FromFormField<'v> for SafeNext {
     }
 }
 
+/// In a typed `uri!` (`uri!(crate::auth::login(next = ...))`): the path as the value of a
+/// query parameter. `/` and `?` may stand there as they are (RFC 3986, section 3.4), so
+/// `/login?next=/about` stays readable; what a form parser would split on or decode (`&`,
+/// `=`, `+`, `%`) is escaped, so the value arrives as it was.
+impl UriDisplay<Query> for SafeNext {
+    fn fmt(&self, f: &mut Formatter<'_, Query>) -> fmt::Result {
+        let mut value = String::with_capacity(self.0.len());
+        for c in self.0.chars() {
+            match c {
+                '%' => value.push_str("%25"),
+                '&' => value.push_str("%26"),
+                '=' => value.push_str("%3D"),
+                '+' => value.push_str("%2B"),
+                c => value.push(c),
+            }
+        }
+        f.write_raw(value)
+    }
+}
+
+impl_from_uri_param_identity!([Query] SafeNext);
+
 #[cfg(test)]
 mod tests {
     use super::SafeNext;
+
+    #[test]
+    fn a_path_in_a_typed_uri_reads_as_itself_and_arrives_unchanged() {
+        use rocket::http::uri::fmt::{Query, UriDisplay};
+        let shown = |next: &str| {
+            format!(
+                "{}",
+                &SafeNext::parse(next).unwrap() as &dyn UriDisplay<Query>
+            )
+        };
+        assert_eq!(shown("/about"), "/about");
+        assert_eq!(shown("/a/b?c=d&e=f+g"), "/a/b?c%3Dd%26e%3Df%2Bg");
+        assert_eq!(shown("/search?q=%20x"), "/search?q%3D%2520x");
+    }
 
     #[test]
     fn local_paths_are_kept() {

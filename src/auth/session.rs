@@ -1,5 +1,5 @@
-//! Server-side sessions, and `CurrentUser`: the request guard that stands where the Flask
-//! app's `before_request` hook stood.
+//! Server-side sessions, and the two guards that read them: `CurrentUser` (signed in and let
+//! in now) and `LiveSession` (signed in, perhaps due for a membership recheck).
 //!
 //! The browser holds only a random session id, in a private cookie. The `sessions` table
 //! holds its SHA-256, the user, a CSRF token and the expiry, so signing out (or an expiry)
@@ -84,10 +84,15 @@ pub fn remove_cookie(jar: &CookieJar<'_>, policy: &CookiePolicy) {
     jar.remove_private(policy.removal(COOKIE));
 }
 
-/// Proof that this request carries a live session, and whose. Only [`FromRequest`] builds
-/// one, so a handler that takes a `CurrentUser` cannot run for a visitor who is not signed
-/// in. Without a valid session the guard forwards with 401; pages that serve everyone take
-/// `Option<CurrentUser>` instead.
+/// Proof that this request carries a live session whose owner the allow-lists let in now,
+/// memberships and all: what a page may show and an app may be issued. Only [`FromRequest`]
+/// builds one, so a handler that takes a `CurrentUser` cannot run for anyone else. Without
+/// one the guard forwards with 401; pages that serve everyone take `Option<CurrentUser>`.
+///
+/// A session whose memberships are due for a recheck is "not signed in" here: the handlers
+/// for strangers send a page view through GitHub again (`/login?next=`), which replaces it
+/// with a verified one, and answer `/api/*` and `/auth/check` with 401. To end such a
+/// session, take a [`LiveSession`].
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: User,
@@ -101,43 +106,62 @@ impl CurrentUser {
     }
 }
 
-/// Why there is no `CurrentUser` other than "not signed in": the store did not answer.
-#[derive(Debug)]
-pub struct StoreUnavailable;
+/// Proof that this request carries a live session, its owner let in now or only on a
+/// membership due for a recheck (`recheck_due`). Enough to end the session (sign out,
+/// delete the account) or to send it through GitHub again; never to show or issue anything:
+/// that takes a [`CurrentUser`].
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    /// The session and its owner; a `CurrentUser` only in name while `recheck_due`.
+    pub current: CurrentUser,
+    pub recheck_due: bool,
+}
+
+/// Why a session could not be looked up, as opposed to "not signed in".
+#[derive(Debug, Clone, Copy)]
+pub enum LookupFailed {
+    /// The store did not answer (logged where it happened): 503.
+    StoreDidNotAnswer,
+    /// The app was built without the states a lookup needs (`lib.rs` manages them all): 500.
+    NotManaged,
+}
+
+impl LookupFailed {
+    pub fn status(self) -> Status {
+        match self {
+            LookupFailed::StoreDidNotAnswer => Status::ServiceUnavailable,
+            LookupFailed::NotManaged => Status::InternalServerError,
+        }
+    }
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for CurrentUser {
-    type Error = StoreUnavailable;
+    type Error = LookupFailed;
 
-    /// A session whose memberships are due for a recheck is "not signed in" here: the
-    /// handlers for strangers send a page view through GitHub again (`/login?next=`), which
-    /// replaces it with a verified one, and answer `/api/*` and `/auth/check` with 401.
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match SessionOwner::from_request(req).await {
-            Outcome::Success(SessionOwner(user, Standing::Admitted)) => Outcome::Success(user),
+        match LiveSession::from_request(req).await {
+            Outcome::Success(LiveSession {
+                current,
+                recheck_due: false,
+            }) => Outcome::Success(current),
             Outcome::Success(_) | Outcome::Forward(_) => Outcome::Forward(Status::Unauthorized),
             Outcome::Error(e) => Outcome::Error(e),
         }
     }
 }
 
-/// The holder of a live session, verified or due for a membership recheck
-/// ([`Standing::Unverified`]): enough to end it (sign out, delete the account), never to be
-/// shown or issued anything.
-#[derive(Debug, Clone)]
-pub struct SessionOwner(pub CurrentUser, pub Standing);
-
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for SessionOwner {
-    type Error = StoreUnavailable;
+impl<'r> FromRequest<'r> for LiveSession {
+    type Error = LookupFailed;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         // Cached: several guards on one request share one lookup.
         let found = req.local_cache_async(lookup(req)).await;
         match found {
-            Ok(Some(owner)) => Outcome::Success(owner.clone()),
+            Ok(Some(live)) => Outcome::Success(live.clone()),
             Ok(None) => Outcome::Forward(Status::Unauthorized),
-            Err(_) => Outcome::Error((Status::ServiceUnavailable, StoreUnavailable)),
+            Err(e) => Outcome::Error((e.status(), *e)),
         }
     }
 }
@@ -145,7 +169,7 @@ impl<'r> FromRequest<'r> for SessionOwner {
 /// A missing, tampered, truncated, foreign (another key's), idle, too old or revoked cookie
 /// all come out as `Ok(None)`: "not signed in". A cookie with no live row is removed, and an
 /// expired row is deleted on sight.
-async fn lookup(req: &Request<'_>) -> Result<Option<SessionOwner>, StoreUnavailable> {
+async fn lookup(req: &Request<'_>) -> Result<Option<LiveSession>, LookupFailed> {
     let (policy, clock, config) = states(req)?;
     let jar = req.cookies();
     // `get_private` returns `None` unless the value decrypts and authenticates.
@@ -171,7 +195,7 @@ async fn lookup(req: &Request<'_>) -> Result<Option<SessionOwner>, StoreUnavaila
 pub async fn host_session(
     req: &Request<'_>,
     host: &str,
-) -> Result<Option<SessionOwner>, StoreUnavailable> {
+) -> Result<Option<LiveSession>, LookupFailed> {
     let (policy, clock, config) = states(req)?;
     let Some(cookie) = req.cookies().get_private(&policy.name(HOST_COOKIE)) else {
         return Ok(None);
@@ -190,7 +214,7 @@ pub async fn host_session(
 /// What a session lookup needs, managed at ignition.
 fn states<'r>(
     req: &'r Request<'_>,
-) -> Result<(&'r CookiePolicy, &'r Clock, &'r AppConfig), StoreUnavailable> {
+) -> Result<(&'r CookiePolicy, &'r Clock, &'r AppConfig), LookupFailed> {
     let rocket = req.rocket();
     match (
         rocket.state::<CookiePolicy>(),
@@ -198,7 +222,7 @@ fn states<'r>(
         rocket.state::<AppConfig>(),
     ) {
         (Some(policy), Some(clock), Some(config)) => Ok((policy, clock, config)),
-        _ => Err(StoreUnavailable),
+        _ => Err(LookupFailed::NotManaged),
     }
 }
 
@@ -209,7 +233,7 @@ async fn settle(
     config: &AppConfig,
     found: Option<(SessionRow, User)>,
     now: i64,
-) -> Result<Option<SessionOwner>, StoreUnavailable> {
+) -> Result<Option<LiveSession>, LookupFailed> {
     let Some((mut session, user)) = found else {
         return Ok(None);
     };
@@ -219,7 +243,12 @@ async fn settle(
             .map_err(log_store_error)?;
         return Ok(None);
     }
-    let standing = standing(conn, config, &user, now).await?;
+    // The allow-lists, applied again on every request: they may have been narrowed since the
+    // sign-in, or the memberships they rest on may be due for a recheck.
+    let (rules, recheck) = (&config.access, config.membership_recheck);
+    let standing = lists::standing(conn, rules, &user, recheck, now)
+        .await
+        .map_err(log_store_error)?;
     if standing == Standing::Refused {
         // Signed in once, but the allow-lists no longer include them: this session ends
         // here, and each of their others the next time it is used.
@@ -234,20 +263,12 @@ async fn settle(
             .map_err(log_store_error)?;
         session.last_seen_at = now;
     }
-    Ok(Some(SessionOwner(CurrentUser { user, session }, standing)))
-}
-
-/// The allow-lists, applied again on every request (they may have been narrowed since the
-/// sign-in, or the memberships they rest on may be due for a recheck).
-async fn standing(
-    conn: &mut AnyConnection,
-    config: &AppConfig,
-    user: &User,
-    now: i64,
-) -> Result<Standing, StoreUnavailable> {
-    lists::standing(conn, &config.access, user, config.membership_recheck, now)
-        .await
-        .map_err(log_store_error)
+    let current = CurrentUser { user, session };
+    let recheck_due = standing == Standing::Unverified;
+    Ok(Some(LiveSession {
+        current,
+        recheck_due,
+    }))
 }
 
 /// Neither past its absolute end nor idle for longer than the idle timeout.
@@ -257,9 +278,9 @@ pub fn is_live(session: &SessionRow, settings: &SessionSettings, now: i64) -> bo
         && now < session.last_seen_at + settings.idle_timeout
 }
 
-fn log_store_error(e: rocket_db_pools::sqlx::Error) -> StoreUnavailable {
+fn log_store_error(e: rocket_db_pools::sqlx::Error) -> LookupFailed {
     rocket::error!("session lookup failed: the store did not answer: {e}");
-    StoreUnavailable
+    LookupFailed::StoreDidNotAnswer
 }
 
 /// The request's `User-Agent`, if any: recorded to label a new session for its owner.

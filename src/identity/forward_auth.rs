@@ -18,7 +18,7 @@ use rocket::{get, routes, Route, State};
 
 use crate::access::app_rules;
 use crate::access::Standing;
-use crate::auth::session::{CurrentUser, StoreUnavailable};
+use crate::auth::session::{CurrentUser, LookupFailed};
 use crate::config::AppConfig;
 use crate::identity::hosts;
 use crate::models::apps;
@@ -65,7 +65,7 @@ pub enum Verdict {
 #[get("/auth/check")]
 async fn check(
     query: Result<CheckQuery, BadQuery>,
-    visitor: Outcome<Visitor, StoreUnavailable>,
+    visitor: Outcome<Visitor, LookupFailed>,
     asked: Asked,
     app_cookies: AppCookies,
     config: &State<AppConfig>,

@@ -27,8 +27,8 @@ pub fn from_config(config: &AppConfig) -> Result<Option<SigningKey>, ConfigError
 }
 
 /// Manages the [`KeyRing`]: `configured` if `SIGNING_KEY` was set, and the store's keys.
-/// Needs the store migrated, so it must run after `db::stage()`'s fairings: attach it from
-/// inside an `on_ignite` stage that is attached after `db::stage()`.
+/// Needs the store migrated, so it must run after `store::stage()`'s fairings: attach it from
+/// inside an `on_ignite` stage that is attached after `store::stage()`.
 pub fn loader(configured: Option<SigningKey>) -> AdHoc {
     AdHoc::try_on_ignite("Signing keys", |rocket| async move {
         // Said at lift-off, once the configured log level applies.

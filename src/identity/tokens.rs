@@ -28,7 +28,7 @@ use crate::ops::logging::audit;
 use crate::store::pool::Db;
 use crate::store::request_conn::RequestConn;
 
-/// Loads the signing keys and serves the token routes. Attach it after `db::stage()`: the keys
+/// Loads the signing keys and serves the token routes. Attach it after `store::stage()`: the keys
 /// may live in the store. Fails early, naming `SIGNING_KEY`, if that setting is unreadable.
 pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
     let configured = key_store::from_config(config)?;
@@ -97,7 +97,7 @@ async fn issue_token(
     mut db: RequestConn,
     clock: &State<Clock>,
 ) -> Result<Json<Value>, ApiError> {
-    if !csrf::token_matches(&current, form.csrf_token) {
+    if !csrf::token_matches(current.csrf_token(), form.csrf_token) {
         return Err(ApiError::Csrf);
     }
     // Exact match against the list: a token for a service we were not told about is one

@@ -1,22 +1,20 @@
 //! A person's control over their own sessions and account, from the About page: end one
 //! session, end every other one, or delete the account.
 //!
-//! Every action is a POST checked like sign-out: a live session, a same-origin request and
-//! the session's CSRF token. Every query is scoped to the signed-in user, so naming someone
+//! Every action is a POST checked like sign-out ([`CheckedPost`]: a live session, a
+//! same-origin request and the session's CSRF token). Every query is scoped to the signed-in user, so naming someone
 //! else's session finds nothing (404) and changes nothing.
 
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{post, routes, uri, Route, State};
 
-use crate::auth::csrf::require_csrf;
-use crate::auth::csrf::SameOrigin;
-use crate::auth::session::{self, CurrentUser, SessionOwner};
+use crate::auth::csrf::{CheckedPost, CsrfForm};
+use crate::auth::session::{self, LiveSession};
 use crate::auth::signed_out::SignedOut;
 use crate::models::{self, consents, grants, Outbox};
 use crate::ops::logging::audit;
-use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
 use crate::web::flash::Flash;
@@ -38,16 +36,17 @@ struct RevokeForm<'r> {
 }
 
 /// Ends one of your sessions. Ending the one you are using is signing out.
-#[post("/sessions/revoke", data = "<form>")]
+#[post("/sessions/revoke", data = "<post>")]
 async fn revoke_session(
-    current: CurrentUser,
-    _same_origin: SameOrigin,
-    form: Form<RevokeForm<'_>>,
+    post: CheckedPost<RevokeForm<'_>>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
-    mut db: RequestConn,
 ) -> Result<Revoked, ErrorPage> {
-    require_csrf(&current, form.csrf_token)?;
+    let CheckedPost {
+        session: current,
+        form,
+        mut db,
+    } = post;
     // Anything but an id hash's 64 hex digits names no session. Refused before the query:
     // PostgreSQL rejects some bytes in text outright (NUL), which would read as a store error.
     let found = is_id_hash(form.session)
@@ -71,7 +70,7 @@ async fn revoke_session(
         current.user.login
     );
     Flash::SessionRevoked.set(jar, policy);
-    Ok(Revoked::Another(Redirect::to(uri!("/about"))))
+    Ok(Revoked::Another(Redirect::to(uri!(super::about))))
 }
 
 /// Ending this browser's own session is signing out; ending another goes back to About.
@@ -92,16 +91,17 @@ struct RevokeOthersForm<'r> {
 /// app's grants too. An app's refresh token is not tied to the session it was minted in (an
 /// app keeps it for weeks, the browser long gone): ending the sessions alone would leave a
 /// thief who once held one of them the tokens they minted for themselves.
-#[post("/sessions/revoke-others", data = "<form>")]
+#[post("/sessions/revoke-others", data = "<post>")]
 async fn revoke_other_sessions(
-    current: CurrentUser,
-    _same_origin: SameOrigin,
-    form: Form<RevokeOthersForm<'_>>,
+    post: CheckedPost<RevokeOthersForm<'_>>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
-    mut db: RequestConn,
 ) -> Result<Redirect, ErrorPage> {
-    require_csrf(&current, form.csrf_token)?;
+    let CheckedPost {
+        session: current,
+        form,
+        mut db,
+    } = post;
     let ended = models::delete_other_sessions(&mut db, current.user.id, &current.session.id_hash)
         .await
         .map_err(ErrorPage::store_unavailable)?;
@@ -118,7 +118,7 @@ async fn revoke_other_sessions(
         current.user.login
     );
     Flash::OthersSignedOut.set(jar, policy);
-    Ok(Redirect::to(uri!("/about")))
+    Ok(Redirect::to(uri!(super::about)))
 }
 
 #[derive(FromForm)]
@@ -130,14 +130,13 @@ struct RevokeAppForm<'r> {
 
 /// Revokes an app you signed in to: your consent, and every code and token it holds for you.
 /// It asks again the next time you use it.
-#[post("/apps/revoke", data = "<form>")]
-async fn revoke_app(
-    current: CurrentUser,
-    _same_origin: SameOrigin,
-    form: Form<RevokeAppForm<'_>>,
-    mut db: RequestConn,
-) -> Result<Redirect, ErrorPage> {
-    require_csrf(&current, form.csrf_token)?;
+#[post("/apps/revoke", data = "<post>")]
+async fn revoke_app(post: CheckedPost<RevokeAppForm<'_>>) -> Result<Redirect, ErrorPage> {
+    let CheckedPost {
+        session: current,
+        form,
+        mut db,
+    } = post;
     let revoked = consents::revoke_consent(&mut db, form.app, current.user.id)
         .await
         .map_err(ErrorPage::store_unavailable)?;
@@ -153,7 +152,7 @@ async fn revoke_app(
         current.user.github_id.0,
         current.user.login
     );
-    Ok(Redirect::to(uri!("/about")))
+    Ok(Redirect::to(uri!(super::about)))
 }
 
 #[derive(FromForm)]
@@ -168,18 +167,14 @@ struct DeleteForm<'r> {
 /// Signing in again later creates a fresh row.
 /// (A session due for a membership recheck may still do this: ending access needs no proof
 /// of membership.)
-#[post("/account/delete", data = "<form>")]
+#[post("/account/delete", data = "<post>")]
 async fn delete_account(
-    owner: SessionOwner,
-    _same_origin: SameOrigin,
-    form: Form<DeleteForm<'_>>,
+    post: CheckedPost<DeleteForm<'_>, LiveSession>,
     policy: &State<CookiePolicy>,
     outbox: &State<Outbox>,
     jar: &CookieJar<'_>,
-    mut db: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
-    let SessionOwner(current, _) = owner;
-    require_csrf(&current, form.csrf_token)?;
+    let (current, form, mut db) = (post.session.current, post.form, post.db);
     let confirmed = form
         .confirm
         .is_some_and(|typed| typed.trim().eq_ignore_ascii_case(&current.user.login));
@@ -200,6 +195,30 @@ async fn delete_account(
     session::remove_cookie(jar, policy);
     Flash::AccountDeleted.set(jar, policy);
     Ok(SignedOut::home())
+}
+
+impl CsrfForm for RevokeForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
+impl CsrfForm for RevokeOthersForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
+impl CsrfForm for RevokeAppForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
+impl CsrfForm for DeleteForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
 }
 
 /// 64 hex digits: the shape of an `id_hash`.

@@ -2,12 +2,10 @@
 //! or a protected host's own cookie), what the browser asked for, and its cookies without
 //! gitlogin's.
 
-use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::access::Standing;
 use crate::auth::next::SafeNext;
-use crate::auth::session::{self, CurrentUser, SessionOwner, StoreUnavailable};
+use crate::auth::session::{self, CurrentUser, LiveSession, LookupFailed};
 
 /// Who is asking, as the proxy passes it on: on gitlogin's own host the main session's owner;
 /// on a protected host, the owner of that host's cookie (`hosts.rs`). `None` for a stranger,
@@ -16,7 +14,7 @@ pub(super) struct Visitor(pub(super) Option<CurrentUser>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Visitor {
-    type Error = StoreUnavailable;
+    type Error = LookupFailed;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         match CurrentUser::from_request(req).await {
@@ -28,11 +26,12 @@ impl<'r> FromRequest<'r> for Visitor {
             return Outcome::Success(Visitor(None));
         };
         match session::host_session(req, &host).await {
-            Ok(Some(SessionOwner(current, Standing::Admitted))) => {
-                Outcome::Success(Visitor(Some(current)))
-            }
+            Ok(Some(LiveSession {
+                current,
+                recheck_due: false,
+            })) => Outcome::Success(Visitor(Some(current))),
             Ok(_) => Outcome::Success(Visitor(None)),
-            Err(e) => Outcome::Error((Status::ServiceUnavailable, e)),
+            Err(e) => Outcome::Error((e.status(), e)),
         }
     }
 }

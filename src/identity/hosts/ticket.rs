@@ -12,7 +12,7 @@ use super::{encode, sign_in_url, ForeignHost, OnHost, RequestHost};
 use crate::access::app_rules;
 use crate::access::Standing;
 use crate::auth::next::SafeNext;
-use crate::auth::session::{self, CurrentUser, StoreUnavailable, HOST_COOKIE};
+use crate::auth::session::{self, CurrentUser, LookupFailed, HOST_COOKIE};
 use crate::config::AppConfig;
 use crate::models::{self, apps, hosts};
 use crate::ops::clock::Clock;
@@ -33,7 +33,7 @@ async fn issue(
     host: &str,
     next: Option<SafeNext>,
     nonce: Option<NonceHash>,
-    current: Outcome<CurrentUser, StoreUnavailable>,
+    current: Outcome<CurrentUser, LookupFailed>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
     mut db: RequestConn,
