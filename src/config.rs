@@ -83,7 +83,7 @@ pub(super) struct RawConfig {
     github_client_secret: Option<String>,
     github_url: String,
     github_api_url: String,
-    /// Seconds before a call to GitHub gives up (the contract is 10).
+    /// Seconds before a call to GitHub gives up (10 unless set).
     github_timeout: u64,
     /// A PEM file of CA certificates to trust for GitHub (Enterprise behind a private CA).
     github_ca_file: Option<String>,
@@ -189,10 +189,10 @@ pub struct AppConfig {
     /// `EVENTS_URL` and `EVENTS_SECRET`: where to send events, when both are set.
     pub events: Option<EventsSettings>,
     /// `MEMBERSHIP_RECHECK`, in seconds: where an organisation or team decides access, a
-    /// membership recorded longer ago than this is asked of GitHub again (`auth/access.rs`).
+    /// membership recorded longer ago than this is asked of GitHub again (`access/standing.rs`).
     pub membership_recheck: i64,
     /// `GITHUB_WEBHOOK_SECRET`: `POST /github/webhook` answers only when it is set, and only
-    /// to deliveries signed with it (`auth/webhook.rs`).
+    /// to deliveries signed with it (`access/webhook.rs`).
     pub webhook_secret: Option<SecretString>,
 }
 

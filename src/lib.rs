@@ -5,7 +5,7 @@
 // The layers, from the bottom up: each uses only those before it (a test checks that no
 // import goes the other way).
 //
-// The log and the clock.
+// The log, the clock, metrics, random tokens, signals.
 pub mod ops;
 // The pool, its migrations, one connection per request.
 pub mod store;

@@ -59,7 +59,7 @@ pub struct User {
     pub updated_at: i64,
     pub last_login_at: i64,
     /// When GitHub last confirmed the memberships recorded for them: their last sign-in,
-    /// which asks GitHub for them afresh (`auth/access.rs` believes them for
+    /// which asks GitHub for them afresh (`access/standing.rs` believes them for
     /// `MEMBERSHIP_RECHECK`).
     #[serde(skip)]
     pub memberships_verified_at: i64,

@@ -1,5 +1,6 @@
-//! Running the app: the log (with its redaction and the audit lines) and the clock. The
-//! bottom layer: everything may use it, it uses nothing of the app.
+//! Running the app: the log (with its redaction and the audit lines), the clock, the metrics,
+//! random tokens, the signals that stop it, and loopback servers for tests. The bottom layer:
+//! everything may use it, it uses nothing of the app.
 
 pub mod clock;
 mod log_line;

@@ -1,10 +1,10 @@
 //! `ALLOWED_GITHUB_USERS` and `ALLOWED_GITHUB_ORGS`, as written by the operator and parsed
-//! once at start-up. The decisions made with them are in `access.rs`.
+//! once at start-up. The decisions made with them are in `access/lists.rs`.
 //!
 //! Every user entry means one GitHub account, never "whoever holds this login today":
 //! GitHub frees renamed and deleted logins for anyone to claim. `1001` and `alice:1001` name
 //! the account by its id; a bare `alice` is pinned, in the store, to the id of the first
-//! account admitted under it (see `access::admit`).
+//! account admitted under it (see `access/lists.rs`, `pin_and_decide`).
 
 /// Who may sign in. Both lists empty: anyone with a GitHub account.
 #[derive(Debug, Clone, Default)]

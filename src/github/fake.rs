@@ -1,7 +1,12 @@
 //! A fake GitHub: the OAuth App endpoints and the REST calls signing in makes, answering the
-//! way `shared/GITHUB.md` says github.com does, quirks included (token errors with HTTP 200,
-//! single-use codes that expire, PKCE, `iss` on every callback, the `User-Agent` rule,
-//! paginated `/user/orgs`, at most ten tokens per person, tokens the app revokes).
+//! way GitHub's documentation on OAuth Apps and the REST API says github.com does, quirks
+//! included (token errors with HTTP 200, single-use codes that expire, PKCE, `iss` on every
+//! callback, the `User-Agent` rule, paginated `/user/orgs`, at most ten tokens per person,
+//! tokens the app revokes). Each endpoint's file says what GitHub does there; when the fake
+//! and GitHub's documentation disagree, the documentation is right.
+//!
+//! GitHub Enterprise Server has the same endpoints below other bases: web `https://HOST`, API
+//! `https://HOST/api/v3`. It sends no `iss` on callbacks and takes no PKCE.
 //!
 //! One fake for everything that needs one: demo mode mounts it on the app's own origin
 //! (`crate::demo`), the tests and the benchmark run it alone on loopback ([`FakeGithub::serve`]).

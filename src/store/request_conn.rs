@@ -1,10 +1,10 @@
-//! One store connection per request, shared by the guards and the handler that need it: the
-//! Flask app's `g.db`.
+//! One store connection per request, shared by the guards and the handler that need it.
 //!
 //! Each checkout from sqlx's pool costs more than it looks: sqlx tests a connection when it
 //! goes back (a round trip), and on SQLite every round trip is a hand-off to the thread that
-//! owns the connection. `/about` checked out twice, once in the session guard and once in
-//! the handler; now the guard parks its connection here and the handler picks it up.
+//! owns the connection. Without this, `/about` would check out twice, once in the session
+//! guard and once in the handler; the guard parks its connection here and the handler picks
+//! it up.
 //!
 //! So a handler behind the session guard takes `RequestConn`, never a second checkout of its
 //! own: that would hold two connections at once, and with every connection held by such a

@@ -78,8 +78,10 @@ impl Account {
         }
     }
 
-    /// `GET /user`, abridged as `shared/GITHUB.md` gives it. `avatar_url` is GitHub's avatar
-    /// host unless the fake serves every avatar from elsewhere.
+    /// `GET /user`, abridged: GitHub also sends `node_id`, `html_url`, `type`, `created_at` and
+    /// more. `name` and `email` (the public address only) may be `null`; `id` is the account's
+    /// for life, while a `login` can be renamed and a freed one taken by someone else.
+    /// `avatar_url` is GitHub's avatar host unless the fake serves every avatar from elsewhere.
     pub(super) fn user_json(&self, avatar_url: Option<&str>) -> Value {
         let avatar = avatar_url.map_or_else(
             || format!("https://avatars.githubusercontent.com/u/{}?v=4", self.id),

@@ -1,5 +1,14 @@
-//! api.github.com's part: `/user`, `/user/emails`, `/user/orgs` and `/user/teams`, for a bearer token the
-//! token endpoint issued, and only with the headers GitHub insists on.
+//! api.github.com's part: `/user`, `/user/emails`, `/user/orgs` and `/user/teams`, for a bearer
+//! token the token endpoint issued, and only with the headers GitHub insists on.
+//!
+//! As on GitHub: `Authorization: Bearer TOKEN` (or `token TOKEN`) and a `User-Agent`, without
+//! which GitHub answers 403; a bad or revoked token is 401 `{"message":"Bad credentials"}`.
+//! `/user/emails` needs the `user:email` scope (404 without it) and lists addresses, the
+//! primary not always first and not always verified. `/user/orgs` (private memberships only
+//! with `read:org`) and `/user/teams` (`read:org`; each team with its `slug` and its
+//! `organization`'s `login`) are paged: `per_page` up to 100, the next page in a `Link`
+//! header. An exhausted rate limit is 403 or 429 with `X-RateLimit-Remaining: 0` and
+//! `X-RateLimit-Reset`, a secondary one with `Retry-After`.
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};

@@ -1,6 +1,15 @@
 //! `GET /login/oauth/authorize` and the consent page's decision: the person's trip through
 //! GitHub, ending in a 302 back to the app's callback with a code or an error.
 //!
+//! As on GitHub: the query carries `client_id`, `redirect_uri`, `scope` (space-separated;
+//! GitHub reports granted scopes comma-separated), `state` and PKCE's `code_challenge` with
+//! `code_challenge_method=S256`. A first-time person sees a consent page; a returning one is
+//! sent straight back. The way back carries `code` (valid ten minutes, single use), `state`
+//! echoed verbatim (GitHub never checks it) and `iss=https://github.com/login/oauth` (RFC
+//! 9207); or `error=access_denied` when the person cancels (`redirect_uri_mismatch`,
+//! `application_suspended` otherwise), each with `error_description` and `state`. The
+//! `redirect_uri` must be on the registered callback's host and port, at its path or below.
+//!
 //! Stricter than GitHub in one way: it refuses an authorize request without PKCE S256 or the
 //! `user:email` scope, which the app must always send.
 

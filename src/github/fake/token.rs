@@ -1,5 +1,13 @@
 //! `POST /login/oauth/access_token`: a code traded for a token, once. Every answer is HTTP
 //! 200, errors included, as GitHub sends them.
+//!
+//! As on GitHub: a form with `client_id`, `client_secret` (or HTTP Basic), `code`,
+//! `redirect_uri` (the one sent to authorize) and PKCE's `code_verifier`. With
+//! `Accept: application/json` the answer is `{"access_token":"gho_...","token_type":"bearer",
+//! "scope":"user:email"}`; an error is `{"error":"bad_verification_code","error_description":
+//! ...}` (or `incorrect_client_credentials`, `redirect_uri_mismatch`), still with HTTP 200, which
+//! the oauth2 crate reports as a body it could not parse. An OAuth App's tokens do not expire,
+//! and a person holds at most ten per app and scope: a newer one revokes the oldest.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
