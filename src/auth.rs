@@ -5,15 +5,15 @@
 //! 2. GitHub asks the person, then sends the browser to `GET /login/callback?code&state`.
 //! 3. The callback checks `iss` and `state`, trades the code (with the verifier) for an
 //!    access token, asks GitHub's `/user` who it belongs to, revokes the token at GitHub
-//!    (`oauth.rs`: no live GitHub credential outlives the sign-in), applies the
-//!    allow-lists, stores the user by GitHub id with a new server-side session (ending the
-//!    one this browser had), and sends the browser on.
+//!    (`oauth.rs`: no live GitHub credential outlives the sign-in), lets access decide,
+//!    stores the user by GitHub id with a new server-side session (ending the one this
+//!    browser had), and sends the browser on.
 //! 4. `POST /logout` deletes that session.
 //!
 //! Each sign-in and sign-out also leaves an event in the outbox, in the same transaction,
 //! when `EVENTS_URL` is set (`models/events.rs`). Who may get in is decided beside all this,
-//! in `access.rs`: the callback calls it twice, by name, and can be read with those calls
-//! skipped.
+//! in `src/access.rs`: the sign-in calls it by name (`access::…`), and reads the same with
+//! those calls skipped.
 //!
 //! The guard that protects pages (`CurrentUser`) is in `session.rs`.
 

@@ -34,7 +34,8 @@ pub(crate) fn stage() -> rocket::fairing::AdHoc {
 }
 
 /// Everyone's landing page: a sign-in button, or who you are and a sign-out button.
-/// Like `Option<CurrentUser>`, except that a store failure is a 503, not "signed out".
+/// Like `Option<CurrentUser>`, except that a failed lookup (the store did not answer: 503) is
+/// an error page, not "signed out".
 /// A session due for a membership recheck goes through GitHub again first, as every page does.
 #[get("/")]
 fn home(

@@ -77,6 +77,7 @@ pub enum PostRefused {
     CrossSite,
     Form,
     WrongToken,
+    NoConnection,
 }
 
 #[rocket::async_trait]
@@ -112,7 +113,7 @@ where
             Ok(db) => data::Outcome::Success(CheckedPost { session, form, db }),
             Err(e) => {
                 rocket::error!("no store connection: {e}");
-                data::Outcome::Error((Status::ServiceUnavailable, PostRefused::SessionLookup))
+                data::Outcome::Error((Status::ServiceUnavailable, PostRefused::NoConnection))
             }
         }
     }
