@@ -60,10 +60,10 @@ impl CsrfSession for LiveSession {
 /// refuses any form), and the session's CSRF token in it (403, nothing changed). Only
 /// [`FromData`] builds one, so a handler that takes it cannot run on a forged request.
 ///
-/// It also hands on the store connection the session's lookup checked out (`store.rs`'s
-/// one connection per request). A handler that takes a `CheckedPost` takes no `RequestConn`
-/// of its own: Rocket runs request guards before the data guard, so that one would be a
-/// second checkout, made before the lookup's.
+/// It also hands on the store connection the session's lookup checked out (one connection
+/// per request: `store/request_conn.rs`). A handler that takes a `CheckedPost` takes no
+/// `RequestConn` of its own: Rocket runs request guards before the data guard, so that one
+/// would be a second checkout, made before the lookup's.
 pub struct CheckedPost<F, S = CurrentUser> {
     pub session: S,
     pub form: F,
@@ -109,12 +109,14 @@ where
         if !token_matches(session.csrf_token(), form.csrf_token()) {
             return data::Outcome::Error((Status::Forbidden, PostRefused::WrongToken));
         }
-        match RequestConn::of(req).await {
-            Ok(db) => data::Outcome::Success(CheckedPost { session, form, db }),
-            Err(e) => {
-                rocket::error!("no store connection: {e}");
-                data::Outcome::Error((Status::ServiceUnavailable, PostRefused::NoConnection))
+        // The connection the lookup parked, or, when another guard took it first, a new
+        // checkout (logged where every failed checkout is: `request_conn.rs`).
+        match RequestConn::from_request(req).await {
+            Outcome::Success(db) => data::Outcome::Success(CheckedPost { session, form, db }),
+            Outcome::Error((status, _)) => {
+                data::Outcome::Error((status, PostRefused::NoConnection))
             }
+            Outcome::Forward(status) => data::Outcome::Error((status, PostRefused::NoConnection)),
         }
     }
 }
@@ -159,7 +161,7 @@ pub fn token_matches(expected: &str, field: Option<&str>) -> bool {
 }
 
 /// A wrong or missing CSRF token: refused with the 403 page, nothing changed. (For the
-/// handlers that do not take a [`CheckedPost`] yet.)
+/// handlers that take no [`CheckedPost`].)
 pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), ErrorPage> {
     if token_matches(current.csrf_token(), field) {
         Ok(())
