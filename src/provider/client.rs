@@ -92,7 +92,7 @@ pub enum OAuthError {
     InvalidGrant,
     UnsupportedGrantType,
     Store(rocket_db_pools::sqlx::Error),
-    Keys(crate::identity::keys::KeyError),
+    Keys(crate::keys::KeyError),
 }
 
 impl From<rocket_db_pools::sqlx::Error> for OAuthError {
@@ -101,8 +101,8 @@ impl From<rocket_db_pools::sqlx::Error> for OAuthError {
     }
 }
 
-impl From<crate::identity::keys::KeyError> for OAuthError {
-    fn from(e: crate::identity::keys::KeyError) -> OAuthError {
+impl From<crate::keys::KeyError> for OAuthError {
+    fn from(e: crate::keys::KeyError) -> OAuthError {
         OAuthError::Keys(e)
     }
 }

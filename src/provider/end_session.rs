@@ -19,7 +19,7 @@ use crate::auth::csrf::{require_csrf, SameOrigin};
 use crate::auth::session::CurrentUser;
 use crate::auth::signed_out::SignedOut;
 use crate::config::AppConfig;
-use crate::identity::keys::KeyRing;
+use crate::keys::KeyRing;
 use crate::models::{self, apps, Outbox};
 use crate::ops::clock::Clock;
 use crate::store::request_conn::RequestConn;

@@ -17,7 +17,7 @@ use super::once::Once;
 use crate::auth::access::Standing;
 use crate::auth::app_access;
 use crate::config::AppConfig;
-use crate::identity::keys::KeyRing;
+use crate::keys::KeyRing;
 use crate::models::apps::StoredApp;
 use crate::models::grants::{self, Grant};
 use crate::models::{self, User};
