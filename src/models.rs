@@ -16,6 +16,7 @@ use crate::store::pool::Db;
 
 mod allow_lists;
 pub(crate) mod apps;
+pub(crate) mod authorize_requests;
 pub(crate) mod consents;
 pub mod events;
 pub(crate) mod grants;
