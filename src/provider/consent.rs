@@ -11,7 +11,7 @@ use rocket::{post, routes, Route, State};
 use rocket_db_pools::sqlx::{AnyConnection, Connection};
 use serde::Serialize;
 
-use super::authorize::{self, AuthorizeOutcome};
+use super::authorize;
 use super::request::AuthRequest;
 use crate::auth::app_access;
 use crate::auth::csrf::{require_csrf, SameOrigin};
@@ -175,13 +175,18 @@ async fn answer(
         .map_err(ErrorPage::store_unavailable)?;
     let issuer = &config.public_url;
     Ok(match decision {
-        AuthorizeOutcome::Code(code) => request.back().with_code(&code, issuer),
-        AuthorizeOutcome::Refuse(error) => request.back().with_error(error, issuer),
-        // `record` answers with a code or `access_denied` only.
-        AuthorizeOutcome::SignIn | AuthorizeOutcome::AskConsent => {
-            request.back().with_error("access_denied", issuer)
-        }
+        ConsentOutcome::Granted { code } => request.back().with_code(&code, issuer),
+        ConsentOutcome::Denied => request.back().with_error("access_denied", issuer),
     })
+}
+
+/// What the consent step ends in.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ConsentOutcome {
+    /// Remembered; the app gets this code.
+    Granted { code: String },
+    /// Deny, or someone the app's rules no longer admit: `access_denied` (RFC 6749 4.1.2.1).
+    Denied,
 }
 
 /// Who answers, when, and what records it.
@@ -201,7 +206,7 @@ pub(crate) async fn record(
     app: &StoredApp,
     request: &AuthRequest,
     given: Choice,
-) -> Result<AuthorizeOutcome, rocket_db_pools::sqlx::Error> {
+) -> Result<ConsentOutcome, rocket_db_pools::sqlx::Error> {
     let (now, user) = (at.now, &at.current.user);
     authorize_requests::delete(conn, &sha256_hex(id), now).await?;
     // Asked again: the rules may have changed while the page was open.
@@ -210,7 +215,7 @@ pub(crate) async fn record(
             .await?
             .is_admitted()
     {
-        return Ok(AuthorizeOutcome::Refuse("access_denied"));
+        return Ok(ConsentOutcome::Denied);
     }
     let granted = consents::consented_scope(conn, app.id, user.id).await?;
     let scope = super::request::union(granted.as_deref().unwrap_or(""), &request.scope);
@@ -230,5 +235,5 @@ pub(crate) async fn record(
         user.login
     );
     let code = authorize::issue_code(conn, now, at.current, request).await?;
-    Ok(AuthorizeOutcome::Code(code))
+    Ok(ConsentOutcome::Granted { code })
 }

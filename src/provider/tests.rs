@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::authorize::{self, AuthorizeOutcome};
 use super::client::ClientAuth;
-use super::consent::{self, Answering, Choice};
+use super::consent::{self, Answering, Choice, ConsentOutcome};
 use super::oauth_error::OAuthError;
 use super::request::{self, AuthRequest, AuthorizeQuery};
 use super::token::{self, TokenResponse};
@@ -126,7 +126,7 @@ async fn decide(w: &mut World, request: &AuthRequest, signed_in: bool) -> Author
 }
 
 /// The consent page kept the request, and the person answered it.
-async fn answer(w: &mut World, request: &AuthRequest, given: Choice) -> AuthorizeOutcome {
+async fn answer(w: &mut World, request: &AuthRequest, given: Choice) -> ConsentOutcome {
     let id = consent::keep(&mut w.conn, &w.current.session, request, NOW)
         .await
         .unwrap();
@@ -184,7 +184,7 @@ async fn authorize_consent_code_token_and_refresh_run_in_process() {
         decide(&mut w, &request, true).await,
         AuthorizeOutcome::AskConsent
     );
-    let AuthorizeOutcome::Code(code) = answer(&mut w, &request, Choice::Allow).await else {
+    let ConsentOutcome::Granted { code } = answer(&mut w, &request, Choice::Allow).await else {
         panic!("Allow gave no code");
     };
 
@@ -241,7 +241,7 @@ async fn deny_answers_access_denied_and_remembers_no_consent() {
     let mut w = world().await;
     let request = checked(&mut w, "openid", "").await;
     let denied = answer(&mut w, &request, Choice::Deny).await;
-    assert_eq!(denied, AuthorizeOutcome::Refuse("access_denied"));
+    assert_eq!(denied, ConsentOutcome::Denied);
     assert_eq!(
         decide(&mut w, &request, true).await,
         AuthorizeOutcome::AskConsent
@@ -252,7 +252,7 @@ async fn deny_answers_access_denied_and_remembers_no_consent() {
 async fn a_code_redeemed_twice_revokes_the_tokens_of_the_first_redemption() {
     let mut w = world().await;
     let request = checked(&mut w, "openid offline_access", "").await;
-    let AuthorizeOutcome::Code(code) = answer(&mut w, &request, Choice::Allow).await else {
+    let ConsentOutcome::Granted { code } = answer(&mut w, &request, Choice::Allow).await else {
         panic!("Allow gave no code");
     };
     let tokens = trade(&mut w, code_grant(&code)).await.unwrap();
@@ -272,7 +272,7 @@ async fn a_code_redeemed_twice_revokes_the_tokens_of_the_first_redemption() {
 async fn a_refresh_token_used_twice_revokes_its_family_and_their_access_tokens() {
     let mut w = world().await;
     let request = checked(&mut w, "openid offline_access", "").await;
-    let AuthorizeOutcome::Code(code) = answer(&mut w, &request, Choice::Allow).await else {
+    let ConsentOutcome::Granted { code } = answer(&mut w, &request, Choice::Allow).await else {
         panic!("Allow gave no code");
     };
     let first = trade(&mut w, code_grant(&code)).await.unwrap();
