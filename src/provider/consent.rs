@@ -160,6 +160,7 @@ async fn answer(
     require_csrf(&current, form.csrf_token)?;
     let now = clock.now();
     let (app, request) = kept_request(&mut db, form.request, &current.session, now).await?;
+    // Only the Allow button's value allows: anything else the form says is a no.
     let given = match form.decision {
         "allow" => Choice::Allow,
         _ => Choice::Deny,
@@ -170,11 +171,11 @@ async fn answer(
         now,
         current: &current,
     };
-    let decision = record(&mut db, &at, form.request, &app, &request, given)
+    let outcome = record(&mut db, &at, form.request, &app, &request, given)
         .await
         .map_err(ErrorPage::store_unavailable)?;
     let issuer = &config.public_url;
-    Ok(match decision {
+    Ok(match outcome {
         ConsentOutcome::Granted { code } => request.back().with_code(&code, issuer),
         ConsentOutcome::Denied => request.back().with_error("access_denied", issuer),
     })
