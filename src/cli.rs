@@ -5,6 +5,7 @@
 
 mod apps;
 mod check_config;
+mod rotate_key;
 mod users;
 
 use std::process::ExitCode;
@@ -55,9 +56,7 @@ pub async fn run() -> ExitCode {
     let figment = crate::config::figment();
     match cli.command {
         None | Some(Command::Serve) => serve(figment).await,
-        Some(Command::RotateKey { alg }) => {
-            crate::identity::key_store::rotate_key_command(quiet(figment), alg).await
-        }
+        Some(Command::RotateKey { alg }) => rotate_key::run(quiet(figment), alg).await,
         Some(Command::CheckConfig) => check_config::run(&figment),
         Some(Command::Healthcheck) => healthcheck(&figment).await,
         Some(Command::GenSecret) => {

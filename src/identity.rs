@@ -1,13 +1,9 @@
 //! What the team's other services learn about who signed in: forward auth for a reverse proxy
-//! (`forward_auth.rs`) on gitlogin's host or on many (`hosts.rs`), and signed identity tokens (`tokens.rs`) with the keys that sign them
-//! and the provider's ID tokens (`keys.rs`), the one that signs now and the JWKS that
-//! publishes them (`key_ring.rs`), kept in the store and rotated (`key_store.rs`).
+//! (`forward_auth.rs`) on gitlogin's host or on many (`hosts.rs`), and signed identity tokens
+//! (`tokens.rs`), signed with the keys of `src/keys.rs`.
 
 pub(crate) mod forward_auth;
 pub(crate) mod hosts;
-mod key_ring;
-pub mod key_store;
-pub(crate) mod keys;
 pub(crate) mod tokens;
 
 use rocket::fairing::AdHoc;

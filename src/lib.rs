@@ -13,6 +13,8 @@ pub mod store;
 pub mod config;
 // The team's other apps, as the operator registers them.
 pub mod registry;
+// The keys that sign identity tokens and ID tokens, their rows, the JWKS.
+pub(crate) mod keys;
 // GitHub's REST API, the capped HTTP client, and the fake GitHub.
 pub mod github;
 // Cookies, messages, error pages, headers, limits, static files.
@@ -27,7 +29,7 @@ pub(crate) mod access;
 pub mod auth;
 // Home, About, health, the account controls.
 pub(crate) mod pages;
-// For the other services: forward auth, identity tokens, their keys.
+// For the other services: forward auth, identity tokens.
 pub mod identity;
 // For the other apps: gitlogin as their OpenID Connect provider.
 pub(crate) mod provider;

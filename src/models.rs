@@ -2,7 +2,7 @@
 //! server-side sessions are in `models/sessions.rs`, what the allow-lists remember in
 //! `models/allow_lists.rs`.
 //!
-//! Every query the app runs is here (the signing keys' are in `identity/key_store.rs`), so the
+//! Every query the app runs is here (the signing keys' are in `keys/store.rs`), so the
 //! whole data model reads in one place. The SQL is the same on SQLite and PostgreSQL: `$N`
 //! placeholders, `ON CONFLICT … DO UPDATE … RETURNING`, integers as `i64`.
 
@@ -16,6 +16,7 @@ use crate::store::pool::Db;
 
 mod allow_lists;
 pub(crate) mod apps;
+pub(crate) mod authorize_requests;
 pub(crate) mod consents;
 pub mod events;
 pub(crate) mod grants;

@@ -154,7 +154,7 @@ async fn add(conn: &mut Conn, app: &Registration, json: bool) -> Result<(), Stri
     // The app's ID tokens need their key published before it first reads the JWKS (relying
     // parties fetch it once, at discovery): made now if this is the first app to need it.
     let alg = app.id_token_alg;
-    crate::identity::key_store::newest_or_first(conn, alg, Clock::default().now())
+    crate::keys::store::newest_or_first(conn, alg, Clock::default().now())
         .await
         .map_err(|e| e.to_string())?;
     if json {

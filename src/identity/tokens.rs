@@ -21,8 +21,7 @@ use serde::Serialize;
 use crate::auth::csrf::{self, SameOrigin};
 use crate::auth::session::CurrentUser;
 use crate::config::{AppConfig, ConfigError};
-use crate::identity::key_store;
-use crate::identity::keys::{self, KeyRing, TOKEN_LIFETIME_SECS};
+use crate::keys::{self, loader, KeyRing};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::store::pool::Db;
@@ -31,10 +30,10 @@ use crate::store::request_conn::RequestConn;
 /// Loads the signing keys and serves the token routes. Attach it after `store::stage()`: the keys
 /// may live in the store. Fails early, naming `SIGNING_KEY`, if that setting is unreadable.
 pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
-    let configured = key_store::from_config(config)?;
+    let configured = loader::from_config(config)?;
     Ok(AdHoc::on_ignite("Identity tokens", |rocket| async move {
         rocket
-            .attach(key_store::loader(configured))
+            .attach(loader::loader(configured))
             .mount("/", routes![jwks, issue_token, me])
             .register("/api", catchers![api_error])
     }))
@@ -59,6 +58,12 @@ async fn jwks(
 /// accepts only its own `typ`. (ID tokens keep `JWT`: relying-party libraries such as the
 /// `openidconnect` crate refuse any other.)
 pub const TYP: &str = "gitlogin-identity+jwt";
+
+/// How long an identity token is valid: it is handed over at once, and never stored.
+pub const TOKEN_LIFETIME_SECS: i64 = 5 * 60;
+
+// A retired key leaves the JWKS once the longest-lived token it signed has expired.
+const _: () = assert!(TOKEN_LIFETIME_SECS <= keys::LONGEST_TOKEN_SECS);
 
 #[derive(FromForm)]
 struct TokenForm<'r> {

@@ -1,5 +1,6 @@
 //! The OpenID Connect provider's grants, with their code and tokens (migration 9 says what
-//! each column holds; consents and waiting requests are in `consents.rs`). Codes and tokens
+//! each column holds; consents are in `consents.rs`, waiting requests in
+//! `authorize_requests.rs`). Codes and tokens
 //! are looked up by the SHA-256 of their value, never stored themselves.
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
@@ -19,6 +20,35 @@ pub struct Grant {
 impl Grant {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.split(' ').any(|s| s == scope)
+    }
+}
+
+/// The two kinds of token a grant issues. Stored as their name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Presented to userinfo; lives minutes.
+    Access,
+    /// Traded at the token endpoint for new tokens, once; only with `offline_access`.
+    Refresh,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+}
+
+impl TryFrom<String> for TokenKind {
+    type Error = String;
+
+    fn try_from(stored: String) -> Result<TokenKind, String> {
+        [TokenKind::Access, TokenKind::Refresh]
+            .into_iter()
+            .find(|kind| kind.as_str() == stored)
+            .ok_or_else(|| format!("unknown token kind {stored:?}"))
     }
 }
 
@@ -111,7 +141,7 @@ pub async fn redeem_code(
 pub async fn insert_token(
     conn: &mut AnyConnection,
     grant_id: i64,
-    kind: &str,
+    kind: TokenKind,
     token_hash: &str,
     expires_at: i64,
 ) -> sqlx::Result<()> {
@@ -120,7 +150,7 @@ pub async fn insert_token(
     )
     .bind(token_hash)
     .bind(grant_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(expires_at)
     .execute(conn)
     .await
@@ -130,7 +160,8 @@ pub async fn insert_token(
 /// A token's row and its grant.
 #[derive(Debug, sqlx::FromRow)]
 pub struct TokenRow {
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: TokenKind,
     pub expires_at: i64,
     #[sqlx(flatten)]
     pub grant: Grant,
@@ -159,16 +190,17 @@ pub async fn use_refresh_token(
     token_hash: &str,
 ) -> sqlx::Result<Option<(TokenRow, bool)>> {
     let marked = sqlx::query(
-        "UPDATE tokens SET used = 1 WHERE token_hash = $1 AND used = 0 AND kind = 'refresh'
+        "UPDATE tokens SET used = 1 WHERE token_hash = $1 AND used = 0 AND kind = $3
          AND grant_id IN (SELECT id FROM grants WHERE app_id = $2)",
     )
     .bind(token_hash)
     .bind(app_id)
+    .bind(TokenKind::Refresh.as_str())
     .execute(&mut *conn)
     .await?;
     let row = find_token(conn, token_hash)
         .await?
-        .filter(|row| row.kind == "refresh" && row.grant.app_id == app_id);
+        .filter(|row| row.kind == TokenKind::Refresh && row.grant.app_id == app_id);
     Ok(row.map(|row| (row, marked.rows_affected() == 1)))
 }
 

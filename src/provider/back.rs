@@ -35,17 +35,18 @@ impl Back {
             query.append_pair("state", state);
         }
         query.append_pair("iss", issuer);
-        // Appended to the URI as registered, not re-serialised: a parser could normalise it
-        // into something the app did not register.
-        let separator = if self.redirect_uri.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        Redirect::to(format!(
-            "{}{separator}{}",
-            self.redirect_uri,
-            query.finish()
-        ))
+        Redirect::to(append_query(&self.redirect_uri, &query.finish()))
     }
+}
+
+/// `query` appended to a URI the app registered (`redirect_uri`, `post_logout_redirect_uri`):
+/// after its own query, if it has one. Appended to the URI as registered, not re-serialised:
+/// a parser could normalise it into something the app did not register. An empty `query`
+/// leaves the URI as it is.
+pub(super) fn append_query(registered: &str, query: &str) -> String {
+    if query.is_empty() {
+        return registered.to_owned();
+    }
+    let separator = if registered.contains('?') { '&' } else { '?' };
+    format!("{registered}{separator}{query}")
 }

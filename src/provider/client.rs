@@ -1,17 +1,15 @@
 //! Which app is calling the token or revocation endpoint, proven as RFC 6749 2.3.1 allows:
 //! `client_secret_basic` (HTTP Basic of the form-encoded id and secret), `client_secret_post`
 //! (both in the form), or, for a public app, its `client_id` alone (it proves itself with
-//! PKCE instead). And the errors these endpoints answer, RFC 6749 5.2's JSON.
+//! PKCE instead).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use rocket::http::{Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::response::{self, Responder};
-use rocket::serde::json::{json, Json};
 use rocket_db_pools::sqlx::AnyConnection;
 use subtle::ConstantTimeEq;
 
+use super::oauth_error::OAuthError;
 use crate::models::apps::{self, StoredApp};
 use crate::ops::random::sha256_hex;
 
@@ -49,27 +47,48 @@ fn decode(value: &str) -> Option<(String, String)> {
     Some((unescape(id), unescape(secret)))
 }
 
-/// The calling app. One method only: credentials given twice, or a secret for a public app,
-/// or none for a confidential one, are refused.
-pub async fn authenticate(
-    conn: &mut AnyConnection,
-    basic: &Basic,
-    form_id: Option<&str>,
-    form_secret: Option<&str>,
-) -> Result<StoredApp, OAuthError> {
-    let (id, secret) = match (&basic.0, form_secret) {
-        (Some(Err(())), _) => return Err(OAuthError::InvalidClient),
-        (Some(Ok(_)), Some(_)) => return Err(OAuthError::InvalidRequest),
-        (Some(Ok((id, secret))), None) => (id.as_str(), Some(secret.as_str())),
-        (None, secret) => (form_id.ok_or(OAuthError::InvalidClient)?, secret),
-    };
-    if form_id.is_some_and(|form_id| form_id != id) {
-        return Err(OAuthError::InvalidRequest);
+/// How the calling app says who it is, read from the request: its `client_id`, and its
+/// secret unless it is a public app.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientAuth {
+    pub(crate) id: String,
+    pub(crate) secret: Option<String>,
+}
+
+impl ClientAuth {
+    /// One method only: credentials given twice, or an id in the form that is not the one
+    /// in the header, are refused before the store is asked.
+    pub(crate) fn parse(
+        basic: &Basic,
+        form_id: Option<&str>,
+        form_secret: Option<&str>,
+    ) -> Result<ClientAuth, OAuthError> {
+        let (id, secret) = match (&basic.0, form_secret) {
+            (Some(Err(())), _) => return Err(OAuthError::InvalidClient),
+            (Some(Ok(_)), Some(_)) => return Err(OAuthError::InvalidRequest),
+            (Some(Ok((id, secret))), None) => (id.as_str(), Some(secret.as_str())),
+            (None, secret) => (form_id.ok_or(OAuthError::InvalidClient)?, secret),
+        };
+        if form_id.is_some_and(|form_id| form_id != id) {
+            return Err(OAuthError::InvalidRequest);
+        }
+        Ok(ClientAuth {
+            id: id.to_owned(),
+            secret: secret.map(str::to_owned),
+        })
     }
-    let app = apps::find_app_by_client_id(conn, id)
+}
+
+/// The calling app, if `client` proves it: a secret for a public app, or none for a
+/// confidential one, is refused.
+pub(crate) async fn authenticate(
+    conn: &mut AnyConnection,
+    client: &ClientAuth,
+) -> Result<StoredApp, OAuthError> {
+    let app = apps::find_app_by_client_id(conn, &client.id)
         .await?
         .ok_or(OAuthError::InvalidClient)?;
-    let proven = match (&app.secret_hash, secret) {
+    let proven = match (&app.secret_hash, &client.secret) {
         // The stored value is the secret's SHA-256; compared in constant time all the same.
         (Some(hash), Some(secret)) => {
             bool::from(sha256_hex(secret).as_bytes().ct_eq(hash.as_bytes()))
@@ -81,55 +100,5 @@ pub async fn authenticate(
         Ok(app)
     } else {
         Err(OAuthError::InvalidClient)
-    }
-}
-
-/// RFC 6749 5.2.
-#[derive(Debug)]
-pub enum OAuthError {
-    InvalidRequest,
-    InvalidClient,
-    InvalidGrant,
-    UnsupportedGrantType,
-    Store(rocket_db_pools::sqlx::Error),
-    Keys(crate::identity::keys::KeyError),
-}
-
-impl From<rocket_db_pools::sqlx::Error> for OAuthError {
-    fn from(e: rocket_db_pools::sqlx::Error) -> OAuthError {
-        OAuthError::Store(e)
-    }
-}
-
-impl From<crate::identity::keys::KeyError> for OAuthError {
-    fn from(e: crate::identity::keys::KeyError) -> OAuthError {
-        OAuthError::Keys(e)
-    }
-}
-
-impl<'r> Responder<'r, 'static> for OAuthError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let (status, error) = match &self {
-            OAuthError::InvalidRequest => (Status::BadRequest, "invalid_request"),
-            OAuthError::InvalidClient => (Status::Unauthorized, "invalid_client"),
-            OAuthError::InvalidGrant => (Status::BadRequest, "invalid_grant"),
-            OAuthError::UnsupportedGrantType => (Status::BadRequest, "unsupported_grant_type"),
-            OAuthError::Store(e) => {
-                rocket::error!("the store did not answer: {e}");
-                (Status::ServiceUnavailable, "temporarily_unavailable")
-            }
-            OAuthError::Keys(e) => {
-                rocket::error!("no key to sign with: {e}");
-                (Status::InternalServerError, "server_error")
-            }
-        };
-        let mut response = response::Response::build_from(
-            (status, Json(json!({ "error": error }))).respond_to(req)?,
-        );
-        response.header(Header::new("Cache-Control", "no-store"));
-        if status == Status::Unauthorized {
-            response.header(Header::new("WWW-Authenticate", "Basic realm=\"gitlogin\""));
-        }
-        response.ok()
     }
 }

@@ -11,13 +11,14 @@ use rocket::{post, routes, Route, State};
 use rocket_db_pools::sqlx::{AnyConnection, Connection};
 use serde::Serialize;
 
+use super::authorize;
 use super::request::AuthRequest;
 use crate::access::app_rules;
 use crate::auth::csrf::{require_csrf, SameOrigin};
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
 use crate::models::apps::{self, StoredApp};
-use crate::models::{consents, Event, Outbox, SessionRow};
+use crate::models::{authorize_requests, consents, Event, Outbox, SessionRow};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::ops::random::{sha256_hex, token};
@@ -42,7 +43,7 @@ fn in_words(scope: &str) -> Option<&'static str> {
 }
 
 #[derive(Serialize)]
-struct Context<'a> {
+struct ConsentPage<'a> {
     app: &'a str,
     gives: Vec<&'static str>,
     request: &'a str,
@@ -57,7 +58,7 @@ pub(super) fn page(
     id: &str,
     current: &CurrentUser,
 ) -> Page {
-    let context = Context {
+    let context = ConsentPage {
         app: &app.name,
         gives: request.scope.split(' ').filter_map(in_words).collect(),
         request: id,
@@ -76,7 +77,7 @@ const REQUEST_LIFETIME_SECS: i64 = 10 * 60;
 const REQUESTS_PER_SESSION: i64 = 5;
 
 /// Keeps `request` for this session while its page is open; the id the page's form names.
-pub(super) async fn keep(
+pub(crate) async fn keep(
     conn: &mut AnyConnection,
     session: &SessionRow,
     request: &AuthRequest,
@@ -84,14 +85,14 @@ pub(super) async fn keep(
 ) -> Result<String, rocket_db_pools::sqlx::Error> {
     let id = token();
     let saved = serde_json::to_string(request).unwrap_or_default();
-    let kept = consents::KeptRequest {
+    let kept = authorize_requests::WaitingRequest {
         id_hash: &sha256_hex(&id),
         session_id_hash: &session.id_hash,
         app_id: request.app_id,
         request: &saved,
         expires_at: now + REQUEST_LIFETIME_SECS,
     };
-    consents::save_request(conn, &kept, REQUESTS_PER_SESSION).await?;
+    authorize_requests::save(conn, &kept, REQUESTS_PER_SESSION).await?;
     Ok(id)
 }
 
@@ -117,13 +118,13 @@ pub(super) async fn app_of(
 }
 
 /// This session's kept request `id` and its app.
-async fn kept_request(
+pub(crate) async fn kept_request(
     conn: &mut AnyConnection,
     id: &str,
     session: &SessionRow,
     now: i64,
 ) -> Result<(StoredApp, AuthRequest), ErrorPage> {
-    let kept = consents::find_request(conn, &sha256_hex(id), &session.id_hash, now)
+    let kept = authorize_requests::find(conn, &sha256_hex(id), &session.id_hash, now)
         .await
         .map_err(ErrorPage::store_unavailable)?
         .ok_or_else(gone)?;
@@ -136,6 +137,13 @@ struct ConsentForm<'r> {
     csrf_token: Option<&'r str>,
     request: &'r str,
     decision: &'r str,
+}
+
+/// The person's answer on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Choice {
+    Allow,
+    Deny,
 }
 
 /// Allow or Deny. Either answer ends the kept request; only Allow is remembered.
@@ -152,36 +160,81 @@ async fn answer(
     require_csrf(&current, form.csrf_token)?;
     let now = clock.now();
     let (app, request) = kept_request(&mut db, form.request, &current.session, now).await?;
-    let issuer = &config.public_url;
-    let answered = async {
-        consents::delete_request(&mut db, &sha256_hex(form.request), now).await?;
-        // Asked again: the rules may have changed while the page was open.
-        if form.decision != "allow"
-            || !app_rules::admits(&mut db, config, &app, &current.user, now)
-                .await?
-                .is_admitted()
-        {
-            return Ok(request.back().with_error("access_denied", issuer));
-        }
-        let granted = consents::consented_scope(&mut db, app.id, current.user.id).await?;
-        let scope = super::request::union(granted.as_deref().unwrap_or(""), &request.scope);
-        // The consent and its event, together or not at all.
-        let mut tx = db.begin().await?;
-        consents::consent(&mut tx, app.id, current.user.id, &scope, now).await?;
-        let (id, login) = (current.user.github_id, current.user.login.as_str());
-        let event = Event::AppConsented;
-        outbox
-            .add(&mut tx, event, id, login, Some(&app.name))
-            .await?;
-        tx.commit().await?;
-        outbox.ring();
-        audit!(
-            "app consented app={:?} github_id={} login={:?}",
-            app.name,
-            current.user.github_id.0,
-            current.user.login
-        );
-        super::issue_code(&mut db, issuer, now, &current, &request).await
+    // Only the Allow button's value allows: anything else the form says is a no.
+    let given = match form.decision {
+        "allow" => Choice::Allow,
+        _ => Choice::Deny,
     };
-    answered.await.map_err(ErrorPage::store_unavailable)
+    let at = Answering {
+        config,
+        outbox,
+        now,
+        current: &current,
+    };
+    let outcome = record(&mut db, &at, form.request, &app, &request, given)
+        .await
+        .map_err(ErrorPage::store_unavailable)?;
+    let issuer = &config.public_url;
+    Ok(match outcome {
+        ConsentOutcome::Granted { code } => request.back().with_code(&code, issuer),
+        ConsentOutcome::Denied => request.back().with_error("access_denied", issuer),
+    })
+}
+
+/// What the consent step ends in.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ConsentOutcome {
+    /// Remembered; the app gets this code.
+    Granted { code: String },
+    /// Deny, or someone the app's rules no longer admit: `access_denied` (RFC 6749 4.1.2.1).
+    Denied,
+}
+
+/// Who answers, when, and what records it.
+pub(crate) struct Answering<'a> {
+    pub(crate) config: &'a AppConfig,
+    pub(crate) outbox: &'a Outbox,
+    pub(crate) now: i64,
+    pub(crate) current: &'a CurrentUser,
+}
+
+/// The consent step: the kept request `id` ends; a yes from someone the app's rules still
+/// admit is remembered, with its event, and gets a code.
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    at: &Answering<'_>,
+    id: &str,
+    app: &StoredApp,
+    request: &AuthRequest,
+    given: Choice,
+) -> Result<ConsentOutcome, rocket_db_pools::sqlx::Error> {
+    let (now, user) = (at.now, &at.current.user);
+    authorize_requests::delete(conn, &sha256_hex(id), now).await?;
+    // Asked again: the rules may have changed while the page was open.
+    if given == Choice::Deny
+        || !app_rules::admits(conn, at.config, app, user, now)
+            .await?
+            .is_admitted()
+    {
+        return Ok(ConsentOutcome::Denied);
+    }
+    let granted = consents::consented_scope(conn, app.id, user.id).await?;
+    let scope = super::request::union(granted.as_deref().unwrap_or(""), &request.scope);
+    // The consent and its event, together or not at all.
+    let mut tx = conn.begin().await?;
+    consents::consent(&mut tx, app.id, user.id, &scope, now).await?;
+    let event = Event::AppConsented;
+    at.outbox
+        .add(&mut tx, event, user.github_id, &user.login, Some(&app.name))
+        .await?;
+    tx.commit().await?;
+    at.outbox.ring();
+    audit!(
+        "app consented app={:?} github_id={} login={:?}",
+        app.name,
+        user.github_id.0,
+        user.login
+    );
+    let code = authorize::issue_code(conn, now, at.current, request).await?;
+    Ok(ConsentOutcome::Granted { code })
 }

@@ -5,6 +5,7 @@ use rocket::serde::json::{json, Json, Value};
 use rocket::{get, routes, Route, State};
 
 use super::request::SCOPES;
+use super::token_request::GrantKind;
 use crate::config::AppConfig;
 
 pub fn routes() -> Vec<Route> {
@@ -24,7 +25,7 @@ fn configuration(config: &State<AppConfig>) -> Json<Value> {
         "end_session_endpoint": format!("{issuer}/oauth/logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": GrantKind::ALL.map(GrantKind::as_str),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "EdDSA"],
         "code_challenge_methods_supported": ["S256"],

@@ -19,7 +19,7 @@ use crate::auth::csrf::{require_csrf, SameOrigin};
 use crate::auth::session::CurrentUser;
 use crate::auth::signed_out::SignedOut;
 use crate::config::AppConfig;
-use crate::identity::keys::KeyRing;
+use crate::keys::KeyRing;
 use crate::models::{self, apps, Outbox};
 use crate::ops::clock::Clock;
 use crate::store::request_conn::RequestConn;
@@ -33,7 +33,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 #[derive(FromForm)]
-struct Params<'r> {
+struct LogoutQuery<'r> {
     id_token_hint: Option<&'r str>,
     client_id: Option<&'r str>,
     post_logout_redirect_uri: Option<&'r str>,
@@ -41,7 +41,7 @@ struct Params<'r> {
 }
 
 #[derive(Serialize)]
-struct Context<'a> {
+struct LogoutPage<'a> {
     csrf_token: &'a str,
     login: &'a str,
     app: Option<&'a str>,
@@ -71,13 +71,13 @@ async fn destination(
     keys: &KeyRing,
     config: &AppConfig,
     now: i64,
-    params: &Params<'_>,
+    query: &LogoutQuery<'_>,
 ) -> Result<Destination, ErrorPage> {
-    let hinted = match params.id_token_hint {
+    let hinted = match query.id_token_hint {
         Some(hint) => Some(audience_of_hint(conn, keys, config, now, hint).await?),
         None => None,
     };
-    let client_id = match (hinted.as_deref(), params.client_id) {
+    let client_id = match (hinted.as_deref(), query.client_id) {
         (Some(hinted), Some(given)) if hinted != given => {
             return Err(refused("This sign-out request names two different apps."))
         }
@@ -89,7 +89,7 @@ async fn destination(
             .map_err(ErrorPage::store_unavailable)?,
         None => None,
     };
-    let uri = match params.post_logout_redirect_uri {
+    let uri = match query.post_logout_redirect_uri {
         None => None,
         Some(uri) if app.as_ref().is_some_and(|a| a.post_logout_redirect_uris.iter().any(|known| known == uri)) => {
             Some(uri.to_owned())
@@ -139,38 +139,51 @@ async fn audience_of_hint(
         .ok_or_else(bad)
 }
 
-#[get("/oauth/logout?<params..>")]
+/// What the GET answers: the confirmation page, or straight on when nobody is signed in.
+#[derive(rocket::Responder)]
+enum Confirmation {
+    Page(Page),
+    Redirect(Box<Redirect>),
+}
+
+#[get("/oauth/logout?<query..>")]
 async fn confirm(
-    params: Params<'_>,
+    query: LogoutQuery<'_>,
     current: Option<CurrentUser>,
     keys: &State<KeyRing>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
     targets: &FormTargets,
     mut conn: RequestConn,
-) -> Result<Result<Page, Redirect>, ErrorPage> {
+) -> Result<Confirmation, ErrorPage> {
     // The page's form sends `state` back, and forms are capped at 4 KiB (`Rocket.toml`).
-    if params.state.is_some_and(|state| state.len() > MAX_STATE) {
+    if query.state.is_some_and(|state| state.len() > MAX_STATE) {
         return Err(refused("This sign-out request's state is too long."));
     }
-    let destination = destination(&mut conn, keys, config, clock.now(), &params).await?;
+    let destination = destination(&mut conn, keys, config, clock.now(), &query).await?;
     let Some(current) = current else {
         // Nobody to sign out: straight on.
-        return Ok(Err(go(destination.uri.as_deref(), params.state)));
+        return Ok(Confirmation::Redirect(Box::new(go(
+            destination.uri.as_deref(),
+            query.state,
+        ))));
     };
     // The button's answer redirects there: the page's `form-action` must let it.
     if let Some(uri) = &destination.uri {
         targets.allow(uri);
     }
-    let context = Context {
+    let context = LogoutPage {
         csrf_token: current.csrf_token(),
         login: &current.user.login,
         app: destination.app.as_ref().map(|a| a.name.as_str()),
         client_id: destination.app.as_ref().map(|a| a.client_id.as_str()),
         post_logout_redirect_uri: destination.uri.as_deref(),
-        state: params.state,
+        state: query.state,
     };
-    Ok(Ok(Page::render("end_session.html.tera", context)))
+    Ok(Confirmation::Page(Page::render(
+        "end_session.html.tera",
+        context,
+    )))
 }
 
 #[derive(FromForm)]
@@ -198,13 +211,13 @@ async fn sign_out(
 ) -> Result<SignedOut, ErrorPage> {
     require_csrf(&current, form.csrf_token)?;
     // The hidden fields came back from the browser: checked again as if new.
-    let params = Params {
+    let query = LogoutQuery {
         id_token_hint: None,
         client_id: form.client_id,
         post_logout_redirect_uri: form.post_logout_redirect_uri,
         state: form.state,
     };
-    let destination = destination(&mut conn, keys, config, clock.now(), &params).await?;
+    let destination = destination(&mut conn, keys, config, clock.now(), &query).await?;
     models::sign_out(&mut conn, outbox, &current.user, &current.session.id_hash)
         .await
         .map_err(ErrorPage::store_unavailable)?;
@@ -212,21 +225,15 @@ async fn sign_out(
     Ok(signed_out.then(go(destination.uri.as_deref(), form.state)))
 }
 
+/// Back to the registered URI with the app's `state` (OpenID Connect RP-Initiated Logout
+/// 1.0, section 3), or to gitlogin's home page when the request named none.
 fn go(uri: Option<&str>, state: Option<&str>) -> Redirect {
-    match uri {
-        Some(uri) => {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            if let Some(state) = state {
-                query.append_pair("state", state);
-            }
-            let query = query.finish();
-            let separator = if uri.contains('?') { '&' } else { '?' };
-            if query.is_empty() {
-                Redirect::to(uri.to_owned())
-            } else {
-                Redirect::to(format!("{uri}{separator}{query}"))
-            }
-        }
-        None => Redirect::to("/"),
+    let Some(uri) = uri else {
+        return Redirect::to("/");
+    };
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(state) = state {
+        query.append_pair("state", state);
     }
+    Redirect::to(super::back::append_query(uri, &query.finish()))
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use crate::identity::keys::{Alg, KeyError, KeyRing, ID_TOKEN_LIFETIME_SECS};
+use crate::keys::{Alg, KeyError, KeyRing, LONGEST_TOKEN_SECS};
 use crate::models::apps::StoredApp;
 use crate::models::grants::Grant;
 use crate::models::{self, User};
@@ -17,6 +17,12 @@ use crate::registry::Rule;
 /// The `typ` of an ID token: `JWT`, the one relying-party libraries take (the `openidconnect`
 /// crate refuses any other). Identity tokens have a type of their own (`identity/tokens.rs`).
 pub const TYP: &str = "JWT";
+
+/// How long an ID token is valid: it is read once, at sign-in, so minutes are plenty.
+pub const ID_TOKEN_LIFETIME_SECS: i64 = 10 * 60;
+
+// A retired key leaves the JWKS once the longest-lived token it signed has expired.
+const _: () = assert!(ID_TOKEN_LIFETIME_SECS <= LONGEST_TOKEN_SECS);
 
 /// The `groups` an app learns: the person's organisations and teams (`org/team-slug`) that
 /// the app's own rules name, which is what the consent page says it receives. The global

@@ -19,7 +19,7 @@ pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "groups", "offline_
 /// The query of `GET /oauth/authorize`, as sent: the parameters gitlogin reads, each at most
 /// once (`once.rs`).
 #[derive(Debug, rocket::FromForm)]
-pub struct Params<'r> {
+pub struct AuthorizeQuery<'r> {
     response_type: Once<'r>,
     client_id: Once<'r>,
     redirect_uri: Once<'r>,
@@ -68,26 +68,26 @@ impl AuthRequest {
 }
 
 /// Why a request is not carried out.
-pub enum Refused {
+pub enum Rejection {
     /// The app or its redirect URI is not known good: shown here, sent nowhere.
     Page(ErrorPage),
     /// Sent back to the app as `error=…`.
     Back(Back, &'static str),
 }
 
-impl From<rocket_db_pools::sqlx::Error> for Refused {
-    fn from(e: rocket_db_pools::sqlx::Error) -> Refused {
-        Refused::Page(ErrorPage::store_unavailable(e))
+impl From<rocket_db_pools::sqlx::Error> for Rejection {
+    fn from(e: rocket_db_pools::sqlx::Error) -> Rejection {
+        Rejection::Page(ErrorPage::store_unavailable(e))
     }
 }
 
 /// Checks `params`; the app they name, and the request to carry out.
 pub async fn check<'r>(
     conn: &mut AnyConnection,
-    params: &Params<'r>,
+    params: &AuthorizeQuery<'r>,
     now: i64,
-) -> Result<(StoredApp, AuthRequest), Refused> {
-    let page = |message: &'static str| Refused::Page(ErrorPage::new(Status::BadRequest, message));
+) -> Result<(StoredApp, AuthRequest), Rejection> {
+    let page = |message: &'static str| Rejection::Page(ErrorPage::new(Status::BadRequest, message));
     let unknown_app = "This sign-in request names no app that gitlogin knows. Go back to the app and try again, or ask its operator to register it.";
     let app = match params.client_id.get().map_err(|_| page(unknown_app))? {
         Some(client_id) => apps::find_app_by_client_id(conn, client_id).await?,
@@ -106,7 +106,7 @@ pub async fn check<'r>(
 
     // A doubled `state` goes back without one: which of the two to echo is the question.
     let back = Back::to(redirect_uri, params.state.get().unwrap_or(None));
-    let refuse = |error| Refused::Back(back.clone(), error);
+    let refuse = |error| Rejection::Back(back.clone(), error);
     let once = |param: Once<'r>| param.get().map_err(|_| refuse("invalid_request"));
     let (state, nonce) = (once(params.state)?, once(params.nonce)?);
     let (response_type, scope) = (once(params.response_type)?, once(params.scope)?);

@@ -6,14 +6,16 @@
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
 use rocket::{post, routes, Route};
+use rocket_db_pools::sqlx::AnyConnection;
 
-use super::client::{self, Basic, OAuthError};
-use crate::models::grants;
+use super::client::{self, Basic, ClientAuth};
+use super::oauth_error::OAuthError;
+use crate::models::grants::{self, TokenKind};
 use crate::ops::random::sha256_hex;
 use crate::store::pool::Db;
 
 pub fn routes() -> Vec<Route> {
-    routes![revoke]
+    routes![revoke_endpoint]
 }
 
 #[derive(FromForm)]
@@ -24,21 +26,36 @@ struct RevokeForm<'r> {
 }
 
 #[post("/oauth/revoke", data = "<form>")]
-async fn revoke(form: Form<RevokeForm<'_>>, basic: Basic, db: &Db) -> Result<Status, OAuthError> {
+async fn revoke_endpoint(
+    form: Form<RevokeForm<'_>>,
+    basic: Basic,
+    db: &Db,
+) -> Result<Status, OAuthError> {
+    let client = ClientAuth::parse(&basic, form.client_id, form.client_secret)?;
     let mut conn = db.acquire().await?;
-    let app = client::authenticate(&mut conn, &basic, form.client_id, form.client_secret).await?;
-    let token = form.token.ok_or(OAuthError::InvalidRequest)?;
+    revoke(&mut conn, &client, form.token).await?;
+    Ok(Status::Ok)
+}
+
+/// The revocation step: `client` authenticated, then `token` ended if it is that app's.
+/// Done, or not a token at all, or another app's: the same answer.
+pub(crate) async fn revoke(
+    conn: &mut AnyConnection,
+    client: &ClientAuth,
+    token: Option<&str>,
+) -> Result<(), OAuthError> {
+    let app = client::authenticate(conn, client).await?;
+    let token = token.ok_or(OAuthError::InvalidRequest)?;
     let hash = sha256_hex(token);
-    let Some(row) = grants::find_token(&mut conn, &hash).await? else {
-        return Ok(Status::Ok);
+    let Some(row) = grants::find_token(conn, &hash).await? else {
+        return Ok(());
     };
     if row.grant.app_id != app.id {
-        return Ok(Status::Ok);
+        return Ok(());
     }
-    if row.kind == "refresh" {
-        grants::delete_grant(&mut conn, row.grant.id).await?;
-    } else {
-        grants::delete_token(&mut conn, &hash).await?;
-    }
-    Ok(Status::Ok)
+    match row.kind {
+        TokenKind::Refresh => grants::delete_grant(conn, row.grant.id).await,
+        TokenKind::Access => grants::delete_token(conn, &hash).await,
+    }?;
+    Ok(())
 }

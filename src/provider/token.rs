@@ -3,23 +3,28 @@
 //! refresh tokens are random and stored only as hashes, each belonging to a grant (one code's
 //! family): a code used twice, or a refresh token used twice, means someone has a copy, and
 //! the whole family is revoked (RFC 6749 4.1.2, OAuth 2.0 Security BCP 4.14).
+//!
+//! The handler only reads the form (`token_request.rs`) and answers; [`exchange`] is the
+//! step itself, over a connection, the clock's `now` and the typed request.
 
-use rocket::form::{Form, FromForm};
+use rocket::form::Form;
 use rocket::http::Header;
-use rocket::serde::json::{json, Json, Value};
+use rocket::serde::json::Json;
 use rocket::{post, routes, Route, State};
-use rocket_db_pools::sqlx::AnyConnection;
+use rocket_db_pools::sqlx::{AnyConnection, Connection as _};
+use serde::Serialize;
 use subtle::ConstantTimeEq;
 
-use super::client::{self, Basic, OAuthError};
+use super::client::{self, Basic};
 use super::id_token::{self, PersonClaims};
-use super::once::Once;
+use super::oauth_error::OAuthError;
+use super::token_request::{GrantType, TokenForm, TokenRequest};
 use crate::access::app_rules;
 use crate::access::Standing;
 use crate::config::AppConfig;
-use crate::identity::keys::KeyRing;
+use crate::keys::KeyRing;
 use crate::models::apps::StoredApp;
-use crate::models::grants::{self, Grant};
+use crate::models::grants::{self, Grant, TokenKind};
 use crate::models::{self, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
@@ -35,49 +40,25 @@ pub fn routes() -> Vec<Route> {
     routes![token_endpoint]
 }
 
-/// The form, as sent: the parameters gitlogin reads, each at most once (`once.rs`).
-#[derive(FromForm)]
-struct TokenForm<'r> {
-    grant_type: Once<'r>,
-    code: Once<'r>,
-    redirect_uri: Once<'r>,
-    code_verifier: Once<'r>,
-    refresh_token: Once<'r>,
-    client_id: Once<'r>,
-    client_secret: Once<'r>,
-}
-
-/// The form once no parameter of it was repeated.
-struct TokenParams<'r> {
-    grant_type: Option<&'r str>,
-    code: Option<&'r str>,
-    redirect_uri: Option<&'r str>,
-    code_verifier: Option<&'r str>,
-    refresh_token: Option<&'r str>,
-    client_id: Option<&'r str>,
-    client_secret: Option<&'r str>,
-}
-
-impl<'r> TokenForm<'r> {
-    /// Refuses the whole request if any parameter came twice, before anything is read.
-    fn params(&self) -> Result<TokenParams<'r>, OAuthError> {
-        let once = |param: Once<'r>| param.get().map_err(|_| OAuthError::InvalidRequest);
-        Ok(TokenParams {
-            grant_type: once(self.grant_type)?,
-            code: once(self.code)?,
-            redirect_uri: once(self.redirect_uri)?,
-            code_verifier: once(self.code_verifier)?,
-            refresh_token: once(self.refresh_token)?,
-            client_id: once(self.client_id)?,
-            client_secret: once(self.client_secret)?,
-        })
-    }
+/// The tokens issued (RFC 6749 5.1; OpenID Connect Core 3.1.3.3 adds `id_token`).
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: String,
+    pub(crate) token_type: &'static str,
+    pub(crate) expires_in: i64,
+    pub(crate) scope: String,
+    /// With `offline_access` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) refresh_token: Option<String>,
+    /// With `openid` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) id_token: Option<String>,
 }
 
 /// The answer, never to be cached (RFC 6749 5.1).
 #[derive(rocket::Responder)]
 struct Tokens {
-    body: Json<Value>,
+    body: Json<TokenResponse>,
     cache: Header<'static>,
 }
 
@@ -90,59 +71,84 @@ async fn token_endpoint(
     clock: &State<Clock>,
     db: &Db,
 ) -> Result<Tokens, OAuthError> {
-    let now = clock.now();
-    let form = form.params()?;
-    // One transaction: the code or refresh token is spent only if the new tokens are
-    // stored and the ID token signed, so an app whose call failed can retry without its
-    // retry looking like a replay. A revocation, though, is kept (`Refused::Revoke`).
+    let request = form.parse(&basic)?;
     let _turn = db.write_turn().await;
-    let mut tx = db.begin().await?;
-    let exchanged = exchange(&mut tx, &form, &basic, config, keys, now).await;
-    match exchanged {
-        Ok(body) => {
-            tx.commit().await?;
-            Ok(Tokens {
-                body: Json(body),
-                cache: Header::new("Cache-Control", "no-store"),
-            })
-        }
-        Err(Refused::Revoke(grant_id)) => {
-            grants::delete_grant(&mut tx, grant_id).await?;
-            tx.commit().await?;
-            Err(OAuthError::InvalidGrant)
-        }
-        Err(Refused::Error(error)) => Err(error),
-    }
+    let mut conn = db.acquire().await?;
+    let tokens = exchange(&mut conn, config, keys, clock.now(), &request).await?;
+    Ok(Tokens {
+        body: Json(tokens),
+        cache: Header::new("Cache-Control", "no-store"),
+    })
 }
 
 /// Why no tokens are issued.
-enum Refused {
+enum TokenFailure {
     Error(OAuthError),
     /// A code or refresh token used twice, or a person the app's rules no longer admit: the
     /// whole grant goes, and the answer is `invalid_grant`.
     Revoke(i64),
 }
 
-impl<E: Into<OAuthError>> From<E> for Refused {
-    fn from(error: E) -> Refused {
-        Refused::Error(error.into())
+impl<E: Into<OAuthError>> From<E> for TokenFailure {
+    fn from(error: E) -> TokenFailure {
+        TokenFailure::Error(error.into())
     }
 }
 
-async fn exchange(
+/// The token endpoint's step: the calling app authenticated, its grant checked, new tokens
+/// issued. In one transaction: the code or refresh token is spent only if the new tokens are
+/// stored and the ID token signed, so an app whose call failed can retry without its retry
+/// looking like a replay. A revocation, though, is kept.
+pub(crate) async fn exchange(
     conn: &mut AnyConnection,
-    form: &TokenParams<'_>,
-    basic: &Basic,
     config: &AppConfig,
     keys: &KeyRing,
     now: i64,
-) -> Result<Value, Refused> {
-    let app = client::authenticate(conn, basic, form.client_id, form.client_secret).await?;
-    let grant = match form.grant_type {
-        Some("authorization_code") => redeem_code(conn, &app, form, now).await?,
-        Some("refresh_token") => use_refresh_token(conn, &app, form, now).await?,
-        Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
-        None => return Err(OAuthError::InvalidRequest.into()),
+    request: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let mut tx = conn.begin().await?;
+    match attempt(&mut tx, config, keys, now, request).await {
+        Ok(tokens) => {
+            tx.commit().await?;
+            Ok(tokens)
+        }
+        Err(TokenFailure::Revoke(grant_id)) => {
+            grants::delete_grant(&mut tx, grant_id).await?;
+            tx.commit().await?;
+            Err(OAuthError::InvalidGrant)
+        }
+        Err(TokenFailure::Error(error)) => Err(error),
+    }
+}
+
+async fn attempt(
+    conn: &mut AnyConnection,
+    config: &AppConfig,
+    keys: &KeyRing,
+    now: i64,
+    request: &TokenRequest,
+) -> Result<TokenResponse, TokenFailure> {
+    let app = client::authenticate(conn, &request.client).await?;
+    let grant = match request
+        .grant
+        .as_ref()
+        .map_err(|bad| OAuthError::from(*bad))?
+    {
+        GrantType::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            let presented = Presented {
+                code,
+                redirect_uri: redirect_uri.as_deref(),
+                code_verifier: code_verifier.as_deref(),
+            };
+            redeem_code(conn, &app, presented, now).await?
+        }
+        GrantType::RefreshToken { refresh_token } => {
+            use_refresh_token(conn, &app, refresh_token, now).await?
+        }
     };
     let user = models::user_by_id(conn, grant.user_id)
         .await?
@@ -153,35 +159,42 @@ async fn exchange(
     match app_rules::admits(conn, config, &app, &user, now).await? {
         Standing::Admitted => {}
         Standing::Unverified => return Err(OAuthError::InvalidGrant.into()),
-        Standing::Refused => return Err(Refused::Revoke(grant.id)),
+        Standing::Refused => return Err(TokenFailure::Revoke(grant.id)),
     }
     Ok(issue(conn, config, keys, &app, &grant, &user, now).await?)
+}
+
+/// A code as the app presents it.
+struct Presented<'a> {
+    code: &'a str,
+    redirect_uri: Option<&'a str>,
+    code_verifier: Option<&'a str>,
 }
 
 /// The code's grant, if `app` may redeem it now with this redirect URI and verifier.
 async fn redeem_code(
     conn: &mut AnyConnection,
     app: &StoredApp,
-    form: &TokenParams<'_>,
+    presented: Presented<'_>,
     now: i64,
-) -> Result<Grant, Refused> {
-    let code = form.code.ok_or(OAuthError::InvalidRequest)?;
-    let (row, unused) = grants::redeem_code(conn, app.id, &sha256_hex(code))
+) -> Result<Grant, TokenFailure> {
+    let (row, unused) = grants::redeem_code(conn, app.id, &sha256_hex(presented.code))
         .await?
         .ok_or(OAuthError::InvalidGrant)?;
     if !unused {
         crate::ops::logging::audit!("code replayed app={:?}: its grant is revoked", app.name);
-        return Err(Refused::Revoke(row.grant.id));
+        return Err(TokenFailure::Revoke(row.grant.id));
     }
-    let verifier_ok = match (row.code_challenge.as_str(), form.code_verifier) {
+    let verifier_ok = match (row.code_challenge.as_str(), presented.code_verifier) {
         ("", None) => true,
         ("", Some(_)) | (_, None) => false,
         (challenge, Some(verifier)) => {
             bool::from(s256(verifier).as_bytes().ct_eq(challenge.as_bytes()))
         }
     };
-    let good =
-        row.expires_at > now && form.redirect_uri == Some(row.redirect_uri.as_str()) && verifier_ok;
+    let good = row.expires_at > now
+        && presented.redirect_uri == Some(row.redirect_uri.as_str())
+        && verifier_ok;
     Ok(good.then_some(row.grant).ok_or(OAuthError::InvalidGrant)?)
 }
 
@@ -190,10 +203,9 @@ async fn redeem_code(
 async fn use_refresh_token(
     conn: &mut AnyConnection,
     app: &StoredApp,
-    form: &TokenParams<'_>,
+    presented: &str,
     now: i64,
-) -> Result<Grant, Refused> {
-    let presented = form.refresh_token.ok_or(OAuthError::InvalidRequest)?;
+) -> Result<Grant, TokenFailure> {
     let (row, unused) = grants::use_refresh_token(conn, app.id, &sha256_hex(presented))
         .await?
         .ok_or(OAuthError::InvalidGrant)?;
@@ -202,7 +214,7 @@ async fn use_refresh_token(
             "refresh token reused app={:?}: its grant is revoked",
             app.name
         );
-        return Err(Refused::Revoke(row.grant.id));
+        return Err(TokenFailure::Revoke(row.grant.id));
     }
     if row.expires_at <= now {
         return Err(OAuthError::InvalidGrant.into());
@@ -219,27 +231,31 @@ async fn issue(
     grant: &Grant,
     user: &User,
     now: i64,
-) -> Result<Value, OAuthError> {
+) -> Result<TokenResponse, OAuthError> {
     let access = token();
+    let expires = now + ACCESS_TOKEN_SECS;
     grants::insert_token(
         conn,
         grant.id,
-        "access",
+        TokenKind::Access,
         &sha256_hex(&access),
-        now + ACCESS_TOKEN_SECS,
+        expires,
     )
     .await?;
-    let mut body = json!({
-        "access_token": access,
-        "token_type": "Bearer",
-        "expires_in": ACCESS_TOKEN_SECS,
-        "scope": grant.scope,
-    });
+    let mut body = TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_SECS,
+        scope: grant.scope.clone(),
+        refresh_token: None,
+        id_token: None,
+    };
     if grant.has_scope("offline_access") {
         let refresh = token();
         let expires = now + REFRESH_TOKEN_SECS;
-        grants::insert_token(conn, grant.id, "refresh", &sha256_hex(&refresh), expires).await?;
-        body["refresh_token"] = json!(refresh);
+        let hash = sha256_hex(&refresh);
+        grants::insert_token(conn, grant.id, TokenKind::Refresh, &hash, expires).await?;
+        body.refresh_token = Some(refresh);
     }
     if grant.has_scope("openid") {
         let groups = id_token::groups(conn, app, user).await?;
@@ -249,10 +265,9 @@ async fn issue(
             app,
             grant,
             person: &person,
-            access_token: &access,
+            access_token: &body.access_token,
         };
-        let signed = id_token::sign(keys, conn, issuer, subject, now).await?;
-        body["id_token"] = json!(signed);
+        body.id_token = Some(id_token::sign(keys, conn, issuer, subject, now).await?);
     }
     Ok(body)
 }

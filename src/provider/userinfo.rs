@@ -1,20 +1,20 @@
 //! `GET` and `POST /oauth/userinfo` (OpenID Connect Core 5.3): the claims of the access
 //! token's scopes, for an app holding one. A token is good only while it is live, its app
 //! still exists (removing an app deletes its grants) and the person still passes the app's
-//! rules. Errors are RFC 6750 3.1's: a missing token is a bare `WWW-Authenticate: Bearer`,
+//! rules. Errors are RFC 6750 3.1's (`oauth_error.rs`): a missing token is a bare `WWW-Authenticate: Bearer`,
 //! a bad one `error="invalid_token"`, one without `openid` a 403.
 
-use rocket::http::{Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::response::{self, Responder};
-use rocket::serde::json::{json, Json, Value};
+use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
+use rocket_db_pools::sqlx::AnyConnection;
 
 use super::id_token::PersonClaims;
+use super::oauth_error::OAuthError;
 use crate::access::app_rules;
 use crate::config::AppConfig;
 use crate::models::apps::{self, StoredApp};
-use crate::models::grants::{self, Grant};
+use crate::models::grants::{self, Grant, TokenKind, TokenRow};
 use crate::models::{self, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::sha256_hex;
@@ -47,8 +47,11 @@ async fn userinfo_get(
     config: &State<AppConfig>,
     clock: &State<Clock>,
     db: &Db,
-) -> Answer {
-    userinfo(bearer, config, clock.now(), db).await
+) -> Result<Json<PersonClaims>, OAuthError> {
+    let token = bearer.0.ok_or(OAuthError::NoToken)?;
+    let mut conn = db.acquire().await?;
+    let claims = claims(&mut conn, config, clock.now(), &token).await?;
+    Ok(Json(claims))
 }
 
 #[post("/oauth/userinfo")]
@@ -57,45 +60,38 @@ async fn userinfo_post(
     config: &State<AppConfig>,
     clock: &State<Clock>,
     db: &Db,
-) -> Answer {
-    userinfo(bearer, config, clock.now(), db).await
+) -> Result<Json<PersonClaims>, OAuthError> {
+    userinfo_get(bearer, config, clock, db).await
 }
 
-async fn userinfo(bearer: Bearer, config: &AppConfig, now: i64, db: &Db) -> Answer {
-    let Some(token) = bearer.0 else {
-        return Answer::NoToken;
-    };
-    let found = async {
-        let mut conn = db.acquire().await?;
-        let Some((grant, app, user)) = live_access(&mut conn, config, &token, now).await? else {
-            return Ok(Answer::InvalidToken);
-        };
-        if !grant.has_scope("openid") {
-            return Ok(Answer::InsufficientScope);
-        }
-        let groups = super::id_token::groups(&mut conn, &app, &user).await?;
-        Ok(Answer::Claims(Json(json!(PersonClaims::of(
-            &user, &grant, groups
-        )))))
-    };
-    found
-        .await
-        .unwrap_or_else(|e: rocket_db_pools::sqlx::Error| {
-            rocket::error!("the store did not answer: {e}");
-            Answer::Unavailable
-        })
+/// The userinfo step: the claims an access token's scopes allow, for a token that is live.
+pub(crate) async fn claims(
+    conn: &mut AnyConnection,
+    config: &AppConfig,
+    now: i64,
+    token: &str,
+) -> Result<PersonClaims, OAuthError> {
+    let (grant, app, user) = live_access(conn, config, token, now)
+        .await?
+        .ok_or(OAuthError::InvalidToken)?;
+    if !grant.has_scope("openid") {
+        return Err(OAuthError::InsufficientScope("openid"));
+    }
+    let groups = super::id_token::groups(conn, &app, &user).await?;
+    Ok(PersonClaims::of(&user, &grant, groups))
 }
 
 /// The grant, app and person of a live access token whose person still passes its app's
 /// rules.
 async fn live_access(
-    conn: &mut rocket_db_pools::sqlx::AnyConnection,
+    conn: &mut AnyConnection,
     config: &AppConfig,
     token: &str,
     now: i64,
 ) -> rocket_db_pools::sqlx::Result<Option<(Grant, StoredApp, User)>> {
     let row = grants::find_token(conn, &sha256_hex(token)).await?;
-    let Some(row) = row.filter(|row| row.kind == "access" && row.expires_at > now) else {
+    let live = |row: &TokenRow| row.kind == TokenKind::Access && row.expires_at > now;
+    let Some(row) = row.filter(live) else {
         return Ok(None);
     };
     let (Some(app), Some(user)) = (
@@ -111,46 +107,4 @@ async fn live_access(
         return Ok(None);
     }
     Ok(Some((row.grant, app, user)))
-}
-
-enum Answer {
-    Claims(Json<Value>),
-    NoToken,
-    InvalidToken,
-    InsufficientScope,
-    Unavailable,
-}
-
-impl<'r> Responder<'r, 'static> for Answer {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let (status, challenge, body) = match self {
-            Answer::Claims(claims) => (Status::Ok, None, claims),
-            Answer::NoToken => (
-                Status::Unauthorized,
-                Some("Bearer".to_owned()),
-                Json(json!({})),
-            ),
-            Answer::InvalidToken => (
-                Status::Unauthorized,
-                Some("Bearer error=\"invalid_token\"".to_owned()),
-                Json(json!({ "error": "invalid_token" })),
-            ),
-            Answer::InsufficientScope => (
-                Status::Forbidden,
-                Some("Bearer error=\"insufficient_scope\", scope=\"openid\"".to_owned()),
-                Json(json!({ "error": "insufficient_scope" })),
-            ),
-            Answer::Unavailable => (
-                Status::ServiceUnavailable,
-                None,
-                Json(json!({ "error": "temporarily_unavailable" })),
-            ),
-        };
-        let mut response = response::Response::build_from((status, body).respond_to(req)?);
-        response.header(Header::new("Cache-Control", "no-store"));
-        if let Some(challenge) = challenge {
-            response.header(Header::new("WWW-Authenticate", challenge));
-        }
-        response.ok()
-    }
 }

@@ -7,7 +7,7 @@
 //! start-up, if such an app exists): a deployment without OpenID Connect apps never makes
 //! one, and a relying party, which reads the JWKS once at discovery, finds it there.
 //!
-//! Rotation (`gitlogin rotate-key`, in `key_store.rs`) only adds a newer key to the table,
+//! Rotation (`gitlogin rotate-key`, `cli/rotate_key.rs`) only adds a newer key to the table,
 //! and every instance publishes it at once (the JWKS is read from the table at each request),
 //! before anything signs with it. The switch happens at the next start-up: that server signs
 //! with the newest key of each algorithm and retires the older ones, and every other
@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use super::key_store;
-use super::keys::{Alg, KeyError, SigningKey, ID_TOKEN_LIFETIME_SECS};
+use super::store;
+use super::{Alg, KeyError, SigningKey, LONGEST_TOKEN_SECS};
 use crate::store::nullable::Nullable;
 
 /// The keys that sign, and where the keys to publish come from. Managed.
@@ -93,7 +93,7 @@ impl KeyRing {
                 return Ok(current);
             }
         }
-        let key = Arc::new(key_store::newest_or_first(conn, alg, now).await?);
+        let key = Arc::new(store::newest_or_first(conn, alg, now).await?);
         rocket::info!("{} tokens: now signing with kid {}", alg.as_str(), key.kid);
         lock(&self.known).insert(key.kid.clone(), key.jwk().clone());
         write(&self.current).insert(alg, key.clone());
@@ -150,7 +150,7 @@ impl KeyRing {
 /// A key retired at `retired_at` signed its last token then; it stays published until that
 /// token has expired, however long-lived its kind.
 pub(super) fn still_published(retired_at: Option<i64>, now: i64) -> bool {
-    retired_at.is_none_or(|at| now < at + ID_TOKEN_LIFETIME_SECS)
+    retired_at.is_none_or(|at| now < at + LONGEST_TOKEN_SECS)
 }
 
 // A panic elsewhere cannot leave these half-written: each is one insert or one swap.

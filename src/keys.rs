@@ -6,8 +6,12 @@
 //! ring signs both, in constant time. ring cannot make RSA keys, so the `rsa` crate makes
 //! them, and only that: its own private-key operations are not constant time (the Marvin
 //! attack, RUSTSEC-2023-0071), and a key is generated once, never used by it afterwards.
-//! Which key signs, and the JWKS, are the [`KeyRing`]'s (`key_ring.rs`); their rows in the
-//! store are `key_store.rs`'s.
+//! Which key signs, and the JWKS, are the [`KeyRing`]'s (`keys/key_ring.rs`); their rows in the
+//! store are `keys/store.rs`'s; `keys/loader.rs` fills the ring at start-up.
+//!
+//! A layer of its own, below both of its users: identity tokens (`identity/tokens.rs`) and
+//! the provider's ID tokens (`provider/id_token.rs`) sign with these keys, and each decides
+//! its own tokens' lifetime.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -22,16 +26,18 @@ use rocket_db_pools::sqlx;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use super::key_ring::KeyRing;
+pub(crate) mod key_ring;
+pub(crate) mod loader;
+pub(crate) mod store;
+
+pub use self::key_ring::KeyRing;
 use crate::config::ConfigError;
 pub use crate::registry::IdTokenAlg as Alg;
 
-/// How long an identity token is valid.
-pub const TOKEN_LIFETIME_SECS: i64 = 5 * 60;
-
-/// How long an ID token is valid, at most: the longest-lived token a key signs, so also how
-/// long a retired key stays published.
-pub const ID_TOKEN_LIFETIME_SECS: i64 = 10 * 60;
+/// How long a retired key stays published, and so how long any token signed with these keys
+/// may live: a token outliving its key's place in the JWKS would stop verifying early. Each
+/// kind of token checks, where its lifetime is set, that it lives no longer.
+pub const LONGEST_TOKEN_SECS: i64 = 10 * 60;
 
 /// RSA keys are made this long: the size every relying party accepts.
 const RSA_BITS: usize = 2048;

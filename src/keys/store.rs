@@ -1,62 +1,13 @@
-//! The signing keys in the store: loaded (or generated) at start-up into the [`KeyRing`], and
-//! rotated by `gitlogin rotate-key`. See `keys.rs` for the keys themselves, `key_ring.rs`
+//! The signing keys' rows in the store: settled at start-up (`loader.rs` puts them in the
+//! [`KeyRing`](super::KeyRing)), the first key of an algorithm made when it is needed, and a
+//! new one added by `gitlogin rotate-key`. See `keys.rs` for the keys themselves, `key_ring.rs`
 //! for which one signs and the JWKS.
 
-use std::process::ExitCode;
-
-use rocket::fairing::AdHoc;
-use rocket::figment::Figment;
+use jsonwebtoken::jwk::Jwk;
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection as _};
-use rocket_db_pools::Database;
 
-use super::keys::{Alg, KeyError, KeyRing, SigningKey, ID_TOKEN_LIFETIME_SECS};
-use crate::config::{AppConfig, ConfigError, ExposeSecret};
-use crate::ops::clock::Clock;
+use super::{Alg, KeyError, SigningKey, LONGEST_TOKEN_SECS};
 use crate::store::backend::Backend;
-use crate::store::pool::Db;
-
-/// Reads `SIGNING_KEY` while the configuration is checked, so that a bad value stops the
-/// start-up with one line naming it, like every other setting.
-pub fn from_config(config: &AppConfig) -> Result<Option<SigningKey>, ConfigError> {
-    config
-        .signing_key
-        .as_ref()
-        .map(|secret| SigningKey::from_setting(secret.expose_secret()))
-        .transpose()
-        .map_err(|e| ConfigError::Other(e.to_string()))
-}
-
-/// Manages the [`KeyRing`]: `configured` if `SIGNING_KEY` was set, and the store's keys.
-/// Needs the store migrated, so it must run after `store::stage()`'s fairings: attach it from
-/// inside an `on_ignite` stage that is attached after `store::stage()`.
-pub fn loader(configured: Option<SigningKey>) -> AdHoc {
-    AdHoc::try_on_ignite("Signing keys", |rocket| async move {
-        // Said at lift-off, once the configured log level applies.
-        let rocket = rocket.attach(AdHoc::on_liftoff("Signing keys", |rocket| {
-            Box::pin(async move {
-                if let Some(ring) = rocket.state::<KeyRing>() {
-                    let kids = ring.signing_kids().join(", ");
-                    rocket::info!("tokens: signing with kid {kids}");
-                }
-            })
-        }));
-        let (Some(db), Some(clock)) = (Db::fetch(&rocket), rocket.state::<Clock>()) else {
-            rocket::error!("tokens: no store to keep the signing keys in");
-            return Err(rocket);
-        };
-        let loaded = async {
-            let mut conn = db.acquire().await?;
-            load_from_store(&mut conn, configured, clock.now()).await
-        };
-        match loaded.await {
-            Ok(ring) => Ok(rocket.manage(ring)),
-            Err(e) => {
-                rocket::error!("tokens: cannot load the signing keys: {e}");
-                Err(rocket)
-            }
-        }
-    })
-}
 
 #[derive(sqlx::FromRow)]
 struct KeyRow {
@@ -77,16 +28,17 @@ impl KeyRow {
 /// algorithm the store keeps, sign with the newest key and retire the older ones as of
 /// `now`. The first EdDSA key is generated here when `SIGNING_KEY` is unset; the first RS256
 /// key when an app signs with it, else when `apps add` registers the first such app.
-async fn load_from_store(
+/// Returns the keys that sign now, and the public half of every stored key by `kid`.
+pub(super) async fn settle(
     conn: &mut AnyConnection,
-    configured: Option<SigningKey>,
+    configured: bool,
     now: i64,
-) -> Result<KeyRing, KeyError> {
+) -> Result<(Vec<SigningKey>, Vec<(String, Jwk)>), KeyError> {
     let mut tx = conn.begin().await?;
     lock_keys(&mut tx, now).await?;
     let mut signing = Vec::new();
     for alg in [Alg::EdDsa, Alg::Rs256] {
-        if alg == Alg::EdDsa && configured.is_some() {
+        if alg == Alg::EdDsa && configured {
             continue;
         }
         let id = match newest(&mut tx, alg).await? {
@@ -123,7 +75,7 @@ async fn load_from_store(
             current.push(key);
         }
     }
-    Ok(KeyRing::new(configured, current, known))
+    Ok((current, known))
 }
 
 /// Whether a registered app's ID tokens are signed with `alg`: then its key must be in the
@@ -190,7 +142,7 @@ async fn lock_keys(tx: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> 
             .await?;
     }
     sqlx::query("DELETE FROM signing_keys WHERE retired_at <= $1")
-        .bind(now - ID_TOKEN_LIFETIME_SECS)
+        .bind(now - LONGEST_TOKEN_SECS)
         .execute(tx)
         .await
         .map(drop)
@@ -226,43 +178,4 @@ pub async fn rotate(conn: &mut AnyConnection, alg: Alg, now: i64) -> Result<Stri
     let (key, der) = SigningKey::generate(alg)?;
     insert_key(conn, &key, &der, now).await?;
     Ok(key.kid)
-}
-
-/// `gitlogin rotate-key [--alg …]`, run with the server's own settings. Prints the new `kid`
-/// alone on stdout, for scripts, and what happens next on stderr.
-pub async fn rotate_key_command(figment: Figment, alg: Alg) -> ExitCode {
-    // Errors and warnings only: stdout carries the kid and nothing else.
-    let figment = figment.merge(("log_level", "critical"));
-    crate::ops::logging::init(rocket::config::LogLevel::Critical, Default::default());
-    match rotate_in_store(figment, alg).await {
-        Ok(kid) => {
-            println!("{kid}");
-            eprintln!(
-                "gitlogin: new signing key {kid} stored. Restart gitlogin to sign with it; the \
-                 previous key stays in /.well-known/jwks.json for {} minutes after the restart, \
-                 until the last token it signed has expired.",
-                ID_TOKEN_LIFETIME_SECS / 60
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("gitlogin rotate-key: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn rotate_in_store(figment: Figment, alg: Alg) -> Result<String, KeyError> {
-    let config = AppConfig::from_figment(&figment)?;
-    if alg == Alg::EdDsa && config.signing_key.is_some() {
-        return Err(KeyError::ManagedOutside);
-    }
-    // The same store stage as the server's: same pool settings, same migrations.
-    let rocket = crate::store::pool::open_for_command(figment)
-        .await
-        .map_err(ConfigError::Other)?;
-    let db = Db::fetch(&rocket).ok_or_else(|| ConfigError::Other("no store".into()))?;
-    let kid = rotate(&mut *db.acquire().await?, alg, Clock::default().now()).await?;
-    crate::store::pool::close(&rocket).await;
-    Ok(kid)
 }
