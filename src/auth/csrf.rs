@@ -16,7 +16,6 @@ use subtle::ConstantTimeEq;
 use crate::auth::session::{CurrentUser, LiveSession, LookupFailed};
 use crate::config::AppConfig;
 use crate::store::request_conn::RequestConn;
-use crate::web::error_pages::ErrorPage;
 
 /// The hidden field every state-changing form sends. Optional here so that a missing field
 /// is a 403, like a wrong one, instead of a form error.
@@ -158,14 +157,4 @@ impl<'r> FromRequest<'r> for SameOrigin {
 /// response timing does not reveal how much of a guess was right.
 pub fn token_matches(expected: &str, field: Option<&str>) -> bool {
     field.is_some_and(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes())))
-}
-
-/// A wrong or missing CSRF token: refused with the 403 page, nothing changed. (For the
-/// handlers that take no [`CheckedPost`].)
-pub fn require_csrf(current: &CurrentUser, field: Option<&str>) -> Result<(), ErrorPage> {
-    if token_matches(current.csrf_token(), field) {
-        Ok(())
-    } else {
-        Err(ErrorPage::for_status(Status::Forbidden))
-    }
 }

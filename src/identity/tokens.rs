@@ -10,7 +10,7 @@
 
 use jsonwebtoken::jwk::JwkSet;
 use rocket::fairing::AdHoc;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
@@ -18,14 +18,13 @@ use rocket::serde::json::{json, Json, Value};
 use rocket::{catch, catchers, get, post, routes, State};
 use serde::Serialize;
 
-use crate::auth::csrf::{self, SameOrigin};
+use crate::auth::csrf::{CheckedPost, CsrfForm};
 use crate::auth::session::CurrentUser;
 use crate::config::{AppConfig, ConfigError};
 use crate::keys::{self, loader, KeyRing};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::store::pool::Db;
-use crate::store::request_conn::RequestConn;
 
 /// Loads the signing keys and serves the token routes. Attach it after `store::stage()`: the keys
 /// may live in the store. Fails early, naming `SIGNING_KEY`, if that setting is unreadable.
@@ -72,6 +71,12 @@ struct TokenForm<'r> {
     audience: Option<&'r str>,
 }
 
+impl CsrfForm for TokenForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
 /// What a token says. `sub` is the GitHub id, which never changes, as a string (RFC 7519
 /// makes `sub` a string); `login` is only a label, since logins get renamed and reused.
 #[derive(Serialize)]
@@ -92,19 +97,18 @@ struct Claims<'a> {
 /// Issues a token for one configured audience. Checked like sign-out: a live session (else
 /// 401), a same-origin request (else 403) and the session's CSRF token (else 403), so another
 /// site cannot make a signed-in browser fetch one for it.
-#[post("/api/token", data = "<form>")]
+#[post("/api/token", data = "<post>")]
 async fn issue_token(
-    current: CurrentUser,
-    _same_origin: SameOrigin,
-    form: Form<TokenForm<'_>>,
+    post: CheckedPost<TokenForm<'_>>,
     config: &State<AppConfig>,
     keys: &State<KeyRing>,
-    mut db: RequestConn,
     clock: &State<Clock>,
 ) -> Result<Json<Value>, ApiError> {
-    if !csrf::token_matches(current.csrf_token(), form.csrf_token) {
-        return Err(ApiError::Csrf);
-    }
+    let CheckedPost {
+        session: current,
+        form,
+        mut db,
+    } = post;
     // Exact match against the list: a token for a service we were not told about is one
     // that no service should accept, so we do not make it.
     let audience = form
@@ -155,8 +159,6 @@ fn me(current: CurrentUser) -> Json<Value> {
 /// Why a token or JWKS request failed. Each maps to one status and a fixed sentence.
 #[derive(Debug, thiserror::Error)]
 enum ApiError {
-    #[error("missing or wrong CSRF token")]
-    Csrf,
     #[error("audience not in TOKEN_AUDIENCES")]
     UnknownAudience,
     #[error("no key to sign with: {0}")]
@@ -166,11 +168,6 @@ enum ApiError {
 impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let (status, code, message) = match self {
-            ApiError::Csrf => (
-                Status::Forbidden,
-                "forbidden",
-                "Send the csrf_token of this site's pages with the request.",
-            ),
             ApiError::UnknownAudience => (
                 Status::BadRequest,
                 "unknown_audience",
@@ -195,14 +192,15 @@ impl<'r> Responder<'r, 'static> for ApiError {
 }
 
 /// Every error under `/api` that Rocket answers itself: no session (the guard's 401), a
-/// cross-site request (403), a body that is not a form, an unknown path.
+/// cross-site request or a missing or wrong CSRF token (403, from [`CheckedPost`]), a body
+/// that is not a form, an unknown path.
 #[catch(default)]
 fn api_error(status: Status, _req: &Request<'_>) -> (Status, Json<Value>) {
     let (code, message) = match status.code {
         401 => ("unauthorized", "Sign in first."),
         403 => (
             "forbidden",
-            "That request was refused: it did not come from this site's own pages.",
+            "That request was refused: it did not come from this site's own pages, with their csrf_token.",
         ),
         404 => ("not_found", "There is nothing at this address."),
         503 => (

@@ -4,7 +4,7 @@
 //! token), so a page on another site can neither press Allow for someone nor learn a code by
 //! trying. A yes is remembered per person and app, until they revoke it on the About page.
 
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{post, routes, Route, State};
@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::authorize;
 use super::request::AuthRequest;
 use crate::access::app_rules;
-use crate::auth::csrf::{require_csrf, SameOrigin};
+use crate::auth::csrf::{CheckedPost, CsrfForm};
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
 use crate::models::apps::{self, StoredApp};
@@ -22,7 +22,6 @@ use crate::models::{authorize_requests, consents, Event, Outbox, SessionRow};
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
 use crate::ops::random::{sha256_hex, token};
-use crate::store::request_conn::RequestConn;
 use crate::web::error_pages::ErrorPage;
 use crate::web::templates::Page;
 
@@ -139,6 +138,12 @@ struct ConsentForm<'r> {
     decision: &'r str,
 }
 
+impl CsrfForm for ConsentForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
 /// The person's answer on the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Choice {
@@ -147,17 +152,18 @@ pub(crate) enum Choice {
 }
 
 /// Allow or Deny. Either answer ends the kept request; only Allow is remembered.
-#[post("/oauth/authorize/consent", data = "<form>")]
+#[post("/oauth/authorize/consent", data = "<post>")]
 async fn answer(
-    current: CurrentUser,
-    _same_origin: SameOrigin,
-    form: Form<ConsentForm<'_>>,
+    post: CheckedPost<ConsentForm<'_>>,
     config: &State<AppConfig>,
     outbox: &State<Outbox>,
     clock: &State<Clock>,
-    mut db: RequestConn,
 ) -> Result<Redirect, ErrorPage> {
-    require_csrf(&current, form.csrf_token)?;
+    let CheckedPost {
+        session: current,
+        form,
+        mut db,
+    } = post;
     let now = clock.now();
     let (app, request) = kept_request(&mut db, form.request, &current.session, now).await?;
     // Only the Allow button's value allows: anything else the form says is a no.

@@ -8,14 +8,14 @@
 //! `client_id`.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Route, State};
 use rocket_db_pools::sqlx::AnyConnection;
 use serde::Serialize;
 
-use crate::auth::csrf::{require_csrf, SameOrigin};
+use crate::auth::csrf::{CheckedPost, CsrfForm};
 use crate::auth::session::CurrentUser;
 use crate::auth::signed_out::SignedOut;
 use crate::config::AppConfig;
@@ -194,22 +194,28 @@ struct Confirmed<'r> {
     state: Option<&'r str>,
 }
 
+impl CsrfForm for Confirmed<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
 /// The button: signs out of gitlogin, then back to the app if it said where.
-#[post("/oauth/logout", data = "<form>")]
-#[allow(clippy::too_many_arguments)]
+#[post("/oauth/logout", data = "<post>")]
 async fn sign_out(
-    current: CurrentUser,
-    _same_origin: SameOrigin,
-    form: Form<Confirmed<'_>>,
+    post: CheckedPost<Confirmed<'_>>,
     outbox: &State<Outbox>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
     keys: &State<KeyRing>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
-    mut conn: RequestConn,
 ) -> Result<SignedOut, ErrorPage> {
-    require_csrf(&current, form.csrf_token)?;
+    let CheckedPost {
+        session: current,
+        form,
+        db: mut conn,
+    } = post;
     // The hidden fields came back from the browser: checked again as if new.
     let query = LogoutQuery {
         id_token_hint: None,
