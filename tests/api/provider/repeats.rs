@@ -101,6 +101,48 @@ async fn a_token_request_naming_a_parameter_twice_is_invalid_request_and_spends_
     assert_eq!(status, Status::Ok, "{body}");
 }
 
+#[rocket::async_test]
+async fn a_token_parameter_sent_as_a_file_upload_is_invalid_request_not_absent() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let code = code(&browser, &rp, &Authorize::new(&rp)).await;
+    let secret = rp.client_secret.clone().unwrap();
+    let values = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", rp.redirect_uri.as_str()),
+        ("client_id", rp.client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    // The verifier as a file of a multipart form: no value gitlogin reads, and never taken
+    // for a verifier that was not sent (which a code with a challenge answers differently).
+    let mut body = String::new();
+    for (name, value) in values {
+        body +=
+            &format!("--X\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
+    }
+    body += &format!(
+        "--X\r\nContent-Disposition: form-data; name=\"code_verifier\"; filename=\"v.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\n{VERIFIER}\r\n--X--\r\n"
+    );
+
+    let response = app
+        .client
+        .post("/oauth/token")
+        .header(
+            rocket::http::ContentType::new("multipart", "form-data").with_params(("boundary", "X")),
+        )
+        .body(body)
+        .dispatch()
+        .await;
+    let answer = (response.status(), super::json_of(response).await);
+
+    assert_token_error(&answer, Status::BadRequest, "invalid_request");
+    let (status, body) = redeem(&app, &rp, &code).await;
+    assert_eq!(status, Status::Ok, "the code is not spent: {body}");
+}
+
 /// `POST /oauth/token` with `fields` as the whole form, credentials included.
 async fn post_token(app: &TestApp, fields: &[(&str, &str)]) -> (Status, serde_json::Value) {
     let response = app
