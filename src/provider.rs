@@ -46,8 +46,9 @@ mod tests;
 use rocket::fairing::AdHoc;
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
-use rocket::{get, routes, State};
+use rocket::{get, routes, uri, State};
 
+use crate::auth::next::SafeNext;
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
 use crate::models::apps::StoredApp;
@@ -208,9 +209,6 @@ fn sign_in_then(at: &Step<'_>, request: &AuthRequest) -> AuthorizeAnswer {
             back.with_error("invalid_request", &at.config.public_url),
         );
     };
-    let next = format!("/oauth/authorize/continue?request={id}");
-    AuthorizeAnswer::redirect(Redirect::to(format!(
-        "/login?next={}",
-        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-    )))
+    let next = SafeNext::parse(&uri!(continue_request(request = &id)).to_string());
+    AuthorizeAnswer::redirect(Redirect::to(uri!(crate::auth::login(next = next))))
 }
