@@ -49,10 +49,7 @@ async fn every_change_reaches_the_receiver_signed_with_the_persons_ids() {
     .await;
     assert_eq!(kinds(&receiver), ["user.created", "user.signed_in"]);
 
-    let csrf = browser.csrf_token().await;
-    browser
-        .post_form("/logout", &format!("csrf_token={csrf}"))
-        .await;
+    browser.sign_out().await;
     browser.sign_in(None).await;
     let csrf = browser.csrf_token().await;
     let delete = format!("csrf_token={csrf}&confirm=octocat");
@@ -174,10 +171,7 @@ async fn an_event_the_receiver_keeps_refusing_is_dropped_after_its_last_attempt(
         .execute(&app.db)
         .await
         .unwrap();
-    let csrf = browser.csrf_token().await;
-    browser
-        .post_form("/logout", &format!("csrf_token={csrf}"))
-        .await;
+    browser.sign_out().await;
 
     // docs/running.md's schedule: each retry comes at its time on the app's clock, not before.
     let backoff = [10, 60, 5 * 60, 30 * 60, 2 * 3600, 6 * 3600, 12 * 3600];

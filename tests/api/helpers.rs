@@ -257,12 +257,61 @@ impl<'a> Browser<'a> {
     /// The CSRF token in the sign-out form of the home page.
     pub async fn csrf_token(&self) -> String {
         let page = self.page("/").await;
-        let start = page
-            .find("name=\"csrf_token\" value=\"")
-            .expect("no csrf field")
-            + 25;
-        page[start..].split('"').next().unwrap().to_owned()
+        csrf_token_in(&page)
+            .unwrap_or_else(|| panic!("no csrf_token field on the home page: {page}"))
     }
+
+    /// Presses "Sign out" on the home page: `POST /logout` with the page's CSRF token.
+    pub async fn sign_out(&self) -> LocalResponse<'a> {
+        let csrf = self.csrf_token().await;
+        self.post_form("/logout", &format!("csrf_token={}", encode(&csrf)))
+            .await
+    }
+}
+
+/// The value of the hidden `csrf_token` input in `page`, found by its name (the attributes may
+/// come in any order), or `None` when the page has no such field.
+pub fn csrf_token_in(page: &str) -> Option<String> {
+    input_value(page, "csrf_token")
+}
+
+/// The `value` of the first `<input>` in `page` whose `name` is `name`.
+pub fn input_value(page: &str, name: &str) -> Option<String> {
+    page.split("<input").skip(1).find_map(|tag| {
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        (attribute(tag, "name")? == name).then(|| attribute(tag, "value").unwrap_or_default())
+    })
+}
+
+/// An attribute's value in the inside of an HTML tag (`name="x" value="y"`), unescaped as
+/// Tera escapes it.
+pub fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag
+        .match_indices(&format!("{name}=\""))
+        .find(|(at, _)| *at == 0 || tag.as_bytes()[at - 1].is_ascii_whitespace())?
+        .0
+        + name.len()
+        + 2;
+    let value = &tag[start..start + tag[start..].find('"')?];
+    Some(
+        value
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#x2F;", "/")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// One query parameter of a URL, a `Location` header or a path with a query (relative ones
+/// are read against `PUBLIC_URL`), decoded; `None` when it is absent.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let base = url::Url::parse(PUBLIC_URL).unwrap();
+    let url = base.join(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 /// What GitHub does with the authorize URL: sends the browser back to the app. Returns the
@@ -325,4 +374,43 @@ pub fn private_ca() -> (String, String, String) {
         .signed_by(&leaf_key, &ca, &ca_key)
         .unwrap();
     (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
+}
+
+/// What a binary that refused to start printed, each stream apart.
+pub struct Refusal {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Refusal {
+    /// Both streams, for a check that the refusal says (or keeps quiet about) something.
+    pub fn printed(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Asserts that this configuration refuses to start: the binary `command` runs (the real
+/// `gitlogin`, with the environment the test gave it) exits, within 30 s, with a failure.
+/// Returns what it printed, for the test to check that it names the problem.
+pub fn assert_refuses_to_start(command: &mut std::process::Command) -> Refusal {
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status =
+        crate::real_server::wait_with_deadline(&mut child, std::time::Duration::from_secs(30))
+            .expect("this configuration should refuse to start, but it kept running");
+    let output = child.wait_with_output().unwrap();
+    let refusal = Refusal {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        !status.success(),
+        "this configuration should refuse to start, but it exited 0:\n{}",
+        refusal.printed()
+    );
+    refusal
 }

@@ -6,7 +6,7 @@
 use rocket::http::Status;
 
 use super::{assert_error_page, back_at, decide, register, signed_in, Authorize};
-use crate::helpers::{location, Store, TestApp};
+use crate::helpers::{location, query_param, Store, TestApp};
 
 /// A request as long as gitlogin takes: `state` and `nonce` at their 1 KiB cap.
 fn longest(rp: &super::Rp) -> Authorize {
@@ -61,8 +61,7 @@ async fn a_strangers_request_rides_in_their_own_cookie_which_no_other_browser_ca
     );
     // The link the sign-in goes on to, opened in another (signed-in) browser: it carries
     // nothing of the request.
-    let login = url::Url::parse(&format!("http://app.test{}", location(&response))).unwrap();
-    let next = login.query_pairs().find(|(k, _)| k == "next").unwrap().1;
+    let next = query_param(location(&response), "next").unwrap();
     let other = signed_in(&app).await;
     assert_error_page(other.get(&next).await, "another browser").await;
     assert_eq!(app.count("authorize_requests").await, 0);
@@ -167,9 +166,8 @@ async fn a_request_too_long_to_carry_goes_back_as_an_invalid_request() {
 /// The path a stranger's request for `rp` goes on to after the sign-in.
 async fn continue_link(browser: &crate::helpers::Browser<'_>, rp: &super::Rp) -> String {
     let response = browser.get(&Authorize::new(rp).uri()).await;
-    let login = url::Url::parse(&format!("http://app.test{}", location(&response))).unwrap();
-    let next = login.query_pairs().find(|(k, _)| k == "next").unwrap().1;
-    next.into_owned()
+    let next = query_param(location(&response), "next").unwrap();
+    next
 }
 
 /// Every row of every table.
