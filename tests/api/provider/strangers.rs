@@ -118,10 +118,17 @@ async fn a_continue_link_carries_only_its_own_request_and_only_for_ten_minutes()
         "{}",
         location(&on)
     );
-    // A cookie kept past its `Max-Age` (copied, or a clock that lies) is refused all the same.
+    // A link is followed once: one alive a second short of its ten minutes, and one at its
+    // tenth, refused even from a cookie kept past its `Max-Age` (copied, or a clock that lies).
     let third = continue_link(&browser, &billing).await;
+    app.clock
+        .advance(std::time::Duration::from_secs(10 * 60 - 1));
+    let on = browser.get(&third).await;
+    assert_eq!(on.status(), Status::SeeOther, "at 9 min 59 s");
+    assert!(location(&on).starts_with("/login?next="), "at 9 min 59 s");
+    let fourth = continue_link(&browser, &billing).await;
     app.clock.advance(std::time::Duration::from_secs(10 * 60));
-    assert_error_page(browser.get(&third).await, "an expired request").await;
+    assert_error_page(browser.get(&fourth).await, "an expired request").await;
 }
 
 #[rocket::async_test]
