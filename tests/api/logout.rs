@@ -9,8 +9,12 @@ async fn logout_deletes_the_session_and_the_cookie() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
+    // The request `sign_out()` makes elsewhere, spelt out where it is what is tested.
+    let csrf = browser.csrf_token().await;
 
-    let response = browser.sign_out().await;
+    let response = browser
+        .post_form("/logout", &format!("csrf_token={csrf}"))
+        .await;
 
     assert_redirect(&response, "/");
     assert_eq!(
