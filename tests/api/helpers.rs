@@ -18,6 +18,14 @@ use gitlogin::ops::clock::Clock;
 use gitlogin::github::fake::FakeGithub;
 pub use gitlogin::ops::loopback::{free_port, random_secret_key};
 
+// `#[path]`: found beside this file from both crates that include it (`tests/postgres` by path).
+#[path = "helpers/outside.rs"]
+mod outside;
+#[path = "helpers/pages.rs"]
+mod pages;
+pub use outside::{assert_refuses_to_start, not_installed, private_ca};
+pub use pages::{assert_redirect, attribute, csrf_token_in, encode, location, query_param};
+
 /// Where the app believes it is reached.
 pub const PUBLIC_URL: &str = "http://app.test";
 
@@ -141,20 +149,6 @@ impl TestApp {
     }
 }
 
-/// A real part the tests start (nginx, PostgreSQL) is missing. Under `CI` that is a failure;
-/// otherwise one line says how to install it, written past the test harness's capture so it
-/// is seen, and the caller's test returns early.
-pub fn not_installed(what: &str, install: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is required under CI: {install}");
-    }
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "{what} tests skipped: {what} is not installed (install it with `{install}`)"
-    );
-}
-
 /// For [`TestApp::spawn_with`]: a pool of one connection that gives up after 1 s, so a
 /// request that keeps its connection (or a sign-in that holds one) makes the next request
 /// answer 503 instead of being served.
@@ -269,51 +263,6 @@ impl<'a> Browser<'a> {
     }
 }
 
-/// The value of the hidden `csrf_token` input in `page`, found by its name (the attributes may
-/// come in any order), or `None` when the page has no such field.
-pub fn csrf_token_in(page: &str) -> Option<String> {
-    input_value(page, "csrf_token")
-}
-
-/// The `value` of the first `<input>` in `page` whose `name` is `name`.
-pub fn input_value(page: &str, name: &str) -> Option<String> {
-    page.split("<input").skip(1).find_map(|tag| {
-        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
-        (attribute(tag, "name")? == name).then(|| attribute(tag, "value").unwrap_or_default())
-    })
-}
-
-/// An attribute's value in the inside of an HTML tag (`name="x" value="y"`), unescaped as
-/// Tera escapes it.
-pub fn attribute(tag: &str, name: &str) -> Option<String> {
-    let start = tag
-        .match_indices(&format!("{name}=\""))
-        .find(|(at, _)| *at == 0 || tag.as_bytes()[at - 1].is_ascii_whitespace())?
-        .0
-        + name.len()
-        + 2;
-    let value = &tag[start..start + tag[start..].find('"')?];
-    Some(
-        value
-            .replace("&quot;", "\"")
-            .replace("&#x27;", "'")
-            .replace("&#x2F;", "/")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
-}
-
-/// One query parameter of a URL, a `Location` header or a path with a query (relative ones
-/// are read against `PUBLIC_URL`), decoded; `None` when it is absent.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    let base = url::Url::parse(PUBLIC_URL).unwrap();
-    let url = base.join(url).unwrap_or_else(|e| panic!("{url}: {e}"));
-    url.query_pairs()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-}
-
 /// What GitHub does with the authorize URL: sends the browser back to the app. Returns the
 /// callback's path and query (the app under test has no socket; the fake does).
 pub async fn github_redirect(authorize: &url::Url) -> String {
@@ -340,77 +289,4 @@ pub async fn github_redirect_at(authorize: &url::Url) -> url::Url {
     );
     let back = response.headers()["location"].to_str().unwrap();
     url::Url::parse(back).unwrap()
-}
-
-pub fn location<'r>(response: &'r LocalResponse<'_>) -> &'r str {
-    response
-        .headers()
-        .get_one("Location")
-        .expect("no Location header")
-}
-
-/// Asserts a 303 to `to`.
-pub fn assert_redirect(response: &LocalResponse<'_>, to: &str) {
-    assert_eq!(response.status(), Status::SeeOther);
-    assert_eq!(location(response), to);
-}
-
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-/// A CA a test makes, and a certificate for 127.0.0.1 that it signed: (CA PEM, leaf PEM, leaf
-/// key PEM). For servers on TLS that a test's clients trust and nobody else does.
-pub fn private_ca() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca.self_signed(&ca_key).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
-    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
-}
-
-/// What a binary that refused to start printed, each stream apart.
-pub struct Refusal {
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Refusal {
-    /// Both streams, for a check that the refusal says (or keeps quiet about) something.
-    pub fn printed(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-/// Asserts that this configuration refuses to start: the binary `command` runs (the real
-/// `gitlogin`, with the environment the test gave it) exits, within 30 s, with a failure.
-/// Returns what it printed, for the test to check that it names the problem.
-pub fn assert_refuses_to_start(command: &mut std::process::Command) -> Refusal {
-    use std::process::Stdio;
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status =
-        crate::real_server::wait_with_deadline(&mut child, std::time::Duration::from_secs(30))
-            .expect("this configuration should refuse to start, but it kept running");
-    let output = child.wait_with_output().unwrap();
-    let refusal = Refusal {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    assert!(
-        !status.success(),
-        "this configuration should refuse to start, but it exited 0:\n{}",
-        refusal.printed()
-    );
-    refusal
 }
