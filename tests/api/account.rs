@@ -203,6 +203,13 @@ async fn deleting_the_account_removes_every_row_and_kills_every_cookie() {
     let phone = app.browser();
     laptop.sign_in(None).await;
     phone.sign_in(None).await;
+    // An app signed in to as well: a consent, a grant and its tokens.
+    let rp = crate::provider::register(&app, "wiki", &[]);
+    crate::provider::offline_tokens(&app, &laptop, &rp).await;
+    let theirs = ["users", "sessions", "consents", "grants", "tokens"];
+    for table in theirs {
+        assert!(app.count(table).await > 0, "{table} has a row to delete");
+    }
     let stolen = laptop.cookie("gitlogin_session").unwrap();
     let csrf = laptop.csrf_token().await;
     let first_id: i64 = sqlx::query_scalar("SELECT id FROM users")
@@ -229,8 +236,12 @@ async fn deleting_the_account_removes_every_row_and_kills_every_cookie() {
         .page("/")
         .await
         .contains("Your account and all its sessions were deleted"));
-    assert_eq!(app.count("users").await, 0);
-    assert_eq!(app.count("sessions").await, 0);
+    for table in theirs
+        .into_iter()
+        .chain(["codes", "memberships", "host_sessions"])
+    {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
     assert_redirect(&phone.get("/about").await, "/login?next=/about");
     let thief = app.browser();
     thief.set_cookie("gitlogin_session", &stolen);

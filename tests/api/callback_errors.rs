@@ -3,7 +3,7 @@
 
 use rocket::http::Status;
 
-use crate::helpers::{assert_redirect, github_redirect, Browser, TestApp};
+use crate::helpers::{assert_redirect, github_redirect, query_param, Browser, TestApp};
 
 /// Nobody is signed in and nothing was written.
 async fn assert_no_session(app: &TestApp, browser: &Browser<'_>) {
@@ -54,13 +54,7 @@ async fn wrong_missing_and_empty_state_are_refused_before_calling_github() {
         let browser = app.browser();
         let authorize = browser.start_login(None).await;
         let callback = github_redirect(&authorize).await;
-        let code = url::Url::parse(&format!("http://x{callback}")).unwrap();
-        let code = code
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .unwrap()
-            .1
-            .into_owned();
+        let code = query_param(&callback, "code").unwrap();
 
         let response = browser
             .get(&format!("/login/callback?code={code}{state}"))
@@ -81,13 +75,34 @@ async fn wrong_missing_and_empty_state_are_refused_before_calling_github() {
 #[rocket::async_test]
 async fn the_pending_login_cookie_is_removed_whatever_the_outcome() {
     let app = TestApp::spawn().await;
+
+    // A wrong state.
     let browser = app.browser();
     browser.start_login(None).await;
     assert!(browser.cookie("gitlogin_login").is_some());
+    let wrong = browser.get("/login/callback?code=x&state=wrong").await;
+    assert_eq!(wrong.status(), Status::BadRequest);
+    assert!(browser.cookie("gitlogin_login").is_none(), "wrong state");
 
-    browser.get("/login/callback?code=x&state=wrong").await;
+    // A sign-in that succeeds.
+    let browser = app.browser();
+    let callback = github_redirect(&browser.start_login(None).await).await;
+    assert!(browser.cookie("gitlogin_login").is_some());
+    assert_redirect(&browser.get(&callback).await, "/");
+    assert!(browser.cookie("gitlogin_session").is_some(), "signed in");
+    assert!(browser.cookie("gitlogin_login").is_none(), "success");
 
-    assert!(browser.cookie("gitlogin_login").is_none());
+    // A sign-in that took longer than its ten minutes.
+    let browser = app.browser();
+    let callback = github_redirect(&browser.start_login(None).await).await;
+    assert!(browser.cookie("gitlogin_login").is_some());
+    app.clock.advance(std::time::Duration::from_secs(10 * 60));
+    assert_redirect(&browser.get(&callback).await, "/");
+    assert!(
+        browser.cookie("gitlogin_session").is_none(),
+        "not signed in"
+    );
+    assert!(browser.cookie("gitlogin_login").is_none(), "expiry");
 }
 
 #[rocket::async_test]
@@ -120,10 +135,7 @@ async fn a_replayed_callback_after_logout_does_not_sign_in_again() {
     // Keep the pending cookie as it was, to replay it too.
     let pending = browser.cookie("gitlogin_login").unwrap();
     assert_redirect(&browser.get(&callback).await, "/");
-    let csrf = browser.csrf_token().await;
-    browser
-        .post_form("/logout", &format!("csrf_token={csrf}"))
-        .await;
+    browser.sign_out().await;
 
     // The same callback URL again: the pending-login cookie is gone.
     assert_redirect(&browser.get(&callback).await, "/");
@@ -182,12 +194,7 @@ async fn a_callback_without_code_is_a_400() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     let authorize = browser.start_login(None).await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = query_param(authorize.as_str(), "state").unwrap();
 
     let response = browser.get(&format!("/login/callback?state={state}")).await;
 

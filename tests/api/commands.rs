@@ -122,9 +122,12 @@ async fn users_sign_out_ends_that_persons_sessions_everywhere() {
         cmd.env("DATABASE_URL", &store);
     })
     .await;
-    let browser = Browser::new();
-    assert_eq!(sign_in(&browser, &base, "/login").await.status(), 303);
-    assert_eq!(browser.get(format!("{base}/about")).await.status(), 200);
+    // Signed in on two devices.
+    let (browser, phone) = (Browser::new(), Browser::new());
+    for device in [&browser, &phone] {
+        assert_eq!(sign_in(device, &base, "/login").await.status(), 303);
+        assert_eq!(device.get(format!("{base}/about")).await.status(), 200);
+    }
     let users = |args: &[&str]| {
         let mut cmd = gitlogin();
         cmd.args(args).env("DATABASE_URL", &store);
@@ -138,12 +141,14 @@ async fn users_sign_out_ends_that_persons_sessions_everywhere() {
         "{}",
         text(&list.stdout)
     );
-    assert!(text(&list.stdout).trim_end().ends_with("1 sessions"));
+    assert!(text(&list.stdout).trim_end().ends_with("2 sessions"));
     let out = users(&["users", "sign-out", "OctoCat"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
-    // The running server finds the session gone at the next request.
-    assert_eq!(browser.get(format!("{base}/about")).await.status(), 303);
+    // The running server finds both sessions gone at the next request.
+    for device in [&browser, &phone] {
+        assert_eq!(device.get(format!("{base}/about")).await.status(), 303);
+    }
     let nobody = users(&["users", "sign-out", "nobody-here"]);
     assert_eq!(nobody.status.code(), Some(1));
     assert_eq!(text(&nobody.stderr).lines().count(), 1);

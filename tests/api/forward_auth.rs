@@ -2,7 +2,7 @@
 
 use rocket::http::Status;
 
-use crate::helpers::{assert_redirect, TestApp};
+use crate::helpers::{assert_redirect, query_param, TestApp};
 use gitlogin::github::fake::Account;
 
 #[rocket::async_test]
@@ -74,10 +74,7 @@ async fn check_after_sign_out_is_401() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
-    let csrf = browser.csrf_token().await;
-    browser
-        .post_form("/logout", &format!("csrf_token={csrf}"))
-        .await;
+    browser.sign_out().await;
 
     assert_eq!(
         browser.get("/auth/check").await.status(),
@@ -118,12 +115,7 @@ async fn a_user_outside_the_allowed_users_gets_403_no_session_and_no_row() {
 async fn an_allowed_org_admits_its_members_and_asks_for_read_org() {
     let app = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "Acme"))).await;
     let authorize = app.browser().start_login(None).await;
-    let scope = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "scope")
-        .unwrap()
-        .1
-        .into_owned();
+    let scope = query_param(authorize.as_str(), "scope").unwrap();
     assert!(scope.split(' ').any(|s| s == "read:org"), "{scope}");
 
     // A member whose org is on the second page of `/user/orgs`.
@@ -163,12 +155,7 @@ async fn without_an_org_list_no_org_scope_is_asked_and_no_orgs_call_made() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     let authorize = browser.start_login(None).await;
-    let scope = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "scope")
-        .unwrap()
-        .1
-        .into_owned();
+    let scope = query_param(authorize.as_str(), "scope").unwrap();
     assert_eq!(scope, "user:email");
 
     browser.sign_in(None).await;

@@ -18,6 +18,14 @@ use gitlogin::ops::clock::Clock;
 use gitlogin::github::fake::FakeGithub;
 pub use gitlogin::ops::loopback::{free_port, random_secret_key};
 
+// `#[path]`: found beside this file from both crates that include it (`tests/postgres` by path).
+#[path = "helpers/outside.rs"]
+mod outside;
+#[path = "helpers/pages.rs"]
+mod pages;
+pub use outside::{assert_refuses_to_start, not_installed, private_ca};
+pub use pages::{assert_redirect, attribute, csrf_token_in, encode, location, query_param};
+
 /// Where the app believes it is reached.
 pub const PUBLIC_URL: &str = "http://app.test";
 
@@ -141,20 +149,6 @@ impl TestApp {
     }
 }
 
-/// A real part the tests start (nginx, PostgreSQL) is missing. Under `CI` that is a failure;
-/// otherwise one line says how to install it, written past the test harness's capture so it
-/// is seen, and the caller's test returns early.
-pub fn not_installed(what: &str, install: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is required under CI: {install}");
-    }
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "{what} tests skipped: {what} is not installed (install it with `{install}`)"
-    );
-}
-
 /// For [`TestApp::spawn_with`]: a pool of one connection that gives up after 1 s, so a
 /// request that keeps its connection (or a sign-in that holds one) makes the next request
 /// answer 503 instead of being served.
@@ -257,11 +251,15 @@ impl<'a> Browser<'a> {
     /// The CSRF token in the sign-out form of the home page.
     pub async fn csrf_token(&self) -> String {
         let page = self.page("/").await;
-        let start = page
-            .find("name=\"csrf_token\" value=\"")
-            .expect("no csrf field")
-            + 25;
-        page[start..].split('"').next().unwrap().to_owned()
+        csrf_token_in(&page)
+            .unwrap_or_else(|| panic!("no csrf_token field on the home page: {page}"))
+    }
+
+    /// Presses "Sign out" on the home page: `POST /logout` with the page's CSRF token.
+    pub async fn sign_out(&self) -> LocalResponse<'a> {
+        let csrf = self.csrf_token().await;
+        self.post_form("/logout", &format!("csrf_token={}", encode(&csrf)))
+            .await
     }
 }
 
@@ -291,38 +289,4 @@ pub async fn github_redirect_at(authorize: &url::Url) -> url::Url {
     );
     let back = response.headers()["location"].to_str().unwrap();
     url::Url::parse(back).unwrap()
-}
-
-pub fn location<'r>(response: &'r LocalResponse<'_>) -> &'r str {
-    response
-        .headers()
-        .get_one("Location")
-        .expect("no Location header")
-}
-
-/// Asserts a 303 to `to`.
-pub fn assert_redirect(response: &LocalResponse<'_>, to: &str) {
-    assert_eq!(response.status(), Status::SeeOther);
-    assert_eq!(location(response), to);
-}
-
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-/// A CA a test makes, and a certificate for 127.0.0.1 that it signed: (CA PEM, leaf PEM, leaf
-/// key PEM). For servers on TLS that a test's clients trust and nobody else does.
-pub fn private_ca() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca.self_signed(&ca_key).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
-    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
 }

@@ -227,14 +227,16 @@ async fn a_ticket_is_bound_to_its_host() {
 async fn a_ticket_expires_after_sixty_seconds() {
     let app = two_hosts().await;
     let browser = signed_in(&app).await;
-    let ticket = ticket_for(&browser, WIKI).await;
+    // A ticket is single use: one to show it alive at its 59th second, one dead at its 60th.
+    let kept = ticket_for(&browser, WIKI).await;
+    app.clock.advance(std::time::Duration::from_secs(59));
+    redeemed(&app, WIKI, &kept).await;
+    let late = ticket_for(&browser, WIKI).await;
 
     app.clock.advance(std::time::Duration::from_secs(60));
 
     assert_eq!(
-        get_on(&asker(&app, &ticket), WIKI, &ticket.path)
-            .await
-            .status(),
+        get_on(&asker(&app, &late), WIKI, &late.path).await.status(),
         Status::BadRequest
     );
 }
@@ -244,10 +246,7 @@ async fn a_ticket_dies_with_the_main_session() {
     let app = two_hosts().await;
     let browser = signed_in(&app).await;
     let ticket = ticket_for(&browser, WIKI).await;
-    let csrf = browser.csrf_token().await;
-    browser
-        .post_form("/logout", &format!("csrf_token={csrf}"))
-        .await;
+    browser.sign_out().await;
 
     assert_eq!(
         get_on(&asker(&app, &ticket), WIKI, &ticket.path)
@@ -298,10 +297,7 @@ async fn signing_out_at_gitlogin_ends_every_hosts_cookie() {
     let wiki = redeemed(&app, WIKI, &ticket_for(&browser, WIKI).await).await;
     assert_eq!(check(&wiki, WIKI, "wiki", "/").await.status(), Status::Ok);
 
-    let csrf = browser.csrf_token().await;
-    browser
-        .post_form("/logout", &format!("csrf_token={csrf}"))
-        .await;
+    browser.sign_out().await;
 
     assert_eq!(
         check(&wiki, WIKI, "wiki", "/").await.status(),

@@ -9,6 +9,7 @@ async fn logout_deletes_the_session_and_the_cookie() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     browser.sign_in(None).await;
+    // The request `sign_out()` makes elsewhere, spelt out where it is what is tested.
     let csrf = browser.csrf_token().await;
 
     let response = browser
@@ -131,10 +132,7 @@ async fn the_cookie_replayed_after_logout_is_dead() {
     let browser = app.browser();
     browser.sign_in(None).await;
     let stolen = browser.cookie("gitlogin_session").unwrap();
-    let csrf = browser.csrf_token().await;
-    browser
-        .post_form("/logout", &format!("csrf_token={csrf}"))
-        .await;
+    browser.sign_out().await;
 
     let thief = app.browser();
     thief.set_cookie("gitlogin_session", &stolen);

@@ -26,6 +26,7 @@ mod events;
 mod forward_auth;
 mod github_limits;
 mod github_token;
+mod health;
 mod hosts;
 mod key_algorithms;
 mod layout;

@@ -1,10 +1,8 @@
 //! Secrets handed over as files (`NAME_FILE`), as systemd credentials and container secrets
 //! are, against the real binary.
 
-use std::process::Stdio;
-use std::time::Duration;
-
-use crate::real_server::{gitlogin, sign_in, start_server, use_fake, wait_with_deadline, Browser};
+use crate::helpers::assert_refuses_to_start;
+use crate::real_server::{gitlogin, sign_in, start_server, use_fake, Browser};
 
 #[rocket::async_test]
 async fn the_client_secret_the_store_and_the_cookie_key_can_come_from_files() {
@@ -76,19 +74,13 @@ fn a_secret_given_both_ways_or_an_unreadable_file_stops_start_up_naming_them() {
         ),
     ];
     for (var, path, expected) in cases {
-        let mut child = gitlogin()
-            .env("GITHUB_CLIENT_ID", "id")
-            .env("GITHUB_CLIENT_SECRET", "secret")
-            .env(var, &path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let status =
-            wait_with_deadline(&mut child, Duration::from_secs(10)).expect("it kept running");
-        assert!(!status.success(), "{var}");
-        let stderr =
-            String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned();
+        let stderr = assert_refuses_to_start(
+            gitlogin()
+                .env("GITHUB_CLIENT_ID", "id")
+                .env("GITHUB_CLIENT_SECRET", "secret")
+                .env(var, &path),
+        )
+        .stderr;
         assert_eq!(
             stderr.trim().lines().count(),
             1,

@@ -1,8 +1,9 @@
 //! The real `gitlogin` binary, as a newcomer runs it.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use crate::helpers::assert_refuses_to_start;
 use crate::real_server::{
     begin_sign_in, gitlogin, no_redirects, start_server, use_fake, wait_with_deadline, Browser,
     Server,
@@ -17,24 +18,16 @@ fn release_profile_refuses_to_start_without_credentials() {
         ("GITHUB_CLIENT_SECRET", Some(("GITHUB_CLIENT_ID", "abc"))),
     ] {
         let mut cmd = gitlogin();
-        cmd.env("ROCKET_PROFILE", "release")
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/x.db?mode=rwc", dir.path().display()),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.env("ROCKET_PROFILE", "release").env(
+            "DATABASE_URL",
+            format!("sqlite://{}/x.db?mode=rwc", dir.path().display()),
+        );
         if let Some((k, v)) = set {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().unwrap();
 
-        let status =
-            wait_with_deadline(&mut child, Duration::from_secs(10)).expect("it kept running");
+        let stderr = assert_refuses_to_start(&mut cmd).stderr;
 
-        assert!(!status.success());
-        let output = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains(missing),
             "stderr does not name {missing}: {stderr}"
@@ -58,19 +51,14 @@ fn a_malformed_url_stops_start_up_naming_the_variable() {
         ("GITHUB_API_URL", "::"),
         ("DATABASE_URL", "mysql://nope"),
     ] {
-        let mut child = gitlogin()
-            .env("GITHUB_CLIENT_ID", "id")
-            .env("GITHUB_CLIENT_SECRET", "secret")
-            .env(var, value)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let status =
-            wait_with_deadline(&mut child, Duration::from_secs(10)).expect("it kept running");
-        assert!(!status.success());
-        let stderr =
-            String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned();
+        let stderr = assert_refuses_to_start(
+            gitlogin()
+                .env("GITHUB_CLIENT_ID", "id")
+                .env("GITHUB_CLIENT_SECRET", "secret")
+                .env(var, value),
+        )
+        .stderr;
+
         assert!(stderr.contains(var), "{var}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     }

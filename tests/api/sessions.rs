@@ -1,8 +1,11 @@
 //! The guard: anything but a live session's cookie means "signed out", never a 500.
 
-use rocket::http::Status;
+use std::time::Duration;
 
-use crate::helpers::{assert_redirect, Store, TestApp};
+use rocket::http::{ContentType, Status};
+use rocket::local::asynchronous::LocalResponse;
+
+use crate::helpers::{assert_redirect, location, Store, TestApp};
 
 #[rocket::async_test]
 async fn tampered_truncated_and_random_cookies_are_signed_out() {
@@ -51,14 +54,57 @@ async fn a_cookie_from_another_installation_is_signed_out() {
     assert_redirect(&browser.get("/about").await, "/login?next=/about");
 }
 
+const DAY: u64 = 24 * 60 * 60;
+
+/// The app with a week's idle timeout and a thirty-day absolute limit, said outright.
+async fn app_with_week_and_month() -> TestApp {
+    TestApp::spawn_with(|f| {
+        f.merge(("session_idle_timeout", "7d"))
+            .merge(("session_max_age", "30d"))
+    })
+    .await
+}
+
 #[rocket::async_test]
-async fn an_expired_session_is_signed_out() {
-    let app = TestApp::spawn().await;
+async fn a_session_idle_for_its_idle_timeout_is_signed_out_and_its_cookie_removed() {
+    let app = app_with_week_and_month().await;
     let browser = app.browser();
     browser.sign_in(None).await;
 
-    app.clock
-        .advance(std::time::Duration::from_secs(31 * 24 * 60 * 60));
+    app.clock.advance(Duration::from_secs(7 * DAY - 1));
+    assert_eq!(
+        browser.get("/about").await.status(),
+        Status::Ok,
+        "a second short of a week idle"
+    );
+    // That visit was activity: the week starts again from it, far inside the thirty days.
+    app.clock.advance(Duration::from_secs(7 * DAY));
+
+    assert_redirect(&browser.get("/about").await, "/login?next=/about");
+    assert!(
+        browser.cookie("gitlogin_session").is_none(),
+        "the dead cookie is removed"
+    );
+}
+
+#[rocket::async_test]
+async fn a_session_at_its_absolute_age_is_signed_out_and_its_cookie_removed_however_busy() {
+    let app = app_with_week_and_month().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+
+    // A visit every six days keeps it from ever being idle for a week.
+    for _ in 0..4 {
+        app.clock.advance(Duration::from_secs(6 * DAY));
+        assert_eq!(browser.get("/about").await.status(), Status::Ok);
+    }
+    app.clock.advance(Duration::from_secs(6 * DAY - 1));
+    assert_eq!(
+        browser.get("/about").await.status(),
+        Status::Ok,
+        "a second short of thirty days"
+    );
+    app.clock.advance(Duration::from_secs(1));
 
     assert_redirect(&browser.get("/about").await, "/login?next=/about");
     assert!(
@@ -141,76 +187,54 @@ async fn only_static_files_and_the_public_keys_may_be_cached() {
     );
 }
 
+/// Asserts that `response` is one of the site's own error pages (HTML, with a way home), not
+/// Rocket's default one.
+async fn assert_sites_own_page(response: LocalResponse<'_>, what: &str) -> String {
+    assert_eq!(response.content_type(), Some(ContentType::HTML), "{what}");
+    let page = response.into_string().await.unwrap();
+    assert!(page.contains("href=\"/\""), "{what}: no way home: {page}");
+    assert!(!page.contains("Rocket"), "{what}: Rocket's default page");
+    page
+}
+
 #[rocket::async_test]
-async fn unknown_paths_methods_and_odd_queries_get_the_sites_own_4xx_page() {
+async fn unknown_paths_and_methods_get_the_sites_own_404_page() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
+
+    let path = browser.get("/no-such-page").await;
+    let method = browser.send(app.client.put("/about")).await;
+
+    for (what, response) in [("GET /no-such-page", path), ("PUT /about", method)] {
+        assert_eq!(response.status(), Status::NotFound, "{what}");
+        let page = assert_sites_own_page(response, what).await;
+        assert!(page.contains("There is no page at this address"), "{what}");
+    }
+}
+
+#[rocket::async_test]
+async fn odd_queries_get_the_answer_each_means_never_a_500() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+
+    // A `next` that is not UTF-8 is no place to go back to: the sign-in starts, going home.
+    let response = browser.get("/login?next=%FF%FE").await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert!(
+        location(&response).starts_with(&app.github.url),
+        "to GitHub"
+    );
+    // A callback whose code and state are not UTF-8: the site's own 400.
+    let response = browser.get("/login/callback?code=%FF&state=%FE").await;
+    assert_eq!(response.status(), Status::BadRequest);
+    assert_sites_own_page(response, "callback").await;
+    // An address longer than the site reads: the site's own 414.
     let long = format!("/login?next=/{}", "a".repeat(20_000));
-    for uri in [
-        "/no-such-page",
-        "/login?next=%FF%FE",
-        "/login/callback?code=%FF&state=%FE",
-        long.as_str(),
-        "/about?%00=%00",
-    ] {
-        let response = browser.get(uri).await;
-        assert!(response.status().code < 500, "{uri}: {}", response.status());
-    }
-    let response = browser.get("/no-such-page").await;
-    assert_eq!(response.status(), Status::NotFound);
-    assert_eq!(
-        response.content_type(),
-        Some(rocket::http::ContentType::HTML)
-    );
-    let page = response.into_string().await.unwrap();
-    assert!(page.contains("There is no page at this address") && page.contains("href=\"/\""));
-    assert!(!page.contains("Rocket"), "not Rocket's default page");
-
-    let put = browser.send(app.client.put("/about")).await;
-    assert!(put.status().code < 500);
-}
-
-#[rocket::async_test]
-async fn health_answers_ok_while_the_store_answers() {
-    let app = TestApp::spawn().await;
-
-    let response = app.browser().get("/health").await;
-
-    assert_eq!(response.status(), Status::Ok);
-    assert_eq!(
-        response.content_type(),
-        Some(rocket::http::ContentType::JSON)
-    );
-    assert_eq!(response.into_string().await.unwrap(), r#"{"status":"ok"}"#);
-}
-
-#[rocket::async_test]
-async fn health_is_503_when_the_store_is_gone() {
-    let app = TestApp::spawn().await;
-    // Everything that references `users` first: PostgreSQL refuses to drop it otherwise.
-    let tables = [
-        "host_tickets",
-        "host_sessions",
-        "authorize_requests",
-        "sessions",
-        "memberships",
-        "signing_keys",
-        "consents",
-        "tokens",
-        "codes",
-        "grants",
-        "users",
-    ];
-    for table in tables {
-        sqlx::query(&format!("DROP TABLE {table}"))
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
-
-    let response = app.browser().get("/health").await;
-
-    assert_eq!(response.status(), Status::ServiceUnavailable);
+    let response = browser.get(&long).await;
+    assert_eq!(response.status(), Status::UriTooLong);
+    assert_sites_own_page(response, "long address").await;
+    // NUL bytes in a query a page does not read: the page as without it (to sign in first).
+    assert_redirect(&browser.get("/about?%00=%00").await, "/login?next=/about");
 }
 
 #[rocket::async_test]
@@ -248,10 +272,7 @@ async fn every_signed_in_request_gives_its_store_connection_back() {
             assert_eq!(status, Status::Ok, "{path}, round {round}");
         }
     }
-    let csrf = browser.csrf_token().await;
-    let response = browser
-        .post_form("/logout", &format!("csrf_token={csrf}"))
-        .await;
+    let response = browser.sign_out().await;
     assert_redirect(&response, "/");
     assert_eq!(browser.get("/about").await.status(), Status::SeeOther);
     assert_eq!(app.count("sessions").await, 0);

@@ -16,7 +16,7 @@ use rocket::http::{Header as HttpHeader, Status};
 use rocket::local::asynchronous::Client;
 use serde_json::{json, Value};
 
-use crate::helpers::{random_secret_key, Store};
+use crate::helpers::{assert_refuses_to_start, random_secret_key, Store};
 use crate::real_server::{
     csrf_token, free_port, gitlogin, sign_in, use_fake, wait_until_answering, Browser, Server,
 };
@@ -408,10 +408,8 @@ async fn rotate_key_refuses_when_the_key_comes_from_signing_key() {
 async fn an_unreadable_signing_key_stops_start_up_naming_it() {
     let deployment = Deployment::new(Some("not a key".into())).await;
 
-    let output = deployment.command().output().unwrap();
+    let stderr = assert_refuses_to_start(&mut deployment.command()).stderr;
 
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("SIGNING_KEY"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 }

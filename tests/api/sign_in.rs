@@ -3,7 +3,7 @@
 use rocket::http::Status;
 use sha2::Digest as _;
 
-use crate::helpers::{assert_redirect, location, Store, TestApp, PUBLIC_URL};
+use crate::helpers::{assert_redirect, location, query_param, Store, TestApp, PUBLIC_URL};
 use gitlogin::github::fake::Account;
 
 #[rocket::async_test]
@@ -28,13 +28,7 @@ async fn login_redirects_to_github_with_state_pkce_and_scope() {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     assert_ne!(
-        browser
-            .start_login(None)
-            .await
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .unwrap()
-            .1,
+        query_param(browser.start_login(None).await.as_str(), "state").unwrap(),
         q["state"]
     );
 }
@@ -50,13 +44,7 @@ async fn pending_login_cookie_is_private_lax_httponly_and_short_lived() {
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("Max-Age=600"), "{set_cookie}");
     // Encrypted: neither the state nor the verifier can be read from it.
-    let state = url::Url::parse(location(&response)).unwrap();
-    let state = state
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = query_param(location(&response), "state").unwrap();
     assert!(!set_cookie.contains(&state));
 }
 
@@ -356,11 +344,7 @@ async fn https_public_url_makes_cookies_secure_with_host_prefix_and_sends_hsts()
         .get_one("Strict-Transport-Security")
         .is_some());
     let authorize = url::Url::parse(location(&response)).unwrap();
-    let redirect_uri = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "redirect_uri")
-        .unwrap()
-        .1;
+    let redirect_uri = query_param(authorize.as_str(), "redirect_uri").unwrap();
     assert_eq!(redirect_uri, "https://login.example/login/callback");
 
     // And the session cookie the sign-in ends with.

@@ -83,6 +83,9 @@ mod github_limits;
 #[path = "../api/github_token.rs"]
 mod github_token;
 #[cfg(postgres_installed)]
+#[path = "../api/health.rs"]
+mod health;
+#[cfg(postgres_installed)]
 #[path = "../api/hosts.rs"]
 mod hosts;
 #[cfg(postgres_installed)]

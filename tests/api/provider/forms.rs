@@ -4,7 +4,7 @@
 use rocket::local::asynchronous::LocalResponse;
 
 use super::form;
-use crate::helpers::Browser;
+use crate::helpers::{attribute, Browser};
 
 /// The `name` and `value` of each `<input>` of the form on `page` whose `action` is
 /// `action`: what a browser submits, buttons aside. Empty if the page has no such form.
@@ -23,27 +23,6 @@ pub fn form_fields(page: &str, action: &str) -> Vec<(String, String)> {
             Some((name, attribute(tag, "value").unwrap_or_default()))
         })
         .collect()
-}
-
-/// An attribute's value in a tag, unescaped as Tera escapes it.
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let key = format!("{name}=\"");
-    let (at, _) = tag.match_indices(&key).find(|(at, _)| {
-        tag[..*at]
-            .chars()
-            .next_back()
-            .is_some_and(char::is_whitespace)
-    })?;
-    let value = tag[at + key.len()..].split('"').next()?;
-    Some(
-        value
-            .replace("&#x2F;", "/")
-            .replace("&#x27;", "'")
-            .replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
 }
 
 /// The consent page's form as pressing `decision` (`allow` or `deny`) would send it: its

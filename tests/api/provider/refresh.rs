@@ -4,7 +4,8 @@
 
 use rocket::http::Status;
 
-use super::{access_token, assert_token_error, offline_tokens, refresh, register, signed_in};
+use super::{access_token, assert_invalid_token, assert_token_error, offline_tokens, refresh};
+use super::{register, signed_in};
 use super::{tokens, userinfo, Authorize};
 use crate::helpers::TestApp;
 
@@ -41,6 +42,11 @@ async fn a_reused_refresh_token_is_refused_and_revokes_its_family() {
     let (status, second) = refresh(&app, &rp, &stolen).await;
     assert_eq!(status, Status::Ok, "{second}");
     let newest = second["refresh_token"].as_str().unwrap();
+    // Both access tokens of the family work until the reuse.
+    for body in [&first, &second] {
+        let response = userinfo(&app, access_token(body)).await;
+        assert_eq!(response.status(), Status::Ok, "{body}");
+    }
 
     let reuse = refresh(&app, &rp, &stolen).await;
 
@@ -50,6 +56,8 @@ async fn a_reused_refresh_token_is_refused_and_revokes_its_family() {
         Status::BadRequest,
         "invalid_grant",
     );
+    assert_invalid_token(&userinfo(&app, access_token(&first)).await);
+    assert_invalid_token(&userinfo(&app, access_token(&second)).await);
 }
 
 #[rocket::async_test]

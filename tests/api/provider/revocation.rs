@@ -14,6 +14,8 @@ async fn a_revoked_access_token_stops_working() {
     let rp = register(&app, "wiki", &[]);
     let browser = signed_in(&app).await;
     let body = offline_tokens(&app, &browser, &rp).await;
+    let before = userinfo(&app, access_token(&body)).await;
+    assert_eq!(before.status(), Status::Ok, "alive until revoked");
 
     let fields = [
         ("token", access_token(&body)),

@@ -6,7 +6,7 @@
 use rocket::http::Status;
 
 use super::{assert_error_page, back_at, decide, register, signed_in, Authorize};
-use crate::helpers::{location, Store, TestApp};
+use crate::helpers::{location, query_param, Store, TestApp};
 
 /// A request as long as gitlogin takes: `state` and `nonce` at their 1 KiB cap.
 fn longest(rp: &super::Rp) -> Authorize {
@@ -61,8 +61,7 @@ async fn a_strangers_request_rides_in_their_own_cookie_which_no_other_browser_ca
     );
     // The link the sign-in goes on to, opened in another (signed-in) browser: it carries
     // nothing of the request.
-    let login = url::Url::parse(&format!("http://app.test{}", location(&response))).unwrap();
-    let next = login.query_pairs().find(|(k, _)| k == "next").unwrap().1;
+    let next = query_param(location(&response), "next").unwrap();
     let other = signed_in(&app).await;
     assert_error_page(other.get(&next).await, "another browser").await;
     assert_eq!(app.count("authorize_requests").await, 0);
@@ -119,10 +118,17 @@ async fn a_continue_link_carries_only_its_own_request_and_only_for_ten_minutes()
         "{}",
         location(&on)
     );
-    // A cookie kept past its `Max-Age` (copied, or a clock that lies) is refused all the same.
+    // A link is followed once: one alive a second short of its ten minutes, and one at its
+    // tenth, refused even from a cookie kept past its `Max-Age` (copied, or a clock that lies).
     let third = continue_link(&browser, &billing).await;
+    app.clock
+        .advance(std::time::Duration::from_secs(10 * 60 - 1));
+    let on = browser.get(&third).await;
+    assert_eq!(on.status(), Status::SeeOther, "at 9 min 59 s");
+    assert!(location(&on).starts_with("/login?next="), "at 9 min 59 s");
+    let fourth = continue_link(&browser, &billing).await;
     app.clock.advance(std::time::Duration::from_secs(10 * 60));
-    assert_error_page(browser.get(&third).await, "an expired request").await;
+    assert_error_page(browser.get(&fourth).await, "an expired request").await;
 }
 
 #[rocket::async_test]
@@ -167,9 +173,8 @@ async fn a_request_too_long_to_carry_goes_back_as_an_invalid_request() {
 /// The path a stranger's request for `rp` goes on to after the sign-in.
 async fn continue_link(browser: &crate::helpers::Browser<'_>, rp: &super::Rp) -> String {
     let response = browser.get(&Authorize::new(rp).uri()).await;
-    let login = url::Url::parse(&format!("http://app.test{}", location(&response))).unwrap();
-    let next = login.query_pairs().find(|(k, _)| k == "next").unwrap().1;
-    next.into_owned()
+    let next = query_param(location(&response), "next").unwrap();
+    next
 }
 
 /// Every row of every table.
