@@ -4,7 +4,7 @@
 use rocket::http::{CookieJar, Status};
 use rocket::request::Outcome;
 use rocket::response::Redirect;
-use rocket::{get, routes, Route, State};
+use rocket::{get, routes, uri, Route, State};
 use time::Duration;
 
 use super::nonce::{self, NonceHash};
@@ -61,7 +61,7 @@ async fn issue(
         encode(host),
         encode(next.as_str())
     );
-    let sign_in_first = || Redirect::to(format!("/login?next={}", encode(&here)));
+    let sign_in_first = || Redirect::to(uri!(crate::auth::login(next = SafeNext::parse(&here))));
     let current = match current {
         Outcome::Success(current) => current,
         Outcome::Forward(_) => return Ok(sign_in_first()),
