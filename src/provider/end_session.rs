@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, uri, Route, State};
 use rocket_db_pools::sqlx::AnyConnection;
 use serde::Serialize;
 
@@ -235,7 +235,7 @@ async fn sign_out(
 /// 1.0, section 3), or to gitlogin's home page when the request named none.
 fn go(uri: Option<&str>, state: Option<&str>) -> Redirect {
     let Some(uri) = uri else {
-        return Redirect::to("/");
+        return Redirect::to(uri!("/"));
     };
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     if let Some(state) = state {
