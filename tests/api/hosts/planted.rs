@@ -147,3 +147,25 @@ async fn the_start_marks_no_browser_on_a_host_no_app_has_nor_on_gitlogins_own() 
         assert_eq!(browser.cookie(NONCE), None, "{host}");
     }
 }
+
+#[rocket::async_test]
+async fn a_malformed_nonce_hash_gets_no_ticket_and_starts_again_on_the_host() {
+    let app = wiki_app().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+
+    // Too short though hex, and the right length though not hex: neither is a SHA-256 that
+    // `/_gitlogin/start` made, so the browser is sent there to be marked first.
+    for nonce in ["abc123".to_owned(), "g".repeat(64), "A".repeat(64)] {
+        let auth_host = format!("/auth/host?host={WIKI}&next=%2Fpage&nonce={nonce}");
+        let response = browser.get(&auth_host).await;
+
+        assert_eq!(response.status(), Status::SeeOther, "{nonce}");
+        assert_eq!(
+            location(&response),
+            format!("http://{WIKI}/_gitlogin/start?next=%2Fpage"),
+            "{nonce}"
+        );
+    }
+    assert_eq!(app.count("host_tickets").await, 0);
+}
