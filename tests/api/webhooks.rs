@@ -401,6 +401,7 @@ async fn a_captured_removal_replayed_under_a_new_id_only_sends_the_person_throug
     .await;
 
     assert_eq!(status, Status::Ok, "{body}");
+    assert!(body.contains("body seen before"), "{body}");
     assert_eq!(app.count("sessions").await, 1, "the session lives");
     // Its next page asks GitHub, which says octocat is still a member.
     assert_redirect(&browser.get("/about").await, "/login?next=/about");
