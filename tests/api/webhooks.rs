@@ -508,3 +508,39 @@ async fn leaving_the_org_while_a_sign_in_is_in_flight_ends_the_access_its_teams_
     );
     assert_eq!(app.count("memberships").await, 0);
 }
+
+#[rocket::async_test]
+async fn a_different_removal_under_a_new_id_acts_at_once_not_as_a_replay() {
+    let app = with_webhook("acme").await;
+    let octocat = signed_in(&app).await;
+    app.github.set_account(Account {
+        orgs: vec!["acme".into()],
+        ..Account::mallory()
+    });
+    let mallory = signed_in(&app).await;
+    assert_eq!(
+        deliver_json(
+            &app,
+            "organization",
+            "d-1",
+            &member_removed("acme", 666, "mallory")
+        )
+        .await,
+        Status::Ok
+    );
+
+    // Another person's removal: another body, so no replay of the first.
+    let removed = member_removed("acme", OCTOCAT, "octocat");
+    assert_eq!(
+        deliver_json(&app, "organization", "d-2", &removed).await,
+        Status::Ok
+    );
+
+    assert_eq!(
+        app.count("sessions").await,
+        0,
+        "both removals ended access at once"
+    );
+    assert_redirect(&octocat.get("/about").await, "/login?next=/about");
+    assert_redirect(&mallory.get("/about").await, "/login?next=/about");
+}
