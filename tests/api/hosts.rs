@@ -171,7 +171,7 @@ async fn a_stranger_at_the_host_sign_in_signs_in_first_and_comes_back_to_it() {
     let next = next.as_str();
     let to = location(&response);
     assert!(to.starts_with("/login?next="), "{to}");
-    assert_eq!(query_param(&to, "next").as_deref(), Some(next));
+    assert_eq!(query_param(to, "next").as_deref(), Some(next));
     let back = browser.sign_in(Some(next)).await;
     assert_eq!(location(&back), next);
 }
