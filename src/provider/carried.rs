@@ -47,9 +47,14 @@ pub fn carry(
         expires_at: now + pending::LIFETIME_SECS,
     };
     let value = serde_json::to_string(&carried).ok()?;
-    // Encrypted, the value is the base64 of a 12-byte nonce, the text and a 16-byte tag.
+    // Encrypted, the value is the base64 of a 12-byte nonce, the text and a 16-byte tag, and
+    // Rocket sends it percent-encoded: each `/` and `=` of it takes three bytes. The padding
+    // is at most two `=`; a `/` is one base64 character in 64 of random ciphertext, and
+    // counting one in 16 leaves a margin no ciphertext of this size reaches (some 24 standard
+    // deviations), so a cookie that passes here is never one the browser drops.
     let sealed = (12 + value.len() + 16).div_ceil(3) * 4;
-    if policy.name(COOKIE).len() + 1 + sealed > BROWSER_LIMIT {
+    let encoded = sealed + 2 * sealed.div_ceil(16) + 2 * 2;
+    if policy.name(COOKIE).len() + 1 + encoded > BROWSER_LIMIT {
         return None;
     }
     let lifetime = Duration::seconds(pending::LIFETIME_SECS);

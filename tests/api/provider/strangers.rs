@@ -170,6 +170,54 @@ async fn a_request_too_long_to_carry_goes_back_as_an_invalid_request() {
     assert!(set_cookie.is_empty(), "{set_cookie:?}");
 }
 
+/// The longest request carried makes a cookie that browsers keep: at most 4,096 bytes of
+/// name and value as sent, percent-encoding included, however its random ciphertext falls.
+/// (Each quote is two bytes of JSON; with a nonce of 1,024 of them the limit falls inside
+/// `state`'s cap.)
+#[rocket::async_test]
+async fn the_longest_request_carried_makes_a_cookie_that_fits_a_browser() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    // The cookie's `name=value` length for a `state` of `quotes` quotes; `None` if not carried.
+    let carried = |quotes: usize| {
+        let request = Authorize::new(&rp)
+            .with("state", &"\"".repeat(quotes))
+            .with("nonce", &"\"".repeat(1024));
+        let app = &app;
+        async move {
+            let response = app.browser().get(&request.uri()).await;
+            let cookie = response
+                .headers()
+                .get("Set-Cookie")
+                .find(|c| c.starts_with("gitlogin_authorize="))
+                .map(|c| c.split(';').next().unwrap().len());
+            cookie
+        }
+    };
+    assert!(carried(0).await.is_some());
+    assert!(carried(1024).await.is_none());
+    // The largest count carried, by halving the range.
+    let (mut carries, mut refused) = (0, 1024);
+    while refused - carries > 1 {
+        let middle = (carries + refused) / 2;
+        match carried(middle).await {
+            Some(_) => carries = middle,
+            None => refused = middle,
+        }
+    }
+
+    // Sent many times over, for the ciphertext's many draws of `/`.
+    for _ in 0..50 {
+        let longest = carried(carries).await.unwrap();
+        assert!(longest <= 4096, "{longest} bytes would be dropped");
+        // The margin is for the percent-encoding only, not a needlessly low limit.
+        assert!(
+            longest > 3700,
+            "refused at {longest} bytes, well under the limit"
+        );
+    }
+}
+
 /// The path a stranger's request for `rp` goes on to after the sign-in.
 async fn continue_link(browser: &crate::helpers::Browser<'_>, rp: &super::Rp) -> String {
     let response = browser.get(&Authorize::new(rp).uri()).await;
