@@ -220,7 +220,14 @@ async fn act(
     let (delivery_id, body) = delivery;
     let _turn = db.write_turn().await;
     let mut tx = db.begin().await?;
-    match removals::record_delivery(&mut tx, delivery_id, &sha256_hex_of(body), now).await? {
+    match removals::record_delivery(
+        &mut tx,
+        delivery_id,
+        &crate::ops::random::sha256_hex(body),
+        now,
+    )
+    .await?
+    {
         DeliverySeen::SameId => return Ok("duplicate delivery: ignored"),
         DeliverySeen::SameBody => {
             let known = removals::recheck_memberships(&mut tx, removal.github_id).await?;
@@ -253,10 +260,6 @@ async fn act(
         removal.group
     );
     Ok("removed")
-}
-
-fn sha256_hex_of(body: &[u8]) -> String {
-    crate::ops::random::hex(ring::digest::digest(&ring::digest::SHA256, body).as_ref())
 }
 
 /// With the membership gone: every session when the global lists no longer admit the

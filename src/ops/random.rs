@@ -14,9 +14,10 @@ pub fn token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The SHA-256 of `secret`, in hex: what the store keeps in its place.
-pub fn sha256_hex(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+/// The SHA-256 of `secret`, in hex: what the store keeps in its place (also of a webhook's
+/// raw body, by which a replay under a new delivery id is known).
+pub fn sha256_hex(secret: impl AsRef<[u8]>) -> String {
+    hex(&Sha256::digest(secret.as_ref()))
 }
 
 /// Lower-case hex, as digests and signatures are written in headers and columns.
