@@ -104,6 +104,18 @@ async fn deliver_json(app: &TestApp, event: &str, delivery: &str, body: &Value) 
 
 const OCTOCAT: i64 = 583231;
 
+/// Octocat signed in, removed from `acme` by delivery `d-1`, then back in the org and signed
+/// in again: the removal's body (for a replay) and the new browser.
+async fn removed_once_then_back(app: &TestApp) -> (Value, Browser<'_>) {
+    let _first = signed_in(app).await;
+    let removed = member_removed("acme", OCTOCAT, "octocat");
+    assert_eq!(
+        deliver_json(app, "organization", "d-1", &removed).await,
+        Status::Ok
+    );
+    (removed, signed_in(app).await)
+}
+
 #[rocket::async_test]
 async fn a_member_removed_from_the_allowed_org_is_signed_out_at_once() {
     let app = with_webhook("acme").await;
@@ -153,14 +165,7 @@ async fn a_forged_or_unsigned_delivery_is_401_and_changes_nothing() {
 #[rocket::async_test]
 async fn a_replayed_delivery_id_is_acknowledged_and_ignored() {
     let app = with_webhook("acme").await;
-    let _first = signed_in(&app).await;
-    let removed = member_removed("acme", OCTOCAT, "octocat");
-    assert_eq!(
-        deliver_json(&app, "organization", "d-1", &removed).await,
-        Status::Ok
-    );
-    // Back in the org, and signed in again.
-    let browser = signed_in(&app).await;
+    let (removed, browser) = removed_once_then_back(&app).await;
 
     let (status, body) = deliver(
         &app,
@@ -381,14 +386,7 @@ async fn delivery_ids_are_remembered_for_a_week() {
 #[rocket::async_test]
 async fn a_captured_removal_replayed_under_a_new_id_only_sends_the_person_through_github_again() {
     let app = with_webhook("acme").await;
-    let _first = signed_in(&app).await;
-    let removed = member_removed("acme", OCTOCAT, "octocat");
-    assert_eq!(
-        deliver_json(&app, "organization", "d-1", &removed).await,
-        Status::Ok
-    );
-    // Back in the org, and signed in again.
-    let browser = signed_in(&app).await;
+    let (removed, browser) = removed_once_then_back(&app).await;
 
     // The same signed body, under a delivery id of the attacker's choosing.
     let (status, body) = deliver(
@@ -413,13 +411,7 @@ async fn a_captured_removal_replayed_under_a_new_id_only_sends_the_person_throug
 #[rocket::async_test]
 async fn a_genuine_second_removal_with_the_same_body_ends_access_at_the_next_page() {
     let app = with_webhook("acme").await;
-    let _first = signed_in(&app).await;
-    let removed = member_removed("acme", OCTOCAT, "octocat");
-    assert_eq!(
-        deliver_json(&app, "organization", "d-1", &removed).await,
-        Status::Ok
-    );
-    let browser = signed_in(&app).await;
+    let (removed, browser) = removed_once_then_back(&app).await;
 
     // Removed again at GitHub: the same body, under GitHub's new id.
     app.github.set_account(octocat_in(&[], &[]));
