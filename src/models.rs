@@ -15,6 +15,7 @@ use crate::store::nullable::Nullable;
 use crate::store::pool::Db;
 
 mod allow_lists;
+pub(crate) mod apis;
 pub(crate) mod apps;
 pub(crate) mod authorize_requests;
 pub(crate) mod consents;
@@ -23,6 +24,7 @@ pub(crate) mod grants;
 pub(crate) mod hosts;
 mod people;
 pub(crate) mod removals;
+mod rule_rows;
 pub mod seed;
 mod sessions;
 

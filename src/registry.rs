@@ -3,6 +3,9 @@
 //! app may be is decided here, once, before anything is written (`registration.rs`); the
 //! rows are in `models/apps.rs`, the operator's commands in `cli/apps.rs`.
 
+pub mod api;
 pub mod registration;
+pub mod values;
 
+pub use api::{Api, Grantee, ScopeGrant};
 pub use registration::{IdTokenAlg, Registration, RegistrationError, Rule};

@@ -3,9 +3,8 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 
-mod rule_rows;
-
-use rule_rows::{rule_of_row, rule_row};
+use super::apis::{self, ApiWriteError};
+use super::rule_rows::{rule_of_row, rule_row};
 
 use crate::registry::{IdTokenAlg, Registration, Rule};
 use crate::store::nullable::Nullable;
@@ -19,6 +18,8 @@ pub struct StoredApp {
     /// `None` for a public app.
     pub secret_hash: Option<String>,
     pub id_token_alg: IdTokenAlg,
+    /// May get tokens as itself (`client_credentials`).
+    pub service: bool,
     pub created_at: i64,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -34,6 +35,8 @@ pub enum AppWriteError {
     #[error("the host {0:?} already belongs to the app {1:?}")]
     HostTaken(String, String),
     #[error(transparent)]
+    Api(#[from] ApiWriteError),
+    #[error(transparent)]
     Store(#[from] sqlx::Error),
 }
 
@@ -45,6 +48,7 @@ struct AppRow {
     #[sqlx(try_from = "Nullable<String>")]
     secret_hash: Option<String>,
     id_token_alg: String,
+    service: i64,
     created_at: i64,
 }
 
@@ -67,13 +71,14 @@ pub async fn insert_app(
         }
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO apps (name, client_id, secret_hash, id_token_alg, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO apps (name, client_id, secret_hash, id_token_alg, service, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(&app.name)
     .bind(client_id)
     .bind(secret_hash)
     .bind(app.id_token_alg.as_str())
+    .bind(i64::from(app.service))
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
@@ -106,6 +111,9 @@ pub async fn insert_app(
             .bind(value)
             .execute(&mut *tx)
             .await?;
+    }
+    if let Some(api) = &app.api {
+        apis::insert_api(&mut tx, id, api).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -204,7 +212,7 @@ async fn find_app_by(
         return Ok(None);
     }
     let row: Option<AppRow> = sqlx::query_as(&format!(
-        "SELECT id, name, client_id, secret_hash, id_token_alg, created_at
+        "SELECT id, name, client_id, secret_hash, id_token_alg, service, created_at
          FROM apps WHERE {column} = $1"
     ))
     .bind(value)
@@ -240,6 +248,7 @@ async fn find_app_by(
         secret_hash: row.secret_hash,
         // Only this module writes the column, with `as_str`.
         id_token_alg: IdTokenAlg::parse(&row.id_token_alg).unwrap_or(IdTokenAlg::Rs256),
+        service: row.service == 1,
         created_at: row.created_at,
         redirect_uris: of_kind("login"),
         post_logout_redirect_uris: of_kind("logout"),

@@ -14,6 +14,7 @@ mod real_server;
 
 mod account;
 mod allow_lists;
+mod apis;
 mod apps_cli;
 mod boundaries;
 mod caddy;

@@ -1,4 +1,4 @@
-//! How an app's rules are stored in `app_rules`: a kind and a value per rule.
+//! How a person rule is stored (`app_rules`, `api_scope_grants`): a kind and a value per rule.
 
 use crate::config::allow_list::AllowedUser;
 use crate::registry::Rule;
