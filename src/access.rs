@@ -28,7 +28,7 @@ use rocket_db_pools::sqlx;
 use crate::config::allow_list::AccessRules;
 use crate::config::AppConfig;
 use crate::github::{GithubApi, GithubError, GithubUser};
-use crate::models::apps::{self, NamedGroups};
+use crate::models::named_groups::{self, NamedGroups};
 use crate::models::{self, removals, AskedMemberships, Outbox, User};
 use crate::ops::logging::audit;
 use crate::store::pool::Db;
@@ -37,7 +37,7 @@ use crate::store::pool::Db;
 /// app's rule needs a membership, since private memberships and teams are hidden without it.
 /// Nobody else is asked for more than `user:email`.
 pub async fn asks_read_org(db: &Db, rules: &AccessRules) -> sqlx::Result<bool> {
-    let named = apps::named_groups(&mut *db.acquire().await?).await?;
+    let named = named_groups::named_groups(&mut *db.acquire().await?).await?;
     Ok(!rules.orgs.is_empty() || !named.is_empty())
 }
 
@@ -75,7 +75,7 @@ pub async fn ask_memberships(
     deadline: Instant,
 ) -> Result<Asked, SignInStopped> {
     // Read before GitHub is asked: the groups apps' rules name, the webhook's newest removal.
-    let named = apps::named_groups(&mut *db.acquire().await?).await?;
+    let named = named_groups::named_groups(&mut *db.acquire().await?).await?;
     let removals_seen = removals::newest_removal(&mut *db.acquire().await?).await?;
     let groups = timeout_at(deadline, named_orgs(rules, &named, api, token))
         .await

@@ -121,6 +121,8 @@ pub(super) struct RawConfig {
     membership_recheck: String,
     /// The secret of the organisation webhook that GitHub signs its deliveries with.
     github_webhook_secret: Option<String>,
+    /// How long the provider's access tokens live, opaque and JWT.
+    access_token_lifetime: String,
 }
 
 impl Default for RawConfig {
@@ -150,9 +152,14 @@ impl Default for RawConfig {
             events_timeout: 10,
             membership_recheck: "15m".into(),
             github_webhook_secret: None,
+            access_token_lifetime: "10m".into(),
         }
     }
 }
+
+/// The longest `ACCESS_TOKEN_LIFETIME`: a JWT access token must not outlive the place of its
+/// signing key in the JWKS (the provider checks this against the keys' own bound).
+pub const ACCESS_TOKEN_LIFETIME_MAX: i64 = 10 * 60;
 
 /// The checked settings every other module reads.
 #[derive(Debug, Clone)]
@@ -194,6 +201,10 @@ pub struct AppConfig {
     /// `GITHUB_WEBHOOK_SECRET`: `POST /github/webhook` answers only when it is set, and only
     /// to deliveries signed with it (`access/webhook.rs`).
     pub webhook_secret: Option<SecretString>,
+    /// `ACCESS_TOKEN_LIFETIME`, in seconds (10 s to 10 min): how long the provider's access
+    /// tokens live, for userinfo and for APIs. Short, because a JWT access token an API
+    /// verifies on its own stays valid until it expires (RFC 9068 §1).
+    pub access_token_lifetime: i64,
 }
 
 impl AppConfig {

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 pub(crate) mod key_ring;
 pub(crate) mod loader;
 pub(crate) mod store;
+pub(crate) mod verify;
 
 pub use self::key_ring::KeyRing;
 use crate::config::ConfigError;

@@ -15,6 +15,7 @@ use crate::store::nullable::Nullable;
 use crate::store::pool::Db;
 
 mod allow_lists;
+pub(crate) mod api_tokens;
 pub(crate) mod apis;
 pub(crate) mod apps;
 pub(crate) mod authorize_requests;
@@ -22,6 +23,7 @@ pub(crate) mod consents;
 pub mod events;
 pub(crate) mod grants;
 pub(crate) mod hosts;
+pub(crate) mod named_groups;
 mod people;
 pub(crate) mod removals;
 mod rule_rows;

@@ -24,14 +24,17 @@
 //! `userinfo::claims`, `revoke::revoke`); the Rocket handlers only read the request and
 //! answer, so `tests.rs` drives the whole flow in-process as well.
 
+mod access_token;
 mod authorize;
 mod back;
 mod carried;
 mod client;
+mod client_credentials;
 mod consent;
 mod discovery;
 mod end_session;
 mod id_token;
+mod introspect;
 mod oauth_error;
 mod once;
 mod request;
@@ -68,6 +71,7 @@ pub(crate) fn stage() -> AdHoc {
             .mount("/", token::routes())
             .mount("/", userinfo::routes())
             .mount("/", revoke::routes())
+            .mount("/", introspect::routes())
             .mount("/", end_session::routes())
             .mount("/", discovery::routes())
     })

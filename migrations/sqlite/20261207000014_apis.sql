@@ -49,3 +49,7 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_api_client ON api_tokens (api_id, client_app_id);
 CREATE INDEX api_tokens_grant ON api_tokens (grant_id);
 CREATE INDEX api_tokens_expires_at ON api_tokens (expires_at);
+
+-- When each opaque token was issued, for introspection's `iat` (RFC 7662 §2.2); 0 for the
+-- tokens issued before this column, all of which have expired.
+ALTER TABLE tokens ADD COLUMN issued_at INTEGER NOT NULL DEFAULT 0;

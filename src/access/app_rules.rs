@@ -29,28 +29,40 @@ pub async fn admits(
     let orgs = models::memberships(conn, user.id).await?;
     let mut best = Standing::Refused;
     for rule in &app.rules {
-        let standing = match rule {
-            Rule::User(AllowedUser::Id(id)) if *id == user.github_id.0 => Standing::Admitted,
-            // As in ALLOWED_GITHUB_USERS: a bare login means the first account admitted under
-            // it, pinned, so that a freed login taken by someone else does not pass.
-            Rule::User(AllowedUser::Login(login))
-                if user.login.eq_ignore_ascii_case(login)
-                    && models::pin_login_on(conn, login, user.github_id.0, now).await?
-                        == user.github_id.0 =>
-            {
-                Standing::Admitted
-            }
-            // The organisations and teams the sign-in recorded (`access.rs`, `named_orgs`), for as
-            // long as they are believed.
-            Rule::Org(group) | Rule::Team(group) if orgs.contains(group) => {
-                Standing::by_membership(user.memberships_verified_at, recheck, now)
-            }
-            _ => Standing::Refused,
-        };
-        best = best.min(standing);
+        best = best.min(rule_standing(conn, rule, user, &orgs, recheck, now).await?);
     }
     // The app's rules cannot admit beyond what the global lists do now.
     Ok(best.max(global))
+}
+
+/// Where one rule (an app's, or an API's grant) leaves `user`, whose recorded memberships are
+/// `orgs`.
+pub async fn rule_standing(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    user: &User,
+    orgs: &[String],
+    recheck: i64,
+    now: i64,
+) -> sqlx::Result<Standing> {
+    Ok(match rule {
+        Rule::User(AllowedUser::Id(id)) if *id == user.github_id.0 => Standing::Admitted,
+        // As in ALLOWED_GITHUB_USERS: a bare login means the first account admitted under
+        // it, pinned, so that a freed login taken by someone else does not pass.
+        Rule::User(AllowedUser::Login(login))
+            if user.login.eq_ignore_ascii_case(login)
+                && models::pin_login_on(conn, login, user.github_id.0, now).await?
+                    == user.github_id.0 =>
+        {
+            Standing::Admitted
+        }
+        // The organisations and teams the sign-in recorded (`access.rs`, `named_orgs`), for as
+        // long as they are believed.
+        Rule::Org(group) | Rule::Team(group) if orgs.contains(group) => {
+            Standing::by_membership(user.memberships_verified_at, recheck, now)
+        }
+        _ => Standing::Refused,
+    })
 }
 
 /// Ends this person's access to each app whose organisation or team rules no longer admit

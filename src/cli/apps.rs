@@ -23,7 +23,7 @@ use crate::store::pool::Db;
 pub(super) enum AppsCommand {
     /// Register an app; prints its client_id and, for a confidential app, its client_secret
     /// (shown once: only its hash is kept).
-    Add(add::AddArgs),
+    Add(Box<add::AddArgs>),
     /// Every registered app, one per line.
     List {
         /// One JSON array, one object per app.

@@ -12,7 +12,8 @@ use super::parse::{
 };
 use super::{
     AppConfig, ConfigError, EventsSettings, GithubSettings, RawConfig, SecretString,
-    SessionSettings, DEMO_API_BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_WEB_BASE,
+    SessionSettings, ACCESS_TOKEN_LIFETIME_MAX, DEMO_API_BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
+    DEMO_WEB_BASE,
 };
 
 impl AppConfig {
@@ -42,6 +43,7 @@ impl AppConfig {
         let max_age = problems.take(parse_duration("SESSION_MAX_AGE", &raw.session_max_age));
         let recheck = parse_duration("MEMBERSHIP_RECHECK", &raw.membership_recheck);
         let membership_recheck = problems.take(recheck);
+        let access_token_lifetime = problems.take(access_token_lifetime(&raw));
         let users = problems.take(parse_allowed_users(&raw.allowed_github_users));
         let orgs = parse_list("ALLOWED_GITHUB_ORGS", &raw.allowed_github_orgs, true);
         let orgs = problems.take(orgs);
@@ -71,6 +73,7 @@ impl AppConfig {
             Some(trusted_proxies),
             Some(events),
             Some(membership_recheck),
+            Some(access_token_lifetime),
         ) = (
             public_url,
             github,
@@ -84,6 +87,7 @@ impl AppConfig {
             trusted_proxies,
             events,
             membership_recheck,
+            access_token_lifetime,
         )
         else {
             return Err(problems.0);
@@ -116,6 +120,7 @@ impl AppConfig {
             trusted_proxies,
             events,
             membership_recheck,
+            access_token_lifetime,
             webhook_secret: raw
                 .github_webhook_secret
                 .filter(|s| !s.trim().is_empty())
@@ -261,4 +266,19 @@ fn unpaired(set: &str, unset: &str) -> ConfigError {
     ConfigError::Other(format!(
         "{set} is set but {unset} is not: set both to send events, or neither"
     ))
+}
+
+/// `ACCESS_TOKEN_LIFETIME`: at least 10 s, so that a token survives its trip to an API; at
+/// most [`ACCESS_TOKEN_LIFETIME_MAX`].
+fn access_token_lifetime(raw: &RawConfig) -> Result<i64, ConfigError> {
+    let name = "ACCESS_TOKEN_LIFETIME";
+    let secs = parse_duration(name, &raw.access_token_lifetime)?;
+    if (10..=ACCESS_TOKEN_LIFETIME_MAX).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(ConfigError::Other(format!(
+            "{name} is {:?}: give a duration from 10s to 10m",
+            raw.access_token_lifetime
+        )))
+    }
 }

@@ -51,27 +51,32 @@ pub(super) async fn insert_api(
             .await?;
     }
     for grant in &api.grants {
-        let (kind, value, service_id) = match &grant.to {
+        // Two statements rather than a NULL bound: sqlx 0.7's `Any` sends a NULL that
+        // PostgreSQL cannot read as a BIGINT.
+        let insert = match &grant.to {
             Grantee::People(rule) => {
                 let (kind, value) = rule_row(rule);
-                (kind, value, None)
+                sqlx::query(
+                    "INSERT INTO api_scope_grants (api_id, scope, kind, value) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(app_id)
+                .bind(&grant.scope)
+                .bind(kind)
+                .bind(value)
             }
             Grantee::Service(name) => {
                 let id = app_id_named(conn, name).await?;
-                ("service", id.to_string(), Some(id))
+                sqlx::query(
+                    "INSERT INTO api_scope_grants (api_id, scope, kind, value, service_id)
+                     VALUES ($1, $2, 'service', $3, $4)",
+                )
+                .bind(app_id)
+                .bind(&grant.scope)
+                .bind(id.to_string())
+                .bind(id)
             }
         };
-        sqlx::query(
-            "INSERT INTO api_scope_grants (api_id, scope, kind, value, service_id)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(app_id)
-        .bind(&grant.scope)
-        .bind(kind)
-        .bind(value)
-        .bind(service_id)
-        .execute(&mut *conn)
-        .await?;
+        insert.execute(&mut *conn).await?;
     }
     for name in &api.accepts {
         let client = app_id_named(conn, name).await?;
@@ -248,29 +253,4 @@ async fn api_id_named(conn: &mut AnyConnection, name: &str) -> Result<i64, ApiWr
         .fetch_optional(conn)
         .await?;
     is_api.ok_or_else(|| ApiWriteError::NotAnApi(name.to_owned()))
-}
-
-/// What a JWT access token is recorded with.
-pub struct NewApiToken<'a> {
-    pub jti: &'a str,
-    pub api_id: i64,
-    pub client_app_id: i64,
-    /// `None` for a service's own token.
-    pub grant_id: Option<i64>,
-    pub expires_at: i64,
-}
-
-pub async fn insert_token(conn: &mut AnyConnection, token: &NewApiToken<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO api_tokens (jti, api_id, client_app_id, grant_id, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token.jti)
-    .bind(token.api_id)
-    .bind(token.client_app_id)
-    .bind(token.grant_id)
-    .bind(token.expires_at)
-    .execute(conn)
-    .await
-    .map(drop)
 }

@@ -154,39 +154,6 @@ pub async fn find_app_by_client_id(
     find_app_by(conn, "client_id", client_id).await
 }
 
-/// Every organisation and every team (`org/team-slug`) some app's rules name, lowercased:
-/// the sign-in asks GitHub about these.
-pub async fn named_groups(conn: &mut AnyConnection) -> sqlx::Result<NamedGroups> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT DISTINCT kind, value FROM app_rules WHERE kind IN ('org', 'team') ORDER BY value",
-    )
-    .fetch_all(conn)
-    .await?;
-    let of = |kind: &str| {
-        rows.iter()
-            .filter(|(k, _)| k == kind)
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
-    Ok(NamedGroups {
-        orgs: of("org"),
-        teams: of("team"),
-    })
-}
-
-/// What [`named_groups`] finds.
-#[derive(Debug, Clone, Default)]
-pub struct NamedGroups {
-    pub orgs: Vec<String>,
-    pub teams: Vec<String>,
-}
-
-impl NamedGroups {
-    pub fn is_empty(&self) -> bool {
-        self.orgs.is_empty() && self.teams.is_empty()
-    }
-}
-
 /// The app of a grant, by its row id.
 pub async fn find_app_by_id(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<StoredApp>> {
     let client_id: Option<String> = sqlx::query_scalar("SELECT client_id FROM apps WHERE id = $1")

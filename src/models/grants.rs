@@ -138,19 +138,22 @@ pub async fn redeem_code(
     Ok(row.map(|row| (row, marked.rows_affected() == 1)))
 }
 
+/// A token of `grant_id`, live from `now` until `expires_at`.
 pub async fn insert_token(
     conn: &mut AnyConnection,
     grant_id: i64,
     kind: TokenKind,
     token_hash: &str,
-    expires_at: i64,
+    (now, expires_at): (i64, i64),
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO tokens (token_hash, grant_id, kind, expires_at, used) VALUES ($1, $2, $3, $4, 0)",
+        "INSERT INTO tokens (token_hash, grant_id, kind, issued_at, expires_at, used)
+         VALUES ($1, $2, $3, $4, $5, 0)",
     )
     .bind(token_hash)
     .bind(grant_id)
     .bind(kind.as_str())
+    .bind(now)
     .bind(expires_at)
     .execute(conn)
     .await
@@ -162,6 +165,7 @@ pub async fn insert_token(
 pub struct TokenRow {
     #[sqlx(try_from = "String")]
     pub kind: TokenKind,
+    pub issued_at: i64,
     pub expires_at: i64,
     #[sqlx(flatten)]
     pub grant: Grant,
@@ -172,7 +176,7 @@ pub async fn find_token(
     token_hash: &str,
 ) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(
-        "SELECT t.kind, t.expires_at,
+        "SELECT t.kind, t.issued_at, t.expires_at,
                 g.id, g.app_id, g.user_id, g.scope, g.nonce, g.auth_time
          FROM tokens t JOIN grants g ON g.id = t.grant_id WHERE t.token_hash = $1",
     )
@@ -248,4 +252,12 @@ pub async fn purge_expired(conn: &mut AnyConnection, now: i64) -> sqlx::Result<(
     .execute(conn)
     .await
     .map(drop)
+}
+
+/// The person a grant is for, while the grant stands.
+pub async fn user_of_grant(conn: &mut AnyConnection, grant_id: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT user_id FROM grants WHERE id = $1")
+        .bind(grant_id)
+        .fetch_optional(conn)
+        .await
 }

@@ -1,5 +1,7 @@
 //! `GET /.well-known/openid-configuration` (Discovery 1.0): everything the provider does, as a
-//! relying-party library reads it, and nothing it does not. The issuer is `PUBLIC_URL`.
+//! relying-party library reads it, and nothing it does not. The issuer is `PUBLIC_URL`. The
+//! same document is also served as RFC 8414's `/.well-known/oauth-authorization-server`, for
+//! OAuth 2 clients and APIs that look there.
 
 use rocket::serde::json::{json, Json, Value};
 use rocket::{get, routes, Route, State};
@@ -9,7 +11,12 @@ use super::token_request::GrantKind;
 use crate::config::AppConfig;
 
 pub fn routes() -> Vec<Route> {
-    routes![configuration]
+    routes![configuration, authorization_server]
+}
+
+#[get("/.well-known/oauth-authorization-server")]
+fn authorization_server(config: &State<AppConfig>) -> Json<Value> {
+    configuration(config)
 }
 
 #[get("/.well-known/openid-configuration")]
@@ -31,6 +38,9 @@ fn configuration(config: &State<AppConfig>) -> Json<Value> {
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+        // RFC 7662 §2.1: confidential apps only.
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": SCOPES,
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",

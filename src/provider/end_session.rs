@@ -7,7 +7,6 @@
 //! `alg: none`, or HS256 keyed with a public key, is refused, and typed as an ID token) or by
 //! `client_id`.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
@@ -19,6 +18,7 @@ use crate::auth::csrf::{CheckedPost, CsrfForm};
 use crate::auth::session::CurrentUser;
 use crate::auth::signed_out::SignedOut;
 use crate::config::AppConfig;
+use crate::keys::verify::{self, Expected};
 use crate::keys::KeyRing;
 use crate::models::{self, apps, Outbox};
 use crate::ops::clock::Clock;
@@ -108,35 +108,16 @@ async fn audience_of_hint(
     hint: &str,
 ) -> Result<String, ErrorPage> {
     let bad = || refused("This sign-out request carries an ID token that gitlogin did not sign.");
-    let header = jsonwebtoken::decode_header(hint).map_err(|_| bad())?;
-    // Our algorithms only, decided here and not by the token: `none`, HS256 and the rest
-    // never reach a key. And an ID token only: an identity token is signed with the same
-    // keys, but is not one (`identity/tokens.rs`, explicit typing).
-    let an_id_token = header
-        .typ
-        .as_deref()
-        .is_some_and(|typ| typ.eq_ignore_ascii_case(super::id_token::TYP));
-    if !matches!(header.alg, Algorithm::RS256 | Algorithm::EdDSA) || !an_id_token {
-        return Err(bad());
-    }
-    let jwks = keys.jwks(conn, now).await.map_err(|_| bad())?;
-    let jwk = header
-        .kid
-        .as_deref()
-        .and_then(|kid| jwks.find(kid))
+    // An ID token only: identity and access tokens are signed with the same keys.
+    let expected = Expected {
+        typ: super::id_token::TYP,
+        issuer: &config.public_url,
+        unexpired: false,
+    };
+    let claims = verify::our_token(keys, conn, hint, &expected, now)
+        .await
         .ok_or_else(bad)?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| bad())?;
-    let mut validation = Validation::new(header.alg);
-    validation.validate_exp = false;
-    validation.validate_aud = false;
-    validation.set_required_spec_claims(&["iss", "aud"]);
-    validation.set_issuer(&[&config.public_url]);
-    let claims =
-        jsonwebtoken::decode::<serde_json::Value>(hint, &key, &validation).map_err(|_| bad())?;
-    claims.claims["aud"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(bad)
+    claims["aud"].as_str().map(str::to_owned).ok_or_else(bad)
 }
 
 /// What the GET answers: the confirmation page, or straight on when nobody is signed in.

@@ -19,6 +19,13 @@ pub(crate) enum OAuthError {
     /// RFC 6749 5.2: the code or refresh token is unknown, spent, expired or not this app's.
     InvalidGrant,
     UnsupportedGrantType,
+    /// RFC 6749 5.2: this app may not use this grant type (`client_credentials` without
+    /// `--service`).
+    UnauthorizedClient,
+    /// RFC 6749 5.2: a scope the API does not declare, or wider than the grant's.
+    InvalidScope,
+    /// RFC 8707 §2: no API with this audience, or one that does not accept this app.
+    InvalidTarget,
     /// RFC 6750 3.1: a request with no access token at all gets a bare challenge and no
     /// error code, as the RFC asks.
     NoToken,
@@ -58,6 +65,11 @@ impl OAuthError {
             OAuthError::UnsupportedGrantType => {
                 (Status::BadRequest, Some("unsupported_grant_type"), None)
             }
+            OAuthError::UnauthorizedClient => {
+                (Status::BadRequest, Some("unauthorized_client"), None)
+            }
+            OAuthError::InvalidScope => (Status::BadRequest, Some("invalid_scope"), None),
+            OAuthError::InvalidTarget => (Status::BadRequest, Some("invalid_target"), None),
             OAuthError::NoToken => (Status::Unauthorized, None, Some("Bearer".to_owned())),
             OAuthError::InvalidToken => (
                 Status::Unauthorized,

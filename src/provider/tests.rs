@@ -53,6 +53,8 @@ async fn world() -> World {
         public: true,
         id_token_alg: IdTokenAlg::EdDsa,
         rules: vec![],
+        api: None,
+        service: false,
     };
     apps::insert_app(&mut conn, &registration, "wiki-id", None, NOW)
         .await

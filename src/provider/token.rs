@@ -16,6 +16,7 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use super::client::{self, Basic};
+use super::client_credentials;
 use super::id_token::{self, PersonClaims};
 use super::oauth_error::OAuthError;
 use super::token_request::{GrantType, TokenForm, TokenRequest};
@@ -29,9 +30,6 @@ use crate::models::{self, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
 use crate::store::pool::Db;
-
-/// An access token lives this long: an app that wants longer asks for `offline_access`.
-pub(super) const ACCESS_TOKEN_SECS: i64 = 10 * 60;
 
 /// A refresh token unused this long is dead.
 const REFRESH_TOKEN_SECS: i64 = 30 * 24 * 3600;
@@ -149,6 +147,19 @@ async fn attempt(
         GrantType::RefreshToken { refresh_token } => {
             use_refresh_token(conn, &app, refresh_token, now).await?
         }
+        GrantType::ClientCredentials { scope, resource } => {
+            let (scope, resource) = (scope.as_deref(), resource.as_deref());
+            let issued =
+                client_credentials::grant(conn, config, keys, &app, scope, resource, now).await?;
+            return Ok(TokenResponse {
+                access_token: issued.access_token,
+                token_type: "Bearer",
+                expires_in: issued.expires_in,
+                scope: issued.scope,
+                refresh_token: None,
+                id_token: None,
+            });
+        }
     };
     let user = models::user_by_id(conn, grant.user_id)
         .await?
@@ -232,20 +243,21 @@ async fn issue(
     user: &User,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
+    // An app that wants access for longer asks for `offline_access`.
     let access = token();
-    let expires = now + ACCESS_TOKEN_SECS;
+    let expires = now + config.access_token_lifetime;
     grants::insert_token(
         conn,
         grant.id,
         TokenKind::Access,
         &sha256_hex(&access),
-        expires,
+        (now, expires),
     )
     .await?;
     let mut body = TokenResponse {
         access_token: access,
         token_type: "Bearer",
-        expires_in: ACCESS_TOKEN_SECS,
+        expires_in: config.access_token_lifetime,
         scope: grant.scope.clone(),
         refresh_token: None,
         id_token: None,
@@ -254,7 +266,8 @@ async fn issue(
         let refresh = token();
         let expires = now + REFRESH_TOKEN_SECS;
         let hash = sha256_hex(&refresh);
-        grants::insert_token(conn, grant.id, TokenKind::Refresh, &hash, expires).await?;
+        let lives = (now, expires);
+        grants::insert_token(conn, grant.id, TokenKind::Refresh, &hash, lives).await?;
         body.refresh_token = Some(refresh);
     }
     if grant.has_scope("openid") {

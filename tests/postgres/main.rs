@@ -56,6 +56,9 @@ mod account;
 #[path = "../api/allow_lists.rs"]
 mod allow_lists;
 #[cfg(postgres_installed)]
+#[path = "../api/apis/mod.rs"]
+mod apis;
+#[cfg(postgres_installed)]
 #[path = "../api/apps_cli.rs"]
 mod apps_cli;
 #[cfg(postgres_installed)]

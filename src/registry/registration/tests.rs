@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::allow_list::AllowedUser;
 
 fn with_uri(uri: &str) -> Requested {
     Requested {

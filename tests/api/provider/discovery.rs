@@ -36,6 +36,7 @@ async fn discovery_names_the_issuer_its_endpoints_and_only_what_it_supports() {
         ("jwks_uri", "/.well-known/jwks.json"),
         ("revocation_endpoint", "/oauth/revoke"),
         ("end_session_endpoint", "/oauth/logout"),
+        ("introspection_endpoint", "/oauth/introspect"),
     ] {
         assert_eq!(doc[field], format!("{PUBLIC_URL}{path}"), "{field}");
     }
@@ -54,12 +55,23 @@ async fn discovery_names_the_issuer_its_endpoints_and_only_what_it_supports() {
         ),
         (
             "grant_types_supported",
-            &["authorization_code", "refresh_token"],
+            &["authorization_code", "client_credentials", "refresh_token"],
+        ),
+        (
+            "introspection_endpoint_auth_methods_supported",
+            &["client_secret_basic", "client_secret_post"],
         ),
     ] {
         assert_eq!(sorted(&doc[field]), values, "{field}");
     }
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    // RFC 8414 §3: the same metadata where OAuth 2 clients and APIs look for it.
+    let oauth = app
+        .browser()
+        .get("/.well-known/oauth-authorization-server")
+        .await;
+    assert_eq!(oauth.status(), Status::Ok);
+    assert_eq!(json_of(oauth).await, doc);
 }
 
 #[rocket::async_test]

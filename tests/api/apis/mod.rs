@@ -3,6 +3,7 @@
 //! introspection. One concern per file; what they share is here.
 
 mod registry;
+mod services;
 
 use std::process::Output;
 
