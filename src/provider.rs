@@ -19,12 +19,18 @@
 //!    `discovery.rs` describes all of it to relying-party libraries. The errors the app's
 //!    server is answered are `oauth_error.rs`'s.
 //!
+//! For the team's APIs: a request naming an API (`resource`, RFC 8707) gets the scopes its
+//! grants give the person (`api_grants.rs`), and the code or refresh token then buys a JWT
+//! access token for it (`access_token.rs`, RFC 9068); a service gets one as itself
+//! (`client_credentials.rs`); an API asks `introspect.rs` (RFC 7662) whether one is live.
+//!
 //! Each step is a function over the store, the clock's `now` and a typed request that
 //! returns a typed outcome (`authorize::decide`, `consent::record`, `token::exchange`,
 //! `userinfo::claims`, `revoke::revoke`); the Rocket handlers only read the request and
 //! answer, so `tests.rs` drives the whole flow in-process as well.
 
 mod access_token;
+mod api_grants;
 mod authorize;
 mod back;
 mod carried;
@@ -37,6 +43,7 @@ mod id_token;
 mod introspect;
 mod oauth_error;
 mod once;
+mod redeem;
 mod request;
 mod revoke;
 mod token;
@@ -197,9 +204,15 @@ async fn ask_consent(
 ) -> AuthorizeAnswer {
     // Allow's answer redirects to the app: the page's `form-action` must let it.
     at.targets.allow(&request.redirect_uri);
-    match consent::keep(conn, &current.session, request, at.now).await {
-        Ok(id) => AuthorizeAnswer::Consent(consent::page(app, request, &id, &current)),
-        Err(e) => AuthorizeAnswer::Page(ErrorPage::store_unavailable(e)),
+    let user = &current.user;
+    let apis = api_grants::for_person(conn, at.config, request, user, at.now).await;
+    let kept = consent::keep(conn, &current.session, request, at.now).await;
+    match (apis, kept) {
+        (Ok(apis), Ok(id)) => {
+            let apis = apis.unwrap_or_default();
+            AuthorizeAnswer::Consent(consent::page(app, request, &apis, &id, &current))
+        }
+        (Err(e), _) | (_, Err(e)) => AuthorizeAnswer::Page(ErrorPage::store_unavailable(e)),
     }
 }
 

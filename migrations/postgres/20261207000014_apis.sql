@@ -53,3 +53,23 @@ CREATE INDEX api_tokens_expires_at ON api_tokens (expires_at);
 -- When each opaque token was issued, for introspection's `iat` (RFC 7662 §2.2); 0 for the
 -- tokens issued before this column, all of which have expired.
 ALTER TABLE tokens ADD COLUMN issued_at BIGINT NOT NULL DEFAULT 0;
+
+-- What a person said yes to for an API, per app: asked again only for a scope not yet
+-- granted to that app for that API, or after they revoke the app on the About page.
+CREATE TABLE api_consents (
+    app_id     BIGINT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    api_id     BIGINT NOT NULL REFERENCES apis (app_id) ON DELETE CASCADE,
+    scope      TEXT NOT NULL, -- every scope of the API granted, space-separated
+    granted_at BIGINT NOT NULL,
+    PRIMARY KEY (app_id, user_id, api_id)
+);
+
+-- The APIs a code was issued for (`resource` at authorize), with the scopes the person was
+-- granted for each: what its tokens may later be asked for (RFC 8707 §2.2).
+CREATE TABLE grant_apis (
+    grant_id BIGINT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    api_id   BIGINT NOT NULL REFERENCES apis (app_id) ON DELETE CASCADE,
+    scope    TEXT NOT NULL,
+    PRIMARY KEY (grant_id, api_id)
+);

@@ -50,11 +50,15 @@ pub async fn revoke_consent(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM grants WHERE app_id = $1 AND user_id = $2")
+    for table in ["api_consents", "grants"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE app_id = $1 AND user_id = $2"
+        ))
         .bind(app_id)
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    }
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
@@ -71,4 +75,46 @@ pub async fn consented_apps(
     .bind(user_id)
     .fetch_all(conn)
     .await
+}
+
+/// The scopes of the API `api_id` this person has granted this app, space-separated; `None`
+/// if none yet.
+pub async fn consented_api_scope(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    user_id: i64,
+    api_id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT scope FROM api_consents WHERE app_id = $1 AND user_id = $2 AND api_id = $3",
+    )
+    .bind(app_id)
+    .bind(user_id)
+    .bind(api_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Remembers a yes to `scope` of the API `api_id`, which holds every scope of it granted so
+/// far.
+pub async fn consent_api(
+    conn: &mut AnyConnection,
+    (app_id, user_id, api_id): (i64, i64, i64),
+    scope: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO api_consents (app_id, user_id, api_id, scope, granted_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (app_id, user_id, api_id) DO UPDATE SET scope = excluded.scope,
+                                                             granted_at = excluded.granted_at",
+    )
+    .bind(app_id)
+    .bind(user_id)
+    .bind(api_id)
+    .bind(scope)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(drop)
 }

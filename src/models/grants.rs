@@ -5,6 +5,8 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 
+use super::apis::GrantApi;
+
 /// A grant as stored: what one code, and every token issued from it, stand for.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Grant {
@@ -63,6 +65,8 @@ pub struct NewCode<'a> {
     pub redirect_uri: &'a str,
     pub code_challenge: &'a str,
     pub expires_at: i64,
+    /// The APIs its tokens may be for (`resource`), with the scopes granted for each.
+    pub apis: &'a [GrantApi],
 }
 
 /// A new grant and its code, in one transaction.
@@ -95,6 +99,9 @@ pub async fn issue_code(
     .bind(code.expires_at)
     .execute(&mut *tx)
     .await?;
+    for api in code.apis {
+        super::apis::add_grant_api(&mut tx, grant_id, api).await?;
+    }
     tx.commit().await
 }
 
@@ -237,9 +244,10 @@ pub async fn revoke_all_of(conn: &mut AnyConnection, user_id: i64) -> sqlx::Resu
 }
 
 /// Deletes every waiting request, code and token past its expiry, and the grants left with
-/// neither code nor token. Safe to run anywhere, any time: nothing deleted can be used.
+/// neither code nor token (a JWT access token counts: introspection reads its grant). Safe
+/// to run anywhere, any time: nothing deleted can be used.
 pub async fn purge_expired(conn: &mut AnyConnection, now: i64) -> sqlx::Result<()> {
-    for table in ["authorize_requests", "codes", "tokens"] {
+    for table in ["authorize_requests", "codes", "tokens", "api_tokens"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
             .bind(now)
             .execute(&mut *conn)
@@ -247,7 +255,8 @@ pub async fn purge_expired(conn: &mut AnyConnection, now: i64) -> sqlx::Result<(
     }
     sqlx::query(
         "DELETE FROM grants WHERE NOT EXISTS (SELECT 1 FROM codes WHERE grant_id = grants.id)
-                              AND NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = grants.id)",
+                              AND NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = grants.id)
+                              AND NOT EXISTS (SELECT 1 FROM api_tokens WHERE grant_id = grants.id)",
     )
     .execute(conn)
     .await

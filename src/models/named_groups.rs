@@ -3,11 +3,13 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-/// Every organisation and every team (`org/team-slug`) some app's rules name, lowercased:
-/// the sign-in asks GitHub about these.
+/// Every organisation and every team (`org/team-slug`) some app's rules or some API's
+/// grants name, lowercased: the sign-in asks GitHub about these.
 pub async fn named_groups(conn: &mut AnyConnection) -> sqlx::Result<NamedGroups> {
     let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT DISTINCT kind, value FROM app_rules WHERE kind IN ('org', 'team') ORDER BY value",
+        "SELECT kind, value FROM app_rules WHERE kind IN ('org', 'team')
+         UNION SELECT kind, value FROM api_scope_grants WHERE kind IN ('org', 'team')
+         ORDER BY 2",
     )
     .fetch_all(conn)
     .await?;

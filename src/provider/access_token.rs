@@ -9,15 +9,12 @@ use rocket_db_pools::sqlx::AnyConnection;
 use serde::{Deserialize, Serialize};
 
 use super::oauth_error::OAuthError;
-use crate::access::{app_rules, Standing};
-use crate::config::AppConfig;
 use crate::config::ACCESS_TOKEN_LIFETIME_MAX;
 use crate::keys::verify::{self, Expected};
 use crate::keys::{Alg, KeyRing, LONGEST_TOKEN_SECS};
 use crate::models::api_tokens::{self, NewApiToken};
 use crate::models::apis::{self, StoredApi};
 use crate::models::apps::StoredApp;
-use crate::models::{self, User};
 use crate::ops::random::token;
 use crate::registry::Grantee;
 
@@ -54,6 +51,13 @@ pub struct AccessClaims {
 pub enum Subject {
     /// A service calling as itself (`client_credentials`).
     Service,
+    /// A person, through the grant `grant_id` the app holds.
+    Person {
+        github_id: i64,
+        grant_id: i64,
+        auth_time: i64,
+        groups: Option<Vec<String>>,
+    },
 }
 
 /// What one token is issued with.
@@ -74,8 +78,19 @@ pub async fn issue(
     what: ForApi<'_>,
     now: i64,
 ) -> Result<String, OAuthError> {
-    let (sub, grant_id, auth_time, groups): (_, Option<i64>, Option<i64>, _) = match what.subject {
+    let (sub, grant_id, auth_time, groups) = match what.subject {
         Subject::Service => (what.client.client_id.clone(), None, None, None),
+        Subject::Person {
+            github_id,
+            grant_id,
+            auth_time,
+            groups,
+        } => (
+            github_id.to_string(),
+            Some(grant_id),
+            Some(auth_time),
+            groups,
+        ),
     };
     let claims = AccessClaims {
         iss: issuer.to_owned(),
@@ -168,29 +183,4 @@ pub fn narrow(
 pub fn granted_to_service<'a>(api: &'a StoredApi, service: &StoredApp) -> Vec<&'a str> {
     api.api
         .scopes_for(|to| matches!(to, Grantee::Service(name) if *name == service.name))
-}
-
-/// The scopes of `api` a person gets now: each one no grant names, and each one a grant
-/// gives to them, as an app rule would admit them (a membership due for a recheck counts
-/// as none, until the recheck).
-pub async fn granted_to_person(
-    conn: &mut AnyConnection,
-    config: &AppConfig,
-    api: &StoredApi,
-    user: &User,
-    now: i64,
-) -> Result<Vec<String>, OAuthError> {
-    let orgs = models::memberships(conn, user.id).await?;
-    let mut theirs = Vec::new();
-    for grant in &api.api.grants {
-        if let Grantee::People(rule) = &grant.to {
-            let recheck = config.membership_recheck;
-            let standing = app_rules::rule_standing(conn, rule, user, &orgs, recheck, now).await?;
-            if standing == Standing::Admitted {
-                theirs.push(grant.to.clone());
-            }
-        }
-    }
-    let granted = api.api.scopes_for(|to| theirs.contains(to));
-    Ok(granted.into_iter().map(str::to_owned).collect())
 }

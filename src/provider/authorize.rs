@@ -5,11 +5,13 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
+use super::api_grants::{self, GrantedApi};
 use super::request::{self, AuthRequest};
 use crate::access::app_rules;
 use crate::access::Standing;
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
+use crate::models::apis::GrantApi;
 use crate::models::apps::StoredApp;
 use crate::models::consents;
 use crate::models::grants::{self, NewCode};
@@ -66,12 +68,18 @@ pub(crate) async fn decide(
         }
         Standing::Refused => return Ok(AuthorizeOutcome::Refuse("access_denied")),
     }
-    let granted = consents::consented_scope(conn, app.id, current.user.id).await?;
+    let user = &current.user;
+    let Some(apis) = api_grants::for_person(conn, config, request, user, now).await? else {
+        return Ok(unless_no_prompt(AuthorizeOutcome::SignIn, "login_required"));
+    };
+    let granted = consents::consented_scope(conn, app.id, user.id).await?;
     // Asked again for anything not granted yet: a yes to `openid` is not a yes to `email`
-    // or to `offline_access`.
-    if granted.is_some_and(|granted| request::covers(&granted, &request.scope)) {
+    // or to `offline_access`, nor to an API's scope.
+    if granted.is_some_and(|granted| request::covers(&granted, &request.scope))
+        && api_grants::consented(conn, app.id, user.id, &apis).await?
+    {
         return Ok(AuthorizeOutcome::Code(
-            issue_code(conn, now, current, request).await?,
+            issue_code(conn, now, current, request, &apis).await?,
         ));
     }
     Ok(unless_no_prompt(
@@ -88,9 +96,11 @@ pub(crate) async fn issue_code(
     now: i64,
     current: &CurrentUser,
     request: &AuthRequest,
+    apis: &[GrantedApi],
 ) -> Result<String, sqlx::Error> {
     let code = token();
     let code_hash = sha256_hex(&code);
+    let apis: Vec<GrantApi> = apis.iter().map(|api| api.grant.clone()).collect();
     let new = NewCode {
         app_id: request.app_id,
         user_id: current.user.id,
@@ -101,6 +111,7 @@ pub(crate) async fn issue_code(
         redirect_uri: &request.redirect_uri,
         code_challenge: request.code_challenge.as_deref().unwrap_or(""),
         expires_at: now + CODE_LIFETIME_SECS,
+        apis: &apis,
     };
     grants::issue_code(conn, &new, now).await?;
     Ok(code)

@@ -11,6 +11,7 @@ use rocket::{post, routes, Route, State};
 use rocket_db_pools::sqlx::{AnyConnection, Connection};
 use serde::Serialize;
 
+use super::api_grants::{self, GrantedApi};
 use super::authorize;
 use super::request::AuthRequest;
 use crate::access::app_rules;
@@ -45,21 +46,43 @@ fn in_words(scope: &str) -> Option<&'static str> {
 struct ConsentPage<'a> {
     app: &'a str,
     gives: Vec<&'static str>,
+    /// Each API the app will call for them, with the scopes it will hold there.
+    apis: Vec<ApiWords<'a>>,
     request: &'a str,
     csrf_token: &'a str,
     login: &'a str,
 }
 
-/// The page, for the request kept as `id`.
+#[derive(Serialize)]
+struct ApiWords<'a> {
+    name: &'a str,
+    scopes: Vec<&'a str>,
+}
+
+/// The page, for the request kept as `id`, which brings the app tokens for `apis`.
 pub(super) fn page(
     app: &StoredApp,
     request: &AuthRequest,
+    apis: &[GrantedApi],
     id: &str,
     current: &CurrentUser,
 ) -> Page {
+    let apis = apis
+        .iter()
+        .map(|api| ApiWords {
+            name: &api.name,
+            scopes: api
+                .grant
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .collect(),
+        })
+        .collect();
     let context = ConsentPage {
         app: &app.name,
         gives: request.scope.split(' ').filter_map(in_words).collect(),
+        apis,
         request: id,
         csrf_token: current.csrf_token(),
         login: &current.user.login,
@@ -224,11 +247,18 @@ pub(crate) async fn record(
     {
         return Ok(ConsentOutcome::Denied);
     }
+    // An API's membership rule due for a recheck is a no here: the page cannot sign in again.
+    let Some(apis) = api_grants::for_person(conn, at.config, request, user, now).await? else {
+        return Ok(ConsentOutcome::Denied);
+    };
     let granted = consents::consented_scope(conn, app.id, user.id).await?;
     let scope = super::request::union(granted.as_deref().unwrap_or(""), &request.scope);
     // The consent and its event, together or not at all.
     let mut tx = conn.begin().await?;
     consents::consent(&mut tx, app.id, user.id, &scope, now).await?;
+    for api in &apis {
+        api_grants::remember(&mut tx, (app.id, user.id), &api.grant, now).await?;
+    }
     let event = Event::AppConsented;
     at.outbox
         .add(&mut tx, event, user.github_id, &user.login, Some(&app.name))
@@ -241,6 +271,6 @@ pub(crate) async fn record(
         user.github_id.0,
         user.login
     );
-    let code = authorize::issue_code(conn, now, at.current, request).await?;
+    let code = authorize::issue_code(conn, now, at.current, request, &apis).await?;
     Ok(ConsentOutcome::Granted { code })
 }

@@ -13,6 +13,7 @@ use rocket_db_pools::sqlx::AnyConnection;
 use serde::Serialize;
 
 use super::access_token::{self, AccessClaims};
+use super::api_grants;
 use super::client::{self, Basic, ClientAuth};
 use super::oauth_error::OAuthError;
 use super::once::Once;
@@ -184,7 +185,7 @@ async fn person_scope(
     if app_rules::admits(conn, config, &api_app, &user, now).await? != Standing::Admitted {
         return Ok(None);
     }
-    let granted = access_token::granted_to_person(conn, config, api, &user, now).await?;
+    let granted = api_grants::granted_to_person(conn, config, api, &user, now).await?;
     let kept: Vec<&str> = claims
         .scope
         .split(' ')

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::back::Back;
 use super::once::Once;
+use crate::models::apis;
 use crate::models::apps::{self, StoredApp};
 use crate::web::error_pages::ErrorPage;
 
@@ -30,6 +31,8 @@ pub struct AuthorizeQuery<'r> {
     code_challenge_method: Once<'r>,
     prompt: Once<'r>,
     max_age: Once<'r>,
+    /// RFC 8707 §2: the APIs the app wants tokens for; several may be named.
+    resource: Vec<&'r str>,
 }
 
 /// The longest `state` and `nonce`, in bytes. A stranger's request rides through the GitHub
@@ -58,6 +61,17 @@ pub struct AuthRequest {
     pub asked_at: i64,
     /// `max_age`: a sign-in older than this many seconds is signed in again.
     pub max_age: Option<i64>,
+    /// The APIs named by `resource`, each with the scopes asked of it.
+    #[serde(default)]
+    pub apis: Vec<AskedApi>,
+}
+
+/// An API a request names: one that exists and accepts the app.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AskedApi {
+    pub api_id: i64,
+    /// The scopes asked that this API declares, space-separated, in its order.
+    pub scope: String,
 }
 
 impl AuthRequest {
@@ -151,6 +165,9 @@ pub async fn check<'r>(
     };
     let asked: Vec<&str> = scope.unwrap_or("").split(' ').collect();
     let scope: Vec<&str> = SCOPES.into_iter().filter(|s| asked.contains(s)).collect();
+    let Some(apis) = asked_apis(conn, &app, &params.resource, &asked).await? else {
+        return Err(refuse("invalid_target"));
+    };
     Ok((
         app.clone(),
         AuthRequest {
@@ -165,8 +182,43 @@ pub async fn check<'r>(
             fresh_login: prompts.contains(&"login"),
             asked_at: now,
             max_age,
+            apis,
         },
     ))
+}
+
+/// The APIs `resources` name, each with the `asked` scopes it declares; `None` if one is
+/// not an API that accepts `app` (RFC 8707 §2: `invalid_target`, which says no more).
+async fn asked_apis(
+    conn: &mut AnyConnection,
+    app: &StoredApp,
+    resources: &[&str],
+    asked: &[&str],
+) -> rocket_db_pools::sqlx::Result<Option<Vec<AskedApi>>> {
+    let mut found: Vec<AskedApi> = Vec::new();
+    for resource in resources {
+        let Some(api) = apis::api_by_audience(conn, resource).await? else {
+            return Ok(None);
+        };
+        if !apis::accepts(conn, api.app_id, app.id).await? {
+            return Ok(None);
+        }
+        if found.iter().any(|f| f.api_id == api.app_id) {
+            continue;
+        }
+        let scope: Vec<&str> = api
+            .api
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| asked.contains(s))
+            .collect();
+        found.push(AskedApi {
+            api_id: api.app_id,
+            scope: scope.join(" "),
+        });
+    }
+    Ok(Some(found))
 }
 
 /// True when every scope of `asked` is in `granted` (both space-separated).

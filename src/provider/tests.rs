@@ -164,12 +164,15 @@ fn code_grant(code: &str) -> GrantType {
         code: code.into(),
         redirect_uri: Some(REDIRECT_URI.into()),
         code_verifier: Some(VERIFIER.into()),
+        resource: None,
     }
 }
 
 fn refresh_grant(refresh_token: &str) -> GrantType {
     GrantType::RefreshToken {
         refresh_token: refresh_token.into(),
+        scope: None,
+        resource: None,
     }
 }
 

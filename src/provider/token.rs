@@ -1,8 +1,8 @@
 //! Step 5: `POST /oauth/token`, called by the app's server. The `authorization_code` grant
-//! trades a code for tokens; `refresh_token` trades a refresh token for new ones. Access and
+//! trades a code for tokens; `refresh_token` trades a refresh token for new ones (`redeem.rs`
+//! checks both); `client_credentials` is a service's own (`client_credentials.rs`). Access and
 //! refresh tokens are random and stored only as hashes, each belonging to a grant (one code's
-//! family): a code used twice, or a refresh token used twice, means someone has a copy, and
-//! the whole family is revoked (RFC 6749 4.1.2, OAuth 2.0 Security BCP 4.14).
+//! family); with `resource`, the access token is a JWT for that API instead (`api_grants.rs`).
 //!
 //! The handler only reads the form (`token_request.rs`) and answers; [`exchange`] is the
 //! step itself, over a connection, the clock's `now` and the typed request.
@@ -13,12 +13,13 @@ use rocket::serde::json::Json;
 use rocket::{post, routes, Route, State};
 use rocket_db_pools::sqlx::{AnyConnection, Connection as _};
 use serde::Serialize;
-use subtle::ConstantTimeEq;
 
+use super::api_grants::{self, ApiAsked};
 use super::client::{self, Basic};
 use super::client_credentials;
 use super::id_token::{self, PersonClaims};
 use super::oauth_error::OAuthError;
+use super::redeem::{redeem_code, use_refresh_token, Presented, TokenFailure};
 use super::token_request::{GrantType, TokenForm, TokenRequest};
 use crate::access::app_rules;
 use crate::access::Standing;
@@ -79,20 +80,6 @@ async fn token_endpoint(
     })
 }
 
-/// Why no tokens are issued.
-enum TokenFailure {
-    Error(OAuthError),
-    /// A code or refresh token used twice, or a person the app's rules no longer admit: the
-    /// whole grant goes, and the answer is `invalid_grant`.
-    Revoke(i64),
-}
-
-impl<E: Into<OAuthError>> From<E> for TokenFailure {
-    fn from(error: E) -> TokenFailure {
-        TokenFailure::Error(error.into())
-    }
-}
-
 /// The token endpoint's step: the calling app authenticated, its grant checked, new tokens
 /// issued. In one transaction: the code or refresh token is spent only if the new tokens are
 /// stored and the ID token signed, so an app whose call failed can retry without its retry
@@ -127,7 +114,7 @@ async fn attempt(
     request: &TokenRequest,
 ) -> Result<TokenResponse, TokenFailure> {
     let app = client::authenticate(conn, &request.client).await?;
-    let grant = match request
+    let (grant, api) = match request
         .grant
         .as_ref()
         .map_err(|bad| OAuthError::from(*bad))?
@@ -136,16 +123,31 @@ async fn attempt(
             code,
             redirect_uri,
             code_verifier,
+            resource,
         } => {
             let presented = Presented {
                 code,
                 redirect_uri: redirect_uri.as_deref(),
                 code_verifier: code_verifier.as_deref(),
             };
-            redeem_code(conn, &app, presented, now).await?
+            let api = resource.as_deref().map(|resource| ApiAsked {
+                resource,
+                scope: None,
+            });
+            (redeem_code(conn, &app, presented, now).await?, api)
         }
-        GrantType::RefreshToken { refresh_token } => {
-            use_refresh_token(conn, &app, refresh_token, now).await?
+        GrantType::RefreshToken {
+            refresh_token,
+            scope,
+            resource,
+        } => {
+            // Without `resource`, the opaque token for userinfo, of the whole grant.
+            let api = resource.as_deref().map(|resource| ApiAsked {
+                resource,
+                scope: scope.as_deref(),
+            });
+            let grant = use_refresh_token(conn, &app, refresh_token, now).await?;
+            (grant, api)
         }
         GrantType::ClientCredentials { scope, resource } => {
             let (scope, resource) = (scope.as_deref(), resource.as_deref());
@@ -172,93 +174,39 @@ async fn attempt(
         Standing::Unverified => return Err(OAuthError::InvalidGrant.into()),
         Standing::Refused => return Err(TokenFailure::Revoke(grant.id)),
     }
-    Ok(issue(conn, config, keys, &app, &grant, &user, now).await?)
+    let who = (&app, &grant, &user);
+    Ok(issue(conn, (config, keys), who, api, now).await?)
 }
 
-/// A code as the app presents it.
-struct Presented<'a> {
-    code: &'a str,
-    redirect_uri: Option<&'a str>,
-    code_verifier: Option<&'a str>,
-}
-
-/// The code's grant, if `app` may redeem it now with this redirect URI and verifier.
-async fn redeem_code(
-    conn: &mut AnyConnection,
-    app: &StoredApp,
-    presented: Presented<'_>,
-    now: i64,
-) -> Result<Grant, TokenFailure> {
-    let (row, unused) = grants::redeem_code(conn, app.id, &sha256_hex(presented.code))
-        .await?
-        .ok_or(OAuthError::InvalidGrant)?;
-    if !unused {
-        crate::ops::logging::audit!("code replayed app={:?}: its grant is revoked", app.name);
-        return Err(TokenFailure::Revoke(row.grant.id));
-    }
-    let verifier_ok = match (row.code_challenge.as_str(), presented.code_verifier) {
-        ("", None) => true,
-        ("", Some(_)) | (_, None) => false,
-        (challenge, Some(verifier)) => {
-            bool::from(s256(verifier).as_bytes().ct_eq(challenge.as_bytes()))
-        }
-    };
-    let good = row.expires_at > now
-        && presented.redirect_uri == Some(row.redirect_uri.as_str())
-        && verifier_ok;
-    Ok(good.then_some(row.grant).ok_or(OAuthError::InvalidGrant)?)
-}
-
-/// The refresh token's grant, if it is `app`'s, live and unused; marked used. A reuse
-/// revokes its family.
-async fn use_refresh_token(
-    conn: &mut AnyConnection,
-    app: &StoredApp,
-    presented: &str,
-    now: i64,
-) -> Result<Grant, TokenFailure> {
-    let (row, unused) = grants::use_refresh_token(conn, app.id, &sha256_hex(presented))
-        .await?
-        .ok_or(OAuthError::InvalidGrant)?;
-    if !unused {
-        crate::ops::logging::audit!(
-            "refresh token reused app={:?}: its grant is revoked",
-            app.name
-        );
-        return Err(TokenFailure::Revoke(row.grant.id));
-    }
-    if row.expires_at <= now {
-        return Err(OAuthError::InvalidGrant.into());
-    }
-    Ok(row.grant)
-}
-
-/// A new access token (and refresh token, with `offline_access`), and the ID token.
+/// A new access token (and refresh token, with `offline_access`), and the ID token. The
+/// access token is a JWT for the API `api` names, or else the opaque one for userinfo; the
+/// answer's `scope` is what the access token allows.
 async fn issue(
     conn: &mut AnyConnection,
-    config: &AppConfig,
-    keys: &KeyRing,
-    app: &StoredApp,
-    grant: &Grant,
-    user: &User,
+    (config, keys): (&AppConfig, &KeyRing),
+    (app, grant, user): (&StoredApp, &Grant, &User),
+    api: Option<ApiAsked<'_>>,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     // An app that wants access for longer asks for `offline_access`.
-    let access = token();
-    let expires = now + config.access_token_lifetime;
-    grants::insert_token(
-        conn,
-        grant.id,
-        TokenKind::Access,
-        &sha256_hex(&access),
-        (now, expires),
-    )
-    .await?;
+    let (access, scope) = match api {
+        Some(asked) => {
+            let who = (app, grant, user);
+            api_grants::token_for(conn, (config, keys), who, asked, now).await?
+        }
+        None => {
+            let access = token();
+            let lives = (now, now + config.access_token_lifetime);
+            let hash = sha256_hex(&access);
+            grants::insert_token(conn, grant.id, TokenKind::Access, &hash, lives).await?;
+            (access, grant.scope.clone())
+        }
+    };
     let mut body = TokenResponse {
         access_token: access,
         token_type: "Bearer",
         expires_in: config.access_token_lifetime,
-        scope: grant.scope.clone(),
+        scope,
         refresh_token: None,
         id_token: None,
     };
@@ -283,12 +231,4 @@ async fn issue(
         body.id_token = Some(id_token::sign(keys, conn, issuer, subject, now).await?);
     }
     Ok(body)
-}
-
-/// PKCE's S256: base64url of the SHA-256 of the verifier.
-fn s256(verifier: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(sha2::Sha256::digest(verifier.as_bytes()))
 }

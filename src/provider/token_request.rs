@@ -17,9 +17,15 @@ pub(crate) enum GrantType {
         code: String,
         redirect_uri: Option<String>,
         code_verifier: Option<String>,
+        resource: Option<String>,
     },
-    /// RFC 6749 6: a refresh token, for new tokens of the same grant.
-    RefreshToken { refresh_token: String },
+    /// RFC 6749 6: a refresh token, for new tokens of the same grant; with `resource`, for
+    /// one of its APIs (RFC 8707 §2.2), perhaps with fewer scopes.
+    RefreshToken {
+        refresh_token: String,
+        scope: Option<String>,
+        resource: Option<String>,
+    },
     /// RFC 6749 4.4: a service, as itself, for the API `resource` names (RFC 8707).
     ClientCredentials {
         scope: Option<String>,
@@ -133,10 +139,15 @@ impl TokenForm<'_> {
                     code,
                     redirect_uri,
                     code_verifier,
+                    resource,
                 })
                 .ok_or(BadGrant::Incomplete),
             Some(Some(GrantKind::RefreshToken)) => refresh_token
-                .map(|refresh_token| GrantType::RefreshToken { refresh_token })
+                .map(|refresh_token| GrantType::RefreshToken {
+                    refresh_token,
+                    scope: scope.clone(),
+                    resource: resource.clone(),
+                })
                 .ok_or(BadGrant::Incomplete),
             Some(Some(GrantKind::ClientCredentials)) => {
                 Ok(GrantType::ClientCredentials { scope, resource })

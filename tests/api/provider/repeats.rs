@@ -1,7 +1,7 @@
 //! A parameter gitlogin reads, sent twice, is refused at the authorize and token endpoints
 //! (RFC 6749 §3.1, §3.2): which of the two would count is exactly what an attacker who can
 //! add one to a request wants to choose. Parameters gitlogin does not read stay ignored, and
-//! `resource` may repeat (RFC 8707).
+//! `resource` may repeat at authorize (RFC 8707: one per API).
 
 use rocket::http::Status;
 
@@ -49,13 +49,18 @@ async fn an_authorize_request_naming_a_parameter_twice_is_refused() {
     assert_eq!(query["error"], "invalid_request", "{query:?}");
     assert!(!query.contains_key("state") && !query.contains_key("code"));
 
-    // What gitlogin does not read may repeat.
+    // What gitlogin does not read may repeat; so may `resource`, which names each API the
+    // app wants tokens for (RFC 8707 §2), once registered and accepting the app.
+    for api in ["api", "other"] {
+        let audience = format!("https://{api}.example");
+        crate::apis::add(&app.db_url, &[api, "--api", &audience, "--accept", "wiki"]);
+    }
     let others = Authorize::new(&rp)
         .and("resource", "https://api.example")
         .and("resource", "https://other.example")
         .and("ui_locales", "en")
         .and("ui_locales", "fr");
-    assert!(back_at(&rp, &browser.get(&others.uri()).await).contains_key("code"));
+    code(&browser, &rp, &others).await;
 }
 
 #[rocket::async_test]

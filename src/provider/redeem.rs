@@ -1,0 +1,92 @@
+//! The grant an app presents at the token endpoint, checked: a code (with its redirect URI
+//! and PKCE verifier, RFC 6749 4.1.3, RFC 7636 4.6) or a refresh token (RFC 6749 6). A code
+//! used twice, or a refresh token used twice, means someone has a copy: its whole grant is
+//! revoked (RFC 6749 4.1.2, OAuth 2.0 Security BCP 4.14).
+
+use rocket_db_pools::sqlx::AnyConnection;
+use subtle::ConstantTimeEq;
+
+use super::oauth_error::OAuthError;
+use crate::models::apps::StoredApp;
+use crate::models::grants::{self, Grant};
+use crate::ops::random::sha256_hex;
+
+/// Why no tokens are issued.
+pub(super) enum TokenFailure {
+    Error(OAuthError),
+    /// A code or refresh token used twice, or a person the app's rules no longer admit: the
+    /// whole grant goes, and the answer is `invalid_grant`.
+    Revoke(i64),
+}
+
+impl<E: Into<OAuthError>> From<E> for TokenFailure {
+    fn from(error: E) -> TokenFailure {
+        TokenFailure::Error(error.into())
+    }
+}
+
+/// A code as the app presents it.
+pub(super) struct Presented<'a> {
+    pub(super) code: &'a str,
+    pub(super) redirect_uri: Option<&'a str>,
+    pub(super) code_verifier: Option<&'a str>,
+}
+
+/// The code's grant, if `app` may redeem it now with this redirect URI and verifier.
+pub(super) async fn redeem_code(
+    conn: &mut AnyConnection,
+    app: &StoredApp,
+    presented: Presented<'_>,
+    now: i64,
+) -> Result<Grant, TokenFailure> {
+    let (row, unused) = grants::redeem_code(conn, app.id, &sha256_hex(presented.code))
+        .await?
+        .ok_or(OAuthError::InvalidGrant)?;
+    if !unused {
+        crate::ops::logging::audit!("code replayed app={:?}: its grant is revoked", app.name);
+        return Err(TokenFailure::Revoke(row.grant.id));
+    }
+    let verifier_ok = match (row.code_challenge.as_str(), presented.code_verifier) {
+        ("", None) => true,
+        ("", Some(_)) | (_, None) => false,
+        (challenge, Some(verifier)) => {
+            bool::from(s256(verifier).as_bytes().ct_eq(challenge.as_bytes()))
+        }
+    };
+    let good = row.expires_at > now
+        && presented.redirect_uri == Some(row.redirect_uri.as_str())
+        && verifier_ok;
+    Ok(good.then_some(row.grant).ok_or(OAuthError::InvalidGrant)?)
+}
+
+/// The refresh token's grant, if it is `app`'s, live and unused; marked used. A reuse
+/// revokes its family.
+pub(super) async fn use_refresh_token(
+    conn: &mut AnyConnection,
+    app: &StoredApp,
+    presented: &str,
+    now: i64,
+) -> Result<Grant, TokenFailure> {
+    let (row, unused) = grants::use_refresh_token(conn, app.id, &sha256_hex(presented))
+        .await?
+        .ok_or(OAuthError::InvalidGrant)?;
+    if !unused {
+        crate::ops::logging::audit!(
+            "refresh token reused app={:?}: its grant is revoked",
+            app.name
+        );
+        return Err(TokenFailure::Revoke(row.grant.id));
+    }
+    if row.expires_at <= now {
+        return Err(OAuthError::InvalidGrant.into());
+    }
+    Ok(row.grant)
+}
+
+/// PKCE's S256: base64url of the SHA-256 of the verifier.
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
