@@ -2,6 +2,7 @@
 //! --api`, the real binary on the test's store; access tokens for them, service accounts,
 //! introspection. One concern per file; what they share is here.
 
+mod data_service;
 mod people;
 mod registry;
 mod services;

@@ -302,3 +302,26 @@ async fn a_person_the_api_no_longer_admits_makes_its_tokens_inactive() {
         "invalid_grant",
     );
 }
+
+#[rocket::async_test]
+async fn an_access_token_is_no_id_token_hint_and_userinfo_refuses_it() {
+    let (app, rp, _) = setup(&[]).await;
+    let browser = signed_in(&app).await;
+    let body = jwt_for(&app, &browser, &rp).await;
+    let jwt = body["access_token"].as_str().unwrap();
+    let logout = |hint: &str| {
+        let query = crate::provider::form(&[("id_token_hint", hint)]);
+        format!("/oauth/logout?{query}")
+    };
+
+    let as_hint = browser.get(&logout(jwt)).await;
+    let at_userinfo = crate::provider::userinfo(&app, jwt).await;
+
+    crate::provider::assert_error_page(as_hint, "an access token as hint").await;
+    crate::provider::assert_invalid_token(&at_userinfo);
+    // The ID token of the same answer is a hint, naming its app.
+    let page = browser
+        .get(&logout(body["id_token"].as_str().unwrap()))
+        .await;
+    assert_eq!(page.status(), Status::Ok);
+}
