@@ -21,6 +21,7 @@ mod refresh;
 mod relying_party;
 mod repeats;
 mod revocation;
+mod stock_client_apis;
 mod strangers;
 mod typing;
 mod userinfo;

@@ -29,23 +29,23 @@ use gitlogin::ops::clock::Clock;
 use gitlogin::ops::loopback::{self, free_port};
 
 /// Where the relying party is reached; nothing listens there: the test reads the redirect.
-const RP_CALLBACK: &str = "http://127.0.0.1:4180/oauth2/callback";
+pub(super) const RP_CALLBACK: &str = "http://127.0.0.1:4180/oauth2/callback";
 
 /// gitlogin on `https://127.0.0.1:PORT`, also its issuer, on a fresh store of the suite's
 /// kind, signing people in at its own fake GitHub. On TLS, as it is deployed: the crate
 /// refuses to send a token to an `http` revocation endpoint. Its certificate comes from a CA
 /// this test makes, which the relying party and the browser trust.
-struct Provider {
-    issuer: String,
+pub(super) struct Provider {
+    pub(super) issuer: String,
     /// The test CA's certificate, PEM.
-    ca: String,
-    db_url: String,
+    pub(super) ca: String,
+    pub(super) db_url: String,
     _github: FakeGithub,
     _dir: TempDir,
 }
 
 impl Provider {
-    async fn start() -> Provider {
+    pub(super) async fn start() -> Provider {
         let (db_url, dir) = crate::STORE.create().await;
         let github = fake_github().await;
         let (ca, cert, key) = crate::helpers::private_ca();
@@ -83,7 +83,7 @@ impl Provider {
 
 impl Provider {
     /// The relying party's HTTP client: no redirects followed, the test CA trusted.
-    fn http(&self) -> reqwest::Client {
+    pub(super) fn http(&self) -> reqwest::Client {
         trusting(&self.ca)
     }
 }
@@ -119,7 +119,7 @@ type Client = CoreClient<
 >;
 
 /// The relying party registered as `name` (with `extra` arguments), configured by discovery.
-async fn relying_party(provider: &Provider, name: &str, extra: &[&str]) -> Client {
+pub(super) async fn relying_party(provider: &Provider, name: &str, extra: &[&str]) -> Client {
     let rp = register_in(&provider.db_url, name, RP_CALLBACK, extra);
     let issuer = IssuerUrl::new(provider.issuer.clone()).unwrap();
     let metadata = Metadata::discover_async(issuer, &provider.http())
@@ -170,7 +170,7 @@ async fn sign_in(provider: &Provider, client: &Client) -> (CoreTokenResponse, No
 
 /// What a browser does from `at`: follows every redirect, presses Allow on the consent page,
 /// and stops at the redirect to the relying party, which it returns.
-async fn browse_to_the_app(browser: &Browser, base: &str, mut at: url::Url) -> url::Url {
+pub(super) async fn browse_to_the_app(browser: &Browser, base: &str, mut at: url::Url) -> url::Url {
     for _ in 0..10 {
         let response = browser.get(at.clone()).await;
         if response.status().is_redirection() {
@@ -298,7 +298,7 @@ async fn an_app_registered_for_eddsa_gets_id_tokens_the_stock_relying_party_veri
 }
 
 /// An error and its causes, one line: the crate's errors keep the server's answer in a source.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(super) fn chain(error: &dyn std::error::Error) -> String {
     let mut line = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
