@@ -66,6 +66,7 @@ pub fn figment() -> Figment {
             "EVENTS_TIMEOUT",
             "MEMBERSHIP_RECHECK",
             "GITHUB_WEBHOOK_SECRET",
+            "ACCESS_TOKEN_LIFETIME",
         ]))
         // rocket_db_pools reads its settings under `databases.<name>`.
         .merge(

@@ -118,6 +118,10 @@ fn print(config: &AppConfig, rocket: &rocket::Config, figment: &Figment) {
             "GITHUB_WEBHOOK_SECRET",
             set(config.webhook_secret.is_some()).to_owned(),
         ),
+        (
+            "ACCESS_TOKEN_LIFETIME",
+            format!("{} s", config.access_token_lifetime),
+        ),
     ];
     for (name, value) in lines {
         println!("{name}: {value}");

@@ -117,3 +117,19 @@ async fn a_release_binary_serves_no_demo_routes_whatever_its_client_id() {
     let home = http.get(format!("{base}/")).send().await.unwrap();
     assert!(!home.text().await.unwrap().contains("Demo mode"));
 }
+
+#[test]
+fn an_access_token_lifetime_outside_ten_seconds_to_ten_minutes_stops_start_up() {
+    for value in ["9s", "11m", "1h", "0s", "soon"] {
+        let printed = refuses_to_start_with(&[("ACCESS_TOKEN_LIFETIME", value)]);
+
+        assert!(
+            printed.contains("ACCESS_TOKEN_LIFETIME"),
+            "{value}: {printed}"
+        );
+        assert!(
+            printed.contains(value),
+            "{value}: names the value: {printed}"
+        );
+    }
+}
