@@ -22,6 +22,8 @@ pub(crate) struct Store {
     pub(crate) first_start: Duration,
     pub(crate) starts: Vec<Duration>,
     pub(crate) figures: HashMap<Scenario, Figures>,
+    /// A service's grant and an API's introspection, as this store's app answers them.
+    pub(crate) api_calls: ApiCalls,
 }
 
 impl Store {
@@ -29,6 +31,7 @@ impl Store {
         Target {
             url: &self.app.url,
             session_cookie: &self.session_cookie,
+            api_calls: Some(&self.api_calls),
             apps: vec![self.app.pid()],
             database: None,
             proxy: None,
@@ -43,15 +46,19 @@ pub(crate) enum Scenario {
     About,
     Tampered,
     SignIn,
+    ClientCredentials,
+    Introspect,
 }
 
 impl Scenario {
-    pub(crate) const ALL: [Scenario; 5] = [
+    pub(crate) const ALL: [Scenario; 7] = [
         Scenario::Health,
         Scenario::Home,
         Scenario::About,
         Scenario::Tampered,
         Scenario::SignIn,
+        Scenario::ClientCredentials,
+        Scenario::Introspect,
     ];
 
     pub(crate) fn label(self, settings: &Settings) -> String {
@@ -61,6 +68,8 @@ impl Scenario {
             Scenario::About => "GET /about (session)".into(),
             Scenario::Tampered => "GET /about (tampered cookie)".into(),
             Scenario::SignIn => format!("sign-ins, {} clients", settings.sign_in_clients),
+            Scenario::ClientCredentials => "POST /oauth/token (client_credentials, a JWT)".into(),
+            Scenario::Introspect => "POST /oauth/introspect (a JWT)".into(),
         }
     }
 
@@ -71,6 +80,8 @@ impl Scenario {
             Scenario::About => "about",
             Scenario::Tampered => "tampered",
             Scenario::SignIn => "sign-ins",
+            Scenario::ClientCredentials => "client-credentials",
+            Scenario::Introspect => "introspect",
         }
     }
 }
@@ -111,6 +122,8 @@ impl Figures {
 pub(crate) struct Target<'a> {
     pub(crate) url: &'a str,
     pub(crate) session_cookie: &'a str,
+    /// The API scenarios' requests, where they are measured.
+    pub(crate) api_calls: Option<&'a ApiCalls>,
     /// The instances behind `url`.
     pub(crate) apps: Vec<u32>,
     /// The PostgreSQL postmaster, if the store is PostgreSQL: it and its children count.

@@ -28,6 +28,7 @@
 //! Absolute figures move from run to run and machine to machine; the ratios to `/health` in
 //! the same run, and between the two stores, are what to compare.
 
+mod apis;
 mod app;
 mod figures;
 mod github;
@@ -44,6 +45,7 @@ mod tests;
 mod util;
 mod wrk;
 
+pub(crate) use apis::*;
 pub(crate) use app::*;
 pub(crate) use figures::*;
 pub(crate) use github::*;

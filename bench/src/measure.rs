@@ -146,6 +146,8 @@ pub(crate) async fn load(
         Scenario::Home => ("/", None),
         Scenario::About => ("/about", Some(target.session_cookie.to_owned())),
         Scenario::Tampered => ("/about", Some(tamper(target.session_cookie))),
+        Scenario::ClientCredentials => ("/oauth/token", None),
+        Scenario::Introspect => ("/oauth/introspect", None),
         Scenario::SignIn => {
             let clients = settings.sign_in_clients;
             // The warm-up fills the app's and the clients' connection pools.
@@ -158,10 +160,21 @@ pub(crate) async fn load(
     };
     let url = format!("{}{path}", target.url);
     let cookie = cookie.as_deref();
-    check_answer(scenario, &url, cookie).await?;
-    wrk(&url, cookie, settings.connections, 2).await?;
+    let post = match (scenario, target.api_calls) {
+        (Scenario::ClientCredentials, Some(calls)) => Some(&calls.grant),
+        (Scenario::Introspect, Some(calls)) => Some(&calls.introspect),
+        (Scenario::ClientCredentials | Scenario::Introspect, None) => {
+            return Err(format!("{}: not measured here", scenario.name()))
+        }
+        _ => None,
+    };
+    match post {
+        Some(post) => drop(apis::post(target.url, post).await?),
+        None => check_answer(scenario, &url, cookie).await?,
+    }
+    wrk(&url, cookie, post, (settings.connections, 2)).await?;
     let before = CpuUse::now(target);
-    let mut figures = wrk(&url, cookie, settings.connections, seconds).await?;
+    let mut figures = wrk(&url, cookie, post, (settings.connections, seconds)).await?;
     figures.charge(&CpuUse::now(target).since(&before), target);
     Ok(figures)
 }
@@ -195,6 +208,7 @@ pub(crate) async fn prepare_store(
     app.stop();
     eprintln!("bench: seeding {} users and sessions ...", thousands(rows));
     seed(&env.database_url, rows).await?;
+    let api_apps = apis::register(binary, &settings.root, &env.database_url)?;
 
     let mut starts = Vec::new();
     for n in 0..settings.starts {
@@ -205,7 +219,9 @@ pub(crate) async fn prepare_store(
             continue;
         }
         let session_cookie = bench_user_session(&app.url, &github).await?;
+        let api_calls = apis::calls(&app.url, &api_apps).await?;
         return Ok(Store {
+            api_calls,
             rows,
             app,
             github,

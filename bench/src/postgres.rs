@@ -190,6 +190,7 @@ impl Postgres {
         Target {
             url: &setup.url,
             session_cookie: &setup.session_cookie,
+            api_calls: None,
             apps: setup.instances.iter().map(App::pid).collect(),
             database: Some(self.cluster.server_pid()),
             proxy: setup.proxied.then(|| self.nginx.pid()),

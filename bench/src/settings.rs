@@ -120,7 +120,7 @@ impl Settings {
 
 pub(crate) const USAGE: &str = "usage: bench [--seconds 10] [--connections 64] [--clients 8] \
 [--stores 1000,1000000] [--app-log off|normal] [--rounds 3] [--starts 5] [--results bench/results.md] [--hold]
-[--only health,home,about,tampered,sign-ins] [--no-postgres]
+[--only health,home,about,tampered,sign-ins,client-credentials,introspect] [--no-postgres]
 
 --no-postgres: SQLite only. Otherwise the PostgreSQL rows (about, sign-ins) need PostgreSQL
 and nginx: apt-get install -y postgresql nginx";
