@@ -14,7 +14,10 @@ use crate::models::{self, consents, User};
 use crate::ops::logging::audit;
 use crate::registry::Rule;
 
-pub async fn admits(
+/// Where `user` stands with `app`: the global lists' standing, and the app's own rules on
+/// top. A login rule pins the login to the first account admitted under it, as the global
+/// list does (`lists::pin_and_decide`): a write, which is why this is no predicate.
+pub async fn pin_and_decide(
     conn: &mut AnyConnection,
     config: &AppConfig,
     app: &StoredApp,
@@ -77,7 +80,7 @@ pub async fn end_lost_apps(
 ) -> sqlx::Result<Vec<String>> {
     let mut ended = Vec::new();
     for app in models::apps::apps_with_group_rules(conn).await? {
-        if admits(conn, config, &app, user, now).await? == Standing::Refused {
+        if pin_and_decide(conn, config, &app, user, now).await? == Standing::Refused {
             models::hosts::end_host_sessions(conn, user.id, &app.hosts).await?;
             if consents::revoke_consent(conn, app.id, user.id).await? {
                 ended.push(app.name);

@@ -173,7 +173,7 @@ async fn for_app(
         audit!("forward auth refused: no app named {name:?} is registered");
         return Ok(Err(Standing::Refused));
     };
-    let standing = app_rules::admits(conn, config, &app, &current.user, now).await?;
+    let standing = app_rules::pin_and_decide(conn, config, &app, &current.user, now).await?;
     if !standing.is_admitted() {
         return Ok(Err(standing));
     }

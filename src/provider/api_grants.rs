@@ -42,7 +42,7 @@ pub(crate) async fn for_person(
         ) else {
             continue;
         };
-        match app_rules::admits(conn, config, &api_app, user, now).await? {
+        match app_rules::pin_and_decide(conn, config, &api_app, user, now).await? {
             Standing::Admitted => {}
             Standing::Unverified => return Ok(None),
             Standing::Refused => continue,
@@ -156,7 +156,7 @@ pub(crate) async fn token_for(
     let api_app = apps::find_app_by_id(conn, api.app_id)
         .await?
         .ok_or(OAuthError::InvalidTarget)?;
-    if app_rules::admits(conn, config, &api_app, user, now).await? != Standing::Admitted {
+    if app_rules::pin_and_decide(conn, config, &api_app, user, now).await? != Standing::Admitted {
         return Err(OAuthError::InvalidGrant);
     }
     let theirs = granted_to_person(conn, config, &api, user, now).await?;

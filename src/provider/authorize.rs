@@ -60,7 +60,7 @@ pub(crate) async fn decide(
     let Some(current) = signed_in_enough else {
         return Ok(unless_no_prompt(AuthorizeOutcome::SignIn, "login_required"));
     };
-    match app_rules::admits(conn, config, app, &current.user, now).await? {
+    match app_rules::pin_and_decide(conn, config, app, &current.user, now).await? {
         Standing::Admitted => {}
         // The app's membership rule is due for a recheck: the sign-in round trip does it.
         Standing::Unverified => {

@@ -241,7 +241,7 @@ pub(crate) async fn record(
     authorize_requests::delete(conn, &sha256_hex(id), now).await?;
     // Asked again: the rules may have changed while the page was open.
     if given == Choice::Deny
-        || !app_rules::admits(conn, at.config, app, user, now)
+        || !app_rules::pin_and_decide(conn, at.config, app, user, now)
             .await?
             .is_admitted()
     {

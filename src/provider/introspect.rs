@@ -182,7 +182,7 @@ async fn person_scope(
     let Some(api_app) = api_app else {
         return Ok(None);
     };
-    if app_rules::admits(conn, config, &api_app, &user, now).await? != Standing::Admitted {
+    if app_rules::pin_and_decide(conn, config, &api_app, &user, now).await? != Standing::Admitted {
         return Ok(None);
     }
     let granted = api_grants::granted_to_person(conn, config, api, &user, now).await?;
@@ -224,7 +224,7 @@ async fn opaque_token(
     let Some(user) = models::user_by_id(conn, row.grant.user_id).await? else {
         return Ok(INACTIVE);
     };
-    if app_rules::admits(conn, config, caller, &user, now).await? != Standing::Admitted {
+    if app_rules::pin_and_decide(conn, config, caller, &user, now).await? != Standing::Admitted {
         return Ok(INACTIVE);
     }
     Ok(Introspection {

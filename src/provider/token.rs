@@ -169,7 +169,7 @@ async fn attempt(
     // The app's rules again: at every refresh, a person taken off them loses the app. A
     // membership due for a recheck stops the refresh without revoking: the app sends the
     // person to authorize again, and the sign-in that does is the recheck.
-    match app_rules::admits(conn, config, &app, &user, now).await? {
+    match app_rules::pin_and_decide(conn, config, &app, &user, now).await? {
         Standing::Admitted => {}
         Standing::Unverified => return Err(OAuthError::InvalidGrant.into()),
         Standing::Refused => return Err(TokenFailure::Revoke(grant.id)),

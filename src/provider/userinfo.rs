@@ -100,7 +100,7 @@ async fn live_access(
     ) else {
         return Ok(None);
     };
-    if !app_rules::admits(conn, config, &app, &user, now)
+    if !app_rules::pin_and_decide(conn, config, &app, &user, now)
         .await?
         .is_admitted()
     {

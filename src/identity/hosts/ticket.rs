@@ -73,7 +73,7 @@ async fn issue(
     };
     let now = clock.now();
     let standing = match &app {
-        Some(app) => app_rules::admits(&mut db, config, app, &current.user, now)
+        Some(app) => app_rules::pin_and_decide(&mut db, config, app, &current.user, now)
             .await
             .map_err(store)?,
         None => Standing::Refused,
