@@ -175,46 +175,90 @@ async fn every_bad_api_input_is_one_line_a_failure_and_nothing_written() {
         args.extend_from_slice(extra);
         args
     };
-    let cases: Vec<Vec<&str>> = vec![
-        api(&["--accept", "nope"]),
-        api(&["--scope", "read", "--grant-service", "read=nope"]),
-        api(&["--grant-user", "read=octocat"]),
-        api(&["--scope", "read", "--grant-user", "read"]),
-        api(&["--scope", "read", "--grant-team", "read=acme"]),
-        api(&["--scope", "openid"]),
-        api(&["--scope", "offline_access"]),
-        api(&["--scope", "a b"]),
-        api(&["--scope", "read\"x"]),
-        api(&["--scope", ""]),
-        api(&["--scope", &*"s".repeat(65).leak()]),
-        api(&["--scope", "read", "--scope", "read"]),
-        api(&["--public"]),
-        vec!["apps", "add", "other", "--api", "https://data.example/v1"],
-        vec!["apps", "add", "other", "--api", "http://other.example"],
-        vec!["apps", "add", "other", "--api", "https://other.example#x"],
-        vec!["apps", "add", "other", "--api", "https://me@other.example"],
-        vec!["apps", "add", "other", "--api", "other"],
-        vec!["apps", "add", "other", "--service", "--public"],
-        vec!["apps", "add", "other", "--scope", "read"],
-        vec![
-            "apps",
-            "add",
-            "other",
-            "--accept",
-            "web",
-            "--host",
-            "o.example",
-        ],
-        vec!["apps", "accept", "data", "nope"],
-        vec!["apps", "accept", "web", "billing"],
-        vec!["apps", "reject", "nope", "web"],
+    // Each refusal, and a word of the reason it gives.
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (api(&["--accept", "nope"]), "no app named \"nope\""),
+        (
+            api(&["--scope", "read", "--grant-service", "read=nope"]),
+            "no app named",
+        ),
+        (api(&["--grant-user", "read=octocat"]), "not declared"),
+        (
+            api(&["--scope", "read", "--grant-user", "read"]),
+            "not a grant",
+        ),
+        (
+            api(&["--scope", "read", "--grant-team", "read=acme"]),
+            "not a team",
+        ),
+        (api(&["--scope", "openid"]), "not a scope"),
+        (api(&["--scope", "offline_access"]), "not a scope"),
+        (api(&["--scope", "a b"]), "not a scope"),
+        (api(&["--scope", "read\"x"]), "not a scope"),
+        (api(&["--scope", ""]), "not a scope"),
+        (api(&["--scope", &*"s".repeat(65).leak()]), "not a scope"),
+        (api(&["--scope", "read", "--scope", "read"]), "given twice"),
+        (api(&["--accept", "web", "--accept", "web"]), "given twice"),
+        (
+            api(&[
+                "--scope",
+                "r",
+                "--grant-user",
+                "r=octocat",
+                "--grant-user",
+                "r=octocat",
+            ]),
+            "given twice",
+        ),
+        (api(&["--public"]), "needs a confidential app"),
+        (
+            vec!["apps", "add", "other", "--api", "https://data.example/v1"],
+            "already belongs",
+        ),
+        (
+            vec!["apps", "add", "other", "--api", "http://other.example"],
+            "loopback",
+        ),
+        (
+            vec!["apps", "add", "other", "--api", "https://other.example#x"],
+            "fragment",
+        ),
+        (
+            vec!["apps", "add", "other", "--api", "https://me@other.example"],
+            "user name",
+        ),
+        (
+            vec!["apps", "add", "other", "--api", "other"],
+            "not an absolute URL",
+        ),
+        (
+            vec!["apps", "add", "other", "--service", "--public"],
+            "needs a confidential app",
+        ),
+        (vec!["apps", "add", "other", "--scope", "read"], "add --api"),
+        (
+            vec![
+                "apps",
+                "add",
+                "other",
+                "--accept",
+                "web",
+                "--host",
+                "o.example",
+            ],
+            "add --api",
+        ),
+        (vec!["apps", "accept", "data", "nope"], "no app named"),
+        (vec!["apps", "accept", "web", "billing"], "is not an API"),
+        (vec!["apps", "reject", "nope", "web"], "no app named"),
     ];
-    for args in &cases {
+    for (args, why) in &cases {
         let output = gitlogin_on(&store.url, args, &[]);
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
         assert!(err.starts_with("gitlogin apps "), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: says {why:?}: {err}");
         assert_eq!(stdout(&output), "", "{args:?}");
         assert_eq!(store.rows().await, before, "{args:?} wrote something");
     }
