@@ -228,7 +228,12 @@ async fn act(
     )
     .await?
     {
-        DeliverySeen::SameId => return Ok("duplicate delivery: ignored"),
+        DeliverySeen::SameId => {
+            // Ended inside the write turn, as every answer here is: a dropped transaction
+            // would keep SQLite's write lock until its rollback runs, a moment later.
+            tx.rollback().await?;
+            return Ok("duplicate delivery: ignored");
+        }
         DeliverySeen::SameBody => {
             let known = removals::recheck_memberships(&mut tx, removal.github_id).await?;
             tx.commit().await?;

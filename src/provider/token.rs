@@ -102,7 +102,13 @@ pub(crate) async fn exchange(
             tx.commit().await?;
             Err(OAuthError::InvalidGrant)
         }
-        Err(TokenFailure::Error(error)) => Err(error),
+        Err(TokenFailure::Error(error)) => {
+            // Rolled back here, inside this request's write turn: a transaction merely
+            // dropped is rolled back a moment later, and until then its connection keeps
+            // SQLite's write lock, so the next request's write found the store locked (503).
+            tx.rollback().await?;
+            Err(error)
+        }
     }
 }
 

@@ -37,6 +37,18 @@ fn data_api(app: &TestApp) -> Creds {
     )
 }
 
+/// `ledger`, another API, which accepts `web` too.
+fn ledger(app: &TestApp) {
+    let args = [
+        "ledger",
+        "--api",
+        "https://ledger.example",
+        "--accept",
+        "web",
+    ];
+    register_api(app, &args);
+}
+
 fn octocat(teams: &[&str]) -> Account {
     Account {
         orgs: vec!["acme".into(), "elsewhere".into()],
@@ -187,16 +199,7 @@ async fn an_app_the_api_does_not_accept_gets_invalid_target_back_at_authorize() 
 #[rocket::async_test]
 async fn a_token_request_for_an_api_the_code_was_not_for_is_invalid_target() {
     let (app, rp, _) = setup(&[]).await;
-    register_api(
-        &app,
-        &[
-            "ledger",
-            "--api",
-            "https://ledger.example",
-            "--accept",
-            "web",
-        ],
-    );
+    ledger(&app);
     let browser = signed_in(&app).await;
     let first = code(&browser, &rp, &asking(&rp)).await;
 
@@ -220,16 +223,7 @@ async fn a_token_request_for_an_api_the_code_was_not_for_is_invalid_target() {
 #[rocket::async_test]
 async fn a_refresh_may_narrow_but_never_widen_nor_reach_another_api() {
     let (app, rp, _) = setup(&["acme/ops"]).await;
-    register_api(
-        &app,
-        &[
-            "ledger",
-            "--api",
-            "https://ledger.example",
-            "--accept",
-            "web",
-        ],
-    );
+    ledger(&app);
     let browser = signed_in(&app).await;
     let body = jwt_for(&app, &browser, &rp).await;
     let refresh = body["refresh_token"].as_str().unwrap().to_owned();

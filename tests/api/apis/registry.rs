@@ -183,7 +183,10 @@ async fn every_bad_api_input_is_one_line_a_failure_and_nothing_written() {
             "no app named",
         ),
         (api(&["--grant-user", "read=octocat"]), "not declared"),
-        (api(&["--scope", "read", "--grant-team", "write=acme/ops"]), "not declared"),
+        (
+            api(&["--scope", "read", "--grant-team", "write=acme/ops"]),
+            "not declared",
+        ),
         (
             api(&["--scope", "read", "--grant-user", "read"]),
             "not a grant",

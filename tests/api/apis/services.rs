@@ -163,15 +163,7 @@ async fn a_service_gets_a_jwt_for_an_api_that_accepts_it_with_the_scopes_granted
 async fn a_public_app_using_client_credentials_is_unauthorized_client() {
     let app = TestApp::spawn().await;
     let s = services(&app);
-    let (spa, _) = add(
-        &app.db_url,
-        &[
-            "spa",
-            "--public",
-            "--redirect-uri",
-            "https://spa.example/cb",
-        ],
-    );
+    let spa = public_app(&app);
     let web = register(&app, &["web", "--redirect-uri", "https://web.example/cb"]);
     for name in ["spa", "web"] {
         let output = super::gitlogin_on(&app.db_url, &["apps", "accept", "data", name], &[]);
@@ -275,15 +267,7 @@ async fn introspection_describes_a_live_token_to_its_api_and_to_no_other_app() {
 async fn introspection_without_credentials_is_invalid_client() {
     let app = TestApp::spawn().await;
     let s = services(&app);
-    let (spa, _) = add(
-        &app.db_url,
-        &[
-            "spa",
-            "--public",
-            "--redirect-uri",
-            "https://spa.example/cb",
-        ],
-    );
+    let spa = public_app(&app);
     let (_, body) = service_token(&app, s.billing.auth(), &[("resource", DATA)]).await;
     let jwt = body["access_token"].as_str().unwrap();
 
@@ -407,6 +391,17 @@ async fn access_token_lifetime_sets_how_long_a_jwt_lives() {
         claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
         45
     );
+}
+
+/// `spa`, a public app: its `client_id`.
+fn public_app(app: &TestApp) -> String {
+    let args = [
+        "spa",
+        "--public",
+        "--redirect-uri",
+        "https://spa.example/cb",
+    ];
+    add(&app.db_url, &args).0
 }
 
 async fn api_tokens(app: &TestApp) -> i64 {
