@@ -32,9 +32,16 @@ pub(crate) fn register(
     database_url: &str,
 ) -> Result<[(String, String); 2], String> {
     let add = |args: &[&str]| -> Result<(String, String), String> {
+        // The command reads the whole configuration, as the server does.
         let output = Command::new(binary)
             .current_dir(root)
             .env("DATABASE_URL", database_url)
+            .env("GITHUB_CLIENT_ID", FAKE_CLIENT_ID)
+            .env("GITHUB_CLIENT_SECRET", FAKE_CLIENT_SECRET)
+            .env(
+                "ROCKET_SECRET_KEY",
+                gitlogin::ops::loopback::random_secret_key(),
+            )
             .args(["apps", "add"])
             .args(args)
             .arg("--json")

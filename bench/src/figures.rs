@@ -22,8 +22,9 @@ pub(crate) struct Store {
     pub(crate) first_start: Duration,
     pub(crate) starts: Vec<Duration>,
     pub(crate) figures: HashMap<Scenario, Figures>,
-    /// A service's grant and an API's introspection, as this store's app answers them.
-    pub(crate) api_calls: ApiCalls,
+    /// A service's grant and an API's introspection, as this store's app answers them;
+    /// registered only when a run measures them.
+    pub(crate) api_calls: Option<ApiCalls>,
 }
 
 impl Store {
@@ -31,7 +32,7 @@ impl Store {
         Target {
             url: &self.app.url,
             session_cookie: &self.session_cookie,
-            api_calls: Some(&self.api_calls),
+            api_calls: self.api_calls.as_ref(),
             apps: vec![self.app.pid()],
             database: None,
             proxy: None,

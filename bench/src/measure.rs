@@ -208,7 +208,11 @@ pub(crate) async fn prepare_store(
     app.stop();
     eprintln!("bench: seeding {} users and sessions ...", thousands(rows));
     seed(&env.database_url, rows).await?;
-    let api_apps = apis::register(binary, &settings.root, &env.database_url)?;
+    let api_scenarios = [Scenario::ClientCredentials, Scenario::Introspect];
+    let api_apps = match api_scenarios.iter().any(|s| settings.scenarios.contains(s)) {
+        true => Some(apis::register(binary, &settings.root, &env.database_url)?),
+        false => None,
+    };
 
     let mut starts = Vec::new();
     for n in 0..settings.starts {
@@ -219,7 +223,10 @@ pub(crate) async fn prepare_store(
             continue;
         }
         let session_cookie = bench_user_session(&app.url, &github).await?;
-        let api_calls = apis::calls(&app.url, &api_apps).await?;
+        let api_calls = match &api_apps {
+            Some(apps) => Some(apis::calls(&app.url, apps).await?),
+            None => None,
+        };
         return Ok(Store {
             api_calls,
             rows,
