@@ -15,18 +15,18 @@ use super::{assert_error_page, form, form_fields, jwks, register, signed_in, tok
 use super::{unverified_claims, Authorize, Rp};
 use crate::helpers::{assert_redirect, Browser, TestApp};
 
-const SIGNED_OUT: &str = "https://wiki.example/signed-out";
+pub(super) const SIGNED_OUT: &str = "https://wiki.example/signed-out";
 
 /// `wiki`, which may send people back to [`SIGNED_OUT`], octocat signed in to it, and the ID
 /// token it got.
-async fn signed_in_to_wiki(app: &TestApp) -> (Rp, Browser<'_>, String) {
+pub(super) async fn signed_in_to_wiki(app: &TestApp) -> (Rp, Browser<'_>, String) {
     let rp = register(app, "wiki", &["--post-logout-redirect-uri", SIGNED_OUT]);
     let browser = signed_in(app).await;
     let body = tokens(app, &browser, &rp, &Authorize::new(&rp)).await;
     (rp, browser, body["id_token"].as_str().unwrap().to_owned())
 }
 
-fn logout_uri(id_token: &str, post_logout_redirect_uri: &str) -> String {
+pub(super) fn logout_uri(id_token: &str, post_logout_redirect_uri: &str) -> String {
     let query = [
         ("id_token_hint", id_token),
         ("post_logout_redirect_uri", post_logout_redirect_uri),
@@ -42,7 +42,10 @@ async fn still_signed_in(app: &TestApp, browser: &Browser<'_>, sessions: i64) {
 }
 
 /// The fields of the confirmation page's form, with the session's CSRF token.
-async fn confirmation_fields(browser: &Browser<'_>, page: &str) -> Vec<(String, String)> {
+pub(super) async fn confirmation_fields(
+    browser: &Browser<'_>,
+    page: &str,
+) -> Vec<(String, String)> {
     let mut fields = form_fields(page, "/oauth/logout");
     assert!(
         !fields.is_empty(),

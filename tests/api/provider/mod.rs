@@ -15,6 +15,7 @@ mod discovery;
 mod hardening;
 mod lifetimes;
 mod logout;
+mod logout_hints;
 mod pkce;
 mod redirect_uris;
 mod refresh;
