@@ -319,3 +319,27 @@ async fn an_access_token_is_no_id_token_hint_and_userinfo_refuses_it() {
         .await;
     assert_eq!(page.status(), Status::Ok);
 }
+
+#[rocket::async_test]
+async fn a_refresh_buys_a_token_for_another_api_the_code_was_for_without_the_person() {
+    let (app, rp, _) = setup(&[]).await;
+    ledger(&app);
+    let browser = signed_in(&app).await;
+    let both = asking(&rp).and("resource", "https://ledger.example");
+    let code = code(&browser, &rp, &both).await;
+    let (_, body) = redeem_with(&app, &rp, &code, &[("resource", DATA)]).await;
+    let refresh = body["refresh_token"].as_str().unwrap();
+
+    let fields = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("resource", "https://ledger.example"),
+    ];
+    let (status, body) = token(&app, rp.auth(), &fields).await;
+
+    assert_eq!(status, Status::Ok, "{body}");
+    let jwt = body["access_token"].as_str().unwrap();
+    let claims = verified(&app, jwt, "https://ledger.example").await;
+    assert_eq!(claims["sub"], OCTOCAT_ID);
+    assert_eq!(claims["client_id"], rp.client_id);
+}
