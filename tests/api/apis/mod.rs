@@ -3,7 +3,9 @@
 //! introspection. One concern per file; what they share is here.
 
 mod data_service;
+mod introspection;
 mod people;
+mod refresh;
 mod registry;
 mod services;
 

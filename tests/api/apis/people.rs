@@ -16,7 +16,7 @@ use gitlogin::github::fake::Account;
 
 /// The `data` API, which accepts `web`: `read` for everyone it admits, `write` for the
 /// `acme/ops` team only.
-fn data_api(app: &TestApp) -> Creds {
+pub(super) fn data_api(app: &TestApp) -> Creds {
     register_api(
         app,
         &[
@@ -38,7 +38,7 @@ fn data_api(app: &TestApp) -> Creds {
 }
 
 /// `ledger`, another API, which accepts `web` too.
-fn ledger(app: &TestApp) {
+pub(super) fn ledger(app: &TestApp) {
     let args = [
         "ledger",
         "--api",
@@ -49,7 +49,7 @@ fn ledger(app: &TestApp) {
     register_api(app, &args);
 }
 
-fn octocat(teams: &[&str]) -> Account {
+pub(super) fn octocat(teams: &[&str]) -> Account {
     Account {
         orgs: vec!["acme".into(), "elsewhere".into()],
         teams: teams.iter().map(|t| t.to_string()).collect(),
@@ -58,14 +58,14 @@ fn octocat(teams: &[&str]) -> Account {
 }
 
 /// `web`, an app that asks for `data`'s scopes with `openid groups offline_access`.
-fn asking(rp: &Rp) -> Authorize {
+pub(super) fn asking(rp: &Rp) -> Authorize {
     Authorize::new(rp)
         .with("scope", "openid groups offline_access read write")
         .with("resource", DATA)
 }
 
 /// The code redeemed by `rp` with `extra` fields.
-async fn redeem_with(
+pub(super) async fn redeem_with(
     app: &TestApp,
     rp: &Rp,
     code: &str,
@@ -81,7 +81,7 @@ async fn redeem_with(
     token(app, rp.auth(), &fields).await
 }
 
-async fn setup(teams: &[&str]) -> (TestApp, Rp, Creds) {
+pub(super) async fn setup(teams: &[&str]) -> (TestApp, Rp, Creds) {
     let app = TestApp::spawn().await;
     app.github.set_account(octocat(teams));
     let rp = register(&app, "web", &[]);
@@ -89,7 +89,7 @@ async fn setup(teams: &[&str]) -> (TestApp, Rp, Creds) {
     (app, rp, data)
 }
 
-async fn jwt_for(app: &TestApp, browser: &Browser<'_>, rp: &Rp) -> Value {
+pub(super) async fn jwt_for(app: &TestApp, browser: &Browser<'_>, rp: &Rp) -> Value {
     let code = code(browser, rp, &asking(rp)).await;
     let (status, body) = redeem_with(app, rp, &code, &[("resource", DATA)]).await;
     assert_eq!(status, Status::Ok, "{body}");
@@ -221,41 +221,6 @@ async fn a_token_request_for_an_api_the_code_was_not_for_is_invalid_target() {
 }
 
 #[rocket::async_test]
-async fn a_refresh_may_narrow_but_never_widen_nor_reach_another_api() {
-    let (app, rp, _) = setup(&["acme/ops"]).await;
-    ledger(&app);
-    let browser = signed_in(&app).await;
-    let body = jwt_for(&app, &browser, &rp).await;
-    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
-    let ask = |scope: Option<&'static str>, resource: &'static str| {
-        let mut fields = vec![
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.as_str()),
-            ("resource", resource),
-        ];
-        fields.extend(scope.map(|s| ("scope", s)));
-        fields
-    };
-
-    let wider = token(&app, rp.auth(), &ask(Some("read write admin"), DATA)).await;
-    let elsewhere = token(&app, rp.auth(), &ask(None, "https://ledger.example")).await;
-
-    assert_token_error(&wider, Status::BadRequest, "invalid_scope");
-    assert_token_error(&elsewhere, Status::BadRequest, "invalid_target");
-    let (status, narrowed) = token(&app, rp.auth(), &ask(Some("read"), DATA)).await;
-    assert_eq!(
-        status,
-        Status::Ok,
-        "the refused refreshes spent nothing: {narrowed}"
-    );
-    assert_eq!(narrowed["scope"], "read");
-    assert_eq!(
-        verified(&app, narrowed["access_token"].as_str().unwrap(), DATA).await["scope"],
-        "read"
-    );
-}
-
-#[rocket::async_test]
 async fn an_id_token_or_an_opaque_token_is_inactive_at_the_apis_introspection() {
     let (app, rp, data) = setup(&[]).await;
     let browser = signed_in(&app).await;
@@ -269,32 +234,6 @@ async fn an_id_token_or_an_opaque_token_is_inactive_at_the_apis_introspection() 
     }
     let jwt = body["access_token"].as_str().unwrap();
     assert_eq!(introspect(&app, data.auth(), jwt).await.1["active"], true);
-}
-
-#[rocket::async_test]
-async fn a_person_the_api_no_longer_admits_makes_its_tokens_inactive() {
-    let (app, rp, data) = setup(&["acme/ops"]).await;
-    let browser = signed_in(&app).await;
-    let body = jwt_for(&app, &browser, &rp).await;
-    let jwt = body["access_token"].as_str().unwrap();
-
-    crate::provider::memberships_forgotten(&app).await;
-
-    assert_eq!(
-        introspect(&app, data.auth(), jwt).await.1,
-        json!({ "active": false })
-    );
-    let refresh = body["refresh_token"].as_str().unwrap();
-    let fields = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh),
-        ("resource", DATA),
-    ];
-    assert_token_error(
-        &token(&app, rp.auth(), &fields).await,
-        Status::BadRequest,
-        "invalid_grant",
-    );
 }
 
 #[rocket::async_test]
@@ -318,28 +257,4 @@ async fn an_access_token_is_no_id_token_hint_and_userinfo_refuses_it() {
         .get(&logout(body["id_token"].as_str().unwrap()))
         .await;
     assert_eq!(page.status(), Status::Ok);
-}
-
-#[rocket::async_test]
-async fn a_refresh_buys_a_token_for_another_api_the_code_was_for_without_the_person() {
-    let (app, rp, _) = setup(&[]).await;
-    ledger(&app);
-    let browser = signed_in(&app).await;
-    let both = asking(&rp).and("resource", "https://ledger.example");
-    let code = code(&browser, &rp, &both).await;
-    let (_, body) = redeem_with(&app, &rp, &code, &[("resource", DATA)]).await;
-    let refresh = body["refresh_token"].as_str().unwrap();
-
-    let fields = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh),
-        ("resource", "https://ledger.example"),
-    ];
-    let (status, body) = token(&app, rp.auth(), &fields).await;
-
-    assert_eq!(status, Status::Ok, "{body}");
-    let jwt = body["access_token"].as_str().unwrap();
-    let claims = verified(&app, jwt, "https://ledger.example").await;
-    assert_eq!(claims["sub"], OCTOCAT_ID);
-    assert_eq!(claims["client_id"], rp.client_id);
 }

@@ -1,0 +1,95 @@
+//! A person's API tokens after the sign-in: a refresh may buy one for any API the code was
+//! for, with the same or fewer scopes and never more (RFC 6749 §6, RFC 8707 §2.2), and a
+//! person the API no longer admits loses them at introspection and at the next refresh.
+
+use rocket::http::Status;
+use serde_json::json;
+
+use super::people::{asking, jwt_for, ledger, redeem_with, setup};
+use super::services::{introspect, verified, DATA};
+use crate::provider::{assert_token_error, code, signed_in, token, OCTOCAT_ID};
+
+#[rocket::async_test]
+async fn a_refresh_may_narrow_but_never_widen_nor_reach_another_api() {
+    let (app, rp, _) = setup(&["acme/ops"]).await;
+    ledger(&app);
+    let browser = signed_in(&app).await;
+    let body = jwt_for(&app, &browser, &rp).await;
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    let ask = |scope: Option<&'static str>, resource: &'static str| {
+        let mut fields = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+            ("resource", resource),
+        ];
+        fields.extend(scope.map(|s| ("scope", s)));
+        fields
+    };
+
+    let wider = token(&app, rp.auth(), &ask(Some("read write admin"), DATA)).await;
+    let elsewhere = token(&app, rp.auth(), &ask(None, "https://ledger.example")).await;
+
+    assert_token_error(&wider, Status::BadRequest, "invalid_scope");
+    assert_token_error(&elsewhere, Status::BadRequest, "invalid_target");
+    let (status, narrowed) = token(&app, rp.auth(), &ask(Some("read"), DATA)).await;
+    assert_eq!(
+        status,
+        Status::Ok,
+        "the refused refreshes spent nothing: {narrowed}"
+    );
+    assert_eq!(narrowed["scope"], "read");
+    assert_eq!(
+        verified(&app, narrowed["access_token"].as_str().unwrap(), DATA).await["scope"],
+        "read"
+    );
+}
+
+#[rocket::async_test]
+async fn a_person_the_api_no_longer_admits_makes_its_tokens_inactive() {
+    let (app, rp, data) = setup(&["acme/ops"]).await;
+    let browser = signed_in(&app).await;
+    let body = jwt_for(&app, &browser, &rp).await;
+    let jwt = body["access_token"].as_str().unwrap();
+
+    crate::provider::memberships_forgotten(&app).await;
+
+    assert_eq!(
+        introspect(&app, data.auth(), jwt).await.1,
+        json!({ "active": false })
+    );
+    let refresh = body["refresh_token"].as_str().unwrap();
+    let fields = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("resource", DATA),
+    ];
+    assert_token_error(
+        &token(&app, rp.auth(), &fields).await,
+        Status::BadRequest,
+        "invalid_grant",
+    );
+}
+
+#[rocket::async_test]
+async fn a_refresh_buys_a_token_for_another_api_the_code_was_for_without_the_person() {
+    let (app, rp, _) = setup(&[]).await;
+    ledger(&app);
+    let browser = signed_in(&app).await;
+    let both = asking(&rp).and("resource", "https://ledger.example");
+    let code = code(&browser, &rp, &both).await;
+    let (_, body) = redeem_with(&app, &rp, &code, &[("resource", DATA)]).await;
+    let refresh = body["refresh_token"].as_str().unwrap();
+
+    let fields = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("resource", "https://ledger.example"),
+    ];
+    let (status, body) = token(&app, rp.auth(), &fields).await;
+
+    assert_eq!(status, Status::Ok, "{body}");
+    let jwt = body["access_token"].as_str().unwrap();
+    let claims = verified(&app, jwt, "https://ledger.example").await;
+    assert_eq!(claims["sub"], OCTOCAT_ID);
+    assert_eq!(claims["client_id"], rp.client_id);
+}
