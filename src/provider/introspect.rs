@@ -34,12 +34,11 @@ pub fn routes() -> Vec<Route> {
     routes![introspect_endpoint]
 }
 
-/// The form (§2.1). `token_type_hint` is only a hint: both kinds are looked for anyway.
+/// The form (§2.1). `token_type_hint` is not read: both kinds of token are looked for
+/// anyway, and a hint is only a hint.
 #[derive(FromForm)]
 struct IntrospectForm<'r> {
     token: Once<'r>,
-    #[allow(dead_code)]
-    token_type_hint: Once<'r>,
     client_id: Once<'r>,
     client_secret: Once<'r>,
 }
