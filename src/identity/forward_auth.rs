@@ -86,12 +86,12 @@ async fn check(
     let groups = match app {
         None => None,
         Some(name) => match for_app(&mut db, config, name, &current, clock.now()).await {
-            Ok(Ok(groups)) => Some(groups),
+            Ok(ForApp::Admitted(groups)) => Some(groups),
             // The app's membership rule is due for a recheck: the sign-in round trip does it.
-            Ok(Err(Standing::Unverified)) => {
+            Ok(ForApp::Not(Standing::Unverified)) => {
                 return stranger(&mut db, config, app, flavour, &asked).await
             }
-            Ok(Err(_)) => return Verdict::Forbidden,
+            Ok(ForApp::Not(_)) => return Verdict::Forbidden,
             Err(e) => {
                 rocket::error!("the store did not answer: {e}");
                 return Verdict::Unavailable;
@@ -137,49 +137,62 @@ async fn stranger(
     flavour: Flavour,
     asked: &Asked,
 ) -> Verdict {
-    let answered = async {
-        let host = asked.host.as_deref().unwrap_or_default();
-        let owner = apps::host_owner(conn, &host.to_ascii_lowercase()).await?;
-        let foreign = hosts::ForeignHost::of(config, host, owner.as_deref(), app);
-        let url = hosts::sign_in_url(config, foreign.as_ref(), &asked.next);
-        if flavour == Flavour::Header {
-            return Ok(Verdict::SignIn(url));
-        }
-        let apps_host = owner.is_some_and(|owner| app == Some(owner.as_str()));
-        Ok(if asked.navigation && apps_host {
-            Verdict::Redirect(url)
-        } else {
-            Verdict::Unauthorized
-        })
-    };
-    answered
+    sign_in_answer(conn, config, app, flavour, asked)
         .await
-        .unwrap_or_else(|e: rocket_db_pools::sqlx::Error| {
+        .unwrap_or_else(|e| {
             rocket::error!("the store did not answer: {e}");
             Verdict::Unavailable
         })
 }
 
-/// The groups to tell the app `name` about this person, or where they stand if they may not
-/// use it now (refused also when there is no such app).
+/// [`stranger`]'s answer, once the host's owner is known.
+async fn sign_in_answer(
+    conn: &mut AnyConnection,
+    config: &AppConfig,
+    app: Option<&str>,
+    flavour: Flavour,
+    asked: &Asked,
+) -> Result<Verdict, rocket_db_pools::sqlx::Error> {
+    let host = asked.host.as_deref().unwrap_or_default();
+    let owner = apps::host_owner(conn, &host.to_ascii_lowercase()).await?;
+    let foreign = hosts::ForeignHost::of(config, host, owner.as_deref(), app);
+    let url = hosts::sign_in_url(config, foreign.as_ref(), &asked.next);
+    if flavour == Flavour::Header {
+        return Ok(Verdict::SignIn(url));
+    }
+    let apps_host = owner.is_some_and(|owner| app == Some(owner.as_str()));
+    Ok(if asked.navigation && apps_host {
+        Verdict::Redirect(url)
+    } else {
+        Verdict::Unauthorized
+    })
+}
+
+/// Where this person stands with the app a check names.
+enum ForApp {
+    /// They may use it: the groups to tell it about.
+    Admitted(Vec<String>),
+    /// They may not now (refused also when there is no such app).
+    Not(Standing),
+}
+
 async fn for_app(
     conn: &mut AnyConnection,
     config: &AppConfig,
     name: &str,
     current: &CurrentUser,
     now: i64,
-) -> Result<Result<Vec<String>, Standing>, rocket_db_pools::sqlx::Error> {
+) -> Result<ForApp, rocket_db_pools::sqlx::Error> {
     let Some(app) = apps::find_app(conn, name).await? else {
         audit!("forward auth refused: no app named {name:?} is registered");
-        return Ok(Err(Standing::Refused));
+        return Ok(ForApp::Not(Standing::Refused));
     };
     let standing = app_rules::pin_and_decide(conn, config, &app, &current.user, now).await?;
     if !standing.is_admitted() {
-        return Ok(Err(standing));
+        return Ok(ForApp::Not(standing));
     }
-    app_rules::groups(conn, config, &app, &current.user)
-        .await
-        .map(Ok)
+    let groups = app_rules::groups(conn, config, &app, &current.user).await?;
+    Ok(ForApp::Admitted(groups))
 }
 
 impl<'r> Responder<'r, 'static> for Verdict {
