@@ -219,9 +219,10 @@ pub async fn accept(
     Ok(())
 }
 
-/// Stops the app `client` getting tokens for the API `api`, and ends the tokens it holds for
-/// it at once: they stay dead if it is accepted again. Returns whether it was accepted, and
-/// how many live tokens ended.
+/// Stops the app `client` getting tokens for the API `api`, and ends at once everything it
+/// holds for it: its tokens, what its grants may still buy for the API (a refresh token
+/// would otherwise buy new ones the day it is accepted again), and the people's consents to
+/// it, who are asked again. Returns whether it was accepted, and how many live tokens ended.
 pub async fn reject(
     conn: &mut AnyConnection,
     api: &str,
@@ -230,19 +231,24 @@ pub async fn reject(
     let mut tx = conn.begin().await?;
     let api_id = api_id_named(&mut tx, api).await?;
     let client_id = app_id_named(&mut tx, client).await?;
-    let mut ended = [0; 2];
-    for (n, table) in ["api_accepts", "api_tokens"].iter().enumerate() {
-        let done = sqlx::query(&format!(
-            "DELETE FROM {table} WHERE api_id = $1 AND client_app_id = $2"
-        ))
-        .bind(api_id)
-        .bind(client_id)
+    let between = |sql: &'static str| sqlx::query(sql).bind(api_id).bind(client_id);
+    let accepted = between("DELETE FROM api_accepts WHERE api_id = $1 AND client_app_id = $2")
         .execute(&mut *tx)
         .await?;
-        ended[n] = done.rows_affected();
-    }
+    let tokens = between("DELETE FROM api_tokens WHERE api_id = $1 AND client_app_id = $2")
+        .execute(&mut *tx)
+        .await?;
+    between(
+        "DELETE FROM grant_apis WHERE api_id = $1
+         AND grant_id IN (SELECT id FROM grants WHERE app_id = $2)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    between("DELETE FROM api_consents WHERE api_id = $1 AND app_id = $2")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
-    Ok((ended[0] == 1, ended[1]))
+    Ok((accepted.rows_affected() == 1, tokens.rows_affected()))
 }
 
 /// The row id of the API app called `name`; an app that is no API is the operator's error.

@@ -93,3 +93,32 @@ async fn a_refresh_buys_a_token_for_another_api_the_code_was_for_without_the_per
     assert_eq!(claims["sub"], OCTOCAT_ID);
     assert_eq!(claims["client_id"], rp.client_id);
 }
+
+#[rocket::async_test]
+async fn a_rejected_apps_refresh_token_buys_nothing_for_the_api_even_once_accepted_again() {
+    let (app, rp, _) = setup(&[]).await;
+    let browser = signed_in(&app).await;
+    let body = jwt_for(&app, &browser, &rp).await;
+    let refresh = body["refresh_token"].as_str().unwrap();
+    let cli = |args: &[&str]| {
+        let output = super::gitlogin_on(&app.db_url, args, &[]);
+        assert!(output.status.success(), "{args:?}");
+    };
+
+    cli(&["apps", "reject", "data", "web"]);
+    cli(&["apps", "accept", "data", "web"]);
+
+    let fields = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("resource", DATA),
+    ];
+    assert_token_error(
+        &token(&app, rp.auth(), &fields).await,
+        Status::BadRequest,
+        "invalid_target",
+    );
+    // The person is asked again before the app gets the API back.
+    let page = browser.get(&asking(&rp).uri()).await;
+    assert_eq!(page.status(), Status::Ok, "the consent page");
+}
