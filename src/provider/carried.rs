@@ -32,8 +32,10 @@ struct Carried {
 }
 
 /// Puts `request` in this browser's cookie; the id its continue link names. `None` if the
-/// browser would drop a cookie that long, which only a `state` or `nonce` near its cap
-/// (`request.rs`) that is mostly quotes or backslashes, each written twice in JSON, can make.
+/// browser would drop a cookie that long: a `state` or `nonce` near its cap (`request.rs`)
+/// that is mostly quotes or backslashes, each written twice in JSON, or a request naming
+/// several APIs with many long scopes. The app then gets `invalid_request`; the same request
+/// by someone already signed in, which is never carried, goes through.
 pub fn carry(
     jar: &CookieJar<'_>,
     policy: &CookiePolicy,

@@ -37,8 +37,8 @@ pub struct AuthorizeQuery<'r> {
 
 /// The longest `state` and `nonce`, in bytes. A stranger's request rides through the GitHub
 /// sign-in in a cookie (`carried.rs`), and a browser keeps at most 4 KiB of one: both at
-/// their longest still fit, encrypted, with the rest of the request. Apps send far less (a
-/// random value of 32 bytes or so).
+/// their longest still fit, encrypted, with the rest of a request that names no API. Apps
+/// send far less (a random value of 32 bytes or so).
 pub const MAX_STATE_OR_NONCE: usize = 1024;
 
 /// A request that passed every check: what the rest of the flow acts on. Kept as JSON in
@@ -66,7 +66,9 @@ pub struct AuthRequest {
     pub apis: Vec<AskedApi>,
 }
 
-/// An API a request names: one that exists and accepts the app.
+/// An API a request names: one that existed and accepted the app when the request was
+/// checked. A request may wait ten minutes for its person, so the token endpoint checks both
+/// again.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AskedApi {
     pub api_id: i64,
@@ -187,16 +189,30 @@ pub async fn check<'r>(
     ))
 }
 
+/// The most APIs one request may name. A person's consent page lists them all, and each
+/// costs a few store reads here: a link naming hundreds would cost hundreds.
+pub const MAX_APIS: usize = 8;
+
 /// The APIs `resources` name, each with the `asked` scopes it declares; `None` if one is
-/// not an API that accepts `app` (RFC 8707 §2: `invalid_target`, which says no more).
+/// not an API that accepts `app`, or more than [`MAX_APIS`] are named (RFC 8707 §2:
+/// `invalid_target`, which says no more).
 async fn asked_apis(
     conn: &mut AnyConnection,
     app: &StoredApp,
     resources: &[&str],
     asked: &[&str],
 ) -> rocket_db_pools::sqlx::Result<Option<Vec<AskedApi>>> {
-    let mut found: Vec<AskedApi> = Vec::new();
+    let mut named: Vec<&str> = Vec::new();
     for resource in resources {
+        if !named.contains(resource) {
+            named.push(resource);
+        }
+    }
+    if named.len() > MAX_APIS {
+        return Ok(None);
+    }
+    let mut found: Vec<AskedApi> = Vec::new();
+    for resource in named {
         let Some(api) = apis::api_by_audience(conn, resource).await? else {
             return Ok(None);
         };

@@ -258,3 +258,23 @@ async fn an_access_token_is_no_id_token_hint_and_userinfo_refuses_it() {
         .await;
     assert_eq!(page.status(), Status::Ok);
 }
+
+#[rocket::async_test]
+async fn a_request_naming_more_than_eight_apis_is_invalid_target_and_repeats_count_once() {
+    let (app, rp, _) = setup(&[]).await;
+    let browser = signed_in(&app).await;
+    let mut nine = asking(&rp);
+    for n in 1..=8 {
+        let api = format!("api{n}");
+        let audience = format!("https://{api}.example");
+        register_api(&app, &[&api, "--api", &audience, "--accept", "web"]);
+        nine = nine.and("resource", &audience);
+    }
+
+    assert_error_back(&rp, &browser.get(&nine.uri()).await, "invalid_target");
+    let mut repeated = asking(&rp);
+    for _ in 0..150 {
+        repeated = repeated.and("resource", DATA);
+    }
+    code(&browser, &rp, &repeated).await;
+}
