@@ -205,14 +205,18 @@ async fn ask_consent(
     // Allow's answer redirects to the app: the page's `form-action` must let it.
     at.targets.allow(&request.redirect_uri);
     let user = &current.user;
-    let apis = api_grants::for_person(conn, at.config, request, user, at.now).await;
-    let kept = consent::keep(conn, &current.session, request, at.now).await;
-    match (apis, kept) {
-        (Ok(apis), Ok(id)) => {
-            let apis = apis.unwrap_or_default();
-            AuthorizeAnswer::Consent(consent::page(app, request, &apis, &id, &current))
-        }
-        (Err(e), _) | (_, Err(e)) => AuthorizeAnswer::Page(ErrorPage::store_unavailable(e)),
+    let apis = match api_grants::for_person(conn, at.config, request, user, at.now).await {
+        Ok(Some(apis)) => apis,
+        // An API's membership rule came due meanwhile: the sign-in round trip rechecks it.
+        Ok(None) => return sign_in_then(at, request),
+        Err(e) => return AuthorizeAnswer::Page(ErrorPage::store_unavailable(e)),
+    };
+    // Allow gives at most what the page shows, whatever changes while it is open.
+    let mut kept = request.clone();
+    kept.shown = apis.iter().map(|api| api.grant.clone()).collect();
+    match consent::keep(conn, &current.session, &kept, at.now).await {
+        Ok(id) => AuthorizeAnswer::Consent(consent::page(app, request, &apis, &id, &current)),
+        Err(e) => AuthorizeAnswer::Page(ErrorPage::store_unavailable(e)),
     }
 }
 

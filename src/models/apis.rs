@@ -262,7 +262,7 @@ async fn api_id_named(conn: &mut AnyConnection, name: &str) -> Result<i64, ApiWr
 }
 
 /// An API a grant was issued for, with the scopes the person was granted for it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct GrantApi {
     pub api_id: i64,
     pub scope: String,

@@ -65,6 +65,26 @@ pub(crate) async fn for_person(
     Ok(Some(granted))
 }
 
+/// Of what `granted` gives now, what the consent page `shown` showed: an API it did not show
+/// is left out, and of each API the scopes both have. So a membership gained while the page
+/// was open brings nothing the person did not see, and one lost takes away what it gave.
+pub(crate) fn as_shown(granted: Vec<GrantedApi>, shown: &[GrantApi]) -> Vec<GrantedApi> {
+    granted
+        .into_iter()
+        .filter_map(|mut api| {
+            let seen = shown.iter().find(|s| s.api_id == api.grant.api_id)?;
+            let both: Vec<&str> = api
+                .grant
+                .scope
+                .split(' ')
+                .filter(|scope| seen.scope.split(' ').any(|s| s == *scope))
+                .collect();
+            api.grant.scope = both.join(" ");
+            Some(api)
+        })
+        .collect()
+}
+
 /// Whether this person has already said yes to every scope of every API in `granted`.
 pub(crate) async fn consented(
     conn: &mut AnyConnection,

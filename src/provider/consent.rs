@@ -248,9 +248,11 @@ pub(crate) async fn record(
         return Ok(ConsentOutcome::Denied);
     }
     // An API's membership rule due for a recheck is a no here: the page cannot sign in again.
-    let Some(apis) = api_grants::for_person(conn, at.config, request, user, now).await? else {
+    let Some(now_granted) = api_grants::for_person(conn, at.config, request, user, now).await?
+    else {
         return Ok(ConsentOutcome::Denied);
     };
+    let apis = api_grants::as_shown(now_granted, &request.shown);
     let granted = consents::consented_scope(conn, app.id, user.id).await?;
     let scope = super::request::union(granted.as_deref().unwrap_or(""), &request.scope);
     // The consent and its event, together or not at all.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::back::Back;
 use super::once::Once;
-use crate::models::apis;
+use crate::models::apis::{self, GrantApi};
 use crate::models::apps::{self, StoredApp};
 use crate::web::error_pages::ErrorPage;
 
@@ -64,6 +64,9 @@ pub struct AuthRequest {
     /// The APIs named by `resource`, each with the scopes asked of it.
     #[serde(default)]
     pub apis: Vec<AskedApi>,
+    /// Once its consent page is drawn: the APIs and scopes it showed, the most Allow gives.
+    #[serde(default)]
+    pub shown: Vec<GrantApi>,
 }
 
 /// An API a request names: one that existed and accepted the app when the request was
@@ -185,6 +188,7 @@ pub async fn check<'r>(
             asked_at: now,
             max_age,
             apis,
+            shown: Vec::new(),
         },
     ))
 }

@@ -278,3 +278,24 @@ async fn a_request_naming_more_than_eight_apis_is_invalid_target_and_repeats_cou
     }
     code(&browser, &rp, &repeated).await;
 }
+
+#[rocket::async_test]
+async fn allow_gives_no_more_than_the_consent_page_showed() {
+    let (app, rp, _) = setup(&[]).await;
+    let browser = signed_in(&app).await;
+    let page = browser.get(&asking(&rp).uri()).await;
+    let page = page.into_string().await.unwrap();
+    assert!(page.contains("<strong>data</strong>: read<"), "{page}");
+
+    // Meanwhile the person joins the team that `write` needs, and signs in elsewhere.
+    app.github.set_account(octocat(&["acme/ops"]));
+    signed_in(&app).await;
+    let allowed = crate::provider::decide(&browser, &page, "allow").await;
+
+    let code = crate::provider::back_at(&rp, &allowed)["code"].clone();
+    let (_, body) = redeem_with(&app, &rp, &code, &[("resource", DATA)]).await;
+    assert_eq!(body["scope"], "read", "{body}");
+    // Not remembered either: asked for `write`, the person sees the page again.
+    let again = browser.get(&asking(&rp).uri()).await;
+    assert_eq!(again.status(), Status::Ok);
+}
