@@ -16,6 +16,7 @@ use crate::models::apps;
 use crate::models::apps::StoredApp;
 use crate::models::grants::Grant;
 use crate::models::{self, consents, User};
+use crate::registry::api::RESERVED_SCOPES;
 use crate::registry::Grantee;
 
 /// One API of a request, as granted to the person: for the consent page and the code.
@@ -169,7 +170,17 @@ pub(crate) async fn token_for(
     let bought = apis::grant_api(conn, grant.id, api.app_id)
         .await?
         .ok_or(OAuthError::InvalidTarget)?;
-    let wanted = asked.scope.unwrap_or(&bought.scope);
+    // A refresh often repeats the whole original `scope`, OpenID Connect's scopes with the
+    // API's: those are the ID token's, not this token's, and say nothing here.
+    let wanted: String = match asked.scope {
+        Some(scope) => scope
+            .split(' ')
+            .filter(|s| !RESERVED_SCOPES.contains(s))
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => bought.scope.clone(),
+    };
+    let wanted = wanted.as_str();
     if !super::request::covers(&bought.scope, wanted) {
         return Err(OAuthError::InvalidScope);
     }

@@ -147,12 +147,19 @@ async fn attempt(
             scope,
             resource,
         } => {
-            // Without `resource`, the opaque token for userinfo, of the whole grant.
             let api = resource.as_deref().map(|resource| ApiAsked {
                 resource,
                 scope: scope.as_deref(),
             });
             let grant = use_refresh_token(conn, &app, refresh_token, now).await?;
+            // Without `resource`, the opaque token for userinfo, of the whole grant: a
+            // `scope` may repeat it or name less, never more (RFC 6749 §6).
+            let wider = scope
+                .as_deref()
+                .is_some_and(|asked| !super::request::covers(&grant.scope, asked));
+            if api.is_none() && wider {
+                return Err(OAuthError::InvalidScope.into());
+            }
             (grant, api)
         }
         GrantType::ClientCredentials { scope, resource } => {

@@ -122,3 +122,44 @@ async fn a_rejected_apps_refresh_token_buys_nothing_for_the_api_even_once_accept
     let page = browser.get(&asking(&rp).uri()).await;
     assert_eq!(page.status(), Status::Ok, "the consent page");
 }
+
+#[rocket::async_test]
+async fn a_refresh_may_repeat_the_openid_scopes_but_never_widen_the_userinfo_token() {
+    let (app, rp, _) = setup(&["acme/ops"]).await;
+    let browser = signed_in(&app).await;
+    let body = jwt_for(&app, &browser, &rp).await;
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    // What many libraries send: the original `scope` again, the API's scopes among them.
+    let repeated = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("scope", "openid groups offline_access read"),
+        ("resource", DATA),
+    ];
+    let (status, body) = token(&app, rp.auth(), &repeated).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["scope"], "read");
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+
+    // Without `resource`: the opaque token of the grant, never wider than it.
+    let wider = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("scope", "openid profile"),
+    ];
+    assert_token_error(
+        &token(&app, rp.auth(), &wider).await,
+        Status::BadRequest,
+        "invalid_scope",
+    );
+    let same = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("scope", "openid"),
+    ];
+    assert_eq!(
+        token(&app, rp.auth(), &same).await.0,
+        Status::Ok,
+        "nothing spent"
+    );
+}
