@@ -115,6 +115,13 @@ async fn issue_token(
         .audience
         .filter(|asked| config.token_audiences.iter().any(|known| known == asked))
         .ok_or(ApiError::UnknownAudience)?;
+    // Nor for an API's audience, should one be put in TOKEN_AUDIENCES after the API was
+    // registered (`apps add` refuses the other order): an identity token and an access
+    // token must never share one, or an API that skips `typ` would take one for the other.
+    let taken = crate::models::apis::api_by_audience(&mut db, audience).await;
+    if taken.map_err(keys::KeyError::Store)?.is_some() {
+        return Err(ApiError::UnknownAudience);
+    }
 
     let user = &current.user;
     let now = clock.now();

@@ -16,12 +16,17 @@ pub struct NewApiToken<'a> {
     pub expires_at: i64,
 }
 
-pub async fn insert_token(conn: &mut AnyConnection, token: &NewApiToken<'_>) -> sqlx::Result<()> {
-    // As above: no NULL bound, the column is left out instead.
+/// Records `token`, only while its app is accepted by its API, in the same statement: an
+/// `apps reject` that commits between the token endpoint's check and this write then leaves
+/// no row behind to be found live after a later `apps accept`. `false`: not recorded.
+pub async fn insert_token(conn: &mut AnyConnection, token: &NewApiToken<'_>) -> sqlx::Result<bool> {
+    // The grant column is left out rather than bound NULL: sqlx 0.7's `Any` sends a NULL
+    // PostgreSQL cannot read as a BIGINT.
     let insert = match token.grant_id {
         Some(grant_id) => sqlx::query(
             "INSERT INTO api_tokens (jti, api_id, client_app_id, expires_at, grant_id)
-             VALUES ($1, $2, $3, $4, $5)",
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS
+                (SELECT 1 FROM api_accepts WHERE api_id = $2 AND client_app_id = $3)",
         )
         .bind(token.jti)
         .bind(token.api_id)
@@ -29,14 +34,16 @@ pub async fn insert_token(conn: &mut AnyConnection, token: &NewApiToken<'_>) -> 
         .bind(token.expires_at)
         .bind(grant_id),
         None => sqlx::query(
-            "INSERT INTO api_tokens (jti, api_id, client_app_id, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO api_tokens (jti, api_id, client_app_id, expires_at)
+             SELECT $1, $2, $3, $4 WHERE EXISTS
+                (SELECT 1 FROM api_accepts WHERE api_id = $2 AND client_app_id = $3)",
         )
         .bind(token.jti)
         .bind(token.api_id)
         .bind(token.client_app_id)
         .bind(token.expires_at),
     };
-    insert.execute(conn).await.map(drop)
+    Ok(insert.execute(conn).await?.rows_affected() == 1)
 }
 
 /// A JWT access token's row: who it was issued to, for what, through which grant.

@@ -16,6 +16,8 @@ pub enum ApiWriteError {
     UnknownApp(String),
     #[error("{0:?} is not an API (gitlogin apps add NAME --api AUDIENCE)")]
     NotAnApi(String),
+    #[error("{0:?} is not a service account (gitlogin apps add NAME --service)")]
+    NotAService(String),
     #[error(transparent)]
     Store(#[from] sqlx::Error),
 }
@@ -65,7 +67,7 @@ pub(super) async fn insert_api(
                 .bind(value)
             }
             Grantee::Service(name) => {
-                let id = app_id_named(conn, name).await?;
+                let id = service_id_named(conn, name).await?;
                 sqlx::query(
                     "INSERT INTO api_scope_grants (api_id, scope, kind, value, service_id)
                      VALUES ($1, $2, 'service', $3, $4)",
@@ -105,14 +107,36 @@ async fn app_id_named(conn: &mut AnyConnection, name: &str) -> Result<i64, ApiWr
         .ok_or_else(|| ApiWriteError::UnknownApp(name.to_owned()))
 }
 
-/// The name of the app whose API has `audience`, if any.
+/// The row id of the service account called `name`: a grant to an app that is none could
+/// never be used.
+async fn service_id_named(conn: &mut AnyConnection, name: &str) -> Result<i64, ApiWriteError> {
+    let id = app_id_named(conn, name).await?;
+    let service: i64 = sqlx::query_scalar("SELECT service FROM apps WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    match service {
+        1 => Ok(id),
+        _ => Err(ApiWriteError::NotAService(name.to_owned())),
+    }
+}
+
+/// The name of the app whose API has `audience`, or one that reads the same once parsed
+/// (`https://data.example`, `https://DATA.example/`): tokens are matched exactly, but an API
+/// that normalises URLs before it compares would take one API's tokens for the other's.
 async fn audience_owner(conn: &mut AnyConnection, audience: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT apps.name FROM apis JOIN apps ON apps.id = apis.app_id WHERE apis.audience = $1",
+    let registered: Vec<(String, String)> = sqlx::query_as(
+        "SELECT apis.audience, apps.name FROM apis JOIN apps ON apps.id = apis.app_id",
     )
-    .bind(audience)
-    .fetch_optional(conn)
-    .await
+    .fetch_all(conn)
+    .await?;
+    let parsed = |uri: &str| url::Url::parse(uri).map(String::from).ok();
+    Ok(registered
+        .into_iter()
+        .find(|(known, _)| {
+            known == audience || parsed(known).is_some_and(|k| Some(k) == parsed(audience))
+        })
+        .map(|(_, name)| name))
 }
 
 /// The API of the app `app_id`, if it is one.
@@ -164,14 +188,15 @@ async fn load(conn: &mut AnyConnection, app_id: i64, audience: String) -> sqlx::
     .await?;
     let grants = rows
         .into_iter()
-        .filter_map(|(scope, kind, value, service)| {
+        .map(|(scope, kind, value, service)| {
+            // An empty service name (the service was removed, or a row this version cannot
+            // read) names no app: the scope stays withheld, never open to everyone.
+            let nobody = || Grantee::Service(String::new());
             let to = match kind.as_str() {
-                // An empty name: the service was removed. It names no app, so the scope
-                // stays withheld from everyone else.
                 "service" => Grantee::Service(service),
-                kind => Grantee::People(rule_of_row(kind, &value)?),
+                kind => rule_of_row(kind, &value).map_or_else(nobody, Grantee::People),
             };
-            Some(ScopeGrant { scope, to })
+            ScopeGrant { scope, to }
         })
         .collect();
     let accepts = sqlx::query_scalar(

@@ -111,7 +111,9 @@ pub async fn issue(
         grant_id,
         expires_at: claims.exp,
     };
-    api_tokens::insert_token(conn, &record).await?;
+    if !api_tokens::insert_token(conn, &record).await? {
+        return Err(OAuthError::InvalidTarget);
+    }
     let key = keys.signing_key(conn, Alg::Rs256, now).await?;
     Ok(key.sign_jwt(TYP, &claims)?)
 }

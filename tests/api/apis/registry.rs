@@ -220,6 +220,14 @@ async fn every_bad_api_input_is_one_line_a_failure_and_nothing_written() {
             "already belongs",
         ),
         (
+            vec!["apps", "add", "other", "--api", "https://DATA.example/v1"],
+            "already belongs",
+        ),
+        (
+            api(&["--scope", "read", "--grant-service", "read=web"]),
+            "not a service account",
+        ),
+        (
             vec!["apps", "add", "other", "--api", "http://other.example"],
             "loopback",
         ),
@@ -288,4 +296,25 @@ async fn an_audience_named_in_token_audiences_is_refused() {
         stderr(&output)
     );
     assert_eq!(store.rows().await, [0, 0, 0, 0, 0]);
+}
+
+#[rocket::async_test]
+async fn an_api_audience_put_in_token_audiences_later_gets_no_identity_token() {
+    let audiences = "https://data.example,sibling";
+    let app =
+        crate::helpers::TestApp::spawn_with(|f| f.merge(("token_audiences", audiences))).await;
+    add(&app.db_url, &["data", "--api", "https://data.example"]);
+    let browser = crate::provider::signed_in(&app).await;
+    let csrf = browser.csrf_token().await;
+    let ask = |audience: &'static str| {
+        crate::provider::form(&[("csrf_token", csrf.as_str()), ("audience", audience)])
+    };
+
+    let refused = browser
+        .post_form("/api/token", &ask("https://data.example"))
+        .await;
+    let issued = browser.post_form("/api/token", &ask("sibling")).await;
+
+    assert_eq!(refused.status(), rocket::http::Status::BadRequest);
+    assert_eq!(issued.status(), rocket::http::Status::Ok);
 }

@@ -249,3 +249,24 @@ pub async fn api_tokens(app: &TestApp) -> i64 {
         .await
         .unwrap()
 }
+
+#[rocket::async_test]
+async fn a_grant_row_gitlogin_cannot_read_withholds_its_scope_rather_than_opening_it() {
+    let app = TestApp::spawn().await;
+    let s = services(&app);
+    sqlx::query(
+        "INSERT INTO api_scope_grants (api_id, scope, kind, value)
+         SELECT app_id, 'admin', 'a-kind-from-elsewhere', 'x' FROM apis",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let (status, body) = service_token(&app, s.billing.auth(), &[("resource", DATA)]).await;
+
+    assert_eq!(
+        (status, &body["scope"]),
+        (Status::Ok, &json!("read")),
+        "{body}"
+    );
+}
