@@ -274,7 +274,8 @@ impl Checker {
         }
         .await
         .map_err(|_: reqwest::Error| Refused::GitloginUnavailable)?;
-        // The audience too: an API that accepts several audiences would check which.
+        // The audience too: gitlogin also describes an API's own userinfo tokens (when the
+        // API signs people in as an app), and those are not for it as an API.
         let ours = answer["active"] == true && answer["aud"] == self.settings.audience.as_str();
         if !ours {
             return Err(Refused::Invalid);

@@ -1,6 +1,7 @@
-//! The APIs in the registry and the JWT access tokens issued for them (migration 14 says
-//! what each column holds). An API is an app with an audience: its rows hang off the app's,
-//! and are written in the app's own transaction (`apps::insert_app`).
+//! The APIs in the registry: audiences, scopes, who gets each, which apps they accept, and
+//! what a grant may buy for them (migration 14 says what each column holds; the tokens
+//! issued are `api_tokens.rs`'s). An API is an app with an audience: its rows hang off the
+//! app's, and are written in the app's own transaction (`apps::insert_app`).
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 

@@ -1,6 +1,6 @@
 //! Access tokens for APIs (RFC 9068): a JWT an API can verify with gitlogin's JWKS, naming
 //! the API in `aud`, the caller in `client_id`, whom it is for in `sub` and what it allows in
-//! `scope`. Each is also recorded by its `jti` (`models/apis.rs`), so that introspection
+//! `scope`. Each is also recorded by its `jti` (`models/api_tokens.rs`), so that introspection
 //! can say at once when one was revoked, its app rejected or removed, or its grant ended;
 //! an API that verifies on its own learns that only when the token expires, which is why
 //! tokens live minutes (`ACCESS_TOKEN_LIFETIME`).
@@ -119,7 +119,7 @@ pub async fn issue(
 }
 
 /// The claims of an access token gitlogin signed that has not expired; whether it is still
-/// live (recorded, not revoked) is its row's to say (`models::apis::token_row`).
+/// live (recorded, not revoked) is its row's to say (`models::api_tokens::live_token`).
 pub async fn read(
     conn: &mut AnyConnection,
     keys: &KeyRing,

@@ -21,7 +21,7 @@ use crate::registry::Grantee;
 
 /// One API of a request, as granted to the person: for the consent page and the code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct GrantedApi {
+pub(crate) struct OfferedApi {
     pub(crate) name: String,
     pub(crate) grant: GrantApi,
 }
@@ -34,7 +34,7 @@ pub(crate) async fn for_person(
     request: &AuthRequest,
     user: &User,
     now: i64,
-) -> sqlx::Result<Option<Vec<GrantedApi>>> {
+) -> sqlx::Result<Option<Vec<OfferedApi>>> {
     let mut granted = Vec::new();
     for asked in &request.apis {
         let (Some(api), Some(api_app)) = (
@@ -58,7 +58,7 @@ pub(crate) async fn for_person(
             api_id: api.app_id,
             scope: scope.join(" "),
         };
-        granted.push(GrantedApi {
+        granted.push(OfferedApi {
             name: api_app.name,
             grant,
         });
@@ -69,7 +69,7 @@ pub(crate) async fn for_person(
 /// Of what `granted` gives now, what the consent page `shown` showed: an API it did not show
 /// is left out, and of each API the scopes both have. So a membership gained while the page
 /// was open brings nothing the person did not see, and one lost takes away what it gave.
-pub(crate) fn as_shown(granted: Vec<GrantedApi>, shown: &[GrantApi]) -> Vec<GrantedApi> {
+pub(crate) fn as_shown(granted: Vec<OfferedApi>, shown: &[GrantApi]) -> Vec<OfferedApi> {
     granted
         .into_iter()
         .filter_map(|mut api| {
@@ -91,11 +91,11 @@ pub(crate) async fn consented(
     conn: &mut AnyConnection,
     app_id: i64,
     user_id: i64,
-    granted: &[GrantedApi],
+    granted: &[OfferedApi],
 ) -> sqlx::Result<bool> {
     for api in granted {
-        let ids = (app_id, user_id, api.grant.api_id);
-        let said = consents::consented_api_scope(conn, ids.0, ids.1, ids.2).await?;
+        let api_id = api.grant.api_id;
+        let said = consents::consented_api_scope(conn, app_id, user_id, api_id).await?;
         if !said.is_some_and(|said| super::request::covers(&said, &api.grant.scope)) {
             return Ok(false);
         }
@@ -118,8 +118,8 @@ pub(crate) async fn remember(
         }
     }
     all.retain(|s| !s.is_empty());
-    let ids = (app_id, user_id, grant.api_id);
-    consents::consent_api(conn, ids, &all.join(" "), now).await
+    let scope = all.join(" ");
+    consents::consent_api(conn, (app_id, user_id, grant.api_id), &scope, now).await
 }
 
 /// The scopes of `api` a person gets now: each one no grant names, and each one a grant
@@ -149,7 +149,7 @@ pub async fn granted_to_person(
 
 /// What the token endpoint is asked for an API: its audience and, at a refresh, perhaps
 /// fewer scopes than the grant has.
-pub(crate) struct ApiAsked<'a> {
+pub(crate) struct ResourceAsked<'a> {
     pub(crate) resource: &'a str,
     pub(crate) scope: Option<&'a str>,
 }
@@ -163,7 +163,7 @@ pub(crate) async fn token_for(
     conn: &mut AnyConnection,
     (config, keys): (&AppConfig, &KeyRing),
     (app, grant, user): (&StoredApp, &Grant, &User),
-    asked: ApiAsked<'_>,
+    asked: ResourceAsked<'_>,
     now: i64,
 ) -> Result<(String, String), OAuthError> {
     let api = access_token::target(conn, app, Some(asked.resource)).await?;
@@ -196,7 +196,7 @@ pub(crate) async fn token_for(
         .filter(|s| theirs.iter().any(|t| t == s))
         .collect();
     let groups = match grant.has_scope("groups") {
-        true => Some(named_groups(conn, &api, &api_app, user).await?),
+        true => Some(groups_for_api(conn, &api, &api_app, user).await?),
         false => None,
     };
     let what = ForApi {
@@ -217,7 +217,7 @@ pub(crate) async fn token_for(
 
 /// The person's organisations and teams that the API's rules or grants name: what its
 /// tokens' `groups` may say, and nothing else of their memberships.
-async fn named_groups(
+async fn groups_for_api(
     conn: &mut AnyConnection,
     api: &StoredApi,
     api_app: &StoredApp,

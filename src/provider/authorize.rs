@@ -5,7 +5,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use super::api_grants::{self, GrantedApi};
+use super::api_grants::{self, OfferedApi};
 use super::request::{self, AuthRequest};
 use crate::access::app_rules;
 use crate::access::Standing;
@@ -96,7 +96,7 @@ pub(crate) async fn issue_code(
     now: i64,
     current: &CurrentUser,
     request: &AuthRequest,
-    apis: &[GrantedApi],
+    apis: &[OfferedApi],
 ) -> Result<String, sqlx::Error> {
     let code = token();
     let code_hash = sha256_hex(&code);

@@ -2,7 +2,9 @@
 //! that names the app and says in plain words what it will receive; Allow and Deny are a POST
 //! checked like every other one here (the session, the same-origin check, the session's CSRF
 //! token), so a page on another site can neither press Allow for someone nor learn a code by
-//! trying. A yes is remembered per person and app, until they revoke it on the About page.
+//! trying. A yes is remembered per person and app, and for each API the app asked for, per
+//! scope of it, until they revoke the app on the About page. Allow gives no more than the
+//! page showed.
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -11,7 +13,7 @@ use rocket::{post, routes, Route, State};
 use rocket_db_pools::sqlx::{AnyConnection, Connection};
 use serde::Serialize;
 
-use super::api_grants::{self, GrantedApi};
+use super::api_grants::{self, OfferedApi};
 use super::authorize;
 use super::request::AuthRequest;
 use crate::access::app_rules;
@@ -36,7 +38,7 @@ fn in_words(scope: &str) -> Option<&'static str> {
         "openid" => "who you are on GitHub: your login and GitHub id",
         "profile" => "your name and picture, as GitHub shows them",
         "email" => "your verified email address",
-        "groups" => "which of the organisations and teams its rules name you are in",
+        "groups" => "which of the organisations and teams its rules, and those of the services it calls for you, name you are in",
         "offline_access" => "access while you are away, until you revoke it on your About page",
         _ => return None,
     })
@@ -63,7 +65,7 @@ struct ApiWords<'a> {
 pub(super) fn page(
     app: &StoredApp,
     request: &AuthRequest,
-    apis: &[GrantedApi],
+    apis: &[OfferedApi],
     id: &str,
     current: &CurrentUser,
 ) -> Page {

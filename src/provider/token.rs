@@ -14,7 +14,7 @@ use rocket::{post, routes, Route, State};
 use rocket_db_pools::sqlx::{AnyConnection, Connection as _};
 use serde::Serialize;
 
-use super::api_grants::{self, ApiAsked};
+use super::api_grants::{self, ResourceAsked};
 use super::client::{self, Basic};
 use super::client_credentials;
 use super::id_token::{self, PersonClaims};
@@ -136,7 +136,7 @@ async fn attempt(
                 redirect_uri: redirect_uri.as_deref(),
                 code_verifier: code_verifier.as_deref(),
             };
-            let api = resource.as_deref().map(|resource| ApiAsked {
+            let api = resource.as_deref().map(|resource| ResourceAsked {
                 resource,
                 scope: None,
             });
@@ -147,7 +147,7 @@ async fn attempt(
             scope,
             resource,
         } => {
-            let api = resource.as_deref().map(|resource| ApiAsked {
+            let api = resource.as_deref().map(|resource| ResourceAsked {
                 resource,
                 scope: scope.as_deref(),
             });
@@ -198,7 +198,7 @@ async fn issue(
     conn: &mut AnyConnection,
     (config, keys): (&AppConfig, &KeyRing),
     (app, grant, user): (&StoredApp, &Grant, &User),
-    api: Option<ApiAsked<'_>>,
+    api: Option<ResourceAsked<'_>>,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     // An app that wants access for longer asks for `offline_access`.
