@@ -67,6 +67,7 @@ use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
 use crate::web::headers::FormTargets;
+use api_grants::Offer;
 use authorize::AuthorizeOutcome;
 use request::{AuthRequest, AuthorizeQuery, Rejection};
 
@@ -206,9 +207,9 @@ async fn ask_consent(
     at.targets.allow(&request.redirect_uri);
     let user = &current.user;
     let apis = match api_grants::for_person(conn, at.config, request, user, at.now).await {
-        Ok(Some(apis)) => apis,
+        Ok(Offer::Apis(apis)) => apis,
         // An API's membership rule came due meanwhile: the sign-in round trip rechecks it.
-        Ok(None) => return sign_in_then(at, request),
+        Ok(Offer::RecheckDue) => return sign_in_then(at, request),
         Err(e) => return AuthorizeAnswer::Page(ErrorPage::store_unavailable(e)),
     };
     // Allow gives at most what the page shows, whatever changes while it is open.

@@ -16,7 +16,6 @@ use crate::models::api_tokens::{self, NewApiToken};
 use crate::models::apis::{self, StoredApi};
 use crate::models::apps::StoredApp;
 use crate::ops::random::token;
-use crate::registry::Grantee;
 
 /// RFC 9068 §2.1: `at+jwt`, which no ID token or identity token carries, so that none is
 /// taken for another.
@@ -152,37 +151,4 @@ pub async fn target(
         return Err(OAuthError::InvalidTarget);
     }
     Ok(api)
-}
-
-/// The scope to issue: of `requested` (all of `granted` when absent, RFC 6749 §3.3), what is
-/// `granted`, in the API's order. A scope the API does not declare is `invalid_scope`; one
-/// it declares but did not grant is left out, and the response's `scope` says so.
-pub fn narrow(
-    api: &StoredApi,
-    requested: Option<&str>,
-    granted: &[&str],
-) -> Result<String, OAuthError> {
-    let declared = &api.api.scopes;
-    let asked: Vec<&str> = match requested {
-        Some(requested) => requested.split(' ').filter(|s| !s.is_empty()).collect(),
-        None => granted.to_vec(),
-    };
-    if asked
-        .iter()
-        .any(|scope| !declared.iter().any(|d| d == scope))
-    {
-        return Err(OAuthError::InvalidScope);
-    }
-    let issued: Vec<&str> = declared
-        .iter()
-        .map(String::as_str)
-        .filter(|scope| asked.contains(scope) && granted.contains(scope))
-        .collect();
-    Ok(issued.join(" "))
-}
-
-/// The scopes of `api` a service gets as itself.
-pub fn granted_to_service<'a>(api: &'a StoredApi, service: &StoredApp) -> Vec<&'a str> {
-    api.api
-        .scopes_for(|to| matches!(to, Grantee::Service(name) if *name == service.name))
 }

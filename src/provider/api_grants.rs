@@ -1,7 +1,9 @@
-//! Which APIs a person's sign-in to an app brings, and with which scopes: for each API the
-//! request names (`resource`), one the API's own rules admit the person to, with the asked
-//! scopes its grants give them. An API whose rules refuse the person is left out of the
-//! grant, as a scope not granted is, and a token for it is then `invalid_target`.
+//! Who gets which scope of an API. A person's sign-in to an app brings the APIs the request
+//! names (`resource`) whose own rules admit the person, each with the asked scopes its grants
+//! give them; an API whose rules refuse the person is left out of the grant, as a scope not
+//! granted is, and a token for it is then `invalid_target`. A service gets, as itself, the
+//! scopes granted to it (`client_credentials.rs`). A person's JWT for an API is bought here,
+//! from a code or a refresh token (`token_for`).
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
@@ -26,15 +28,23 @@ pub(crate) struct OfferedApi {
     pub(crate) grant: GrantApi,
 }
 
-/// The APIs of `request` that `user` gets now; `None` when an API's membership rule is due
-/// for a recheck (the sign-in round trip does it, as for the app's own rules).
+/// What a request's APIs offer a person now.
+pub(crate) enum Offer {
+    /// These APIs, each with its scopes (none when the request named no API).
+    Apis(Vec<OfferedApi>),
+    /// An API's membership rule is due for a recheck: the sign-in round trip does it, as
+    /// for the app's own rules.
+    RecheckDue,
+}
+
+/// The APIs of `request` that `user` gets now.
 pub(crate) async fn for_person(
     conn: &mut AnyConnection,
     config: &AppConfig,
     request: &AuthRequest,
     user: &User,
     now: i64,
-) -> sqlx::Result<Option<Vec<OfferedApi>>> {
+) -> sqlx::Result<Offer> {
     let mut granted = Vec::new();
     for asked in &request.apis {
         let (Some(api), Some(api_app)) = (
@@ -45,7 +55,7 @@ pub(crate) async fn for_person(
         };
         match app_rules::pin_and_decide(conn, config, &api_app, user, now).await? {
             Standing::Admitted => {}
-            Standing::Unverified => return Ok(None),
+            Standing::Unverified => return Ok(Offer::RecheckDue),
             Standing::Refused => continue,
         }
         let theirs = granted_to_person(conn, config, &api, user, now).await?;
@@ -63,7 +73,7 @@ pub(crate) async fn for_person(
             grant,
         });
     }
-    Ok(Some(granted))
+    Ok(Offer::Apis(granted))
 }
 
 /// Of what `granted` gives now, what the consent page `shown` showed: an API it did not show
@@ -238,4 +248,37 @@ async fn groups_for_api(
         .collect();
     let theirs = models::memberships(conn, user.id).await?;
     Ok(theirs.into_iter().filter(|g| named.contains(&g)).collect())
+}
+
+/// The scope to issue: of `requested` (all of `granted` when absent, RFC 6749 §3.3), what is
+/// `granted`, in the API's order. A scope the API does not declare is `invalid_scope`; one
+/// it declares but did not grant is left out, and the response's `scope` says so.
+pub fn narrow(
+    api: &StoredApi,
+    requested: Option<&str>,
+    granted: &[&str],
+) -> Result<String, OAuthError> {
+    let declared = &api.api.scopes;
+    let asked: Vec<&str> = match requested {
+        Some(requested) => requested.split(' ').filter(|s| !s.is_empty()).collect(),
+        None => granted.to_vec(),
+    };
+    if asked
+        .iter()
+        .any(|scope| !declared.iter().any(|d| d == scope))
+    {
+        return Err(OAuthError::InvalidScope);
+    }
+    let issued: Vec<&str> = declared
+        .iter()
+        .map(String::as_str)
+        .filter(|scope| asked.contains(scope) && granted.contains(scope))
+        .collect();
+    Ok(issued.join(" "))
+}
+
+/// The scopes of `api` a service gets as itself.
+pub fn granted_to_service<'a>(api: &'a StoredApi, service: &StoredApp) -> Vec<&'a str> {
+    api.api
+        .scopes_for(|to| matches!(to, Grantee::Service(name) if *name == service.name))
 }

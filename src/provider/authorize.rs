@@ -5,7 +5,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use super::api_grants::{self, OfferedApi};
+use super::api_grants::{self, Offer, OfferedApi};
 use super::request::{self, AuthRequest};
 use crate::access::app_rules;
 use crate::access::Standing;
@@ -69,8 +69,11 @@ pub(crate) async fn decide(
         Standing::Refused => return Ok(AuthorizeOutcome::Refuse("access_denied")),
     }
     let user = &current.user;
-    let Some(apis) = api_grants::for_person(conn, config, request, user, now).await? else {
-        return Ok(unless_no_prompt(AuthorizeOutcome::SignIn, "login_required"));
+    let apis = match api_grants::for_person(conn, config, request, user, now).await? {
+        Offer::Apis(apis) => apis,
+        Offer::RecheckDue => {
+            return Ok(unless_no_prompt(AuthorizeOutcome::SignIn, "login_required"))
+        }
     };
     let granted = consents::consented_scope(conn, app.id, user.id).await?;
     // Asked again for anything not granted yet: a yes to `openid` is not a yes to `email`

@@ -5,6 +5,7 @@
 use rocket_db_pools::sqlx::AnyConnection;
 
 use super::access_token::{self, ForApi, Subject};
+use super::api_grants;
 use super::oauth_error::OAuthError;
 use crate::config::AppConfig;
 use crate::keys::KeyRing;
@@ -33,8 +34,8 @@ pub async fn grant(
         return Err(OAuthError::UnauthorizedClient);
     }
     let api = access_token::target(conn, app, resource).await?;
-    let granted = access_token::granted_to_service(&api, app);
-    let scope = access_token::narrow(&api, scope, &granted)?;
+    let granted = api_grants::granted_to_service(&api, app);
+    let scope = api_grants::narrow(&api, scope, &granted)?;
     let lifetime = config.access_token_lifetime;
     let what = ForApi {
         api: &api,

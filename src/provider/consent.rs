@@ -13,7 +13,7 @@ use rocket::{post, routes, Route, State};
 use rocket_db_pools::sqlx::{AnyConnection, Connection};
 use serde::Serialize;
 
-use super::api_grants::{self, OfferedApi};
+use super::api_grants::{self, Offer, OfferedApi};
 use super::authorize;
 use super::request::AuthRequest;
 use crate::access::app_rules;
@@ -250,9 +250,9 @@ pub(crate) async fn record(
         return Ok(ConsentOutcome::Denied);
     }
     // An API's membership rule due for a recheck is a no here: the page cannot sign in again.
-    let Some(now_granted) = api_grants::for_person(conn, at.config, request, user, now).await?
-    else {
-        return Ok(ConsentOutcome::Denied);
+    let now_granted = match api_grants::for_person(conn, at.config, request, user, now).await? {
+        Offer::Apis(apis) => apis,
+        Offer::RecheckDue => return Ok(ConsentOutcome::Denied),
     };
     let apis = api_grants::as_shown(now_granted, &request.shown);
     let granted = consents::consented_scope(conn, app.id, user.id).await?;
