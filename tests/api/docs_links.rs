@@ -197,3 +197,43 @@ fn anchors_are_made_from_headings_as_github_makes_them() {
         ["src/auth.rs", "docs/a.png", "#notes"]
     );
 }
+
+/// Every test the attack table of `docs/security.md` names is there, in the file its path
+/// names (`apis::refresh::x` is `fn x` in `tests/*/apis/refresh.rs`): a test renamed or
+/// moved would otherwise leave an attack named for a test that no longer runs.
+#[test]
+fn every_test_the_attack_table_names_exists_where_its_path_says() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = std::fs::read_to_string(root.join("docs/security.md")).unwrap();
+    let named: Vec<&str> = table
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|code| code.contains("::") && !code.contains('*'))
+        .filter(|code| {
+            code.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == ':')
+        })
+        .collect();
+    assert!(named.len() > 50, "found only {} test names", named.len());
+    let mut missing = Vec::new();
+    for path in &named {
+        let (modules, name) = path.rsplit_once("::").unwrap();
+        let modules = modules.replace("::", "/");
+        let defines = |file: PathBuf| {
+            std::fs::read_to_string(file).is_ok_and(|code| code.contains(&format!("fn {name}(")))
+        };
+        let found = ["api", "browser", "postgres"].iter().any(|suite| {
+            let base = root.join("tests").join(suite);
+            defines(base.join(format!("{modules}.rs")))
+                || defines(base.join(&modules).join("mod.rs"))
+        });
+        if !found {
+            missing.push(*path);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/security.md names tests that are not there: {missing:?}"
+    );
+}
