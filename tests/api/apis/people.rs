@@ -177,6 +177,34 @@ async fn the_consent_page_names_each_api_and_its_scopes_and_is_remembered_per_sc
     );
 }
 
+/// The app's own scopes already said yes to, an API's are asked about on their own: a yes to
+/// the app is no yes to what it may do at an API, nor a yes to `read` one to `write`.
+#[rocket::async_test]
+async fn an_api_and_each_new_scope_of_it_are_asked_about_though_the_app_was_consented_to() {
+    let (app, rp, _) = setup(&["acme/ops"]).await;
+    let browser = signed_in(&app).await;
+    let openid = |scope: &str| {
+        Authorize::new(&rp)
+            .with("scope", &format!("openid {scope}"))
+            .with("resource", DATA)
+    };
+    code(&browser, &rp, &Authorize::new(&rp).with("scope", "openid")).await;
+
+    let new_api = browser.get(&openid("read").uri()).await;
+    assert_eq!(new_api.status(), Status::Ok, "the API is asked about");
+    let page = new_api.into_string().await.unwrap();
+    assert!(page.contains("<strong>data</strong>: read"), "{page}");
+    code(&browser, &rp, &openid("read")).await;
+    let new_scope = browser.get(&openid("read write").uri()).await;
+
+    assert_eq!(new_scope.status(), Status::Ok, "`write` is asked about");
+    let page = new_scope.into_string().await.unwrap();
+    assert!(
+        page.contains("<strong>data</strong>: read, write"),
+        "{page}"
+    );
+}
+
 #[rocket::async_test]
 async fn an_app_the_api_does_not_accept_gets_invalid_target_back_at_authorize() {
     let (app, rp, _) = setup(&[]).await;
