@@ -2,6 +2,8 @@
 //! --api`, the real binary on the test's store; access tokens for them, service accounts,
 //! introspection. One concern per file; what they share is here.
 
+mod audiences;
+mod consent;
 mod data_service;
 mod introspection;
 mod people;

@@ -8,14 +8,14 @@ use sqlx::AnyPool;
 use super::{add, gitlogin_on, stderr, stdout};
 
 /// A fresh store, migrated by a first command, and a pool for looking at its rows.
-struct Store {
-    url: String,
+pub(super) struct Store {
+    pub(super) url: String,
     db: AnyPool,
     _dir: tempfile::TempDir,
 }
 
 impl Store {
-    async fn new() -> Store {
+    pub(super) async fn new() -> Store {
         let (url, dir) = crate::STORE.create().await;
         assert!(gitlogin_on(&url, &["apps", "list"], &[]).status.success());
         sqlx::any::install_default_drivers();
@@ -24,7 +24,7 @@ impl Store {
     }
 
     /// Every row of every registry table.
-    async fn rows(&self) -> Vec<i64> {
+    pub(super) async fn rows(&self) -> Vec<i64> {
         let mut rows = Vec::new();
         for table in [
             "apps",
@@ -276,45 +276,4 @@ async fn every_bad_api_input_is_one_line_a_failure_and_nothing_written() {
     }
     let usage = gitlogin_on(&store.url, &["apps", "accept", "data"], &[]);
     assert_eq!(usage.status.code(), Some(2), "the parser's own usage error");
-}
-
-#[rocket::async_test]
-async fn an_audience_named_in_token_audiences_is_refused() {
-    let store = Store::new().await;
-    let env = [(
-        "TOKEN_AUDIENCES",
-        "https://billing.example,https://data.example",
-    )];
-    let args = ["apps", "add", "data", "--api", "https://data.example"];
-
-    let output = gitlogin_on(&store.url, &args, &env);
-
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("TOKEN_AUDIENCES"),
-        "{}",
-        stderr(&output)
-    );
-    assert_eq!(store.rows().await, [0, 0, 0, 0, 0]);
-}
-
-#[rocket::async_test]
-async fn an_api_audience_put_in_token_audiences_later_gets_no_identity_token() {
-    let audiences = "https://data.example,sibling";
-    let app =
-        crate::helpers::TestApp::spawn_with(|f| f.merge(("token_audiences", audiences))).await;
-    add(&app.db_url, &["data", "--api", "https://data.example"]);
-    let browser = crate::provider::signed_in(&app).await;
-    let csrf = browser.csrf_token().await;
-    let ask = |audience: &'static str| {
-        crate::provider::form(&[("csrf_token", csrf.as_str()), ("audience", audience)])
-    };
-
-    let refused = browser
-        .post_form("/api/token", &ask("https://data.example"))
-        .await;
-    let issued = browser.post_form("/api/token", &ask("sibling")).await;
-
-    assert_eq!(refused.status(), rocket::http::Status::BadRequest);
-    assert_eq!(issued.status(), rocket::http::Status::Ok);
 }
