@@ -171,3 +171,34 @@ async fn apps_reject_and_apps_remove_end_a_clients_tokens_at_introspection() {
     );
     assert_eq!(api_tokens(&app).await, 0);
 }
+
+#[rocket::async_test]
+async fn an_app_introspecting_its_own_userinfo_token_learns_it_is_live_until_it_expires() {
+    let app = TestApp::spawn().await;
+    let rp = crate::provider::register(&app, "web", &[]);
+    let browser = crate::provider::signed_in(&app).await;
+    let request = crate::provider::Authorize::new(&rp);
+    let body = crate::provider::tokens(&app, &browser, &rp, &request).await;
+    let opaque = body["access_token"].as_str().unwrap();
+    let auth = rp.auth();
+
+    let (status, answer) = introspect(&app, auth, opaque).await;
+
+    assert_eq!(status, Status::Ok);
+    assert_eq!(answer["active"], true, "{answer}");
+    assert_eq!(answer["aud"], rp.client_id);
+    assert_eq!(answer["client_id"], rp.client_id);
+    assert_eq!(answer["sub"], crate::provider::OCTOCAT_ID);
+    assert_eq!(answer["scope"], "openid profile email");
+    assert_eq!(answer["iss"], PUBLIC_URL);
+    let iat = answer["iat"].as_i64().unwrap();
+    assert_eq!(iat, app.clock.now());
+    assert_eq!(answer["exp"].as_i64().unwrap() - iat, 600);
+    app.clock.advance(std::time::Duration::from_secs(599));
+    assert_eq!(introspect(&app, auth, opaque).await.1["active"], true);
+    app.clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(
+        introspect(&app, auth, opaque).await.1,
+        json!({ "active": false })
+    );
+}
