@@ -63,6 +63,16 @@ fn generated_keys_differ_and_read_back() {
     }
 }
 
+#[test]
+fn debug_shows_the_kid_and_alg_but_never_the_private_key() {
+    let key = SigningKey::from_setting(&STANDARD.encode(openssl_der())).unwrap();
+    let shown = format!("{key:?}");
+    assert!(shown.contains(&key.kid), "{shown}");
+    assert!(shown.contains("EdDsa"), "{shown}");
+    assert!(!shown.to_lowercase().contains(&SEED[..16]), "{shown}");
+    assert!(!shown.contains("pair"), "{shown}");
+}
+
 /// Each key's JWT verifies with its published JWK alone, by jsonwebtoken (what a relying
 /// party uses), and names its `alg` and `kid`.
 #[test]

@@ -53,6 +53,7 @@ mod server_binary;
 mod sessions;
 mod sibling;
 mod sign_in;
+mod signing_keys;
 mod start_up;
 mod store_faults;
 mod systemd_unit;

@@ -133,3 +133,25 @@ fn an_access_token_lifetime_outside_ten_seconds_to_ten_minutes_stops_start_up() 
         );
     }
 }
+
+/// An operator checking a rotation or a `SIGNING_KEY` reads which key signs in the start-up's
+/// log, and finds it in the JWKS.
+#[rocket::async_test]
+async fn the_start_up_log_names_the_key_that_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base) = start_server(dir.path(), |_| {}).await;
+    let jwks: serde_json::Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    drop(server);
+
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap();
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(
+        log.contains(&format!("tokens: signing with kid {kid}\n")),
+        "{log}"
+    );
+}

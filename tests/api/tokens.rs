@@ -187,6 +187,26 @@ async fn a_missing_or_wrong_csrf_token_is_a_403_json_error() {
     assert_eq!(store_contents(&app).await, before);
 }
 
+/// A program reads `error` to decide what to do: a request it got wrong is its own to fix
+/// (`bad_request`), never taken for gitlogin failing (`internal`), whatever its 4xx status.
+#[rocket::async_test]
+async fn a_body_too_large_to_read_is_a_413_bad_request_json_error() {
+    let app = spawn().await;
+    let browser = app.browser();
+    browser.sign_in(None).await;
+    let csrf = browser.csrf_token().await;
+    let before = store_contents(&app).await;
+
+    let audience = "a".repeat(100_000);
+    let response = ask_for_token(&browser, &format!("csrf_token={csrf}&audience={audience}")).await;
+
+    assert_eq!(response.status(), Status::PayloadTooLarge);
+    let json = json_body(response).await;
+    assert_eq!(json["error"], "bad_request");
+    assert!(json.get("token").is_none());
+    assert_eq!(store_contents(&app).await, before);
+}
+
 #[rocket::async_test]
 async fn a_cross_site_post_is_a_403_json_error_even_with_the_right_token() {
     let app = spawn().await;

@@ -128,6 +128,9 @@ mod sibling;
 #[path = "../api/sign_in.rs"]
 mod sign_in;
 #[cfg(postgres_installed)]
+#[path = "../api/signing_keys.rs"]
+mod signing_keys;
+#[cfg(postgres_installed)]
 #[path = "../api/tokens.rs"]
 mod tokens;
 #[cfg(postgres_installed)]

@@ -140,4 +140,15 @@ mod tests {
         );
         assert_eq!(without_gitlogin_cookies(std::iter::empty()), None);
     }
+
+    /// A tab or a byte beyond ASCII (which HTTP lets through in a header) would reach the
+    /// app's `Cookie` header verbatim; a space inside a value is what browsers send.
+    #[test]
+    fn only_what_a_cookie_can_hold_is_passed_on() {
+        let headers = ["a=one two; b=tab\there; c=caf\u{e9}; d=plain"];
+        assert_eq!(
+            without_gitlogin_cookies(headers.into_iter()).as_deref(),
+            Some("a=one two; d=plain")
+        );
+    }
 }
