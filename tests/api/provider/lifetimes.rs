@@ -90,7 +90,7 @@ async fn a_consent_page_can_be_answered_until_its_six_hundredth_second() {
     app.clock.advance(Duration::from_secs(10 * 60 - 1));
     let back = back_at(&rp, &decide(&browser, &fresh, "allow").await);
     assert!(back.contains_key("code"), "{back:?}");
-    // Allowed now, so the stale page's request is the only thing that can answer.
+    // The second page's request, kept in the same second as the first, is now 600 s old.
     app.clock.advance(Duration::from_secs(1));
     let response = decide(&browser, &stale, "allow").await;
     assert_eq!(response.status(), Status::BadRequest);
