@@ -142,6 +142,47 @@ async fn max_age_sends_an_older_sign_in_through_github_again() {
     assert!(back_at(&rp, &browser.get(&recent.uri()).await).contains_key("code"));
 }
 
+/// A sign-in no older than `max_age` is enough: at its 60th second `max_age=60` brings a code
+/// without a page (`prompt=none`), at its 61st it is `login_required`.
+#[rocket::async_test]
+async fn a_sign_in_as_old_as_max_age_is_enough_and_one_a_second_older_is_not() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    super::code(&browser, &rp, &Authorize::new(&rp)).await;
+    let request = Authorize::new(&rp)
+        .with("max_age", "60")
+        .with("prompt", "none");
+
+    app.clock.advance(std::time::Duration::from_secs(60));
+    let back = back_at(&rp, &browser.get(&request.uri()).await);
+    assert!(back.contains_key("code"), "{back:?}");
+    app.clock.advance(std::time::Duration::from_secs(1));
+    assert_error_back(&rp, &browser.get(&request.uri()).await, "login_required");
+}
+
+/// The sign-in `max_age` sends a person through is enough even if the browser comes back
+/// later than `max_age` after it: `max_age=0` (sign in again, every time) then ends.
+#[rocket::async_test]
+async fn the_sign_in_max_age_asked_for_is_enough_however_late_the_browser_comes_back() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    super::code(&browser, &rp, &Authorize::new(&rp)).await;
+    app.clock.advance(std::time::Duration::from_secs(1));
+
+    let request = Authorize::new(&rp).with("max_age", "0");
+    let response = browser.get(&request.uri()).await;
+    let login = location(&response).to_owned();
+    assert!(login.starts_with("/login?next="), "{login}");
+    let at_github = url::Url::parse(location(&browser.get(&login).await)).unwrap();
+    let callback = browser.get(&github_redirect(&at_github).await).await;
+    app.clock.advance(std::time::Duration::from_secs(5));
+    let back = follow_on_site(&browser, callback).await;
+
+    assert!(back_at(&rp, &back).contains_key("code"));
+}
+
 /// `prompt=none` with another value contradicts itself (OpenID Connect Core 3.1.2.1).
 #[rocket::async_test]
 async fn prompt_none_with_another_prompt_is_an_invalid_request() {

@@ -44,6 +44,28 @@ async fn the_first_use_asks_on_a_page_naming_the_app_and_the_answer_is_remembere
     assert!(back_at(&rp, &again).contains_key("code"), "not asked twice");
 }
 
+/// The page says in words what each scope asked for gives the app, one line each.
+#[rocket::async_test]
+async fn the_consent_page_says_in_words_what_each_scope_gives_the_app() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let all = "openid profile email groups offline_access";
+
+    let page = consent_page(&browser, &Authorize::new(&rp).with("scope", all)).await;
+
+    for words in [
+        "who you are on GitHub: your login and GitHub id",
+        "your name and picture, as GitHub shows them",
+        "your verified email address",
+        "which of the organisations and teams its rules, and those of the services it calls for you, name you are in",
+        "access while you are away, until you revoke it on your About page",
+    ] {
+        assert!(page.contains(&format!("<li>{words}</li>")), "{words}: {page}");
+    }
+    assert!(!page.contains("<li></li>"), "{page}");
+}
+
 #[rocket::async_test]
 async fn deny_goes_back_to_the_app_as_access_denied_and_is_not_remembered_as_consent() {
     let app = TestApp::spawn().await;

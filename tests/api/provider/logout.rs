@@ -276,21 +276,3 @@ fn der_uint(bytes: &[u8]) -> Vec<u8> {
     };
     der(0x02, &padded)
 }
-
-/// A `state` longer than the confirmation form could send back is refused at once, rather
-/// than failing when the button is pressed.
-#[rocket::async_test]
-async fn a_logout_state_too_long_for_the_form_is_refused_up_front() {
-    let app = TestApp::spawn().await;
-    let (_, browser, id_token) = signed_in_to_wiki(&app).await;
-    let query = form(&[
-        ("id_token_hint", id_token.as_str()),
-        ("post_logout_redirect_uri", SIGNED_OUT),
-        ("state", &"s".repeat(3000)),
-    ]);
-
-    let response = browser.get(&format!("/oauth/logout?{query}")).await;
-
-    assert_error_page(response, "a long state").await;
-    still_signed_in(&app, &browser, 1).await;
-}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rocket::http::Status;
 
 use super::logout::{confirmation_fields, logout_uri, signed_in_to_wiki, SIGNED_OUT};
-use super::{form, unverified_claims};
+use super::{form, form_fields, register, unverified_claims};
 use crate::helpers::{assert_redirect, TestApp};
 
 #[rocket::async_test]
@@ -32,4 +32,33 @@ async fn an_expired_id_token_hint_still_signs_out_back_to_its_apps_registered_ur
     );
     assert_eq!(app.count("sessions").await, 0);
     assert_redirect(&browser.get("/about").await, "/login?next=/about");
+}
+
+/// A request may name its app twice, by the hint and by `client_id`: naming the same app is
+/// taken, naming two different ones is refused (an error page, nobody signed out), rather
+/// than one of them silently winning.
+#[rocket::async_test]
+async fn a_hint_with_its_own_apps_client_id_is_taken_and_with_another_apps_refused() {
+    let app = TestApp::spawn().await;
+    let (wiki, browser, id_token) = signed_in_to_wiki(&app).await;
+    let blog = register(&app, "blog", &[]);
+    let uri = |client_id: &str| {
+        let query = [
+            ("id_token_hint", id_token.as_str()),
+            ("client_id", client_id),
+        ];
+        format!("/oauth/logout?{}", form(&query))
+    };
+
+    let same = browser.get(&uri(&wiki.client_id)).await;
+    assert_eq!(same.status(), Status::Ok, "its own app");
+    let page = same.into_string().await.unwrap();
+    assert!(page.contains("The app <strong>wiki</strong>"), "{page}");
+    let other = browser.get(&uri(&blog.client_id)).await;
+    assert_eq!(other.status(), Status::BadRequest, "another app");
+    assert_eq!(other.headers().get_one("Location"), None);
+    let page = other.into_string().await.unwrap();
+    assert!(page.contains("names two different apps"), "{page}");
+    assert!(form_fields(&page, "/oauth/logout").is_empty(), "{page}");
+    assert_eq!(app.count("sessions").await, 1);
 }
