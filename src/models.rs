@@ -21,6 +21,7 @@ pub(crate) mod apps;
 pub(crate) mod authorize_requests;
 pub(crate) mod consents;
 pub mod events;
+pub(crate) mod grant_apis;
 pub(crate) mod grants;
 pub(crate) mod hosts;
 pub(crate) mod named_groups;

@@ -1,7 +1,8 @@
-//! The APIs in the registry: audiences, scopes, who gets each, which apps they accept, and
-//! what a grant may buy for them (migration 14 says what each column holds; the tokens
-//! issued are `api_tokens.rs`'s). An API is an app with an audience: its rows hang off the
-//! app's, and are written in the app's own transaction (`apps::insert_app`).
+//! The APIs in the registry: audiences, scopes, who gets each and which apps they accept
+//! (migration 14 says what each column holds; what a grant may buy for them is
+//! `grant_apis.rs`'s, the tokens issued `api_tokens.rs`'s). An API is an app with an
+//! audience: its rows hang off the app's, and are written in the app's own transaction
+//! (`apps::insert_app`).
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 
@@ -285,39 +286,4 @@ async fn api_id_named(conn: &mut AnyConnection, name: &str) -> Result<i64, ApiWr
         .fetch_optional(conn)
         .await?;
     is_api.ok_or_else(|| ApiWriteError::NotAnApi(name.to_owned()))
-}
-
-/// An API a grant was issued for, with the scopes the person was granted for it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
-pub struct GrantApi {
-    pub api_id: i64,
-    pub scope: String,
-}
-
-/// Records that the grant `grant_id` may buy tokens for `api`.
-pub async fn add_grant_api(
-    conn: &mut AnyConnection,
-    grant_id: i64,
-    api: &GrantApi,
-) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO grant_apis (grant_id, api_id, scope) VALUES ($1, $2, $3)")
-        .bind(grant_id)
-        .bind(api.api_id)
-        .bind(&api.scope)
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// What the grant `grant_id` may buy for the API `api_id`, if anything.
-pub async fn grant_api(
-    conn: &mut AnyConnection,
-    grant_id: i64,
-    api_id: i64,
-) -> sqlx::Result<Option<GrantApi>> {
-    sqlx::query_as("SELECT api_id, scope FROM grant_apis WHERE grant_id = $1 AND api_id = $2")
-        .bind(grant_id)
-        .bind(api_id)
-        .fetch_optional(conn)
-        .await
 }

@@ -5,7 +5,7 @@
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
 
-use super::apis::GrantApi;
+use super::grant_apis::GrantApi;
 
 /// A grant as stored: what one code, and every token issued from it, stand for.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -100,7 +100,7 @@ pub async fn issue_code(
     .execute(&mut *tx)
     .await?;
     for api in code.apis {
-        super::apis::add_grant_api(&mut tx, grant_id, api).await?;
+        super::grant_apis::add_grant_api(&mut tx, grant_id, api).await?;
     }
     tx.commit().await
 }

@@ -13,9 +13,10 @@ use super::request::AuthRequest;
 use crate::access::{app_rules, Standing};
 use crate::config::AppConfig;
 use crate::keys::KeyRing;
-use crate::models::apis::{self, GrantApi, StoredApi};
+use crate::models::apis::{self, StoredApi};
 use crate::models::apps;
 use crate::models::apps::StoredApp;
+use crate::models::grant_apis::{self, GrantApi};
 use crate::models::grants::Grant;
 use crate::models::{self, consents, User};
 use crate::registry::api::RESERVED_SCOPES;
@@ -177,7 +178,7 @@ pub(crate) async fn token_for(
     now: i64,
 ) -> Result<(String, String), OAuthError> {
     let api = access_token::target(conn, app, Some(asked.resource)).await?;
-    let bought = apis::grant_api(conn, grant.id, api.app_id)
+    let bought = grant_apis::grant_api(conn, grant.id, api.app_id)
         .await?
         .ok_or(OAuthError::InvalidTarget)?;
     // A refresh often repeats the whole original `scope`, OpenID Connect's scopes with the

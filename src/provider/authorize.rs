@@ -11,9 +11,9 @@ use crate::access::app_rules;
 use crate::access::Standing;
 use crate::auth::session::CurrentUser;
 use crate::config::AppConfig;
-use crate::models::apis::GrantApi;
 use crate::models::apps::StoredApp;
 use crate::models::consents;
+use crate::models::grant_apis::GrantApi;
 use crate::models::grants::{self, NewCode};
 use crate::ops::random::{sha256_hex, token};
 

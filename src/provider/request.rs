@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::back::Back;
 use super::once::Once;
-use crate::models::apis::{self, GrantApi};
+use crate::models::apis;
 use crate::models::apps::{self, StoredApp};
+use crate::models::grant_apis::GrantApi;
 use crate::web::error_pages::ErrorPage;
 
 /// The scopes gitlogin knows, in the order they are granted and shown. Others are ignored,
