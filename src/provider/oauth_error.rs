@@ -29,6 +29,8 @@ pub(crate) enum OAuthError {
     /// RFC 6750 3.1: a request with no access token at all gets a bare challenge and no
     /// error code, as the RFC asks.
     NoToken,
+    /// RFC 6750 §2, §3.1: the access token sent in more than one way, or twice.
+    TokenSentTwice,
     /// RFC 6750 3.1: the access token is unknown, expired, revoked, or its person is no
     /// longer admitted.
     InvalidToken,
@@ -71,6 +73,11 @@ impl OAuthError {
             OAuthError::InvalidScope => (Status::BadRequest, Some("invalid_scope"), None),
             OAuthError::InvalidTarget => (Status::BadRequest, Some("invalid_target"), None),
             OAuthError::NoToken => (Status::Unauthorized, None, Some("Bearer".to_owned())),
+            OAuthError::TokenSentTwice => (
+                Status::BadRequest,
+                Some("invalid_request"),
+                bearer("invalid_request"),
+            ),
             OAuthError::InvalidToken => (
                 Status::Unauthorized,
                 Some("invalid_token"),

@@ -1,9 +1,12 @@
 //! `GET` and `POST /oauth/userinfo` (OpenID Connect Core 5.3): the claims of the access
 //! token's scopes, for an app holding one. A token is good only while it is live, its app
 //! still exists (removing an app deletes its grants) and the person still passes the app's
-//! rules. Errors are RFC 6750 3.1's (`oauth_error.rs`): a missing token is a bare `WWW-Authenticate: Bearer`,
-//! a bad one `error="invalid_token"`, one without `openid` a 403.
+//! rules. The token comes in the `Authorization` header or, on a `POST`, in a form body
+//! (RFC 6750 §2.1, §2.2), as relying-party libraries variously send it. Errors are RFC 6750
+//! 3.1's (`oauth_error.rs`): a missing token is a bare `WWW-Authenticate: Bearer`, a bad one
+//! `error="invalid_token"`, one without `openid` a 403, one sent two ways a 400.
 
+use rocket::form::{Form, FromForm};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
@@ -54,14 +57,38 @@ async fn userinfo_get(
     Ok(Json(claims))
 }
 
-#[post("/oauth/userinfo")]
+/// RFC 6750 §2.2: the form body's `access_token`, every copy of it, so that a repeat is seen.
+#[derive(FromForm)]
+struct BodyToken {
+    access_token: Vec<String>,
+}
+
+/// A body that is not a form (or not readable as one) carries no token: only the header can.
+#[post("/oauth/userinfo", data = "<body>")]
 async fn userinfo_post(
     bearer: Bearer,
+    body: Option<Form<BodyToken>>,
     config: &State<AppConfig>,
     clock: &State<Clock>,
     db: &Db,
 ) -> Result<Json<PersonClaims>, OAuthError> {
-    userinfo_get(bearer, config, clock, db).await
+    let in_body = body.map(|form| form.into_inner().access_token);
+    let token = one_token(bearer.0, in_body.unwrap_or_default())?;
+    let mut conn = db.acquire().await?;
+    let claims = claims(&mut conn, config, clock.now(), &token).await?;
+    Ok(Json(claims))
+}
+
+/// The one access token a request sent. RFC 6750 §2: a client "MUST NOT use more than one
+/// method to transmit the token in each request"; one that does (or repeats it in the body)
+/// is `invalid_request`, so that no reader of the request has to guess which copy counts.
+fn one_token(header: Option<String>, body: Vec<String>) -> Result<String, OAuthError> {
+    match (header, body.as_slice()) {
+        (Some(token), []) => Ok(token),
+        (None, [token]) => Ok(token.clone()),
+        (None, []) => Err(OAuthError::NoToken),
+        _ => Err(OAuthError::TokenSentTwice),
+    }
 }
 
 /// The userinfo step: the claims an access token's scopes allow, for a token that is live.

@@ -4,7 +4,7 @@
 //! read it); and nothing for a token of an app the operator removed (a token's ten minutes, to the
 //! second, are in `lifetimes.rs`).
 
-use rocket::http::{Header, Status};
+use rocket::http::{ContentType, Header, Status};
 use serde_json::{json, Value};
 
 use super::{access_token, assert_invalid_token, json_of, offline_tokens, refresh, register};
@@ -169,4 +169,75 @@ async fn userinfo_for_someone_who_left_the_apps_org_is_invalid_token_without_a_n
     let answer = userinfo(&app, access_token(&body)).await;
 
     assert_invalid_token(&answer);
+}
+
+/// RFC 6750 §2.2: some relying-party libraries send the token as a form field by default.
+#[rocket::async_test]
+async fn userinfo_takes_the_access_token_from_a_form_body_too() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let body = tokens(&app, &browser, &rp, &Authorize::new(&rp)).await;
+    let post = |body: String, content_type: ContentType| {
+        app.client
+            .post("/oauth/userinfo")
+            .header(content_type)
+            .body(body)
+            .dispatch()
+    };
+
+    let response = post(
+        format!("access_token={}", access_token(&body)),
+        ContentType::Form,
+    )
+    .await;
+    assert_eq!(response.status(), Status::Ok);
+    let claims = json_of(response).await;
+    assert_eq!(claims["sub"], OCTOCAT_ID);
+    assert_eq!(claims["preferred_username"], "octocat");
+
+    assert_invalid_token(&post("access_token=made-up".into(), ContentType::Form).await);
+    // Only a form body carries it (§2.2: "application/x-www-form-urlencoded").
+    let json = format!(r#"{{"access_token": "{}"}}"#, access_token(&body));
+    let response = post(json, ContentType::JSON).await;
+    assert_eq!(response.status(), Status::Unauthorized);
+    assert_eq!(
+        response.headers().get_one("WWW-Authenticate"),
+        Some("Bearer")
+    );
+}
+
+/// RFC 6750 §2: one way per request. A token in the header and another in the body could
+/// otherwise be read differently by a proxy that logs or checks one of them.
+#[rocket::async_test]
+async fn an_access_token_sent_two_ways_or_twice_is_400_invalid_request() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let body = tokens(&app, &browser, &rp, &Authorize::new(&rp)).await;
+    let token = access_token(&body);
+    let bearer = Header::new("Authorization", format!("Bearer {token}"));
+
+    let both = app
+        .client
+        .post("/oauth/userinfo")
+        .header(bearer)
+        .header(ContentType::Form)
+        .body(format!("access_token={token}"));
+    let twice = app
+        .client
+        .post("/oauth/userinfo")
+        .header(ContentType::Form)
+        .body(format!("access_token={token}&access_token={token}"));
+    for request in [both, twice] {
+        let response = request.dispatch().await;
+
+        assert_eq!(response.status(), Status::BadRequest);
+        assert_eq!(
+            response.headers().get_one("WWW-Authenticate"),
+            Some("Bearer error=\"invalid_request\"")
+        );
+        let answer = json_of(response).await;
+        assert_eq!(answer, json!({ "error": "invalid_request" }));
+    }
 }
