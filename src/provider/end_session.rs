@@ -64,6 +64,21 @@ fn refused(message: &'static str) -> ErrorPage {
     ErrorPage::new(Status::BadRequest, message)
 }
 
+/// An unregistered `post_logout_redirect_uri` is the operator's likeliest mistake when an
+/// app's logout fails, so the page names it and the flag that registers one. As text only:
+/// the template escapes it, and it is never a link, since it is exactly the address gitlogin
+/// refuses to send anyone to.
+fn unregistered(uri: &str) -> ErrorPage {
+    ErrorPage::new(
+        Status::BadRequest,
+        format!(
+            "This sign-out request asks to send you to {uri}, which its app did not register, \
+             so gitlogin will not send you there. (If you run the app: register the address \
+             with `gitlogin apps add ... --post-logout-redirect-uri`.)"
+        ),
+    )
+}
+
 /// The app the request names and the registered URI it asks for; refused if either is
 /// not what it claims.
 async fn destination(
@@ -91,10 +106,14 @@ async fn destination(
     };
     let uri = match query.post_logout_redirect_uri {
         None => None,
-        Some(uri) if app.as_ref().is_some_and(|a| a.post_logout_redirect_uris.iter().any(|known| known == uri)) => {
+        Some(uri)
+            if app
+                .as_ref()
+                .is_some_and(|a| a.post_logout_redirect_uris.iter().any(|known| known == uri)) =>
+        {
             Some(uri.to_owned())
         }
-        Some(_) => return Err(refused("This sign-out request asks to send you somewhere its app did not register, so gitlogin will not send you there.")),
+        Some(uri) => return Err(unregistered(uri)),
     };
     Ok(Destination { app, uri })
 }

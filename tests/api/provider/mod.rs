@@ -16,6 +16,7 @@ mod hardening;
 mod lifetimes;
 mod logout;
 mod logout_hints;
+mod logout_refused;
 mod logout_state;
 mod pkce;
 mod redirect_uris;
