@@ -44,6 +44,7 @@ mod introspect;
 mod oauth_error;
 mod once;
 mod redeem;
+mod redirect_uris;
 mod request;
 mod revoke;
 mod token;

@@ -6,6 +6,7 @@
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
 use super::api_grants::{self, Offer, OfferedApi};
+use super::redirect_uris;
 use super::request::{self, AuthRequest};
 use crate::access::app_rules;
 use crate::access::Standing;
@@ -77,8 +78,12 @@ pub(crate) async fn decide(
     };
     let granted = consents::consented_scope(conn, app.id, user.id).await?;
     // Asked again for anything not granted yet: a yes to `openid` is not a yes to `email`
-    // or to `offline_access`, nor to an API's scope.
-    if granted.is_some_and(|granted| request::covers(&granted, &request.scope))
+    // or to `offline_access`, nor to an API's scope. A public app's loopback redirect is
+    // asked every time (see `redirect_uris::is_loopback`).
+    let impersonable =
+        app.secret_hash.is_none() && redirect_uris::is_loopback(&request.redirect_uri);
+    if !impersonable
+        && granted.is_some_and(|granted| request::covers(&granted, &request.scope))
         && api_grants::consented(conn, app.id, user.id, &apis).await?
     {
         return Ok(AuthorizeOutcome::Code(

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::back::Back;
 use super::once::Once;
+use super::redirect_uris;
 use crate::models::apis;
 use crate::models::apps::{self, StoredApp};
 use crate::models::grant_apis::GrantApi;
@@ -114,14 +115,12 @@ pub async fn check<'r>(
         None => None,
     };
     let app = app.ok_or_else(|| page(unknown_app))?;
-    // Byte for byte: no prefix, case, trailing-slash, port or encoding leeway. A redirect
-    // URI that is almost the registered one is an attacker's.
     let redirect_uri = params
         .redirect_uri
         .get()
         .ok()
         .flatten()
-        .filter(|uri| app.redirect_uris.iter().any(|known| known == uri))
+        .filter(|uri| redirect_uris::registered(&app, uri))
         .ok_or_else(|| page("This sign-in request asks to send you somewhere its app did not register, so gitlogin will not send you there. Go back to the app and try again."))?;
 
     // A doubled `state` goes back without one: which of the two to echo is the question.

@@ -1,4 +1,4 @@
-//! The OpenID Connect provider (issue 15) from the outside: apps registered the way an
+//! The OpenID Connect provider from the outside: apps registered the way an
 //! operator does (`gitlogin apps add`, the real binary, on the test's store), people signing
 //! in to them with a browser, and the apps' own calls to the token, userinfo and revocation
 //! endpoints. One concern per file; what they share is here.
@@ -18,6 +18,7 @@ mod logout;
 mod logout_hints;
 mod logout_refused;
 mod logout_state;
+mod native_apps;
 mod pkce;
 mod redirect_uris;
 mod refresh;
