@@ -18,16 +18,20 @@ pub fn not_installed(what: &str, install: &str) {
 /// A CA a test makes, and a certificate for 127.0.0.1 that it signed: (CA PEM, leaf PEM, leaf
 /// key PEM). For servers on TLS that a test's clients trust and nobody else does.
 pub fn private_ca() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Names of their own: with rcgen's one default name for both, OpenSSL (curl, Apache's
+    // mod_auth_openidc) takes the leaf for self-signed and never looks for its CA.
+    ca.distinguished_name
+        .push(DnType::CommonName, "gitlogin test CA");
     let ca = ca.self_signed(&ca_key).unwrap();
     let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
+    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    leaf.distinguished_name
+        .push(DnType::CommonName, "127.0.0.1");
+    let leaf = leaf.signed_by(&leaf_key, &ca, &ca_key).unwrap();
     (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
 }
 
