@@ -6,6 +6,7 @@
 mod app_calls;
 mod forms;
 
+mod apache;
 mod app_rules;
 mod authorize;
 mod client_auth;

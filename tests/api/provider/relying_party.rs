@@ -40,7 +40,7 @@ pub(super) struct Provider {
     /// The test CA's certificate, PEM.
     pub(super) ca: String,
     pub(super) db_url: String,
-    _github: FakeGithub,
+    pub(super) github: FakeGithub,
     _dir: TempDir,
 }
 
@@ -72,7 +72,7 @@ impl Provider {
                     issuer,
                     ca,
                     db_url,
-                    _github: github,
+                    github,
                     _dir: dir,
                 };
             }
