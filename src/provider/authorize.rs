@@ -107,7 +107,22 @@ pub(crate) async fn issue_code(
     apis: &[OfferedApi],
 ) -> Result<String, sqlx::Error> {
     let code = token();
-    let code_hash = sha256_hex(&code);
+    let waits = (sha256_hex(&code), now + CODE_LIFETIME_SECS);
+    store_grant(conn, now, current, request, apis, waits).await?;
+    Ok(code)
+}
+
+/// The grant this person gives `request`, waiting as the code whose hash and expiry `waits`
+/// holds: a random code's ([`issue_code`]), or a device code's (`device_answer.rs`), so that
+/// either is redeemed, once, the same way.
+pub(crate) async fn store_grant(
+    conn: &mut AnyConnection,
+    now: i64,
+    current: &CurrentUser,
+    request: &AuthRequest,
+    apis: &[OfferedApi],
+    (code_hash, expires_at): (String, i64),
+) -> Result<(), sqlx::Error> {
     let apis: Vec<GrantApi> = apis.iter().map(|api| api.grant.clone()).collect();
     let new = NewCode {
         app_id: request.app_id,
@@ -118,9 +133,8 @@ pub(crate) async fn issue_code(
         code_hash: &code_hash,
         redirect_uri: &request.redirect_uri,
         code_challenge: request.code_challenge.as_deref().unwrap_or(""),
-        expires_at: now + CODE_LIFETIME_SECS,
+        expires_at,
         apis: &apis,
     };
-    grants::issue_code(conn, &new, now).await?;
-    Ok(code)
+    grants::issue_code(conn, &new, now).await
 }

@@ -33,7 +33,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// What each scope gives the app, as the page says it.
-fn in_words(scope: &str) -> Option<&'static str> {
+pub(super) fn in_words(scope: &str) -> Option<&'static str> {
     Some(match scope {
         "openid" => "who you are on GitHub: your login and GitHub id",
         "profile" => "your name and picture, as GitHub shows them",
@@ -48,17 +48,32 @@ fn in_words(scope: &str) -> Option<&'static str> {
 struct ConsentPage<'a> {
     app: &'a str,
     gives: Vec<&'static str>,
-    /// Each API the app will call for them, with the scopes it will hold there.
     apis: Vec<ApiWords<'a>>,
     request: &'a str,
     csrf_token: &'a str,
     login: &'a str,
 }
 
+/// An API the app will call for the person, with the scopes it will hold there.
 #[derive(Serialize)]
-struct ApiWords<'a> {
+pub(super) struct ApiWords<'a> {
     name: &'a str,
     scopes: Vec<&'a str>,
+}
+
+/// Each of `apis` as a page names it.
+pub(super) fn api_words(apis: &[OfferedApi]) -> Vec<ApiWords<'_>> {
+    apis.iter()
+        .map(|api| ApiWords {
+            name: &api.name,
+            scopes: api
+                .grant
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .collect(),
+        })
+        .collect()
 }
 
 /// The page, for the request kept as `id`, which brings the app tokens for `apis`.
@@ -69,18 +84,7 @@ pub(super) fn page(
     id: &str,
     current: &CurrentUser,
 ) -> Page {
-    let apis = apis
-        .iter()
-        .map(|api| ApiWords {
-            name: &api.name,
-            scopes: api
-                .grant
-                .scope
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .collect(),
-        })
-        .collect();
+    let apis = api_words(apis);
     let context = ConsentPage {
         app: &app.name,
         gives: request.scope.split(' ').filter_map(in_words).collect(),
@@ -239,20 +243,37 @@ pub(crate) async fn record(
     request: &AuthRequest,
     given: Choice,
 ) -> Result<ConsentOutcome, rocket_db_pools::sqlx::Error> {
-    let (now, user) = (at.now, &at.current.user);
-    authorize_requests::delete(conn, &sha256_hex(id), now).await?;
-    // Asked again: the rules may have changed while the page was open.
-    if given == Choice::Deny
-        || !app_rules::pin_and_decide(conn, at.config, app, user, now)
-            .await?
-            .is_admitted()
-    {
+    authorize_requests::delete(conn, &sha256_hex(id), at.now).await?;
+    if given == Choice::Deny {
         return Ok(ConsentOutcome::Denied);
     }
-    // An API's membership rule due for a recheck is a no here: the page cannot sign in again.
+    let Some(apis) = remember_yes(conn, at, app, request).await? else {
+        return Ok(ConsentOutcome::Denied);
+    };
+    let code = authorize::issue_code(conn, at.now, at.current, request, &apis).await?;
+    Ok(ConsentOutcome::Granted { code })
+}
+
+/// A yes to `request`, from the page or a device's approval: remembered, with its event, if
+/// the app's rules still admit the person; the APIs it gives tokens for. `None`: a no after
+/// all (the rules changed while the page was open, or an API's membership rule is due for a
+/// recheck, which a page cannot do).
+pub(crate) async fn remember_yes(
+    conn: &mut AnyConnection,
+    at: &Answering<'_>,
+    app: &StoredApp,
+    request: &AuthRequest,
+) -> Result<Option<Vec<OfferedApi>>, rocket_db_pools::sqlx::Error> {
+    let (now, user) = (at.now, &at.current.user);
+    if !app_rules::pin_and_decide(conn, at.config, app, user, now)
+        .await?
+        .is_admitted()
+    {
+        return Ok(None);
+    }
     let now_granted = match api_grants::for_person(conn, at.config, request, user, now).await? {
         Offer::Apis(apis) => apis,
-        Offer::RecheckDue => return Ok(ConsentOutcome::Denied),
+        Offer::RecheckDue => return Ok(None),
     };
     let apis = api_grants::as_shown(now_granted, &request.shown);
     let granted = consents::consented_scope(conn, app.id, user.id).await?;
@@ -275,6 +296,5 @@ pub(crate) async fn record(
         user.github_id.0,
         user.login
     );
-    let code = authorize::issue_code(conn, now, at.current, request, &apis).await?;
-    Ok(ConsentOutcome::Granted { code })
+    Ok(Some(apis))
 }
