@@ -20,6 +20,7 @@ pub(crate) mod apis;
 pub(crate) mod apps;
 pub(crate) mod authorize_requests;
 pub(crate) mod consents;
+pub(crate) mod device_requests;
 pub mod events;
 pub(crate) mod grant_apis;
 pub(crate) mod grants;

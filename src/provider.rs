@@ -1,4 +1,4 @@
-//! gitlogin as an OpenID Connect provider (Core 1.0, the authorization code flow only), so
+//! gitlogin as an OpenID Connect provider (Core 1.0, the authorization code flow), so
 //! that the team's other apps, on any host, sign people in through it. In the order a
 //! sign-in to another app happens:
 //!
@@ -24,6 +24,12 @@
 //! access token for it (`access_token.rs`, RFC 9068); a service gets one as itself
 //! (`client_credentials.rs`); an API asks `introspect.rs` (RFC 7662) whether one is live.
 //!
+//! For command-line tools (the device grant, RFC 8628): the tool asks `device.rs` for a
+//! device code and a user code; its person types the user code at `/device`
+//! (`device_page.rs`) and answers (`device_answer.rs`); the tool polls the token endpoint
+//! until then (`device_poll.rs`). A public app's loopback redirect URIs are the other way
+//! in for native apps (`redirect_uris.rs`, RFC 8252).
+//!
 //! Each step is a function over the store, the clock's `now` and a typed request that
 //! returns a typed outcome (`authorize::decide`, `consent::record`, `token::exchange`,
 //! `userinfo::claims`, `revoke::revoke`); the Rocket handlers only read the request and
@@ -37,6 +43,10 @@ mod carried;
 mod client;
 mod client_credentials;
 mod consent;
+mod device;
+mod device_answer;
+mod device_page;
+mod device_poll;
 mod discovery;
 mod end_session;
 mod id_token;
@@ -78,6 +88,9 @@ pub(crate) fn stage() -> AdHoc {
             .mount("/", routes![authorize_endpoint, continue_request])
             .mount("/", consent::routes())
             .mount("/", token::routes())
+            .mount("/", routes![device::device_authorization])
+            .mount("/", device_page::routes())
+            .mount("/", routes![device_answer::answer])
             .mount("/", userinfo::routes())
             .mount("/", revoke::routes())
             .mount("/", introspect::routes())

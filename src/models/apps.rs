@@ -20,6 +20,8 @@ pub struct StoredApp {
     pub id_token_alg: IdTokenAlg,
     /// May get tokens as itself (`client_credentials`).
     pub service: bool,
+    /// May use the device authorization grant (RFC 8628).
+    pub device: bool,
     pub created_at: i64,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -49,6 +51,7 @@ struct AppRow {
     secret_hash: Option<String>,
     id_token_alg: String,
     service: i64,
+    device: i64,
     created_at: i64,
 }
 
@@ -71,14 +74,15 @@ pub async fn insert_app(
         }
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO apps (name, client_id, secret_hash, id_token_alg, service, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO apps (name, client_id, secret_hash, id_token_alg, service, device, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(&app.name)
     .bind(client_id)
     .bind(secret_hash)
     .bind(app.id_token_alg.as_str())
     .bind(i64::from(app.service))
+    .bind(i64::from(app.device))
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
@@ -179,7 +183,7 @@ async fn find_app_by(
         return Ok(None);
     }
     let row: Option<AppRow> = sqlx::query_as(&format!(
-        "SELECT id, name, client_id, secret_hash, id_token_alg, service, created_at
+        "SELECT id, name, client_id, secret_hash, id_token_alg, service, device, created_at
          FROM apps WHERE {column} = $1"
     ))
     .bind(value)
@@ -216,6 +220,7 @@ async fn find_app_by(
         // Only this module writes the column, with `as_str`.
         id_token_alg: IdTokenAlg::parse(&row.id_token_alg).unwrap_or(IdTokenAlg::Rs256),
         service: row.service == 1,
+        device: row.device == 1,
         created_at: row.created_at,
         redirect_uris: of_kind("login"),
         post_logout_redirect_uris: of_kind("logout"),

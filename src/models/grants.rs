@@ -247,7 +247,13 @@ pub async fn revoke_all_of(conn: &mut AnyConnection, user_id: i64) -> sqlx::Resu
 /// neither code nor token (a JWT access token counts: introspection reads its grant). Safe
 /// to run anywhere, any time: nothing deleted can be used.
 pub async fn purge_expired(conn: &mut AnyConnection, now: i64) -> sqlx::Result<()> {
-    for table in ["authorize_requests", "codes", "tokens", "api_tokens"] {
+    for table in [
+        "authorize_requests",
+        "device_requests",
+        "codes",
+        "tokens",
+        "api_tokens",
+    ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
             .bind(now)
             .execute(&mut *conn)

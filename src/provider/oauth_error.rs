@@ -26,6 +26,14 @@ pub(crate) enum OAuthError {
     InvalidScope,
     /// RFC 8707 §2: no API with this audience, or one that does not accept this app.
     InvalidTarget,
+    /// RFC 8628 §3.5: the person has not answered yet; poll again after the interval.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled sooner than the interval allows, which grows by 5 s.
+    SlowDown,
+    /// RFC 8628 §3.5: the person said no, or the app's rules refuse them.
+    AccessDenied,
+    /// RFC 8628 §3.5: the device code expired before anyone allowed it.
+    ExpiredToken,
     /// RFC 6750 3.1: a request with no access token at all gets a bare challenge and no
     /// error code, as the RFC asks.
     NoToken,
@@ -72,6 +80,12 @@ impl OAuthError {
             }
             OAuthError::InvalidScope => (Status::BadRequest, Some("invalid_scope"), None),
             OAuthError::InvalidTarget => (Status::BadRequest, Some("invalid_target"), None),
+            OAuthError::AuthorizationPending => {
+                (Status::BadRequest, Some("authorization_pending"), None)
+            }
+            OAuthError::SlowDown => (Status::BadRequest, Some("slow_down"), None),
+            OAuthError::AccessDenied => (Status::BadRequest, Some("access_denied"), None),
+            OAuthError::ExpiredToken => (Status::BadRequest, Some("expired_token"), None),
             OAuthError::NoToken => (Status::Unauthorized, None, Some("Bearer".to_owned())),
             OAuthError::TokenSentTwice => (
                 Status::BadRequest,

@@ -17,6 +17,9 @@ pub(super) enum TokenFailure {
     /// A code or refresh token used twice, or a person the app's rules no longer admit: the
     /// whole grant goes, and the answer is `invalid_grant`.
     Revoke(i64),
+    /// A refusal whose writes stay: a device's poll is recorded, so that the next one is
+    /// measured against it (RFC 8628 §3.5).
+    Recorded(OAuthError),
 }
 
 impl<E: Into<OAuthError>> From<E> for TokenFailure {

@@ -200,7 +200,7 @@ pub const MAX_APIS: usize = 8;
 /// The APIs `resources` name, each with the `asked` scopes it declares; `None` if one is
 /// not an API that accepts `app`, or more than [`MAX_APIS`] are named (RFC 8707 §2:
 /// `invalid_target`, which says no more).
-async fn asked_apis(
+pub(crate) async fn asked_apis(
     conn: &mut AnyConnection,
     app: &StoredApp,
     resources: &[&str],

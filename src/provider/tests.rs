@@ -55,6 +55,7 @@ async fn world() -> World {
         rules: vec![],
         api: None,
         service: false,
+        device: false,
     };
     apps::insert_app(&mut conn, &registration, "wiki-id", None, NOW)
         .await

@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::api_grants::{self, ResourceAsked};
 use super::client::{self, Basic};
 use super::client_credentials;
+use super::device_poll;
 use super::id_token::{self, PersonClaims};
 use super::oauth_error::OAuthError;
 use super::redeem::{redeem_code, use_refresh_token, Presented, TokenFailure};
@@ -102,6 +103,10 @@ pub(crate) async fn exchange(
             tx.commit().await?;
             Err(OAuthError::InvalidGrant)
         }
+        Err(TokenFailure::Recorded(error)) => {
+            tx.commit().await?;
+            Err(error)
+        }
         Err(TokenFailure::Error(error)) => {
             // Rolled back here, inside this request's write turn: a transaction merely
             // dropped is rolled back a moment later, and until then its connection keeps
@@ -161,6 +166,16 @@ async fn attempt(
                 return Err(OAuthError::InvalidScope.into());
             }
             (grant, api)
+        }
+        GrantType::DeviceCode {
+            device_code,
+            resource,
+        } => {
+            let api = resource.as_deref().map(|resource| ResourceAsked {
+                resource,
+                scope: None,
+            });
+            (device_poll::poll(conn, &app, device_code, now).await?, api)
         }
         GrantType::ClientCredentials { scope, resource } => {
             let (scope, resource) = (scope.as_deref(), resource.as_deref());

@@ -26,6 +26,12 @@ pub(crate) enum GrantType {
         scope: Option<String>,
         resource: Option<String>,
     },
+    /// RFC 8628 §3.4: a device code, once its person allowed it; with `resource`, for one
+    /// of the APIs it asked for.
+    DeviceCode {
+        device_code: String,
+        resource: Option<String>,
+    },
     /// RFC 6749 4.4: a service, as itself, for the API `resource` names (RFC 8707).
     ClientCredentials {
         scope: Option<String>,
@@ -40,13 +46,15 @@ pub(crate) enum GrantKind {
     AuthorizationCode,
     RefreshToken,
     ClientCredentials,
+    DeviceCode,
 }
 
 impl GrantKind {
-    pub(crate) const ALL: [GrantKind; 3] = [
+    pub(crate) const ALL: [GrantKind; 4] = [
         GrantKind::AuthorizationCode,
         GrantKind::RefreshToken,
         GrantKind::ClientCredentials,
+        GrantKind::DeviceCode,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -54,6 +62,7 @@ impl GrantKind {
             GrantKind::AuthorizationCode => "authorization_code",
             GrantKind::RefreshToken => "refresh_token",
             GrantKind::ClientCredentials => "client_credentials",
+            GrantKind::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
@@ -100,6 +109,7 @@ pub(super) struct TokenForm<'r> {
     redirect_uri: Once<'r>,
     code_verifier: Once<'r>,
     refresh_token: Once<'r>,
+    device_code: Once<'r>,
     scope: Once<'r>,
     resource: Once<'r>,
     client_id: Once<'r>,
@@ -121,6 +131,7 @@ impl TokenForm<'_> {
         let redirect_uri = once(self.redirect_uri)?;
         let code_verifier = once(self.code_verifier)?;
         let refresh_token = once(self.refresh_token)?;
+        let device_code = once(self.device_code)?;
         let scope = once(self.scope)?;
         // RFC 8707 §2: one token is for one API here; asking for several at once is refused
         // as a target this server will not issue for.
@@ -146,6 +157,12 @@ impl TokenForm<'_> {
                 .map(|refresh_token| GrantType::RefreshToken {
                     refresh_token,
                     scope: scope.clone(),
+                    resource: resource.clone(),
+                })
+                .ok_or(BadGrant::Incomplete),
+            Some(Some(GrantKind::DeviceCode)) => device_code
+                .map(|device_code| GrantType::DeviceCode {
+                    device_code,
                     resource: resource.clone(),
                 })
                 .ok_or(BadGrant::Incomplete),

@@ -20,6 +20,7 @@ pub struct Requested {
     /// `--api AUDIENCE` and what goes with it: the app is also an API.
     pub api: Option<RequestedApi>,
     pub service: bool,
+    pub device: bool,
 }
 
 /// An app that may be registered.
@@ -40,6 +41,9 @@ pub struct Registration {
     pub api: Option<Api>,
     /// A service account: it may get tokens as itself (the `client_credentials` grant).
     pub service: bool,
+    /// A command-line tool or other device without a browser of its own: it may use the
+    /// device authorization grant (RFC 8628), and needs no redirect URI.
+    pub device: bool,
 }
 
 /// How the app's ID tokens are signed. RS256 is the default because it is the one algorithm
@@ -81,7 +85,8 @@ impl Registration {
             .map(|h| check_host(h))
             .collect::<Result<_, _>>()?;
         let api = requested.api.map(Api::check).transpose()?;
-        if redirect_uris.is_empty() && hosts.is_empty() && api.is_none() && !requested.service {
+        let way_in = !redirect_uris.is_empty() || !hosts.is_empty() || api.is_some();
+        if !way_in && !requested.service && !requested.device {
             return Err(RegistrationError::NoWayIn);
         }
         // An API authenticates at introspection, a service at the token endpoint, each with
@@ -117,6 +122,7 @@ impl Registration {
             rules,
             api,
             service: requested.service,
+            device: requested.device,
         };
         registration.check_no_repeats()?;
         Ok(registration)

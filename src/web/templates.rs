@@ -17,7 +17,7 @@ use rocket_dyn_templates::tera::{Context, Tera};
 use serde::Serialize;
 
 /// Every template, as the repository's `templates/` holds it.
-const EMBEDDED: [(&str, &str); 8] = [
+const EMBEDDED: [(&str, &str); 11] = [
     (
         "base.html.tera",
         include_str!("../../templates/base.html.tera"),
@@ -49,6 +49,18 @@ const EMBEDDED: [(&str, &str); 8] = [
     (
         "end_session.html.tera",
         include_str!("../../templates/end_session.html.tera"),
+    ),
+    (
+        "device.html.tera",
+        include_str!("../../templates/device.html.tera"),
+    ),
+    (
+        "device_confirm.html.tera",
+        include_str!("../../templates/device_confirm.html.tera"),
+    ),
+    (
+        "device_done.html.tera",
+        include_str!("../../templates/device_done.html.tera"),
     ),
 ];
 

@@ -59,6 +59,9 @@ pub(in crate::cli) struct AddArgs {
     /// A service account: it may get tokens as itself (client_credentials).
     #[arg(long)]
     service: bool,
+    /// A command-line tool: it may sign people in with the device grant (RFC 8628).
+    #[arg(long)]
+    device: bool,
     /// Print one JSON object, {"client_id": …, "client_secret": …}, and nothing else.
     #[arg(long)]
     pub(super) json: bool,
@@ -102,6 +105,7 @@ impl AddArgs {
             allow_teams: self.allow_teams,
             api,
             service: self.service,
+            device: self.device,
         })
         .map_err(|e| e.to_string())
     }

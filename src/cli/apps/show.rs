@@ -46,6 +46,7 @@ fn as_json(app: &StoredApp, api: Option<&StoredApi>) -> Value {
         "client_id": app.client_id,
         "public": app.secret_hash.is_none(),
         "service": app.service,
+        "device": app.device,
         "redirect_uris": app.redirect_uris,
         "hosts": app.hosts,
     });
@@ -95,6 +96,9 @@ pub(super) async fn show(conn: &mut Conn, name: &str) -> Result<(), String> {
     }
     if app.service {
         println!("service: may get tokens as itself (client_credentials)");
+    }
+    if app.device {
+        println!("device: may sign people in with a code typed at /device (RFC 8628)");
     }
     if let Some(StoredApi { api, .. }) = apis::api_of(conn, app.id)
         .await

@@ -32,6 +32,10 @@ async fn discovery_names_the_issuer_its_endpoints_and_only_what_it_supports() {
     for (field, path) in [
         ("authorization_endpoint", "/oauth/authorize"),
         ("token_endpoint", "/oauth/token"),
+        (
+            "device_authorization_endpoint",
+            "/oauth/device_authorization",
+        ),
         ("userinfo_endpoint", "/oauth/userinfo"),
         ("jwks_uri", "/.well-known/jwks.json"),
         ("revocation_endpoint", "/oauth/revoke"),
@@ -55,7 +59,12 @@ async fn discovery_names_the_issuer_its_endpoints_and_only_what_it_supports() {
         ),
         (
             "grant_types_supported",
-            &["authorization_code", "client_credentials", "refresh_token"],
+            &[
+                "authorization_code",
+                "client_credentials",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code",
+            ],
         ),
         (
             "introspection_endpoint_auth_methods_supported",

@@ -12,6 +12,7 @@ mod authorize;
 mod client_auth;
 mod codes;
 mod consent;
+mod device;
 mod discovery;
 mod hardening;
 mod lifetimes;
