@@ -34,7 +34,7 @@ pub enum RegistrationError {
     Team(String),
     #[error("{0:?} is not an ID token algorithm: use RS256 or EdDSA")]
     Alg(String),
-    #[error("an app needs at least one --redirect-uri (OpenID Connect), --host (forward auth), --api or --service")]
+    #[error("an app needs at least one --redirect-uri (OpenID Connect), --host (forward auth), --api, --service or --device")]
     NoWayIn,
     #[error("{0:?} is not an API audience: {1}")]
     Audience(String, &'static str),

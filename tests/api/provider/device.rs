@@ -58,7 +58,11 @@ fn error_of(answer: &(Status, Value)) -> (Status, &str) {
 async fn type_code(browser: &Browser<'_>, typed: &str) -> String {
     let entry = browser.page("/device").await;
     let fields = form_fields(&entry, "/device");
-    let csrf = &fields.iter().find(|(k, _)| k == "csrf_token").expect(&entry).1;
+    let csrf = &fields
+        .iter()
+        .find(|(k, _)| k == "csrf_token")
+        .expect(&entry)
+        .1;
     let body = form(&[("csrf_token", csrf.as_str()), ("user_code", typed)]);
     let response = browser.post_form("/device", &body).await;
     assert_eq!(response.status(), Status::Ok);
@@ -364,4 +368,37 @@ async fn a_signed_out_visitor_signs_in_with_github_first_and_comes_back_with_the
     crate::helpers::assert_redirect(&callback, "/device?user_code=BCDF-GHJK");
     let page = visitor.page("/device?user_code=BCDF-GHJK").await;
     assert!(page.contains("value=\"BCDF-GHJK\""), "{page}");
+}
+
+#[rocket::async_test]
+async fn device_alone_registers_an_app_and_apps_show_and_list_say_so() {
+    let app = TestApp::spawn().await;
+    register_device(&app, "cli", &["--public"]);
+
+    let show = run_to_end(
+        gitlogin()
+            .args(["apps", "show", "cli"])
+            .env("DATABASE_URL", &app.db_url),
+    );
+    let shown = String::from_utf8(show.stdout).unwrap();
+    assert!(
+        shown.contains("device: may sign people in with a code typed at /device"),
+        "{shown}"
+    );
+    let list = run_to_end(
+        gitlogin()
+            .args(["apps", "list", "--json"])
+            .env("DATABASE_URL", &app.db_url),
+    );
+    let apps: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(apps[0]["device"], true, "{apps}");
+    assert_eq!(apps[0]["redirect_uris"], serde_json::json!([]));
+    // Without --device (or another way in), an app is still refused.
+    let refused = run_to_end(
+        gitlogin()
+            .args(["apps", "add", "nothing", "--public"])
+            .env("DATABASE_URL", &app.db_url),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--device"));
 }

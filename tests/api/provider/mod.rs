@@ -28,6 +28,7 @@ mod relying_party;
 mod repeats;
 mod revocation;
 mod stock_client_apis;
+mod stock_client_device;
 mod strangers;
 mod typing;
 mod userinfo;

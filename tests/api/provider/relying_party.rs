@@ -41,11 +41,18 @@ pub(super) struct Provider {
     pub(super) ca: String,
     pub(super) db_url: String,
     pub(super) github: FakeGithub,
+    pub(super) clock: Clock,
     _dir: TempDir,
 }
 
 impl Provider {
+    /// On the wall clock: the relying party checks `exp` and `iat` against it.
     pub(super) async fn start() -> Provider {
+        Provider::start_on(Clock::default()).await
+    }
+
+    /// On `clock`, which a test may move (a device's polls, for one).
+    pub(super) async fn start_on(clock: Clock) -> Provider {
         let (db_url, dir) = crate::STORE.create().await;
         let github = fake_github().await;
         let (ca, cert, key) = crate::helpers::private_ca();
@@ -65,14 +72,14 @@ impl Provider {
                 .merge(("public_url", &issuer))
                 .merge(("databases.gitlogin.url", &db_url))
                 .merge(("secret_key", random_secret_key()));
-            // The wall clock: the relying party checks `exp` and `iat` against it.
-            let rocket = gitlogin::app_with_clock(figment, Clock::default()).unwrap();
+            let rocket = gitlogin::app_with_clock(figment, clock.clone()).unwrap();
             if loopback::launch(rocket).await.is_some() {
                 return Provider {
                     issuer,
                     ca,
                     db_url,
                     github,
+                    clock,
                     _dir: dir,
                 };
             }
