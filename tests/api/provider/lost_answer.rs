@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rocket::http::Status;
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 use super::{access_token, assert_invalid_token, assert_token_error, offline_tokens};
 use super::{app_post, json_of, refresh, register, signed_in, userinfo, Rp};
@@ -174,4 +175,83 @@ async fn a_family_is_one_row_after_twenty_refreshes() {
             .await
             .unwrap();
     assert_eq!(refresh_rows, 0, "no refresh token has a row of its own");
+}
+
+#[rocket::async_test]
+async fn a_malformed_refresh_token_is_invalid_grant_and_revokes_nothing() {
+    let app = TestApp::spawn().await;
+    let (rp, _first, second) = rotated_once(&app).await;
+    let lookup = refresh_token(&second).split('.').next().unwrap();
+
+    for bad in ["", ".", "..", "a.1.", ".1.b", "a.x.b", "a.-1.b"] {
+        let answer = refresh(&app, &rp, bad).await;
+        assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+    }
+    let too_far = format!("{lookup}.4294967296.secret");
+    let answer = refresh(&app, &rp, &too_far).await;
+
+    assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+    refreshed(&app, &rp, &second).await;
+}
+
+/// A store migrated to families (migration 16) while an app held a refresh token of the
+/// shape before, one `tokens` row of its own: the app goes on refreshing.
+#[rocket::async_test]
+async fn a_refresh_token_issued_before_families_goes_on_refreshing_once_migrated() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    offline_tokens(&app, &browser, &rp).await;
+    let old = "a-refresh-token-issued-before-migration-16-xyz";
+    before_families(&app, old).await;
+
+    migrate_refresh_tokens(&app).await;
+
+    let (status, body) = refresh(&app, &rp, old).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    refreshed(&app, &rp, &body).await;
+    assert_eq!(app.count("refresh_families").await, 1);
+}
+
+/// The store as it was before migration 16, `old` the grant's live refresh token.
+async fn before_families(app: &TestApp, old: &str) {
+    let grant_id: i64 = sqlx::query_scalar("SELECT grant_id FROM refresh_families")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM refresh_families")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let hash = format!("{:x}", Sha256::digest(old.as_bytes()));
+    sqlx::query(
+        "INSERT INTO tokens (token_hash, grant_id, kind, issued_at, expires_at, used)
+         VALUES ($1, $2, 'refresh', $3, $4, 0)",
+    )
+    .bind(hash)
+    .bind(grant_id)
+    .bind(app.clock.now())
+    .bind(app.clock.now() + 3600)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+/// Migration 16's statements that move the refresh tokens, as they run on this store.
+async fn migrate_refresh_tokens(app: &TestApp) {
+    let backend = match app.db_url.starts_with("postgres") {
+        true => "postgres",
+        false => "sqlite",
+    };
+    let path = format!(
+        "{}/migrations/{backend}/20261207000016_refresh_families.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let migration = std::fs::read_to_string(path).unwrap();
+    let moves = migration
+        .split(';')
+        .filter(|sql| sql.contains("INSERT INTO") || sql.contains("DELETE FROM"));
+    for sql in moves {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+    }
 }
