@@ -9,9 +9,10 @@
 //! counts rotations, so that any token older than the current one is known for a reuse
 //! without a row of its own: a used token needs nothing kept, and a family stays one row
 //! however long it lives. The secret, new at each generation, is what a token's holder
-//! alone knows: no one derives the next token from the one they have. Presenting an older
-//! generation revokes even with a wrong secret, since no one who never held a token of the
-//! family knows its lookup id. Only hashes are stored, as for every token.
+//! alone knows: no one derives the next token from the one they have. Any other token
+//! naming the family (an older generation, whose secret is no longer kept, a newer one, or
+//! a wrong secret) revokes it: no one who never held a token of the family knows its lookup
+//! id, so whoever presents one has a copy. Only hashes are stored, as for every token.
 //!
 //! The exception (the rule of Element's provider, MAS's `token.rs`, narrowed in time): an
 //! app whose refresh answer was lost presents its old token again. Within
