@@ -1,8 +1,9 @@
 //! Step 5: `POST /oauth/token`, called by the app's server. The `authorization_code` grant
 //! trades a code for tokens (`redeem.rs` checks it); `refresh_token` trades a refresh token
-//! for new ones (`refresh_token.rs`); `client_credentials` is a service's own (`client_credentials.rs`). Access and
-//! refresh tokens are random and stored only as hashes, each belonging to a grant (one code's
-//! family); with `resource`, the access token is a JWT for that API instead (`api_grants.rs`).
+//! for new ones (`refresh_token.rs`); `client_credentials` is a service's own
+//! (`client_credentials.rs`). Access and refresh tokens are random and stored only as hashes,
+//! each belonging to a grant (one code's family); with `resource`, the access token is a JWT
+//! for that API instead (`api_grants.rs`).
 //!
 //! The handler only reads the form (`token_request.rs`) and answers; [`exchange`] is the
 //! step itself, over a connection, the clock's `now` and the typed request.
