@@ -27,6 +27,7 @@ pub(crate) mod grants;
 pub(crate) mod hosts;
 pub(crate) mod named_groups;
 mod people;
+pub(crate) mod refresh_families;
 pub(crate) mod removals;
 mod rule_rows;
 pub mod seed;

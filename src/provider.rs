@@ -55,6 +55,7 @@ mod oauth_error;
 mod once;
 mod redeem;
 mod redirect_uris;
+mod refresh_token;
 mod request;
 mod revoke;
 mod token;

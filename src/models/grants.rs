@@ -1,6 +1,6 @@
 //! The OpenID Connect provider's grants, with their code and tokens (migration 9 says what
 //! each column holds; consents are in `consents.rs`, waiting requests in
-//! `authorize_requests.rs`). Codes and tokens
+//! `authorize_requests.rs`, refresh tokens in `refresh_families.rs`). Codes and tokens
 //! are looked up by the SHA-256 of their value, never stored themselves.
 
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection};
@@ -25,20 +25,19 @@ impl Grant {
     }
 }
 
-/// The two kinds of token a grant issues. Stored as their name.
+/// The kinds of token kept one row each in `tokens`, stored as their name: access tokens
+/// only, since refresh tokens have one row per family (`refresh_families.rs`). The kind is
+/// still checked on reading, so that a row of any other kind is never taken for one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     /// Presented to userinfo; lives minutes.
     Access,
-    /// Traded at the token endpoint for new tokens, once; only with `offline_access`.
-    Refresh,
 }
 
 impl TokenKind {
     fn as_str(self) -> &'static str {
         match self {
             TokenKind::Access => "access",
-            TokenKind::Refresh => "refresh",
         }
     }
 }
@@ -47,7 +46,7 @@ impl TryFrom<String> for TokenKind {
     type Error = String;
 
     fn try_from(stored: String) -> Result<TokenKind, String> {
-        [TokenKind::Access, TokenKind::Refresh]
+        [TokenKind::Access]
             .into_iter()
             .find(|kind| kind.as_str() == stored)
             .ok_or_else(|| format!("unknown token kind {stored:?}"))
@@ -192,35 +191,13 @@ pub async fn find_token(
     .await
 }
 
-/// `app_id`'s refresh token, marked exchanged by this call, and whether it was unused until
-/// now (`false`: a reuse, whose family the caller revokes). Written before it is read, as
-/// [`redeem_code`] is.
-pub async fn use_refresh_token(
-    conn: &mut AnyConnection,
-    app_id: i64,
-    token_hash: &str,
-) -> sqlx::Result<Option<(TokenRow, bool)>> {
-    let marked = sqlx::query(
-        "UPDATE tokens SET used = 1 WHERE token_hash = $1 AND used = 0 AND kind = $3
-         AND grant_id IN (SELECT id FROM grants WHERE app_id = $2)",
-    )
-    .bind(token_hash)
-    .bind(app_id)
-    .bind(TokenKind::Refresh.as_str())
-    .execute(&mut *conn)
-    .await?;
-    let row = find_token(conn, token_hash)
-        .await?
-        .filter(|row| row.kind == TokenKind::Refresh && row.grant.app_id == app_id);
-    Ok(row.map(|row| (row, marked.rows_affected() == 1)))
-}
-
-pub async fn delete_token(conn: &mut AnyConnection, token_hash: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM tokens WHERE token_hash = $1")
+/// Deletes an access token; `false` if there was none.
+pub async fn delete_token(conn: &mut AnyConnection, token_hash: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM tokens WHERE token_hash = $1")
         .bind(token_hash)
         .execute(conn)
-        .await
-        .map(drop)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Revokes a grant: its code and every token issued from it.
@@ -243,17 +220,19 @@ pub async fn revoke_all_of(conn: &mut AnyConnection, user_id: i64) -> sqlx::Resu
     Ok(done.rows_affected())
 }
 
-/// Deletes every waiting request, code and token past its expiry, and the grants left with
-/// neither code nor token (a JWT access token counts: introspection reads its grant). Safe
-/// to run anywhere, any time: nothing deleted can be used.
+/// Deletes every waiting request, code, token and refresh token family past its expiry, and
+/// the grants left with none of them (a JWT access token counts: introspection reads its
+/// grant). Safe to run anywhere, any time: nothing deleted can be used.
 pub async fn purge_expired(conn: &mut AnyConnection, now: i64) -> sqlx::Result<()> {
-    for table in [
+    let tables = [
         "authorize_requests",
         "device_requests",
         "codes",
         "tokens",
+        "refresh_families",
         "api_tokens",
-    ] {
+    ];
+    for table in tables {
         sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
             .bind(now)
             .execute(&mut *conn)
@@ -262,6 +241,8 @@ pub async fn purge_expired(conn: &mut AnyConnection, now: i64) -> sqlx::Result<(
     sqlx::query(
         "DELETE FROM grants WHERE NOT EXISTS (SELECT 1 FROM codes WHERE grant_id = grants.id)
                               AND NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = grants.id)
+                              AND NOT EXISTS (SELECT 1 FROM refresh_families
+                                              WHERE grant_id = grants.id)
                               AND NOT EXISTS (SELECT 1 FROM api_tokens WHERE grant_id = grants.id)",
     )
     .execute(conn)

@@ -213,7 +213,8 @@ async fn opaque_token(
     token: &str,
     now: i64,
 ) -> Result<Introspection, OAuthError> {
-    let Some(row) = grants::find_token(conn, &sha256_hex(token)).await? else {
+    let hash = sha256_hex(token);
+    let Some(row) = grants::find_token(conn, &hash).await? else {
         return Ok(INACTIVE);
     };
     let mine = row.kind == TokenKind::Access && row.grant.app_id == caller.id;
@@ -226,6 +227,7 @@ async fn opaque_token(
     if app_rules::pin_and_decide(conn, config, caller, &user, now).await? != Standing::Admitted {
         return Ok(INACTIVE);
     }
+    super::refresh_token::access_used(conn, &row.grant, &hash, now).await?;
     Ok(Introspection {
         active: true,
         token: Some(LiveToken {

@@ -1,7 +1,6 @@
-//! The grant an app presents at the token endpoint, checked: a code (with its redirect URI
-//! and PKCE verifier, RFC 6749 4.1.3, RFC 7636 4.6) or a refresh token (RFC 6749 6). A code
-//! used twice, or a refresh token used twice, means someone has a copy: its whole grant is
-//! revoked (RFC 6749 4.1.2, OAuth 2.0 Security BCP 4.14).
+//! The code an app presents at the token endpoint, checked (with its redirect URI and PKCE
+//! verifier, RFC 6749 4.1.3, RFC 7636 4.6; a refresh token is `refresh_token.rs`'s). A code
+//! used twice means someone has a copy: its whole grant is revoked (RFC 6749 4.1.2).
 
 use rocket_db_pools::sqlx::AnyConnection;
 use subtle::ConstantTimeEq;
@@ -14,7 +13,7 @@ use crate::ops::random::sha256_hex;
 /// Why no tokens are issued.
 pub(super) enum TokenFailure {
     Error(OAuthError),
-    /// A code or refresh token used twice, or a person the app's rules no longer admit: the
+    /// A code or refresh token used again, or a person the app's rules no longer admit: the
     /// whole grant goes, and the answer is `invalid_grant`.
     Revoke(i64),
     /// A refusal whose writes stay: a device's poll is recorded, so that the next one is
@@ -60,30 +59,6 @@ pub(super) async fn redeem_code(
         && presented.redirect_uri == Some(row.redirect_uri.as_str())
         && verifier_ok;
     Ok(good.then_some(row.grant).ok_or(OAuthError::InvalidGrant)?)
-}
-
-/// The refresh token's grant, if it is `app`'s, live and unused; marked used. A reuse
-/// revokes its family.
-pub(super) async fn use_refresh_token(
-    conn: &mut AnyConnection,
-    app: &StoredApp,
-    presented: &str,
-    now: i64,
-) -> Result<Grant, TokenFailure> {
-    let (row, unused) = grants::use_refresh_token(conn, app.id, &sha256_hex(presented))
-        .await?
-        .ok_or(OAuthError::InvalidGrant)?;
-    if !unused {
-        crate::ops::logging::audit!(
-            "refresh token reused app={:?}: its grant is revoked",
-            app.name
-        );
-        return Err(TokenFailure::Revoke(row.grant.id));
-    }
-    if row.expires_at <= now {
-        return Err(OAuthError::InvalidGrant.into());
-    }
-    Ok(row.grant)
 }
 
 /// PKCE's S256: base64url of the SHA-256 of the verifier.

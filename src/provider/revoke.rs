@@ -13,6 +13,7 @@ use rocket_db_pools::sqlx::AnyConnection;
 use super::access_token;
 use super::client::{self, Basic, ClientAuth};
 use super::oauth_error::OAuthError;
+use super::refresh_token;
 use crate::config::AppConfig;
 use crate::keys::KeyRing;
 use crate::models::api_tokens;
@@ -76,16 +77,18 @@ pub(crate) async fn revoke(
         }
         return Ok(());
     }
+    if let Some(grant) = refresh_token::grant_of(conn, token).await? {
+        if grant.app_id == app.id {
+            grants::delete_grant(conn, grant.id).await?;
+        }
+        return Ok(());
+    }
     let hash = sha256_hex(token);
     let Some(row) = grants::find_token(conn, &hash).await? else {
         return Ok(());
     };
-    if row.grant.app_id != app.id {
-        return Ok(());
+    if row.grant.app_id == app.id && row.kind == TokenKind::Access {
+        grants::delete_token(conn, &hash).await?;
     }
-    match row.kind {
-        TokenKind::Refresh => grants::delete_grant(conn, row.grant.id).await,
-        TokenKind::Access => grants::delete_token(conn, &hash).await,
-    }?;
     Ok(())
 }

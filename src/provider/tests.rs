@@ -284,6 +284,8 @@ async fn a_refresh_token_used_twice_revokes_its_family_and_their_access_tokens()
     let first = trade(&mut w, code_grant(&code)).await.unwrap();
     let refresh = first.refresh_token.unwrap();
     let second = trade(&mut w, refresh_grant(&refresh)).await.unwrap();
+    // The successor in use: no lost answer (`refresh_token.rs`), so a copy presents it again.
+    assert!(claims(&mut w, &second.access_token).await.is_ok());
     let reuse = trade(&mut w, refresh_grant(&refresh)).await;
     assert!(matches!(reuse, Err(OAuthError::InvalidGrant)), "{reuse:?}");
     for access in [first.access_token, second.access_token] {

@@ -1,8 +1,9 @@
 //! Step 5: `POST /oauth/token`, called by the app's server. The `authorization_code` grant
-//! trades a code for tokens; `refresh_token` trades a refresh token for new ones (`redeem.rs`
-//! checks both); `client_credentials` is a service's own (`client_credentials.rs`). Access and
-//! refresh tokens are random and stored only as hashes, each belonging to a grant (one code's
-//! family); with `resource`, the access token is a JWT for that API instead (`api_grants.rs`).
+//! trades a code for tokens (`redeem.rs` checks it); `refresh_token` trades a refresh token
+//! for new ones (`refresh_token.rs`); `client_credentials` is a service's own
+//! (`client_credentials.rs`). Access and refresh tokens are random and stored only as hashes,
+//! each belonging to a grant (one code's family); with `resource`, the access token is a JWT
+//! for that API instead (`api_grants.rs`).
 //!
 //! The handler only reads the form (`token_request.rs`) and answers; [`exchange`] is the
 //! step itself, over a connection, the clock's `now` and the typed request.
@@ -20,7 +21,8 @@ use super::client_credentials;
 use super::device_poll;
 use super::id_token::{self, PersonClaims};
 use super::oauth_error::OAuthError;
-use super::redeem::{redeem_code, use_refresh_token, Presented, TokenFailure};
+use super::redeem::{redeem_code, Presented, TokenFailure};
+use super::refresh_token::{self, Next};
 use super::token_request::{GrantType, TokenForm, TokenRequest};
 use crate::access::app_rules;
 use crate::access::Standing;
@@ -32,9 +34,6 @@ use crate::models::{self, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
 use crate::store::pool::Db;
-
-/// A refresh token unused this long is dead.
-const REFRESH_TOKEN_SECS: i64 = 30 * 24 * 3600;
 
 pub fn routes() -> Vec<Route> {
     routes![token_endpoint]
@@ -125,6 +124,7 @@ async fn attempt(
     request: &TokenRequest,
 ) -> Result<TokenResponse, TokenFailure> {
     let app = client::authenticate(conn, &request.client).await?;
+    let mut next_refresh = None;
     let (grant, api) = match request
         .grant
         .as_ref()
@@ -156,7 +156,9 @@ async fn attempt(
                 resource,
                 scope: scope.as_deref(),
             });
-            let grant = use_refresh_token(conn, &app, refresh_token, now).await?;
+            let (grant, next) =
+                refresh_token::use_refresh_token(conn, &app, refresh_token, now).await?;
+            next_refresh = Some(next);
             // Without `resource`, the opaque token for userinfo, of the whole grant: a
             // `scope` may repeat it or name less, never more (RFC 6749 §6).
             let wider = scope
@@ -203,31 +205,33 @@ async fn attempt(
         Standing::Refused => return Err(TokenFailure::Revoke(grant.id)),
     }
     let who = (&app, &grant, &user);
-    Ok(issue(conn, (config, keys), who, api, now).await?)
+    Ok(issue(conn, (config, keys), who, (api, next_refresh), now).await?)
 }
 
 /// A new access token (and refresh token, with `offline_access`), and the ID token. The
 /// access token is a JWT for the API `api` names, or else the opaque one for userinfo; the
-/// answer's `scope` is what the access token allows.
+/// answer's `scope` is what the access token allows. The refresh token is the family's
+/// `next` one, or the first of a new family.
 async fn issue(
     conn: &mut AnyConnection,
     (config, keys): (&AppConfig, &KeyRing),
     (app, grant, user): (&StoredApp, &Grant, &User),
-    api: Option<ResourceAsked<'_>>,
+    (api, next): (Option<ResourceAsked<'_>>, Option<Next>),
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     // An app that wants access for longer asks for `offline_access`.
-    let (access, scope) = match api {
+    let (access, scope, access_hash) = match api {
         Some(asked) => {
             let who = (app, grant, user);
-            api_grants::token_for(conn, (config, keys), who, asked, now).await?
+            let (jwt, scope) = api_grants::token_for(conn, (config, keys), who, asked, now).await?;
+            (jwt, scope, String::new())
         }
         None => {
             let access = token();
             let lives = (now, now + config.access_token_lifetime);
             let hash = sha256_hex(&access);
             grants::insert_token(conn, grant.id, TokenKind::Access, &hash, lives).await?;
-            (access, grant.scope.clone())
+            (access, grant.scope.clone(), hash)
         }
     };
     let mut body = TokenResponse {
@@ -239,11 +243,7 @@ async fn issue(
         id_token: None,
     };
     if grant.has_scope("offline_access") {
-        let refresh = token();
-        let expires = now + REFRESH_TOKEN_SECS;
-        let hash = sha256_hex(&refresh);
-        let lives = (now, expires);
-        grants::insert_token(conn, grant.id, TokenKind::Refresh, &hash, lives).await?;
+        let refresh = refresh_token::issue(conn, grant.id, next, &access_hash, now).await?;
         body.refresh_token = Some(refresh);
     }
     if grant.has_scope("openid") {

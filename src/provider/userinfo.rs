@@ -116,7 +116,8 @@ async fn live_access(
     token: &str,
     now: i64,
 ) -> rocket_db_pools::sqlx::Result<Option<(Grant, StoredApp, User)>> {
-    let row = grants::find_token(conn, &sha256_hex(token)).await?;
+    let hash = sha256_hex(token);
+    let row = grants::find_token(conn, &hash).await?;
     let live = |row: &TokenRow| row.kind == TokenKind::Access && row.expires_at > now;
     let Some(row) = row.filter(live) else {
         return Ok(None);
@@ -133,5 +134,6 @@ async fn live_access(
     {
         return Ok(None);
     }
+    super::refresh_token::access_used(conn, &row.grant, &hash, now).await?;
     Ok(Some((row.grant, app, user)))
 }

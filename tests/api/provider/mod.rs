@@ -20,6 +20,7 @@ mod logout;
 mod logout_hints;
 mod logout_refused;
 mod logout_state;
+mod lost_answer;
 mod native_apps;
 mod pkce;
 mod redirect_uris;

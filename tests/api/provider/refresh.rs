@@ -1,6 +1,7 @@
 //! Refresh tokens: issued only for `offline_access`, replaced by a new one at every use, and
 //! a reused one taken for a stolen copy (RFC 9700 §4.14.2): the whole family, the newest
-//! token included, stops working, whoever held which copy.
+//! token included, stops working, whoever held which copy. The one exception, an answer lost
+//! on the way, is `lost_answer.rs`'s.
 
 use rocket::http::Status;
 
@@ -32,6 +33,9 @@ async fn a_refresh_token_is_replaced_at_every_use() {
     }
 }
 
+/// The reuse comes at once, well within the 60 s a lost answer has (`lost_answer.rs`): it is
+/// refused because the successor is in use (its access token accepted at userinfo), which
+/// shows the app did get the answer, so the token presented again is someone else's copy.
 #[rocket::async_test]
 async fn a_reused_refresh_token_is_refused_and_revokes_its_family() {
     let app = TestApp::spawn().await;
@@ -42,7 +46,7 @@ async fn a_reused_refresh_token_is_refused_and_revokes_its_family() {
     let (status, second) = refresh(&app, &rp, &stolen).await;
     assert_eq!(status, Status::Ok, "{second}");
     let newest = second["refresh_token"].as_str().unwrap();
-    // Both access tokens of the family work until the reuse.
+    // Both access tokens of the family work until the reuse: the successor is in use.
     for body in [&first, &second] {
         let response = userinfo(&app, access_token(body)).await;
         assert_eq!(response.status(), Status::Ok, "{body}");
