@@ -25,6 +25,7 @@ pub mod events;
 pub(crate) mod grant_apis;
 pub(crate) mod grants;
 pub(crate) mod hosts;
+pub(crate) mod live_grants;
 pub(crate) mod named_groups;
 mod people;
 pub(crate) mod refresh_families;

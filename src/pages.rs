@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::auth::session::{CurrentUser, LiveSession, LookupFailed};
 use crate::auth::{self, next::SafeNext};
 use crate::config::AppConfig;
-use crate::models::{self, consents, User};
+use crate::models::{self, consents, live_grants, User};
 use crate::ops::clock::Clock;
 use crate::store::request_conn::RequestConn;
 use crate::web::error_pages::ErrorPage;
@@ -94,9 +94,24 @@ async fn about(
     let apps = consents::consented_apps(&mut db, current.user.id)
         .await
         .map_err(ErrorPage::store_unavailable)?;
+    let grants = live_grants::live_grants_of(&mut db, current.user.id, now)
+        .await
+        .map_err(ErrorPage::store_unavailable)?;
     let apps: Vec<_> = apps
         .iter()
-        .map(|(id, name)| context! { id: id, name: name })
+        .map(|(id, name)| {
+            let grants: Vec<_> = grants
+                .iter()
+                .filter(|g| g.app_id == *id)
+                .map(|g| GrantView {
+                    id: g.id,
+                    device: g.origin == "device",
+                    first: utc(g.created_at),
+                    last: (g.last_used_at > 0).then(|| utc(g.last_used_at)),
+                })
+                .collect();
+            context! { id: id, name: name, grants: grants }
+        })
         .collect();
     Ok(Page::render(
         "about.html.tera",
@@ -196,6 +211,16 @@ fn device_label(user_agent: Option<&str>) -> String {
         return browser.into();
     };
     format!("{browser} on {os}")
+}
+
+/// One grant of an app, as the About page lists it: how it began, when, and when its code or a
+/// refresh token was last redeemed.
+#[derive(Serialize)]
+struct GrantView {
+    id: i64,
+    device: bool,
+    first: String,
+    last: Option<String>,
 }
 
 /// `2026-11-23 14:05 UTC`

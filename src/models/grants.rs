@@ -66,6 +66,8 @@ pub struct NewCode<'a> {
     pub expires_at: i64,
     /// The APIs its tokens may be for (`resource`), with the scopes granted for each.
     pub apis: &'a [GrantApi],
+    /// How the grant began: `browser` (a redirect) or `device` (RFC 8628).
+    pub origin: &'static str,
 }
 
 /// A new grant and its code, in one transaction.
@@ -76,8 +78,8 @@ pub async fn issue_code(
 ) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
     let grant_id: i64 = sqlx::query_scalar(
-        "INSERT INTO grants (app_id, user_id, scope, nonce, auth_time, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO grants (app_id, user_id, scope, nonce, auth_time, created_at, origin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(code.app_id)
     .bind(code.user_id)
@@ -85,6 +87,7 @@ pub async fn issue_code(
     .bind(code.nonce)
     .bind(code.auth_time)
     .bind(now)
+    .bind(code.origin)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(

@@ -1,5 +1,5 @@
 //! A person's control over their own sessions and account, from the About page: end one
-//! session, end every other one, or delete the account.
+//! session, end every other one, revoke an app or one of its grants, or delete the account.
 //!
 //! Every action is a POST checked like sign-out ([`CheckedPost`]: a live session, a
 //! same-origin request and the session's CSRF token). Every query is scoped to the signed-in user, so naming someone
@@ -13,7 +13,7 @@ use rocket::{post, routes, uri, Route, State};
 use crate::auth::csrf::{CheckedPost, CsrfForm};
 use crate::auth::session::{self, LiveSession};
 use crate::auth::signed_out::SignedOut;
-use crate::models::{self, consents, grants, Outbox};
+use crate::models::{self, consents, grants, live_grants, Outbox};
 use crate::ops::logging::audit;
 use crate::web::cookies::CookiePolicy;
 use crate::web::error_pages::ErrorPage;
@@ -24,6 +24,7 @@ pub fn routes() -> Vec<Route> {
         revoke_session,
         revoke_other_sessions,
         revoke_app,
+        revoke_grant,
         delete_account
     ]
 }
@@ -156,6 +157,40 @@ async fn revoke_app(post: CheckedPost<RevokeAppForm<'_>>) -> Result<Redirect, Er
 }
 
 #[derive(FromForm)]
+struct RevokeGrantForm<'r> {
+    csrf_token: Option<&'r str>,
+    /// The grant's row id, as the About page lists it.
+    grant: i64,
+}
+
+/// Ends one grant of an app (a laptop's, say): its tokens stop working at once; the app's
+/// other grants, and your consent, stay.
+#[post("/grants/revoke", data = "<post>")]
+async fn revoke_grant(post: CheckedPost<RevokeGrantForm<'_>>) -> Result<Redirect, ErrorPage> {
+    let CheckedPost {
+        session: current,
+        form,
+        mut db,
+    } = post;
+    let revoked = live_grants::revoke_grant(&mut db, current.user.id, form.grant)
+        .await
+        .map_err(ErrorPage::store_unavailable)?;
+    if !revoked {
+        return Err(ErrorPage::new(
+            Status::NotFound,
+            "That access is not yours, or has already ended.",
+        ));
+    }
+    audit!(
+        "app grant revoked grant_id={} github_id={} login={:?}",
+        form.grant,
+        current.user.github_id.0,
+        current.user.login
+    );
+    Ok(Redirect::to(uri!(super::about)))
+}
+
+#[derive(FromForm)]
 struct DeleteForm<'r> {
     csrf_token: Option<&'r str>,
     /// The person types their login: a deliberate act, not a stray click.
@@ -210,6 +245,12 @@ impl CsrfForm for RevokeOthersForm<'_> {
 }
 
 impl CsrfForm for RevokeAppForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
+impl CsrfForm for RevokeGrantForm<'_> {
     fn csrf_token(&self) -> Option<&str> {
         self.csrf_token
     }

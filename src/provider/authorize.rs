@@ -108,18 +108,18 @@ pub(crate) async fn issue_code(
 ) -> Result<String, sqlx::Error> {
     let code = token();
     let waits = (sha256_hex(&code), now + CODE_LIFETIME_SECS);
-    store_grant(conn, now, current, request, apis, waits).await?;
+    store_grant(conn, now, current, (request, "browser"), apis, waits).await?;
     Ok(code)
 }
 
 /// The grant this person gives `request`, waiting as the code whose hash and expiry `waits`
 /// holds: a random code's ([`issue_code`]), or a device code's (`device_answer.rs`), so that
-/// either is redeemed, once, the same way.
+/// either is redeemed, once, the same way. `origin` says which, for the About page.
 pub(crate) async fn store_grant(
     conn: &mut AnyConnection,
     now: i64,
     current: &CurrentUser,
-    request: &AuthRequest,
+    (request, origin): (&AuthRequest, &'static str),
     apis: &[OfferedApi],
     (code_hash, expires_at): (String, i64),
 ) -> Result<(), sqlx::Error> {
@@ -135,6 +135,7 @@ pub(crate) async fn store_grant(
         code_challenge: request.code_challenge.as_deref().unwrap_or(""),
         expires_at,
         apis: &apis,
+        origin,
     };
     grants::issue_code(conn, &new, now).await
 }

@@ -100,7 +100,7 @@ pub(super) async fn answer(
         )));
     }
     let waits = (row.device_code_hash.clone(), row.expires_at);
-    authorize::store_grant(&mut tx, now, &current, &request, &apis, waits)
+    authorize::store_grant(&mut tx, now, &current, (&request, "device"), &apis, waits)
         .await
         .map_err(store)?;
     tx.commit().await.map_err(store)?;

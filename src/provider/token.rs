@@ -30,6 +30,7 @@ use crate::config::AppConfig;
 use crate::keys::KeyRing;
 use crate::models::apps::StoredApp;
 use crate::models::grants::{self, Grant, TokenKind};
+use crate::models::live_grants;
 use crate::models::{self, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
@@ -196,6 +197,7 @@ async fn attempt(
     let user = models::user_by_id(conn, grant.user_id)
         .await?
         .ok_or(OAuthError::InvalidGrant)?;
+    live_grants::mark_used(conn, grant.id, now).await?;
     // The app's rules again: at every refresh, a person taken off them loses the app. A
     // membership due for a recheck stops the refresh without revoking: the app sends the
     // person to authorize again, and the sign-in that does is the recheck.
