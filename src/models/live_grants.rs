@@ -25,7 +25,9 @@ pub async fn live_grants_of(
     sqlx::query_as(
         "SELECT id, app_id, origin, created_at, last_used_at FROM grants g
          WHERE user_id = $1
-           AND (EXISTS (SELECT 1 FROM tokens t WHERE t.grant_id = g.id AND t.expires_at > $2)
+           AND (EXISTS (SELECT 1 FROM refresh_families f
+                        WHERE f.grant_id = g.id AND f.expires_at > $2)
+             OR EXISTS (SELECT 1 FROM tokens t WHERE t.grant_id = g.id AND t.expires_at > $2)
              OR EXISTS (SELECT 1 FROM api_tokens a WHERE a.grant_id = g.id AND a.expires_at > $2))
          ORDER BY created_at, id",
     )

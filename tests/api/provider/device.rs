@@ -33,7 +33,7 @@ pub(super) fn register_device(
 }
 
 /// `POST /oauth/device_authorization` for the public app `client_id`, asking for `scope`.
-async fn ask(app: &TestApp, client_id: &str, scope: &str) -> (Status, Value) {
+pub(super) async fn ask(app: &TestApp, client_id: &str, scope: &str) -> (Status, Value) {
     let response = app_post(
         app,
         "/oauth/device_authorization",
@@ -45,7 +45,7 @@ async fn ask(app: &TestApp, client_id: &str, scope: &str) -> (Status, Value) {
 }
 
 /// The device's poll.
-async fn poll(app: &TestApp, client_id: &str, device_code: &str) -> (Status, Value) {
+pub(super) async fn poll(app: &TestApp, client_id: &str, device_code: &str) -> (Status, Value) {
     let fields = [("grant_type", DEVICE_GRANT), ("device_code", device_code)];
     token(app, Auth::IdOnly(client_id), &fields).await
 }
@@ -55,7 +55,7 @@ fn error_of(answer: &(Status, Value)) -> (Status, &str) {
 }
 
 /// Types `typed` at `/device` in `browser`: the page it answers with.
-async fn type_code(browser: &Browser<'_>, typed: &str) -> String {
+pub(super) async fn type_code(browser: &Browser<'_>, typed: &str) -> String {
     let entry = browser.page("/device").await;
     let fields = form_fields(&entry, "/device");
     let csrf = &fields
@@ -70,7 +70,7 @@ async fn type_code(browser: &Browser<'_>, typed: &str) -> String {
 }
 
 /// Presses `decision` on the confirmation page `page`.
-async fn press(browser: &Browser<'_>, page: &str, decision: &str) -> String {
+pub(super) async fn press(browser: &Browser<'_>, page: &str, decision: &str) -> String {
     let mut fields = form_fields(page, "/device/answer");
     assert!(!fields.is_empty(), "no confirmation form: {page}");
     fields.push(("decision".into(), decision.into()));

@@ -16,6 +16,7 @@ mod device;
 mod discovery;
 mod hardening;
 mod lifetimes;
+mod live_grants;
 mod logout;
 mod logout_hints;
 mod logout_refused;
