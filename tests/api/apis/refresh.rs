@@ -163,3 +163,33 @@ async fn a_refresh_may_repeat_the_openid_scopes_but_never_widen_the_userinfo_tok
         "nothing spent"
     );
 }
+
+/// The lost-answer exception (`provider::lost_answer`) needs proof that the successor went
+/// unused, and gitlogin cannot see an API use a JWT: a refresh token whose successor's access
+/// token was one is never honoured again, and presenting it revokes the family.
+#[rocket::async_test]
+async fn a_refresh_whose_successor_is_an_apis_jwt_gets_no_second_chance() {
+    let (app, rp, _) = setup(&["acme/ops"]).await;
+    let browser = signed_in(&app).await;
+    let body = jwt_for(&app, &browser, &rp).await;
+    let first = body["refresh_token"].as_str().unwrap();
+    let (status, successor) = token(&app, rp.auth(), &for_data(first)).await;
+    assert_eq!(status, Status::Ok, "{successor}");
+
+    // At once, well within 60 s, as a client whose answer was lost would.
+    let again = token(&app, rp.auth(), &for_data(first)).await;
+
+    assert_token_error(&again, Status::BadRequest, "invalid_grant");
+    let next = successor["refresh_token"].as_str().unwrap();
+    let revoked = token(&app, rp.auth(), &for_data(next)).await;
+    assert_token_error(&revoked, Status::BadRequest, "invalid_grant");
+}
+
+/// A refresh with `refresh_token` for a JWT for the data service.
+fn for_data(refresh_token: &str) -> [(&str, &str); 3] {
+    [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("resource", DATA),
+    ]
+}
