@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::process::{spawn_watched, wait_ready};
 
@@ -89,16 +88,7 @@ impl Apache {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        crate::process::signal("TERM", child.id());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        crate::process::terminate(&mut child);
     }
 }
 

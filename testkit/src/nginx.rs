@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::process::{children_of, spawn_watched, wait_ready};
 
@@ -88,16 +87,9 @@ impl Nginx {
             return;
         };
         let workers = children_of(child.id());
-        crate::process::signal("TERM", child.id());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if crate::process::terminate(&mut child) {
+            return;
         }
-        let _ = child.kill();
-        let _ = child.wait();
         for worker in workers {
             crate::process::signal("KILL", worker);
         }

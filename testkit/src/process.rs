@@ -71,6 +71,22 @@ pub fn signal(name: &str, pid: u32) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// SIGTERM to `child`, then SIGKILL if it has not exited within five seconds; `true` if it
+/// exited by itself.
+pub fn terminate(child: &mut std::process::Child) -> bool {
+    signal("TERM", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
+}
+
 pub fn running_as_root() -> bool {
     static ROOT: OnceLock<bool> = OnceLock::new();
     *ROOT.get_or_init(|| {
