@@ -10,7 +10,7 @@ use rocket_db_pools::sqlx::Connection as _;
 
 use super::authorize;
 use super::consent::{self, Answering};
-use super::device_page::{entry_page, find};
+use super::device_page::{entry_page, find, Typed};
 use crate::auth::csrf::{CheckedPost, CsrfForm};
 use crate::config::AppConfig;
 use crate::models::{apps, device_requests, Outbox};
@@ -51,8 +51,8 @@ pub(super) async fn answer(
         .await
         .map_err(store)?
     {
-        Ok(found) => found,
-        Err(message) => {
+        Typed::Waiting(waiting) => (waiting.row, waiting.request),
+        Typed::Refused(message) => {
             return Ok(Either::Left(entry_page(
                 &current,
                 form.user_code,

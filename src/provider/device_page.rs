@@ -103,9 +103,9 @@ async fn typed(
     let found = find(&mut db, &current.user, form.user_code, now)
         .await
         .map_err(ErrorPage::store_unavailable)?;
-    let (row, mut request) = match found {
-        Ok(found) => found,
-        Err(message) => {
+    let (row, mut request, user_code) = match found {
+        Typed::Waiting(waiting) => (waiting.row, waiting.request, waiting.shown),
+        Typed::Refused(message) => {
             return Ok(Either::Left(entry_page(
                 &current,
                 form.user_code,
@@ -132,12 +132,11 @@ async fn typed(
     device_requests::shown(&mut db, &row.device_code_hash, &kept)
         .await
         .map_err(ErrorPage::store_unavailable)?;
-    let code = normalize_user_code(form.user_code).unwrap_or_default();
     let context = Confirmation {
         app: &app.name,
         gives: request.scope.split(' ').filter_map(in_words).collect(),
         apis: api_words(&apis),
-        user_code: format!("{}-{}", &code[..4], &code[4..]),
+        user_code,
         csrf_token: current.csrf_token(),
         login: &current.user.login,
     };
@@ -161,31 +160,49 @@ const WRONG: &str =
     "That code is wrong or has expired. Check the code your device shows, or start again there.";
 const LOCKED: &str = "Too many wrong codes. You can try again in ten minutes.";
 
-/// The waiting request `typed` names, and its request, for `user` to answer; else what to
-/// tell them. A person locked out is told so before anything else is looked at.
+/// What a typed code finds.
+pub(super) enum Typed {
+    Waiting(Box<Waiting>),
+    /// Nothing: what to tell the person.
+    Refused(&'static str),
+}
+
+/// A request waiting for its person.
+pub(super) struct Waiting {
+    pub(super) row: DeviceRow,
+    pub(super) request: AuthRequest,
+    /// The code as the device shows it, `XXXX-XXXX`.
+    pub(super) shown: String,
+}
+
+/// The waiting request `typed` names, for `user` to answer. A person locked out is told so
+/// before anything else is looked at.
 pub(super) async fn find(
     conn: &mut AnyConnection,
     user: &User,
     typed: &str,
     now: i64,
-) -> rocket_db_pools::sqlx::Result<Result<(DeviceRow, AuthRequest), &'static str>> {
+) -> rocket_db_pools::sqlx::Result<Typed> {
     if device_requests::locked_until(conn, user.id).await? > now {
-        return Ok(Err(LOCKED));
+        return Ok(Typed::Refused(LOCKED));
     }
-    let row = match normalize_user_code(typed) {
-        Some(code) => device_requests::waiting_for(conn, &sha256_hex(code), now).await?,
-        None => None,
-    };
-    let found = row.and_then(|row| {
-        let request = serde_json::from_str::<AuthRequest>(&row.request).ok()?;
-        Some((row, request))
-    });
-    if let Some(found) = found {
-        return Ok(Ok(found));
+    if let Some(code) = normalize_user_code(typed) {
+        let row = device_requests::waiting_for(conn, &sha256_hex(&code), now).await?;
+        let request = row
+            .as_ref()
+            .and_then(|row| serde_json::from_str(&row.request).ok());
+        if let (Some(row), Some(request)) = (row, request) {
+            let shown = format!("{}-{}", &code[..4], &code[4..]);
+            return Ok(Typed::Waiting(Box::new(Waiting {
+                row,
+                request,
+                shown,
+            })));
+        }
     }
     let wrong = device_requests::count_failure(conn, user.id, now, LOCKOUT_SECS).await?;
     if wrong < MAX_WRONG_CODES {
-        return Ok(Err(WRONG));
+        return Ok(Typed::Refused(WRONG));
     }
     device_requests::lock(conn, user.id, now + LOCKOUT_SECS).await?;
     audit!(
@@ -193,5 +210,5 @@ pub(super) async fn find(
         user.github_id.0,
         user.login
     );
-    Ok(Err(LOCKED))
+    Ok(Typed::Refused(LOCKED))
 }

@@ -1,11 +1,13 @@
 //! The device grant as a stock client runs it: the `openidconnect` crate asks for the codes,
-//! polls the token endpoint on its own schedule (its sleep moves the provider's clock, so
-//! the test takes no real time), and verifies the ID token it finally gets, while a person
-//! types the code in a browser that signs in with GitHub first. Wherever the provider bent
-//! RFC 8628, this crate would refuse it.
+//! polls the token endpoint on its own schedule (its sleep moves the provider's clock, so the
+//! test takes no real time, and its second poll waits for the person), and verifies the ID
+//! token it finally gets, while a person types the code in a browser that signs in with
+//! GitHub first. Wherever the provider bent RFC 8628, this crate would refuse it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use rocket::tokio::sync::watch;
 
 use openidconnect::core::{CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata};
 use openidconnect::{ClientId, DeviceAuthorizationUrl, IssuerUrl, OAuth2TokenResponse, Scope};
@@ -95,26 +97,37 @@ async fn the_openidconnect_crate_signs_a_device_in_and_verifies_its_id_token() {
         .expect("verification_uri_complete")
         .secret()
         .clone();
+    // The crate polls at once; the person answers only after that first poll (still
+    // pending), and the crate's next poll waits for their answer: no race with the clock.
+    let (polled, mut has_polled) = watch::channel(false);
+    let (answered, has_answered) = watch::channel(false);
     let polls = AtomicUsize::new(0);
     let sleep = |interval: Duration| {
         polls.fetch_add(1, Ordering::SeqCst);
-        provider.clock.advance(interval);
-        rocket::tokio::time::sleep(Duration::from_millis(20))
+        let _ = polled.send(true);
+        let mut has_answered = has_answered.clone();
+        let clock = provider.clock.clone();
+        async move {
+            let _ = has_answered.wait_for(|done| *done).await;
+            clock.advance(interval);
+        }
     };
     let polling = client
         .exchange_device_access_token(&details)
         .unwrap()
         .request_async(&http, sleep, None);
     let person = async {
-        rocket::tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = has_polled.wait_for(|done| *done).await;
         allow_in_browser(&provider, &complete).await;
+        let _ = answered.send(true);
     };
     let (tokens, ()) = rocket::tokio::join!(polling, person);
     let tokens = tokens.unwrap_or_else(|e| panic!("polling: {}", chain(&e)));
 
-    assert!(
-        polls.load(Ordering::SeqCst) >= 2,
-        "it polled while the person was away"
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        1,
+        "pending once, then the tokens"
     );
     let id_token = tokens.id_token().expect("an ID token");
     // No nonce: a device flow has no authorization request to carry one.
