@@ -14,7 +14,7 @@ use super::{app_post, form, form_fields, json_of, signed_in, token, userinfo, Au
 use crate::helpers::{Browser, TestApp, PUBLIC_URL};
 use crate::real_server::{gitlogin, run_to_end};
 
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub(super) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const ALPHABET: &str = "BCDFGHJKLMNPQRSTVWXZ";
 
 /// `gitlogin apps add NAME --device EXTRA… --json`: its client id and secret, if any.
@@ -50,7 +50,7 @@ pub(super) async fn poll(app: &TestApp, client_id: &str, device_code: &str) -> (
     token(app, Auth::IdOnly(client_id), &fields).await
 }
 
-fn error_of(answer: &(Status, Value)) -> (Status, &str) {
+pub(super) fn error_of(answer: &(Status, Value)) -> (Status, &str) {
     (answer.0, answer.1["error"].as_str().unwrap_or("(none)"))
 }
 
@@ -368,37 +368,4 @@ async fn a_signed_out_visitor_signs_in_with_github_first_and_comes_back_with_the
     crate::helpers::assert_redirect(&callback, "/device?user_code=BCDF-GHJK");
     let page = visitor.page("/device?user_code=BCDF-GHJK").await;
     assert!(page.contains("value=\"BCDF-GHJK\""), "{page}");
-}
-
-#[rocket::async_test]
-async fn device_alone_registers_an_app_and_apps_show_and_list_say_so() {
-    let app = TestApp::spawn().await;
-    register_device(&app, "cli", &["--public"]);
-
-    let show = run_to_end(
-        gitlogin()
-            .args(["apps", "show", "cli"])
-            .env("DATABASE_URL", &app.db_url),
-    );
-    let shown = String::from_utf8(show.stdout).unwrap();
-    assert!(
-        shown.contains("device: may sign people in with a code typed at /device"),
-        "{shown}"
-    );
-    let list = run_to_end(
-        gitlogin()
-            .args(["apps", "list", "--json"])
-            .env("DATABASE_URL", &app.db_url),
-    );
-    let apps: Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!(apps[0]["device"], true, "{apps}");
-    assert_eq!(apps[0]["redirect_uris"], serde_json::json!([]));
-    // Without --device (or another way in), an app is still refused.
-    let refused = run_to_end(
-        gitlogin()
-            .args(["apps", "add", "nothing", "--public"])
-            .env("DATABASE_URL", &app.db_url),
-    );
-    assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--device"));
 }

@@ -13,6 +13,7 @@ mod client_auth;
 mod codes;
 mod consent;
 mod device;
+mod device_registry;
 mod discovery;
 mod hardening;
 mod lifetimes;
