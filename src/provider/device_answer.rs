@@ -4,8 +4,7 @@
 //! a code whose hash is the device code's, until the device polls (`device_poll.rs`).
 
 use rocket::form::FromForm;
-use rocket::response::Redirect;
-use rocket::{post, Either, State};
+use rocket::{post, State};
 use rocket_db_pools::sqlx::Connection as _;
 
 use super::authorize;
@@ -39,7 +38,7 @@ pub(super) async fn answer(
     config: &State<AppConfig>,
     outbox: &State<Outbox>,
     clock: &State<Clock>,
-) -> Result<Either<Page, Redirect>, ErrorPage> {
+) -> Result<Page, ErrorPage> {
     let CheckedPost {
         session: current,
         form,
@@ -52,13 +51,7 @@ pub(super) async fn answer(
         .map_err(store)?
     {
         Typed::Waiting(waiting) => (waiting.row, waiting.request),
-        Typed::Refused(message) => {
-            return Ok(Either::Left(entry_page(
-                &current,
-                form.user_code,
-                Some(message),
-            )))
-        }
+        Typed::Refused(message) => return Ok(entry_page(&current, form.user_code, Some(message))),
     };
     let app = apps::find_app_by_id(&mut db, row.app_id)
         .await
@@ -82,10 +75,10 @@ pub(super) async fn answer(
         device_requests::answer(&mut db, &row.device_code_hash, false)
             .await
             .map_err(store)?;
-        return Ok(Either::Left(done(
+        return Ok(done(
             "Not signed in",
             "The device was told no. You can close this page.",
-        )));
+        ));
     };
     // The answer and the grant, together or not at all.
     let mut tx = db.begin().await.map_err(store)?;
@@ -93,21 +86,20 @@ pub(super) async fn answer(
         .await
         .map_err(store)?
     {
-        return Ok(Either::Left(entry_page(
-            &current,
-            "",
-            Some("That code was answered already."),
-        )));
+        // Rolled back at once: a transaction merely dropped keeps SQLite's write lock a moment.
+        tx.rollback().await.map_err(store)?;
+        let answered = Some("That code was answered already.");
+        return Ok(entry_page(&current, "", answered));
     }
     let waits = (row.device_code_hash.clone(), row.expires_at);
     authorize::store_grant(&mut tx, now, &current, (&request, "device"), &apis, waits)
         .await
         .map_err(store)?;
     tx.commit().await.map_err(store)?;
-    Ok(Either::Left(done(
+    Ok(done(
         "Device signed in",
         "You can go back to your device: it is signed in as you.",
-    )))
+    ))
 }
 
 fn done(heading: &str, message: &str) -> Page {
