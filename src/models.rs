@@ -20,12 +20,14 @@ pub(crate) mod apis;
 pub(crate) mod apps;
 pub(crate) mod authorize_requests;
 pub(crate) mod consents;
+pub(crate) mod deliveries;
 pub(crate) mod device_requests;
 pub mod events;
 pub(crate) mod grant_apis;
 pub(crate) mod grants;
 pub(crate) mod hosts;
 pub(crate) mod live_grants;
+pub(crate) mod logouts;
 pub(crate) mod named_groups;
 mod people;
 pub(crate) mod refresh_families;
@@ -42,8 +44,8 @@ pub use events::{Event, Outbox};
 pub use people::{list_people, people_with_login};
 pub use removals::{forget_deliveries, AskedMemberships};
 pub use sessions::{
-    count_sessions, delete_other_sessions, delete_own_session, delete_session, find_session,
-    list_sessions, purge_expired_sessions, sign_out, touch_session, SessionRow,
+    count_sessions, delete_other_sessions, delete_own_session, delete_session, end_session,
+    find_session, list_sessions, purge_expired_sessions, sign_out, touch_session, SessionRow,
 };
 
 /// GitHub's numeric account id: stable for the life of the account, unlike the login.
@@ -179,10 +181,7 @@ pub async fn record_sign_in(
     let mut asked = asked.clone();
     asked.honour_removals(&mut tx, github.id).await?;
     allow_lists::set_memberships(&mut tx, user.id, &asked.groups).await?;
-    if let Some(replaced) = replaces {
-        delete_session(&mut tx, replaced).await?;
-    }
-    sessions::insert_session(&mut tx, session, user.id).await?;
+    sessions::replace_session(&mut tx, replaces, session, &user).await?;
     if created {
         let event = Event::UserCreated;
         outbox
@@ -198,14 +197,16 @@ pub async fn record_sign_in(
     Ok(user)
 }
 
-/// Deletes the user, and tells the outbox, in one transaction; `ON DELETE CASCADE` takes
-/// their sessions in the same statement.
+/// Deletes the user, and tells the outbox (the event, and the apps signed in from their
+/// sessions), in one transaction; `ON DELETE CASCADE` takes their sessions in the same
+/// statement.
 pub async fn delete_user(
     conn: &mut AnyConnection,
     outbox: &Outbox,
     user: &User,
 ) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
+    logouts::tell_apps(&mut tx, logouts::Ending::Person(user.github_id)).await?;
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user.id)
         .execute(&mut *tx)

@@ -18,6 +18,9 @@
 //! 6. `userinfo.rs`, `revoke.rs` and `end_session.rs` serve the app afterwards;
 //!    `discovery.rs` describes all of it to relying-party libraries. The errors the app's
 //!    server is answered are `oauth_error.rs`'s.
+//! 7. When the session ends, or the person's access to the app, an app registered with a
+//!    back-channel logout URI is told: `backchannel.rs` POSTs it a logout token
+//!    (`logout_token.rs`) for what the outbox holds (`models/logouts.rs`).
 //!
 //! For the team's APIs: a request naming an API (`resource`, RFC 8707) gets the scopes its
 //! grants give the person (`api_grants.rs`), and the code or refresh token then buys a JWT
@@ -39,6 +42,7 @@ mod access_token;
 mod api_grants;
 mod authorize;
 mod back;
+mod backchannel;
 mod carried;
 mod client;
 mod client_credentials;
@@ -51,6 +55,7 @@ mod discovery;
 mod end_session;
 mod id_token;
 mod introspect;
+mod logout_token;
 mod oauth_error;
 mod once;
 mod redeem;
@@ -97,6 +102,7 @@ pub(crate) fn stage() -> AdHoc {
             .mount("/", introspect::routes())
             .mount("/", end_session::routes())
             .mount("/", discovery::routes())
+            .attach(backchannel::stage())
     })
 }
 

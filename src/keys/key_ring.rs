@@ -24,17 +24,18 @@ use super::store;
 use super::{Alg, KeyError, SigningKey, LONGEST_TOKEN_SECS};
 use crate::store::nullable::Nullable;
 
-/// The keys that sign, and where the keys to publish come from. Managed.
-#[derive(Debug)]
+/// The keys that sign, and where the keys to publish come from. Managed; a clone shares
+/// everything with the original (the back-channel logout sender keeps one in its task).
+#[derive(Debug, Clone)]
 pub struct KeyRing {
     /// `SIGNING_KEY`: the one EdDSA key, published for ever; the store's EdDSA keys are then
     /// neither used nor published.
     configured: Option<Arc<SigningKey>>,
     /// The store's key that signs now, per algorithm: swapped for a newer one when a later
     /// start-up has retired it, and RS256's filled in at its first token.
-    current: RwLock<HashMap<Alg, Arc<SigningKey>>>,
+    current: Arc<RwLock<HashMap<Alg, Arc<SigningKey>>>>,
     /// The public halves of the store's keys by `kid`, once worked out.
-    known: Mutex<HashMap<String, Jwk>>,
+    known: Arc<Mutex<HashMap<String, Jwk>>>,
 }
 
 impl KeyRing {
@@ -45,13 +46,13 @@ impl KeyRing {
     ) -> KeyRing {
         KeyRing {
             configured: configured.map(Arc::new),
-            current: RwLock::new(
+            current: Arc::new(RwLock::new(
                 current
                     .into_iter()
                     .map(|k| (k.alg(), Arc::new(k)))
                     .collect(),
-            ),
-            known: Mutex::new(known.into_iter().collect()),
+            )),
+            known: Arc::new(Mutex::new(known.into_iter().collect())),
         }
     }
 

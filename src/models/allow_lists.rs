@@ -94,6 +94,7 @@ pub async fn end_sessions(
     outbox: &Outbox,
     github_id: GithubId,
 ) -> sqlx::Result<u64> {
+    super::logouts::tell_apps(conn, super::logouts::Ending::Person(github_id)).await?;
     let ended = sqlx::query(
         "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE github_id = $1)",
     )

@@ -25,6 +25,8 @@ pub struct StoredApp {
     pub created_at: i64,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// Kept with the redirect URIs, as their kind `backchannel`.
+    pub backchannel_logout_uri: Option<String>,
     pub hosts: Vec<String>,
     pub rules: Vec<Rule>,
 }
@@ -89,6 +91,10 @@ pub async fn insert_app(
     let uris = [
         ("login", &app.redirect_uris),
         ("logout", &app.post_logout_redirect_uris),
+        (
+            "backchannel",
+            &Vec::from_iter(app.backchannel_logout_uri.clone()),
+        ),
     ];
     for (kind, list) in uris {
         for uri in list {
@@ -224,6 +230,7 @@ async fn find_app_by(
         created_at: row.created_at,
         redirect_uris: of_kind("login"),
         post_logout_redirect_uris: of_kind("logout"),
+        backchannel_logout_uri: of_kind("backchannel").pop(),
         hosts,
         rules: rules
             .iter()

@@ -38,13 +38,16 @@ pub async fn consent(
 }
 
 /// Takes back the consent and every grant of this app for this person, in one transaction:
-/// the app's codes, access and refresh tokens for them stop working at once.
+/// the app's codes, access and refresh tokens for them stop working at once, and the app is
+/// told each session of theirs it signed them in from has ended for it (ring the outbox
+/// after).
 pub async fn revoke_consent(
     conn: &mut AnyConnection,
     app_id: i64,
     user_id: i64,
 ) -> sqlx::Result<bool> {
     let mut tx = conn.begin().await?;
+    super::logouts::tell_apps(&mut tx, super::logouts::Ending::App { app_id, user_id }).await?;
     let done = sqlx::query("DELETE FROM consents WHERE app_id = $1 AND user_id = $2")
         .bind(app_id)
         .bind(user_id)

@@ -11,6 +11,7 @@ use rocket::tokio::sync::Notify;
 use rocket_db_pools::sqlx::{self, AnyConnection};
 use time::format_description::well_known::Rfc3339;
 
+use super::deliveries::Queue;
 use super::GithubId;
 use crate::ops::clock::Clock;
 
@@ -40,14 +41,15 @@ impl Event {
     }
 }
 
-/// Whether events are sent at all, the clock that dates them, and the bell that wakes this
-/// process's sender when one is added. One per process, shared by clones; off when
-/// `EVENTS_URL` is unset, so the outbox never fills without a sender to empty it.
+/// Whether events are sent at all, the clock that dates them, and the bells that wake this
+/// process's senders when a message is added: one for events, one for back-channel logouts
+/// (`logouts.rs`), which are always sent. One per process, shared by clones; events are off
+/// when `EVENTS_URL` is unset, so their queue never fills without a sender to empty it.
 #[derive(Debug, Clone, Default)]
 pub struct Outbox {
     on: bool,
     clock: Clock,
-    bell: Arc<Notify>,
+    bells: Arc<[Notify; 2]>,
 }
 
 impl Outbox {
@@ -55,7 +57,7 @@ impl Outbox {
         Outbox {
             on,
             clock: clock.clone(),
-            bell: Arc::default(),
+            bells: Arc::default(),
         }
     }
 
@@ -98,79 +100,25 @@ impl Outbox {
         .map(drop)
     }
 
-    /// Tells this process's sender there is something to send. Call after the commit: woken
-    /// before it, the sender could look before the row is there.
+    /// Tells this process's senders there may be something to send. Call after the commit:
+    /// woken before it, a sender could look before the row is there.
     pub fn ring(&self) {
         if self.on {
-            self.bell.notify_one();
+            self.bells[Queue::Events as usize].notify_one();
         }
+        self.bells[Queue::Logouts as usize].notify_one();
     }
 
     /// Completes at the next [`Outbox::ring`], or at once if one came since the last wait.
-    pub fn rung(&self) -> Notified<'_> {
-        self.bell.notified()
+    pub fn rung(&self, queue: Queue) -> Notified<'_> {
+        self.bells[queue as usize].notified()
     }
 }
 
-/// An event waiting to be sent.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Pending {
-    pub id: String,
-    pub body: String,
-    pub attempts: i64,
-    pub next_attempt_at: i64,
-}
-
-/// Events due by `now`, oldest due first.
-pub async fn due(conn: &mut AnyConnection, now: i64, limit: i64) -> sqlx::Result<Vec<Pending>> {
-    sqlx::query_as(
-        "SELECT id, body, attempts, next_attempt_at FROM events
-         WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-}
-
-/// Takes `event` for one delivery by moving its next attempt to `until`: false if another
-/// sender (another instance) took it first. A sender that dies mid-delivery leaves the
-/// event to be tried again at `until`.
-pub async fn claim(conn: &mut AnyConnection, event: &Pending, until: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE events SET next_attempt_at = $3
-         WHERE id = $1 AND next_attempt_at = $2 AND attempts = $4",
-    )
-    .bind(&event.id)
-    .bind(event.next_attempt_at)
-    .bind(until)
-    .bind(event.attempts)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Counts a failed delivery and sets when to try again.
-pub async fn retry_at(
-    conn: &mut AnyConnection,
-    id: &str,
-    attempts: i64,
-    at: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE events SET attempts = $2, next_attempt_at = $3 WHERE id = $1")
+/// The body of the event `id`, as it is sent: `None` once it is gone.
+pub async fn body(conn: &mut AnyConnection, id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT body FROM events WHERE id = $1")
         .bind(id)
-        .bind(attempts)
-        .bind(at)
-        .execute(conn)
+        .fetch_optional(conn)
         .await
-        .map(drop)
-}
-
-/// Forgets an event: delivered, or given up on.
-pub async fn remove(conn: &mut AnyConnection, id: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM events WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(drop)
 }

@@ -17,6 +17,8 @@ pub struct Grant {
     /// Empty when the request had none.
     pub nonce: String,
     pub auth_time: i64,
+    /// The `sid` of the session it was given in, which its ID tokens carry.
+    pub sid: String,
 }
 
 impl Grant {
@@ -60,6 +62,8 @@ pub struct NewCode<'a> {
     pub scope: &'a str,
     pub nonce: &'a str,
     pub auth_time: i64,
+    /// The `sid` of the session the person gave it in.
+    pub sid: &'a str,
     pub code_hash: &'a str,
     pub redirect_uri: &'a str,
     pub code_challenge: &'a str,
@@ -78,8 +82,8 @@ pub async fn issue_code(
 ) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
     let grant_id: i64 = sqlx::query_scalar(
-        "INSERT INTO grants (app_id, user_id, scope, nonce, auth_time, created_at, origin)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO grants (app_id, user_id, scope, nonce, auth_time, created_at, origin, sid)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(code.app_id)
     .bind(code.user_id)
@@ -88,6 +92,7 @@ pub async fn issue_code(
     .bind(code.auth_time)
     .bind(now)
     .bind(code.origin)
+    .bind(code.sid)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
@@ -136,7 +141,7 @@ pub async fn redeem_code(
     .await?;
     let row: Option<CodeRow> = sqlx::query_as(
         "SELECT c.redirect_uri, c.code_challenge, c.expires_at,
-                g.id, g.app_id, g.user_id, g.scope, g.nonce, g.auth_time
+                g.id, g.app_id, g.user_id, g.scope, g.nonce, g.auth_time, g.sid
          FROM codes c JOIN grants g ON g.id = c.grant_id
          WHERE c.code_hash = $1 AND g.app_id = $2",
     )
@@ -186,7 +191,7 @@ pub async fn find_token(
 ) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(
         "SELECT t.kind, t.issued_at, t.expires_at,
-                g.id, g.app_id, g.user_id, g.scope, g.nonce, g.auth_time
+                g.id, g.app_id, g.user_id, g.scope, g.nonce, g.auth_time, g.sid
          FROM tokens t JOIN grants g ON g.id = t.grant_id WHERE t.token_hash = $1",
     )
     .bind(token_hash)

@@ -24,7 +24,7 @@ pub struct Family {
 
 const SELECT: &str = "SELECT f.generation, f.secret_hash, f.previous_hash, f.rotated_at,
                              f.access_hash, f.access_used, f.expires_at,
-                             g.id, g.app_id, g.user_id, g.scope, g.nonce, g.auth_time
+                             g.id, g.app_id, g.user_id, g.scope, g.nonce, g.auth_time, g.sid
                       FROM refresh_families f JOIN grants g ON g.id = f.grant_id";
 
 pub async fn find(conn: &mut AnyConnection, lookup_hash: &str) -> sqlx::Result<Option<Family>> {

@@ -38,8 +38,8 @@ pub async fn people(
     .await?;
     sqlx::query(&format!(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at,
-                               expires_at, user_agent)
-         SELECT {random_hash}, id, {random_hash}, $1, $1, $1 + 30 * 86400, $2
+                               expires_at, user_agent, sid)
+         SELECT {random_hash}, id, {random_hash}, $1, $1, $1 + 30 * 86400, $2, {random_hash}
          FROM users"
     ))
     .bind(now)

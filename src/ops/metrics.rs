@@ -20,6 +20,7 @@ struct Metrics {
     tokens: IntCounterVec,
     forward_auth: IntCounterVec,
     events: IntCounterVec,
+    logouts: IntCounterVec,
     requests: HistogramVec,
     github: HistogramVec,
     live_sessions: IntGauge,
@@ -81,6 +82,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Deliveries of events to EVENTS_URL, by result: delivered, retried or dropped.",
             &["result"],
         ),
+        logouts: counter(
+            "gitlogin_backchannel_logout_deliveries_total",
+            "Attempts to deliver back-channel logout tokens to apps, by outcome: delivered, refused (the app answered 400), retried or dropped.",
+            &["outcome"],
+        ),
         requests: histogram(
             "gitlogin_http_request_duration_seconds",
             "Time to answer a request, by route and status.",
@@ -127,6 +133,11 @@ pub fn forward_auth(status: u16) {
 /// `result` is `delivered`, `retried` or `dropped`.
 pub fn event_delivery(result: &str) {
     METRICS.events.with_label_values(&[result]).inc();
+}
+
+/// `outcome` is `delivered`, `refused`, `retried` or `dropped`.
+pub fn backchannel_logout(outcome: &str) {
+    METRICS.logouts.with_label_values(&[outcome]).inc();
 }
 
 /// `route` is the matched route's template (`/about`, `/static/<name>`), never the path asked.

@@ -40,6 +40,7 @@ struct RevokeForm<'r> {
 #[post("/sessions/revoke", data = "<post>")]
 async fn revoke_session(
     post: CheckedPost<RevokeForm<'_>>,
+    outbox: &State<Outbox>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
 ) -> Result<Revoked, ErrorPage> {
@@ -60,6 +61,7 @@ async fn revoke_session(
             "That session does not exist, or has already ended.",
         ));
     }
+    outbox.ring();
     if form.session == current.session.id_hash {
         return Ok(Revoked::ThisBrowser(SignedOut::finish(
             &current, jar, policy,
@@ -95,6 +97,7 @@ struct RevokeOthersForm<'r> {
 #[post("/sessions/revoke-others", data = "<post>")]
 async fn revoke_other_sessions(
     post: CheckedPost<RevokeOthersForm<'_>>,
+    outbox: &State<Outbox>,
     policy: &State<CookiePolicy>,
     jar: &CookieJar<'_>,
 ) -> Result<Redirect, ErrorPage> {
@@ -106,6 +109,7 @@ async fn revoke_other_sessions(
     let ended = models::delete_other_sessions(&mut db, current.user.id, &current.session.id_hash)
         .await
         .map_err(ErrorPage::store_unavailable)?;
+    outbox.ring();
     let grants = if form.apps {
         grants::revoke_all_of(&mut db, current.user.id)
             .await
@@ -132,7 +136,10 @@ struct RevokeAppForm<'r> {
 /// Revokes an app you signed in to: your consent, and every code and token it holds for you.
 /// It asks again the next time you use it.
 #[post("/apps/revoke", data = "<post>")]
-async fn revoke_app(post: CheckedPost<RevokeAppForm<'_>>) -> Result<Redirect, ErrorPage> {
+async fn revoke_app(
+    post: CheckedPost<RevokeAppForm<'_>>,
+    outbox: &State<Outbox>,
+) -> Result<Redirect, ErrorPage> {
     let CheckedPost {
         session: current,
         form,
@@ -147,6 +154,7 @@ async fn revoke_app(post: CheckedPost<RevokeAppForm<'_>>) -> Result<Redirect, Er
             "You have not signed in to that app, or have already revoked it.",
         ));
     }
+    outbox.ring();
     audit!(
         "app revoked app_id={} github_id={} login={:?}",
         form.app,

@@ -130,6 +130,7 @@ pub(crate) async fn store_grant(
         scope: &request.scope,
         nonce: request.nonce.as_deref().unwrap_or(""),
         auth_time: current.session.created_at,
+        sid: &current.session.sid,
         code_hash: &code_hash,
         redirect_uri: &request.redirect_uri,
         code_challenge: request.code_challenge.as_deref().unwrap_or(""),

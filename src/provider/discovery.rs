@@ -44,10 +44,13 @@ fn configuration(config: &State<AppConfig>) -> Json<Value> {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": SCOPES,
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "sid", "nonce", "at_hash",
             "preferred_username", "name", "picture", "email", "email_verified", "groups",
         ],
         "prompt_values_supported": ["none", "login"],
+        // Back-Channel Logout 1.0 §2.1: logout tokens, each naming the session (`sid`).
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "authorization_response_iss_parameter_supported": true,
         // Request objects are not supported: said, since the default is that they are.
         "request_parameter_supported": false,

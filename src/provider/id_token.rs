@@ -93,6 +93,9 @@ struct Claims<'a> {
     iat: i64,
     exp: i64,
     auth_time: i64,
+    /// The gitlogin session it was issued in, the same for every app signed in from there:
+    /// a back-channel logout names it (Back-Channel Logout 1.0 §2.1).
+    sid: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     nonce: &'a str,
     at_hash: String,
@@ -126,6 +129,7 @@ pub async fn sign(
         iat: now,
         exp: now + ID_TOKEN_LIFETIME_SECS,
         auth_time: subject.grant.auth_time,
+        sid: &subject.grant.sid,
         nonce: &subject.grant.nonce,
         at_hash: at_hash(key.alg(), subject.access_token),
         person: subject.person,

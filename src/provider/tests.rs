@@ -80,6 +80,7 @@ async fn world() -> World {
     let session = SessionRow {
         id_hash: "session".into(),
         csrf_token: "csrf".into(),
+        sid: "sid".into(),
         created_at: NOW - 30,
         last_seen_at: NOW,
         expires_at: NOW + 3600,
@@ -87,8 +88,8 @@ async fn world() -> World {
     };
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at,
-                               expires_at)
-         VALUES ('session', $1, 'csrf', $2, $3, $4)",
+                               expires_at, sid)
+         VALUES ('session', $1, 'csrf', $2, $3, $4, 'sid')",
     )
     .bind(user.id)
     .bind(session.created_at)

@@ -31,6 +31,7 @@ use crate::keys::KeyRing;
 use crate::models::apps::StoredApp;
 use crate::models::grants::{self, Grant, TokenKind};
 use crate::models::live_grants;
+use crate::models::logouts;
 use crate::models::{self, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
@@ -259,6 +260,9 @@ async fn issue(
             access_token: &body.access_token,
         };
         body.id_token = Some(id_token::sign(keys, conn, issuer, subject, now).await?);
+        if app.backchannel_logout_uri.is_some() {
+            logouts::record_id_token(conn, &grant.sid, app.id).await?;
+        }
     }
     Ok(body)
 }

@@ -2,7 +2,7 @@
 //! refused with a reason naming it, and nothing is written.
 
 use super::api::{Api, RequestedApi};
-use super::values::{check_host, check_name, check_redirect_uri, person_rule};
+use super::values::{check_absolute_url, check_host, check_name, check_redirect_uri, person_rule};
 pub use super::values::{RegistrationError, Rule};
 
 /// What the operator asked for, as typed.
@@ -11,6 +11,7 @@ pub struct Requested {
     pub name: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
     pub hosts: Vec<String>,
     pub public: bool,
     pub id_token_alg: Option<String>,
@@ -29,6 +30,10 @@ pub struct Registration {
     pub name: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// Where gitlogin POSTs a logout token when a session the app signed someone in from
+    /// ends (Back-Channel Logout 1.0 §2.2): kept as given, query and all (mod_auth_openidc's
+    /// is its redirect URI with `?logout=backchannel`).
+    pub backchannel_logout_uri: Option<String>,
     /// Lowercased, each with its port if it has one.
     pub hosts: Vec<String>,
     /// A public app (a single-page or native app) cannot keep a secret: it gets none, and
@@ -79,6 +84,13 @@ impl Registration {
         };
         let redirect_uris: Vec<String> = uris(requested.redirect_uris)?;
         let post_logout_redirect_uris: Vec<String> = uris(requested.post_logout_redirect_uris)?;
+        // The rules of a redirect URI (§2.2: absolute, no fragment, a query allowed).
+        let backchannel_logout_uri = requested
+            .backchannel_logout_uri
+            .map(|uri| {
+                check_absolute_url(&uri).map_err(|why| RegistrationError::BackchannelUri(uri, why))
+            })
+            .transpose()?;
         let hosts: Vec<String> = requested
             .hosts
             .iter()
@@ -116,6 +128,7 @@ impl Registration {
             name: requested.name,
             redirect_uris,
             post_logout_redirect_uris,
+            backchannel_logout_uri,
             hosts,
             public: requested.public,
             id_token_alg,

@@ -22,6 +22,8 @@ pub enum RegistrationError {
     Name(String),
     #[error("{0:?} is not a redirect URI: {1}")]
     RedirectUri(String, &'static str),
+    #[error("{0:?} is not a back-channel logout URI: {1}")]
+    BackchannelUri(String, &'static str),
     #[error("{0:?} is not a host: use a host name or address, with a port if it has one (wiki.example.com, 127.0.0.1:9000)")]
     Host(String),
     #[error("{0:?} is a wildcard, and gitlogin matches a host exactly: give each host its own --host (--host wiki.example.com --host docs.example.com)")]

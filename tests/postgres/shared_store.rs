@@ -39,11 +39,12 @@ async fn purges_on_every_instance_at_once_neither_fail_nor_lose_live_rows() {
     // 5,000 sessions past their end, 500 live ones, and the real one from the sign-in.
     let now = first.clock.now();
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
-         SELECT 'dead' || g, (SELECT id FROM users), 'x', 0, 0, 0
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at,
+                               sid)
+         SELECT 'dead' || g, (SELECT id FROM users), 'x', 0, 0, 0, 'dead' || g
          FROM generate_series(1, 5000) g
          UNION ALL
-         SELECT 'live' || g, (SELECT id FROM users), 'x', $1, $1, $1 + 3600
+         SELECT 'live' || g, (SELECT id FROM users), 'x', $1, $1, $1 + 3600, 'live' || g
          FROM generate_series(1, 500) g",
     )
     .bind(now)

@@ -22,6 +22,10 @@ pub(in crate::cli) struct AddArgs {
     /// Where the app may send a person after signing out.
     #[arg(long = "post-logout-redirect-uri", value_name = "URL")]
     post_logout_redirect_uris: Vec<String>,
+    /// Where the app takes logout tokens (OpenID Connect Back-Channel Logout); https, or
+    /// http on a loopback host.
+    #[arg(long = "backchannel-logout-uri", value_name = "URL")]
+    backchannel_logout_uri: Option<String>,
     /// A host the app is served on behind the reverse proxy (forward auth).
     #[arg(long = "host", value_name = "HOST")]
     hosts: Vec<String>,
@@ -97,6 +101,7 @@ impl AddArgs {
             name: self.name,
             redirect_uris: self.redirect_uris,
             post_logout_redirect_uris: self.post_logout_redirect_uris,
+            backchannel_logout_uri: self.backchannel_logout_uri,
             hosts: self.hosts,
             public: self.public,
             id_token_alg: self.id_token_alg,

@@ -48,6 +48,7 @@ fn as_json(app: &StoredApp, api: Option<&StoredApi>) -> Value {
         "service": app.service,
         "device": app.device,
         "redirect_uris": app.redirect_uris,
+        "backchannel_logout_uri": app.backchannel_logout_uri,
         "hosts": app.hosts,
     });
     if let Some(StoredApi { api, .. }) = api {
@@ -78,9 +79,11 @@ pub(super) async fn show(conn: &mut Conn, name: &str) -> Result<(), String> {
     let created = time::OffsetDateTime::from_unix_timestamp(app.created_at)
         .map_or_else(|_| app.created_at.to_string(), |t| t.date().to_string());
     println!("registered: {created}");
+    let backchannel = Vec::from_iter(app.backchannel_logout_uri.clone());
     let lines = [
         ("redirect_uri", &app.redirect_uris),
         ("post_logout_redirect_uri", &app.post_logout_redirect_uris),
+        ("backchannel_logout_uri", &backchannel),
         ("host", &app.hosts),
     ];
     for (label, values) in lines {
