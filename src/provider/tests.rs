@@ -49,6 +49,7 @@ async fn world() -> World {
         name: "wiki".into(),
         redirect_uris: vec![REDIRECT_URI.into()],
         post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
         hosts: vec![],
         public: true,
         id_token_alg: IdTokenAlg::EdDsa,
