@@ -10,9 +10,9 @@ use crate::helpers::{assert_redirect, Browser, TestApp};
 use crate::provider::{offline_tokens, refresh, register};
 use gitlogin::github::fake::Account;
 
-const SECRET: &str = "the-org-webhooks-secret";
+pub(crate) const SECRET: &str = "the-org-webhooks-secret";
 
-fn octocat_in(orgs: &[&str], teams: &[&str]) -> Account {
+pub(crate) fn octocat_in(orgs: &[&str], teams: &[&str]) -> Account {
     Account {
         orgs: orgs.iter().map(|o| o.to_string()).collect(),
         teams: teams.iter().map(|t| t.to_string()).collect(),
@@ -37,7 +37,7 @@ async fn signed_in(app: &TestApp) -> Browser<'_> {
 }
 
 /// `organization` `member_removed`, as GitHub sends it.
-fn member_removed(org: &str, github_id: i64, login: &str) -> Value {
+pub(crate) fn member_removed(org: &str, github_id: i64, login: &str) -> Value {
     json!({
         "action": "member_removed",
         "membership": {
@@ -53,7 +53,7 @@ fn member_removed(org: &str, github_id: i64, login: &str) -> Value {
 }
 
 /// `membership` `removed` from a team, as GitHub sends it.
-fn team_member_removed(org: &str, team: &str, github_id: i64, login: &str) -> Value {
+pub(crate) fn team_member_removed(org: &str, team: &str, github_id: i64, login: &str) -> Value {
     json!({
         "action": "removed",
         "scope": "team",
@@ -95,7 +95,12 @@ async fn deliver(
     (status, response.into_string().await.unwrap_or_default())
 }
 
-async fn deliver_json(app: &TestApp, event: &str, delivery: &str, body: &Value) -> Status {
+pub(crate) async fn deliver_json(
+    app: &TestApp,
+    event: &str,
+    delivery: &str,
+    body: &Value,
+) -> Status {
     let body = body.to_string();
     deliver(app, event, delivery, body.as_bytes(), Some(SECRET))
         .await
