@@ -274,3 +274,41 @@ async fn the_uri_is_kept_as_registered_shown_and_a_bad_one_refused() {
         .unwrap()
         .contains(&"sid".into()));
 }
+
+/// Two instances on one store, both woken at once: each logout is claimed by one of them and
+/// POSTed once (on PostgreSQL, by whichever instance takes its row first).
+#[rocket::async_test]
+async fn two_instances_on_one_store_send_each_logout_once() {
+    let first = TestApp::spawn().await;
+    let receiver = LogoutReceiver::start().await;
+    let wiki = with_logouts(&first, "wiki", &receiver, "RS256");
+    let store = first.db_url.clone();
+    let second = TestApp::spawn_with_clock(first.clock.clone(), move |f| {
+        f.merge(("databases.gitlogin.url", store))
+    })
+    .await;
+    let mut sids = Vec::new();
+    let mut browsers = Vec::new();
+    for app in [&first, &second, &first, &second] {
+        let browser = signed_in(app).await;
+        sids.push(sid_for(app, &browser, &wiki).await);
+        browsers.push(browser);
+    }
+
+    for browser in &browsers {
+        browser.sign_out().await;
+    }
+    told(&receiver, 4).await;
+    assert_eq!(settled(&first).await, 0);
+    first.clock.advance(Duration::from_secs(1));
+    rocket::tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let mut told: Vec<String> = receiver
+        .tokens()
+        .iter()
+        .map(|t| unverified_claims(t)["sid"].as_str().unwrap().to_owned())
+        .collect();
+    told.sort();
+    sids.sort();
+    assert_eq!(told, sids, "each session once");
+}
