@@ -127,51 +127,6 @@ async fn signing_out_posts_each_app_of_the_session_one_logout_token_it_can_verif
 }
 
 #[rocket::async_test]
-async fn an_app_that_is_down_gets_a_fresh_token_once_it_is_back() {
-    let app = TestApp::spawn().await;
-    let receiver = LogoutReceiver::start().await;
-    let wiki = with_logouts(&app, "wiki", &receiver, "RS256");
-    let browser = signed_in(&app).await;
-    sid_for(&app, &browser, &wiki).await;
-    receiver.answer(503);
-
-    browser.sign_out().await;
-    let first = told(&receiver, 1).await.remove(0);
-    receiver.answer(204);
-    // The first retry is 10 s later on the app's clock, and not before.
-    app.clock.advance(Duration::from_secs(9));
-    assert_eq!(app.count("logout_deliveries").await, 1);
-    app.clock.advance(Duration::from_secs(1));
-    let second = told(&receiver, 2).await.remove(1);
-
-    let (old, new) = (unverified_claims(&first), unverified_claims(&second));
-    assert_ne!(old["jti"], new["jti"], "a retry is never a replay");
-    assert_eq!(
-        new["iat"].as_i64().unwrap(),
-        old["iat"].as_i64().unwrap() + 10
-    );
-    verified(&app, &wiki, Algorithm::RS256, &second).await;
-    assert_eq!(settled(&app).await, 0);
-}
-
-#[rocket::async_test]
-async fn an_app_that_answers_400_has_refused_the_token_and_is_not_asked_again() {
-    let app = TestApp::spawn().await;
-    let receiver = LogoutReceiver::start().await;
-    let wiki = with_logouts(&app, "wiki", &receiver, "RS256");
-    let browser = signed_in(&app).await;
-    sid_for(&app, &browser, &wiki).await;
-    receiver.answer(400);
-
-    browser.sign_out().await;
-    told(&receiver, 1).await;
-    assert_eq!(settled(&app).await, 0);
-    app.clock.advance(Duration::from_secs(24 * 3600));
-    assert_eq!(settled(&app).await, 0);
-    assert_eq!(receiver.posts().len(), 1);
-}
-
-#[rocket::async_test]
 async fn no_one_is_told_of_a_session_that_expired_nor_is_an_app_without_a_uri_or_removed() {
     let app = TestApp::spawn().await;
     let receiver = LogoutReceiver::start().await;
@@ -273,42 +228,4 @@ async fn the_uri_is_kept_as_registered_shown_and_a_bad_one_refused() {
         .as_array()
         .unwrap()
         .contains(&"sid".into()));
-}
-
-/// Two instances on one store, both woken at once: each logout is claimed by one of them and
-/// POSTed once (on PostgreSQL, by whichever instance takes its row first).
-#[rocket::async_test]
-async fn two_instances_on_one_store_send_each_logout_once() {
-    let first = TestApp::spawn().await;
-    let receiver = LogoutReceiver::start().await;
-    let wiki = with_logouts(&first, "wiki", &receiver, "RS256");
-    let store = first.db_url.clone();
-    let second = TestApp::spawn_with_clock(first.clock.clone(), move |f| {
-        f.merge(("databases.gitlogin.url", store))
-    })
-    .await;
-    let mut sids = Vec::new();
-    let mut browsers = Vec::new();
-    for app in [&first, &second, &first, &second] {
-        let browser = signed_in(app).await;
-        sids.push(sid_for(app, &browser, &wiki).await);
-        browsers.push(browser);
-    }
-
-    for browser in &browsers {
-        browser.sign_out().await;
-    }
-    told(&receiver, 4).await;
-    assert_eq!(settled(&first).await, 0);
-    first.clock.advance(Duration::from_secs(1));
-    rocket::tokio::time::sleep(Duration::from_millis(200)).await;
-
-    let mut told: Vec<String> = receiver
-        .tokens()
-        .iter()
-        .map(|t| unverified_claims(t)["sid"].as_str().unwrap().to_owned())
-        .collect();
-    told.sort();
-    sids.sort();
-    assert_eq!(told, sids, "each session once");
 }

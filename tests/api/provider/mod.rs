@@ -10,6 +10,7 @@ mod apache;
 mod app_rules;
 mod authorize;
 mod backchannel;
+mod backchannel_delivery;
 mod backchannel_triggers;
 mod client_auth;
 mod codes;
