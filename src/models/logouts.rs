@@ -27,13 +27,21 @@ pub enum Ending<'a> {
 }
 
 impl Ending<'_> {
-    /// The condition on the session `s` and the app session `a`, with its values from `$1`.
-    fn condition(self) -> &'static str {
+    /// Which sessions (`s`, with its owner `u`), with their values from `$1`.
+    fn sessions(self) -> &'static str {
         match self {
             Ending::Session(_) => "s.id_hash = $1",
             Ending::Person(_) => "u.github_id = $1",
             Ending::AllBut { .. } => "s.user_id = $1 AND s.id_hash <> $2",
-            Ending::App { .. } => "s.user_id = $1 AND a.app_id = $2",
+            Ending::App { .. } => "s.user_id = $1",
+        }
+    }
+
+    /// Which apps: those with a back-channel logout URI, or the one leaving.
+    fn apps(self) -> &'static str {
+        match self {
+            Ending::App { .. } => "app_id = $2",
+            _ => "TRUE",
         }
     }
 }
@@ -43,13 +51,17 @@ impl Ending<'_> {
 /// none is told twice. Call in the transaction that ends them, before the sessions' rows go,
 /// and ring the outbox after the commit. Returns how many were queued.
 pub async fn tell_apps(conn: &mut AnyConnection, ending: Ending<'_>) -> sqlx::Result<u64> {
+    // A write first: on SQLite that takes the store's write lock now, where a read first
+    // would leave a transaction that cannot become a writer if another process (an instance,
+    // a command) writes meanwhile.
     let query = format!(
-        "SELECT a.app_id, u.github_id, s.sid
-         FROM app_sessions a
-         JOIN sessions s ON s.sid = a.sid
-         JOIN users u ON u.id = s.user_id
-         WHERE {} AND a.app_id IN (SELECT app_id FROM app_redirect_uris WHERE kind = 'backchannel')",
-        ending.condition()
+        "DELETE FROM app_sessions
+         WHERE app_id IN (SELECT app_id FROM app_redirect_uris WHERE kind = 'backchannel')
+           AND {}
+           AND sid IN (SELECT s.sid FROM sessions s JOIN users u ON u.id = s.user_id WHERE {})
+         RETURNING app_id, sid",
+        ending.apps(),
+        ending.sessions()
     );
     let query = sqlx::query_as(&query);
     let query = match ending {
@@ -58,8 +70,14 @@ pub async fn tell_apps(conn: &mut AnyConnection, ending: Ending<'_>) -> sqlx::Re
         Ending::AllBut { user_id, keep } => query.bind(user_id).bind(keep.to_owned()),
         Ending::App { app_id, user_id } => query.bind(user_id).bind(app_id),
     };
-    let told: Vec<(i64, i64, String)> = query.fetch_all(&mut *conn).await?;
-    for (app_id, github_id, sid) in &told {
+    let told: Vec<(i64, String)> = query.fetch_all(&mut *conn).await?;
+    for (app_id, sid) in &told {
+        let github_id: i64 = sqlx::query_scalar(
+            "SELECT u.github_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.sid = $1",
+        )
+        .bind(sid)
+        .fetch_one(&mut *conn)
+        .await?;
         // Due at once: 0 is before any clock's now.
         sqlx::query(
             "INSERT INTO logout_deliveries (id, app_id, sub, sid, attempts, next_attempt_at)
@@ -71,11 +89,6 @@ pub async fn tell_apps(conn: &mut AnyConnection, ending: Ending<'_>) -> sqlx::Re
         .bind(sid)
         .execute(&mut *conn)
         .await?;
-        sqlx::query("DELETE FROM app_sessions WHERE sid = $1 AND app_id = $2")
-            .bind(sid)
-            .bind(app_id)
-            .execute(&mut *conn)
-            .await?;
     }
     Ok(told.len() as u64)
 }

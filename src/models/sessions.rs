@@ -152,12 +152,14 @@ pub async fn delete_own_session(
     id_hash: &str,
 ) -> sqlx::Result<bool> {
     let mut tx = conn.begin().await?;
-    let own: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM sessions WHERE id_hash = $1 AND user_id = $2")
-            .bind(id_hash)
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    // A write that changes nothing, first (see `logouts::tell_apps`): it takes SQLite's write
+    // lock, and says whether the session is theirs.
+    let own = sqlx::query("UPDATE sessions SET sid = sid WHERE id_hash = $1 AND user_id = $2")
+        .bind(id_hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if own == 1 {
         logouts::tell_apps(&mut tx, Ending::Session(id_hash)).await?;
         delete_session(&mut tx, id_hash).await?;

@@ -11,6 +11,7 @@ use jsonwebtoken::Algorithm;
 use super::backchannel::{settled, sid_for, told, with_logouts};
 use super::logout_receiver::{verified, LogoutReceiver};
 use super::{signed_in, unverified_claims, Rp};
+use crate::event_receiver::eventually;
 use crate::helpers::{Browser, TestApp};
 
 const METRICS_TOKEN: &str = "the-scrapers-token";
@@ -38,6 +39,19 @@ async fn counted(app: &TestApp, outcome: &str) -> f64 {
         .map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
+/// Waits until the outbox has recorded `attempts` failed attempts at its one logout: its
+/// next attempt is timed from then, so the test's clock must not move before.
+async fn failed(app: &TestApp, attempts: i64) {
+    eventually("the failure is recorded", async || {
+        let recorded: Option<i64> = sqlx::query_scalar("SELECT attempts FROM logout_deliveries")
+            .fetch_optional(&app.db)
+            .await
+            .unwrap();
+        recorded == Some(attempts)
+    })
+    .await;
+}
+
 /// Signs `browser` in to `wiki`, then out: one logout on its way.
 async fn signed_out_of(app: &TestApp, browser: &Browser<'_>, wiki: &Rp) {
     sid_for(app, browser, wiki).await;
@@ -51,6 +65,7 @@ async fn an_app_that_is_down_gets_a_fresh_token_once_it_is_back() {
 
     signed_out_of(&app, &signed_in(&app).await, &wiki).await;
     let first = told(&receiver, 1).await.remove(0);
+    failed(&app, 1).await;
     receiver.answer(204);
     // The first retry is 10 s later on the app's clock, and not before.
     app.clock.advance(Duration::from_secs(9));
