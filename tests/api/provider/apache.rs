@@ -2,15 +2,20 @@
 //! package, a certified relying party), configured as `examples/apache/gitlogin.conf` says,
 //! in front of an app that records who Apache says is calling. A person signs in through
 //! gitlogin and the fake GitHub, the app sees their GitHub id, the example's claim rule
-//! refuses someone outside the org, and signing out ends both sessions.
+//! refuses someone outside the org, and signing out ends both sessions. When GitHub's org
+//! webhook removes a person, gitlogin's back-channel logout ends Apache's session too.
+
+use std::time::{Duration, Instant};
 
 use gitlogin::github::fake::{Account, SignedIn};
+use gitlogin::ops::loopback;
 use gitlogin_testkit::apache;
 use reqwest::{Response, StatusCode};
+use serde_json::json;
 
 use super::relying_party::Provider;
 use super::{form_fields, register_in};
-use crate::helpers::not_installed;
+use crate::helpers::{not_installed, random_secret_key, CLIENT_ID, CLIENT_SECRET};
 use crate::nginx_proxy::InternalApp;
 use crate::real_server::{csrf_token, free_port, Browser};
 
@@ -40,6 +45,8 @@ impl Intranet {
             &[
                 "--post-logout-redirect-uri",
                 &format!("{base}/signed-out"),
+                "--backchannel-logout-uri",
+                &format!("{base}/oidc/callback?logout=backchannel"),
                 "--allow-org",
                 "acme",
                 "--allow-org",
@@ -81,7 +88,13 @@ impl Intranet {
             "Listen 127.0.0.1:{port}\nOIDCCABundlePath {}\n{site}",
             ca.display()
         );
-        let modules = ["auth_openidc", "proxy", "proxy_http", "headers"];
+        let modules = [
+            "auth_openidc",
+            "authz_user",
+            "proxy",
+            "proxy_http",
+            "headers",
+        ];
         let ready = [format!("{base}/signed-out")];
         let apache = apache::Apache::start(&binary, dir.path(), &modules, &site, &ready)
             .await
@@ -100,9 +113,140 @@ impl Intranet {
     async fn said(&self, response: Response) -> String {
         let url = response.url().clone();
         let body = response.text().await.unwrap_or_default();
-        let log = std::fs::read_to_string(self._dir.path().join("error.log")).unwrap_or_default();
-        format!("{url}: {body}\nApache's log:\n{log}")
+        format!("{url}: {body}\nApache's log:\n{}", self.log())
     }
+
+    /// Apache's error log: mod_auth_openidc's warnings and errors.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+/// The secret GitHub signs the org webhook's deliveries with.
+const WEBHOOK_SECRET: &str = "the-org-webhooks-secret";
+/// What Prometheus sends for `/metrics`.
+const METRICS_TOKEN: &str = "the-scrapers-token";
+
+/// A second gitlogin on the provider's store and issuer, as a deployment of two behind one
+/// name runs, with the two settings `Provider` leaves unset: `GITHUB_WEBHOOK_SECRET`, so
+/// that GitHub's org webhook has somewhere to land, and `METRICS_TOKEN`, so that `/metrics`
+/// can be read. The two share the store's outbox, so either one's sender may be the one that
+/// tells Apache; both count in this process's metrics, which either's `/metrics` shows.
+struct Sibling {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Sibling {
+    async fn start(provider: &Provider) -> Sibling {
+        // Its own port, picked first; taken meanwhile, pick again.
+        for _ in 0..5 {
+            let port = free_port();
+            let figment = gitlogin::config::figment()
+                .merge(loopback::figment(port))
+                .merge(("github_client_id", CLIENT_ID))
+                .merge(("github_client_secret", CLIENT_SECRET))
+                .merge(("github_url", &provider.github.url))
+                .merge(("github_api_url", &provider.github.url))
+                .merge(("public_url", &provider.issuer))
+                .merge(("databases.gitlogin.url", &provider.db_url))
+                .merge(("secret_key", random_secret_key()))
+                .merge(("github_webhook_secret", WEBHOOK_SECRET))
+                .merge(("metrics_token", METRICS_TOKEN));
+            let rocket = gitlogin::app_with_clock(figment, provider.clock.clone()).unwrap();
+            if loopback::launch(rocket).await.is_some() {
+                return Sibling {
+                    base: format!("http://127.0.0.1:{port}"),
+                    http: reqwest::Client::new(),
+                };
+            }
+        }
+        panic!("no free port for the second gitlogin");
+    }
+
+    /// What GitHub POSTs when `login` (id `github_id`) leaves `org`: `organization`
+    /// `member_removed`, signed as `shared/GITHUB.md` says. Returns gitlogin's `result`.
+    async fn member_removed(&self, org: &str, github_id: i64, login: &str) -> String {
+        let body = json!({
+            "action": "member_removed",
+            "membership": {
+                "url": format!("https://api.github.com/orgs/{org}/memberships/{login}"),
+                "state": "active",
+                "role": "member",
+                "organization_url": format!("https://api.github.com/orgs/{org}"),
+                "user": { "login": login, "id": github_id, "type": "User", "site_admin": false },
+            },
+            "organization": { "login": org, "id": 1000, "url": format!("https://api.github.com/orgs/{org}") },
+            "sender": { "login": "an-org-owner", "id": 1, "type": "User" },
+        })
+        .to_string();
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
+        let tag = ring::hmac::sign(&key, body.as_bytes());
+        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let answer = self
+            .http
+            .post(format!("{}/github/webhook", self.base))
+            .header("content-type", "application/json")
+            .header("user-agent", "GitHub-Hookshot/044aadd")
+            .header("x-github-event", "organization")
+            .header("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+            .header("x-hub-signature-256", format!("sha256={hex}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let answer: serde_json::Value = answer.json().await.unwrap();
+        answer["result"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// gitlogin's count of logout tokens by outcome, as `/metrics` shows it.
+    async fn logouts(&self) -> String {
+        let scraped = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(scraped.status(), StatusCode::OK);
+        let text = scraped.text().await.unwrap();
+        let series = "gitlogin_backchannel_logout_deliveries_total{";
+        let lines = text.lines().filter(|line| line.starts_with(series));
+        lines.collect::<Vec<_>>().join("\n")
+    }
+
+    /// How many logout tokens an app has taken (answered 200 or 204).
+    async fn logouts_delivered(&self) -> u64 {
+        let series = "gitlogin_backchannel_logout_deliveries_total{outcome=\"delivered\"} ";
+        self.logouts()
+            .await
+            .lines()
+            .find_map(|line| line.strip_prefix(series))
+            .map_or(0, |n| n.parse().unwrap())
+    }
+}
+
+/// Waits (at most ten seconds) until `done` holds: gitlogin's sender runs in the background,
+/// woken at once by the webhook. Else fails with what gitlogin counted and Apache logged.
+async fn until(
+    what: &str,
+    intranet: &Intranet,
+    sibling: &Sibling,
+    mut done: impl AsyncFnMut() -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if done().await {
+            return;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let logouts = sibling.logouts().await;
+    panic!(
+        "never happened: {what}\ngitlogin's logouts:\n{logouts}\nApache's log:\n{}",
+        intranet.log()
+    );
 }
 
 /// What a browser does from `url`: follows every redirect (Apache's, gitlogin's, the fake
@@ -231,4 +375,72 @@ async fn apache_signs_a_person_in_through_gitlogin_refuses_a_stranger_to_its_org
     assert!(again.status().is_redirection(), "Apache's session ended");
     let about = alice.get(format!("{}/about", provider.issuer)).await;
     assert!(about.status().is_redirection(), "gitlogin's session ended");
+}
+
+#[rocket::async_test]
+async fn a_person_the_org_webhook_removes_is_signed_out_of_apache_by_a_backchannel_logout() {
+    let provider = Provider::start().await;
+    let Some(intranet) = Intranet::start(&provider).await else {
+        return;
+    };
+    let sibling = Sibling::start(&provider).await;
+    let protected = format!("{}/reports", intranet.base);
+    provider
+        .github
+        .with(|w| w.signed_in = member_of("acme", 1001, "alice"));
+    let alice = Browser::trusting(&provider.ca);
+    let page = browse(&alice, &provider.issuer, &protected).await;
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "{}",
+        intranet.said(page).await
+    );
+    // Apache's session alone lets her in now: the app answers without gitlogin.
+    let reached = intranet.app.seen().len();
+    assert_eq!(alice.get(&protected).await.status(), StatusCode::OK);
+    assert_eq!(intranet.app.seen().len(), reached + 1);
+    let delivered = sibling.logouts_delivered().await;
+
+    // acme was what let her into the intranet (`--allow-org acme`): its access ends.
+    let result = sibling.member_removed("acme", 1001, "alice").await;
+    assert_eq!(result, "removed");
+
+    // Her browser did nothing, yet Apache sends her back to gitlogin.
+    let authorize = format!("{}/oauth/authorize?", provider.issuer);
+    until(
+        "Apache sends alice back to gitlogin",
+        &intranet,
+        &sibling,
+        async || {
+            let again = alice.get(&protected).await;
+            again.status().is_redirection()
+                && again.headers()["location"]
+                    .to_str()
+                    .is_ok_and(|to| to.starts_with(&authorize))
+        },
+    )
+    .await;
+    // Because gitlogin told it: mod_auth_openidc took the logout token (answered 200: not
+    // the 401 of a `Require` that refuses the sessionless POST), and found the session by
+    // the token's `sid` (it warns when it finds none, and errs on a token it refuses).
+    until(
+        "mod_auth_openidc takes the logout token",
+        &intranet,
+        &sibling,
+        async || sibling.logouts_delivered().await > delivered,
+    )
+    .await;
+    let log = intranet.log();
+    assert!(
+        !log.contains("could not (or no longer) find a session"),
+        "{log}"
+    );
+    assert!(!log.contains(":error]"), "{log}");
+    // The module answered the POST itself: the app never saw the token.
+    let seen = intranet.app.seen();
+    assert!(
+        seen.iter().all(|s| !s.uri.starts_with("/oidc/")),
+        "{seen:?}"
+    );
 }
