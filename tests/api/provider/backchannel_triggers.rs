@@ -3,32 +3,36 @@
 //! sessions, one session ended from the About page, the account deleted, the operator's
 //! `users sign-out`, GitHub's org webhook, a sign-in refused, the allow-lists no longer
 //! admitting a session's owner, an app revoked on the About page or lost with a team, and a
-//! browser signed in to by someone else. (`backchannel.rs` checks the tokens themselves.)
+//! browser signed in to by someone else. Each token is verified as §2.6 says an app must, half
+//! of the tests with RS256 and half with EdDSA.
 
 use gitlogin::github::fake::Account;
+use jsonwebtoken::Algorithm;
 use rocket::http::Status;
 
 use super::backchannel::{settled, sid_for, told, with_logouts};
-use super::logout_receiver::LogoutReceiver;
-use super::{form, memberships_forgotten, register, signed_in, unverified_claims, Rp, OCTOCAT_ID};
+use super::logout_receiver::{verified, LogoutReceiver};
+use super::{form, memberships_forgotten, register, signed_in, Rp, OCTOCAT_ID};
 use crate::helpers::{Browser, TestApp};
 use crate::real_server::{gitlogin, run_to_end};
 use crate::webhooks::{deliver_json, member_removed, octocat_in, team_member_removed, SECRET};
 
-/// The `sid`s of the logout tokens `receiver` got, sorted; each for `rp`, about octocat.
-async fn sids_told(app: &TestApp, receiver: &LogoutReceiver, rp: &Rp, count: usize) -> Vec<String> {
+/// The `sid`s of the logout tokens `receiver` got, sorted; each verified as `rp`, whose ID
+/// tokens are signed with `alg`, must (§2.6), and about octocat.
+async fn sids_told(
+    app: &TestApp,
+    receiver: &LogoutReceiver,
+    (rp, alg): (&Rp, Algorithm),
+    count: usize,
+) -> Vec<String> {
     told(receiver, count).await;
     assert_eq!(settled(app).await, 0);
-    let mut sids: Vec<String> = receiver
-        .tokens()
-        .iter()
-        .map(|token| {
-            let claims = unverified_claims(token);
-            assert_eq!(claims["aud"], rp.client_id.as_str());
-            assert_eq!(claims["sub"], OCTOCAT_ID);
-            claims["sid"].as_str().unwrap().to_owned()
-        })
-        .collect();
+    let mut sids = Vec::new();
+    for token in receiver.tokens() {
+        let claims = verified(app, rp, alg, &token).await;
+        assert_eq!(claims["sub"], OCTOCAT_ID);
+        sids.push(claims["sid"].as_str().unwrap().to_owned());
+    }
     sids.sort();
     sids
 }
@@ -49,10 +53,19 @@ async fn acme_with_webhook() -> TestApp {
     app
 }
 
-/// `wiki`, taking logouts at a receiver, signed in to from two browsers: their sids.
-async fn wiki_in_two_browsers(app: &TestApp) -> (LogoutReceiver, Rp, [(Browser<'_>, String); 2]) {
+/// `wiki`, its ID tokens signed with `alg`, taking logouts at a receiver, signed in to from two
+/// browsers: their sids.
+async fn wiki_in_two_browsers(
+    app: &TestApp,
+    alg: Algorithm,
+) -> (LogoutReceiver, Rp, [(Browser<'_>, String); 2]) {
     let receiver = LogoutReceiver::start().await;
-    let wiki = with_logouts(app, "wiki", &receiver, "RS256");
+    let name = if alg == Algorithm::EdDSA {
+        "EdDSA"
+    } else {
+        "RS256"
+    };
+    let wiki = with_logouts(app, "wiki", &receiver, name);
     let (desk, laptop) = (signed_in(app).await, signed_in(app).await);
     let desk_sid = sid_for(app, &desk, &wiki).await;
     let laptop_sid = sid_for(app, &laptop, &wiki).await;
@@ -69,20 +82,25 @@ async fn post(browser: &Browser<'_>, uri: &str, fields: &[(&str, &str)]) -> Stat
 #[rocket::async_test]
 async fn signing_out_everywhere_else_tells_of_the_other_sessions_only() {
     let app = TestApp::spawn().await;
-    let (receiver, wiki, [(desk, _), (_, laptop_sid)]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(desk, _), (_, laptop_sid)]) =
+        wiki_in_two_browsers(&app, Algorithm::EdDSA).await;
 
     assert_eq!(
         post(&desk, "/sessions/revoke-others", &[]).await,
         Status::SeeOther
     );
 
-    assert_eq!(sids_told(&app, &receiver, &wiki, 1).await, [laptop_sid]);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::EdDSA), 1).await,
+        [laptop_sid]
+    );
 }
 
 #[rocket::async_test]
 async fn ending_one_session_on_the_about_page_tells_of_that_session() {
     let app = TestApp::spawn().await;
-    let (receiver, wiki, [(desk, _), (_, laptop_sid)]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(desk, _), (_, laptop_sid)]) =
+        wiki_in_two_browsers(&app, Algorithm::RS256).await;
     let laptop_hash: String = sqlx::query_scalar("SELECT id_hash FROM sessions WHERE sid = $1")
         .bind(&laptop_sid)
         .fetch_one(&app.db)
@@ -92,25 +110,33 @@ async fn ending_one_session_on_the_about_page_tells_of_that_session() {
     let status = post(&desk, "/sessions/revoke", &[("session", &laptop_hash)]).await;
 
     assert_eq!(status, Status::SeeOther);
-    assert_eq!(sids_told(&app, &receiver, &wiki, 1).await, [laptop_sid]);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::RS256), 1).await,
+        [laptop_sid]
+    );
 }
 
 #[rocket::async_test]
 async fn deleting_the_account_tells_of_every_session() {
     let app = TestApp::spawn().await;
-    let (receiver, wiki, [(desk, desk_sid), (_, laptop_sid)]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(desk, desk_sid), (_, laptop_sid)]) =
+        wiki_in_two_browsers(&app, Algorithm::EdDSA).await;
 
     let status = post(&desk, "/account/delete", &[("confirm", "octocat")]).await;
 
     assert_eq!(status, Status::SeeOther);
     let both = sorted(vec![desk_sid, laptop_sid]);
-    assert_eq!(sids_told(&app, &receiver, &wiki, 2).await, both);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::EdDSA), 2).await,
+        both
+    );
 }
 
 #[rocket::async_test]
 async fn the_operators_sign_out_tells_of_every_session_once_the_server_looks() {
     let app = TestApp::spawn().await;
-    let (receiver, wiki, [(_, desk_sid), (_, laptop_sid)]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(_, desk_sid), (_, laptop_sid)]) =
+        wiki_in_two_browsers(&app, Algorithm::RS256).await;
 
     let output = run_to_end(
         gitlogin()
@@ -121,13 +147,17 @@ async fn the_operators_sign_out_tells_of_every_session_once_the_server_looks() {
     assert!(output.status.success(), "{output:?}");
     // The command's own process sends nothing: the server finds the logouts in the outbox.
     let both = sorted(vec![desk_sid, laptop_sid]);
-    assert_eq!(sids_told(&app, &receiver, &wiki, 2).await, both);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::RS256), 2).await,
+        both
+    );
 }
 
 #[rocket::async_test]
 async fn the_org_webhook_tells_of_every_session() {
     let app = acme_with_webhook().await;
-    let (receiver, wiki, [(_, desk_sid), (_, laptop_sid)]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(_, desk_sid), (_, laptop_sid)]) =
+        wiki_in_two_browsers(&app, Algorithm::EdDSA).await;
 
     let removed = member_removed("acme", 583231, "octocat");
     assert_eq!(
@@ -136,7 +166,10 @@ async fn the_org_webhook_tells_of_every_session() {
     );
 
     let both = sorted(vec![desk_sid, laptop_sid]);
-    assert_eq!(sids_told(&app, &receiver, &wiki, 2).await, both);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::EdDSA), 2).await,
+        both
+    );
     assert_eq!(app.count("sessions").await, 0);
 }
 
@@ -144,7 +177,8 @@ async fn the_org_webhook_tells_of_every_session() {
 async fn a_refused_sign_in_tells_of_the_sessions_it_ends() {
     let app = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "acme"))).await;
     app.github.set_account(octocat_in(&["acme"], &[]));
-    let (receiver, wiki, [(_, desk_sid), (_, laptop_sid)]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(_, desk_sid), (_, laptop_sid)]) =
+        wiki_in_two_browsers(&app, Algorithm::RS256).await;
 
     app.github.set_account(octocat_in(&[], &[]));
     assert_eq!(
@@ -153,25 +187,33 @@ async fn a_refused_sign_in_tells_of_the_sessions_it_ends() {
     );
 
     let both = sorted(vec![desk_sid, laptop_sid]);
-    assert_eq!(sids_told(&app, &receiver, &wiki, 2).await, both);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::RS256), 2).await,
+        both
+    );
 }
 
 #[rocket::async_test]
 async fn a_session_the_allow_lists_no_longer_admit_ends_at_its_next_request_and_tells() {
     let app = TestApp::spawn_with(|f| f.merge(("allowed_github_orgs", "acme"))).await;
     app.github.set_account(octocat_in(&["acme"], &[]));
-    let (receiver, wiki, [(desk, desk_sid), _]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(desk, desk_sid), _]) =
+        wiki_in_two_browsers(&app, Algorithm::EdDSA).await;
 
     memberships_forgotten(&app).await;
     assert_eq!(desk.get("/about").await.status(), Status::SeeOther);
 
-    assert_eq!(sids_told(&app, &receiver, &wiki, 1).await, [desk_sid]);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::EdDSA), 1).await,
+        [desk_sid]
+    );
 }
 
 #[rocket::async_test]
 async fn revoking_an_app_on_the_about_page_tells_it_alone_of_each_session_which_go_on() {
     let app = TestApp::spawn().await;
-    let (receiver, wiki, [(desk, desk_sid), (_, laptop_sid)]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(desk, desk_sid), (_, laptop_sid)]) =
+        wiki_in_two_browsers(&app, Algorithm::RS256).await;
     let other = LogoutReceiver::start().await;
     let grafana = with_logouts(&app, "grafana", &other, "EdDSA");
     sid_for(&app, &desk, &grafana).await;
@@ -184,7 +226,10 @@ async fn revoking_an_app_on_the_about_page_tells_it_alone_of_each_session_which_
 
     assert_eq!(status, Status::SeeOther);
     let both = sorted(vec![desk_sid, laptop_sid]);
-    assert_eq!(sids_told(&app, &receiver, &wiki, 2).await, both);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::RS256), 2).await,
+        both
+    );
     assert!(other.posts().is_empty(), "grafana is not told");
     assert_eq!(app.count("sessions").await, 2);
 }
@@ -211,7 +256,10 @@ async fn losing_the_team_an_apps_rules_name_tells_that_app_alone() {
         Status::Ok
     );
 
-    assert_eq!(sids_told(&app, &receiver, &ops, 1).await, [sid]);
+    assert_eq!(
+        sids_told(&app, &receiver, (&ops, Algorithm::RS256), 1).await,
+        [sid]
+    );
     assert!(other.posts().is_empty(), "wiki is not told");
     assert_eq!(app.count("sessions").await, 1);
 }
@@ -219,7 +267,8 @@ async fn losing_the_team_an_apps_rules_name_tells_that_app_alone() {
 #[rocket::async_test]
 async fn signing_in_again_keeps_the_sid_and_someone_else_signing_in_tells_of_the_old_one() {
     let app = TestApp::spawn().await;
-    let (receiver, wiki, [(desk, desk_sid), _]) = wiki_in_two_browsers(&app).await;
+    let (receiver, wiki, [(desk, desk_sid), _]) =
+        wiki_in_two_browsers(&app, Algorithm::EdDSA).await;
 
     desk.sign_in(None).await;
     assert_eq!(sid_for(&app, &desk, &wiki).await, desk_sid);
@@ -232,5 +281,8 @@ async fn signing_in_again_keeps_the_sid_and_someone_else_signing_in_tells_of_the
         ..Account::octocat()
     });
     desk.sign_in(None).await;
-    assert_eq!(sids_told(&app, &receiver, &wiki, 1).await, [desk_sid]);
+    assert_eq!(
+        sids_told(&app, &receiver, (&wiki, Algorithm::EdDSA), 1).await,
+        [desk_sid]
+    );
 }
