@@ -11,7 +11,7 @@ use time::Duration;
 
 use crate::access::{lists, Standing};
 use crate::config::{AppConfig, SessionSettings};
-use crate::models::{self, Outbox, SessionRow, User};
+use crate::models::{self, SessionRow, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
 use crate::store::request_conn::RequestConn;
@@ -182,8 +182,7 @@ async fn lookup(req: &Request<'_>) -> Result<Option<LiveSession>, LookupFailed> 
     let found = models::find_session(&mut conn, &hash_id(cookie.value()))
         .await
         .map_err(log_store_error)?;
-    let outbox = req.rocket().state::<Outbox>();
-    let Some(owner) = settle(&mut conn, (config, outbox), found, now).await? else {
+    let Some(owner) = settle(&mut conn, config, found, now).await? else {
         remove_cookie(jar, policy);
         return Ok(None);
     };
@@ -206,8 +205,7 @@ pub async fn host_session(
     let found = models::hosts::find_host_session(&mut conn, &hash_id(cookie.value()), host)
         .await
         .map_err(log_store_error)?;
-    let outbox = req.rocket().state::<Outbox>();
-    let owner = settle(&mut conn, (config, outbox), found, clock.now()).await?;
+    let owner = settle(&mut conn, config, found, clock.now()).await?;
     if owner.is_none() {
         req.cookies().remove_private(policy.removal(HOST_COOKIE));
     }
@@ -233,7 +231,7 @@ fn states<'r>(
 /// allow-lists no longer admit its owner; its last use recorded at most once a minute.
 async fn settle(
     conn: &mut AnyConnection,
-    (config, outbox): (&AppConfig, Option<&Outbox>),
+    config: &AppConfig,
     found: Option<(SessionRow, User)>,
     now: i64,
 ) -> Result<Option<LiveSession>, LookupFailed> {
@@ -254,14 +252,11 @@ async fn settle(
         .map_err(log_store_error)?;
     if standing == Standing::Refused {
         // Signed in once, but the allow-lists no longer include them: this session ends
-        // here (the apps signed in from it are told), and each of their others the next time
-        // it is used.
+        // here, and each of their others the next time it is used. The apps signed in from
+        // it are told (the sender finds the logouts at its next look, within seconds).
         models::end_session(conn, &session.id_hash)
             .await
             .map_err(log_store_error)?;
-        if let Some(outbox) = outbox {
-            outbox.ring();
-        }
         return Ok(None);
     }
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
