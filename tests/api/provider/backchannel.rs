@@ -141,6 +141,11 @@ async fn no_one_is_told_of_a_session_that_expired_nor_is_an_app_without_a_uri_or
     assert_eq!(expired.get("/about").await.status(), Status::SeeOther);
     assert_eq!(settled(&app).await, 0);
     assert!(receiver.posts().is_empty(), "{:?}", receiver.posts());
+    // The purge forgets which apps the expired session had signed in to.
+    assert_eq!(app.count("app_sessions").await, 1);
+    let purge = gitlogin::auth::purge::Purge::from_rocket(app.client.rocket()).unwrap();
+    purge.run().await.unwrap();
+    assert_eq!(app.count("app_sessions").await, 0);
 
     let browser = signed_in(&app).await;
     let mut sid = String::new();
