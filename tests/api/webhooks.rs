@@ -64,7 +64,7 @@ pub(crate) fn team_member_removed(org: &str, team: &str, github_id: i64, login: 
     })
 }
 
-fn signature(secret: &str, body: &[u8]) -> String {
+pub(crate) fn signature(secret: &str, body: &[u8]) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     let tag = ring::hmac::sign(&key, body);
     let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();

@@ -8,16 +8,15 @@
 use std::time::{Duration, Instant};
 
 use gitlogin::github::fake::{Account, SignedIn};
-use gitlogin::ops::loopback;
 use gitlogin_testkit::apache;
 use reqwest::{Response, StatusCode};
-use serde_json::json;
 
-use super::relying_party::Provider;
+use super::relying_party::{Provider, METRICS_TOKEN};
 use super::{form_fields, register_in};
-use crate::helpers::{not_installed, random_secret_key, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::not_installed;
 use crate::nginx_proxy::InternalApp;
 use crate::real_server::{csrf_token, free_port, Browser};
+use crate::webhooks;
 
 /// Apache running the example on a free port, for the provider's registered app.
 struct Intranet {
@@ -122,109 +121,54 @@ impl Intranet {
     }
 }
 
-/// The secret GitHub signs the org webhook's deliveries with.
-const WEBHOOK_SECRET: &str = "the-org-webhooks-secret";
-/// What Prometheus sends for `/metrics`.
-const METRICS_TOKEN: &str = "the-scrapers-token";
-
-/// A second gitlogin on the provider's store and issuer, as a deployment of two behind one
-/// name runs, with the two settings `Provider` leaves unset: `GITHUB_WEBHOOK_SECRET`, so
-/// that GitHub's org webhook has somewhere to land, and `METRICS_TOKEN`, so that `/metrics`
-/// can be read. The two share the store's outbox, so either one's sender may be the one that
-/// tells Apache; both count in this process's metrics, which either's `/metrics` shows.
-struct Sibling {
-    base: String,
-    http: reqwest::Client,
+/// What GitHub POSTs to the provider when `login` (id `github_id`) leaves `org`:
+/// `organization` `member_removed`, signed. Returns gitlogin's `result`.
+async fn member_removed(provider: &Provider, org: &str, github_id: i64, login: &str) -> String {
+    let body = webhooks::member_removed(org, github_id, login).to_string();
+    let answer = provider
+        .http()
+        .post(format!("{}/github/webhook", provider.issuer))
+        .header("content-type", "application/json")
+        .header("user-agent", "GitHub-Hookshot/044aadd")
+        .header("x-github-event", "organization")
+        .header("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+        .header(
+            "x-hub-signature-256",
+            webhooks::signature(webhooks::SECRET, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer: serde_json::Value = answer.json().await.unwrap();
+    answer["result"].as_str().unwrap_or_default().to_owned()
 }
 
-impl Sibling {
-    async fn start(provider: &Provider) -> Sibling {
-        // Its own port, picked first; taken meanwhile, pick again.
-        for _ in 0..5 {
-            let port = free_port();
-            let figment = gitlogin::config::figment()
-                .merge(loopback::figment(port))
-                .merge(("github_client_id", CLIENT_ID))
-                .merge(("github_client_secret", CLIENT_SECRET))
-                .merge(("github_url", &provider.github.url))
-                .merge(("github_api_url", &provider.github.url))
-                .merge(("public_url", &provider.issuer))
-                .merge(("databases.gitlogin.url", &provider.db_url))
-                .merge(("secret_key", random_secret_key()))
-                .merge(("github_webhook_secret", WEBHOOK_SECRET))
-                .merge(("metrics_token", METRICS_TOKEN));
-            let rocket = gitlogin::app_with_clock(figment, provider.clock.clone()).unwrap();
-            if loopback::launch(rocket).await.is_some() {
-                return Sibling {
-                    base: format!("http://127.0.0.1:{port}"),
-                    http: reqwest::Client::new(),
-                };
-            }
-        }
-        panic!("no free port for the second gitlogin");
-    }
+/// gitlogin's count of logout tokens by outcome, as `/metrics` shows it.
+async fn logouts(provider: &Provider) -> String {
+    let scraped = provider
+        .http()
+        .get(format!("{}/metrics", provider.issuer))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    let text = scraped.text().await.unwrap();
+    let series = "gitlogin_backchannel_logout_deliveries_total{";
+    let lines = text.lines().filter(|line| line.starts_with(series));
+    lines.collect::<Vec<_>>().join("\n")
+}
 
-    /// What GitHub POSTs when `login` (id `github_id`) leaves `org`: `organization`
-    /// `member_removed`, signed as `shared/GITHUB.md` says. Returns gitlogin's `result`.
-    async fn member_removed(&self, org: &str, github_id: i64, login: &str) -> String {
-        let body = json!({
-            "action": "member_removed",
-            "membership": {
-                "url": format!("https://api.github.com/orgs/{org}/memberships/{login}"),
-                "state": "active",
-                "role": "member",
-                "organization_url": format!("https://api.github.com/orgs/{org}"),
-                "user": { "login": login, "id": github_id, "type": "User", "site_admin": false },
-            },
-            "organization": { "login": org, "id": 1000, "url": format!("https://api.github.com/orgs/{org}") },
-            "sender": { "login": "an-org-owner", "id": 1, "type": "User" },
-        })
-        .to_string();
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
-        let tag = ring::hmac::sign(&key, body.as_bytes());
-        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        let answer = self
-            .http
-            .post(format!("{}/github/webhook", self.base))
-            .header("content-type", "application/json")
-            .header("user-agent", "GitHub-Hookshot/044aadd")
-            .header("x-github-event", "organization")
-            .header("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
-            .header("x-hub-signature-256", format!("sha256={hex}"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), StatusCode::OK);
-        let answer: serde_json::Value = answer.json().await.unwrap();
-        answer["result"].as_str().unwrap_or_default().to_owned()
-    }
-
-    /// gitlogin's count of logout tokens by outcome, as `/metrics` shows it.
-    async fn logouts(&self) -> String {
-        let scraped = self
-            .http
-            .get(format!("{}/metrics", self.base))
-            .bearer_auth(METRICS_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(scraped.status(), StatusCode::OK);
-        let text = scraped.text().await.unwrap();
-        let series = "gitlogin_backchannel_logout_deliveries_total{";
-        let lines = text.lines().filter(|line| line.starts_with(series));
-        lines.collect::<Vec<_>>().join("\n")
-    }
-
-    /// How many logout tokens an app has taken (answered 200 or 204).
-    async fn logouts_delivered(&self) -> u64 {
-        let series = "gitlogin_backchannel_logout_deliveries_total{outcome=\"delivered\"} ";
-        self.logouts()
-            .await
-            .lines()
-            .find_map(|line| line.strip_prefix(series))
-            .map_or(0, |n| n.parse().unwrap())
-    }
+/// How many logout tokens an app has taken (answered 200 or 204).
+async fn logouts_delivered(provider: &Provider) -> u64 {
+    let series = "gitlogin_backchannel_logout_deliveries_total{outcome=\"delivered\"} ";
+    logouts(provider)
+        .await
+        .lines()
+        .find_map(|line| line.strip_prefix(series))
+        .map_or(0, |n| n.parse().unwrap())
 }
 
 /// Waits (at most ten seconds) until `done` holds: gitlogin's sender runs in the background,
@@ -232,7 +176,7 @@ impl Sibling {
 async fn until(
     what: &str,
     intranet: &Intranet,
-    sibling: &Sibling,
+    provider: &Provider,
     mut done: impl AsyncFnMut() -> bool,
 ) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -242,7 +186,7 @@ async fn until(
         }
         rocket::tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let logouts = sibling.logouts().await;
+    let logouts = logouts(provider).await;
     panic!(
         "never happened: {what}\ngitlogin's logouts:\n{logouts}\nApache's log:\n{}",
         intranet.log()
@@ -383,7 +327,6 @@ async fn a_person_the_org_webhook_removes_is_signed_out_of_apache_by_a_backchann
     let Some(intranet) = Intranet::start(&provider).await else {
         return;
     };
-    let sibling = Sibling::start(&provider).await;
     let protected = format!("{}/reports", intranet.base);
     provider
         .github
@@ -400,10 +343,10 @@ async fn a_person_the_org_webhook_removes_is_signed_out_of_apache_by_a_backchann
     let reached = intranet.app.seen().len();
     assert_eq!(alice.get(&protected).await.status(), StatusCode::OK);
     assert_eq!(intranet.app.seen().len(), reached + 1);
-    let delivered = sibling.logouts_delivered().await;
+    let delivered = logouts_delivered(&provider).await;
 
     // acme was what let her into the intranet (`--allow-org acme`): its access ends.
-    let result = sibling.member_removed("acme", 1001, "alice").await;
+    let result = member_removed(&provider, "acme", 1001, "alice").await;
     assert_eq!(result, "removed");
 
     // Her browser did nothing, yet Apache sends her back to gitlogin.
@@ -411,7 +354,7 @@ async fn a_person_the_org_webhook_removes_is_signed_out_of_apache_by_a_backchann
     until(
         "Apache sends alice back to gitlogin",
         &intranet,
-        &sibling,
+        &provider,
         async || {
             let again = alice.get(&protected).await;
             again.status().is_redirection()
@@ -427,8 +370,8 @@ async fn a_person_the_org_webhook_removes_is_signed_out_of_apache_by_a_backchann
     until(
         "mod_auth_openidc takes the logout token",
         &intranet,
-        &sibling,
-        async || sibling.logouts_delivered().await > delivered,
+        &provider,
+        async || logouts_delivered(&provider).await > delivered,
     )
     .await;
     let log = intranet.log();

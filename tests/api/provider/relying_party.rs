@@ -71,7 +71,9 @@ impl Provider {
                 .merge(("github_api_url", &github.url))
                 .merge(("public_url", &issuer))
                 .merge(("databases.gitlogin.url", &db_url))
-                .merge(("secret_key", random_secret_key()));
+                .merge(("secret_key", random_secret_key()))
+                .merge(("github_webhook_secret", crate::webhooks::SECRET))
+                .merge(("metrics_token", METRICS_TOKEN));
             let rocket = gitlogin::app_with_clock(figment, clock.clone()).unwrap();
             if loopback::launch(rocket).await.is_some() {
                 return Provider {
@@ -87,6 +89,9 @@ impl Provider {
         panic!("no free port for gitlogin");
     }
 }
+
+/// What Prometheus sends for the provider's `/metrics`.
+pub(super) const METRICS_TOKEN: &str = "the-scrapers-token";
 
 impl Provider {
     /// The relying party's HTTP client: no redirects followed, the test CA trusted.
