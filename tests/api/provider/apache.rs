@@ -249,6 +249,23 @@ fn member_of(org: &str, id: i64, login: &str) -> SignedIn {
     })
 }
 
+/// Alice, a member of acme, signs in through Apache and reaches the app at `protected`: her
+/// browser.
+async fn alice_reaches(provider: &Provider, intranet: &Intranet, protected: &str) -> Browser {
+    provider
+        .github
+        .with(|w| w.signed_in = member_of("acme", 1001, "alice"));
+    let alice = Browser::trusting(&provider.ca);
+    let page = browse(&alice, &provider.issuer, protected).await;
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "{}",
+        intranet.said(page).await
+    );
+    alice
+}
+
 #[rocket::async_test]
 async fn apache_signs_a_person_in_through_gitlogin_refuses_a_stranger_to_its_org_and_signs_out_of_both(
 ) {
@@ -259,17 +276,7 @@ async fn apache_signs_a_person_in_through_gitlogin_refuses_a_stranger_to_its_org
     let protected = format!("{}/reports", intranet.base);
 
     // A member of acme: the app sees their GitHub id, from Apache's own header.
-    provider
-        .github
-        .with(|w| w.signed_in = member_of("acme", 1001, "alice"));
-    let alice = Browser::trusting(&provider.ca);
-    let page = browse(&alice, &provider.issuer, &protected).await;
-    assert_eq!(
-        page.status(),
-        StatusCode::OK,
-        "{}",
-        intranet.said(page).await
-    );
+    let alice = alice_reaches(&provider, &intranet, &protected).await;
     let seen = intranet.app.seen();
     let last = seen.last().expect("the app was reached");
     assert_eq!(last.uri, "/reports");
@@ -328,17 +335,7 @@ async fn a_person_the_org_webhook_removes_is_signed_out_of_apache_by_a_backchann
         return;
     };
     let protected = format!("{}/reports", intranet.base);
-    provider
-        .github
-        .with(|w| w.signed_in = member_of("acme", 1001, "alice"));
-    let alice = Browser::trusting(&provider.ca);
-    let page = browse(&alice, &provider.issuer, &protected).await;
-    assert_eq!(
-        page.status(),
-        StatusCode::OK,
-        "{}",
-        intranet.said(page).await
-    );
+    let alice = alice_reaches(&provider, &intranet, &protected).await;
     // Apache's session alone lets her in now: the app answers without gitlogin.
     let reached = intranet.app.seen().len();
     assert_eq!(alice.get(&protected).await.status(), StatusCode::OK);
