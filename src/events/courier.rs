@@ -168,3 +168,6 @@ pub fn failure(e: &reqwest::Error) -> String {
         "the request failed".into()
     }
 }
+
+#[cfg(test)]
+mod tests;

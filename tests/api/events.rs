@@ -340,3 +340,48 @@ async fn a_consent_to_an_app_is_told_naming_the_app() {
     assert_eq!(consented.body["app"]["name"], "wiki");
     assert_eq!(consented.body["user"]["login"], "octocat");
 }
+
+/// The claim lasts the delivery's timeout and a minute more, so that a slow answer is never
+/// sent twice: with one event in flight, the other instance looking a minute later by the
+/// clock still leaves it alone.
+#[rocket::async_test]
+async fn an_event_in_flight_is_claimed_for_its_timeout_and_a_minute_more() {
+    let (url, connections) = silent().await;
+    let first = app_sending_to(&url).await;
+    let store = first.db_url.clone();
+    let events_url = url.clone();
+    let second = TestApp::spawn_with_clock(first.clock.clone(), move |f| {
+        f.merge(("events_url", events_url))
+            .merge(("events_secret", SECRET))
+            .merge(("events_timeout", 1))
+            .merge(("databases.gitlogin.url", store))
+    })
+    .await;
+    first.browser().sign_in(None).await;
+    eventually("the sign-in's events failed once", async || {
+        waiting(&first, 1).await == 2
+    })
+    .await;
+    sqlx::query("DELETE FROM events")
+        .execute(&first.db)
+        .await
+        .unwrap();
+    let before = *connections.lock().unwrap();
+
+    assert!(sign_out_command(&first, Some(&url)).status.success());
+    // The command dated its event by the real clock: the servers' clock is moved up to it.
+    let due: i64 = sqlx::query_scalar("SELECT next_attempt_at FROM events")
+        .fetch_one(&first.db)
+        .await
+        .unwrap();
+    let ahead = (due - first.clock.now()).max(0) as u64;
+    first.clock.advance(Duration::from_secs(ahead));
+    eventually("the one event is under way", async || {
+        *connections.lock().unwrap() == before + 1
+    })
+    .await;
+    second.clock.advance(Duration::from_secs(60));
+    eventually("its attempt failed", async || waiting(&first, 1).await == 1).await;
+
+    assert_eq!(*connections.lock().unwrap(), before + 1, "one attempt");
+}
