@@ -169,3 +169,43 @@ async fn two_instances_on_one_store_send_each_logout_once() {
     sids.sort();
     assert_eq!(told, sids, "each session once");
 }
+
+/// An app that takes the POST and never answers is given up on after 10 s and tried again
+/// later; meanwhile the logout stays claimed, so another instance looking a minute later by
+/// the clock does not send it a second time.
+#[rocket::async_test]
+async fn an_app_that_never_answers_is_given_up_on_after_ten_seconds_and_not_sent_twice() {
+    let (url, connections) = crate::event_receiver::silent().await;
+    let first = TestApp::spawn().await;
+    let wiki = super::register(&first, "wiki", &["--backchannel-logout-uri", &url]);
+    let store = first.db_url.clone();
+    let second = TestApp::spawn_with_clock(first.clock.clone(), move |f| {
+        f.merge(("databases.gitlogin.url", store))
+    })
+    .await;
+    signed_out_of(&first, &signed_in(&first).await, &wiki).await;
+    eventually("the logout is under way", async || {
+        *connections.lock().unwrap() == 1
+    })
+    .await;
+    let started = std::time::Instant::now();
+
+    second.clock.advance(Duration::from_secs(65));
+    while std::time::Instant::now() < started + Duration::from_secs(20) {
+        let failed: Option<i64> = sqlx::query_scalar("SELECT attempts FROM logout_deliveries")
+            .fetch_optional(&first.db)
+            .await
+            .unwrap();
+        if failed == Some(1) {
+            break;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(20),
+        "{waited:?}"
+    );
+    assert_eq!(*connections.lock().unwrap(), 1, "one attempt");
+}
