@@ -2,7 +2,7 @@
 # The benchmark, in one command: builds the release binaries, checks for wrk, PostgreSQL and
 # nginx, then runs `target/release/bench` (bench/src/main.rs), which prints one table and
 # writes it to bench/results.md. Flags are passed on: `bench/run.sh --seconds 5 --stores 1000`.
-# Loopback only; takes about twelve minutes after the build (three rounds; `--rounds 1` for a
+# Loopback only; takes about half an hour after the build (three rounds; `--rounds 1` for a
 # quick look). `--no-postgres` measures SQLite alone, without PostgreSQL or nginx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,15 +12,16 @@ if ! command -v wrk >/dev/null; then
     exit 1
 fi
 
-# The PostgreSQL rows (GET /about and sign-ins on one and two instances) need PostgreSQL and
-# nginx, unless they are turned off or `--only` leaves none of their scenarios.
+# The PostgreSQL rows (GET /about, sign-ins, forward auth and the provider's flows on one and
+# two instances) need PostgreSQL and nginx, unless they are turned off or `--only` leaves none
+# of their scenarios.
 postgres_rows=yes
 previous=
 for arg in "$@"; do
     if [ "$arg" = --no-postgres ]; then
         postgres_rows=no
     fi
-    if [ "$previous" = --only ] && ! [[ ",${arg// /}," =~ ,(about|sign-ins), ]]; then
+    if [ "$previous" = --only ] && ! [[ ",${arg// /}," =~ ,(about|sign-ins|forward-auth|forward-auth-app|userinfo|refresh|code-exchange), ]]; then
         postgres_rows=no
     fi
     previous=$arg

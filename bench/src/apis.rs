@@ -13,6 +13,7 @@ use std::process::Command;
 const AUDIENCE: &str = "https://data.bench.example";
 
 /// One form POST, as wrk sends it again and again.
+#[derive(Clone)]
 pub(crate) struct Post {
     pub(crate) path: &'static str,
     pub(crate) body: String,
@@ -31,32 +32,7 @@ pub(crate) fn register(
     root: &Path,
     database_url: &str,
 ) -> Result<[(String, String); 2], String> {
-    let add = |args: &[&str]| -> Result<(String, String), String> {
-        // The command reads the whole configuration, as the server does.
-        let output = Command::new(binary)
-            .current_dir(root)
-            .env("DATABASE_URL", database_url)
-            .env("GITHUB_CLIENT_ID", FAKE_CLIENT_ID)
-            .env("GITHUB_CLIENT_SECRET", FAKE_CLIENT_SECRET)
-            .env(
-                "ROCKET_SECRET_KEY",
-                gitlogin::ops::loopback::random_secret_key(),
-            )
-            .args(["apps", "add"])
-            .args(args)
-            .arg("--json")
-            .output()
-            .map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        match (field(&text, "client_id"), field(&text, "client_secret")) {
-            (Some(id), Some(secret)) if output.status.success() => Ok((id, secret)),
-            _ => Err(format!(
-                "apps add {args:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )),
-        }
-    };
-    let service = add(&["bench-service", "--service"])?;
+    let service = add_app(binary, root, database_url, &["bench-service", "--service"])?;
     let api_args = [
         "bench-data",
         "--api",
@@ -66,7 +42,40 @@ pub(crate) fn register(
         "--accept",
         "bench-service",
     ];
-    Ok([service, add(&api_args)?])
+    Ok([service, add_app(binary, root, database_url, &api_args)?])
+}
+
+/// `gitlogin apps add ARGS --json` with the release binary on `database_url`, as an
+/// operator registers an app: its client id and secret.
+pub(crate) fn add_app(
+    binary: &Path,
+    root: &Path,
+    database_url: &str,
+    args: &[&str],
+) -> Result<(String, String), String> {
+    // The command reads the whole configuration, as the server does.
+    let output = Command::new(binary)
+        .current_dir(root)
+        .env("DATABASE_URL", database_url)
+        .env("GITHUB_CLIENT_ID", FAKE_CLIENT_ID)
+        .env("GITHUB_CLIENT_SECRET", FAKE_CLIENT_SECRET)
+        .env(
+            "ROCKET_SECRET_KEY",
+            gitlogin::ops::loopback::random_secret_key(),
+        )
+        .args(["apps", "add"])
+        .args(args)
+        .arg("--json")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    match (field(&text, "client_id"), field(&text, "client_secret")) {
+        (Some(id), Some(secret)) if output.status.success() => Ok((id, secret)),
+        _ => Err(format!(
+            "apps add {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )),
+    }
 }
 
 /// The two scenarios' requests: the grant as the service makes it, and the API's
@@ -112,12 +121,12 @@ pub(crate) async fn post(app_url: &str, post: &Post) -> Result<String, String> {
 
 /// A JSON string field of `text`, found by hand: the answers are flat objects of plain
 /// base64url strings.
-fn field(text: &str, name: &str) -> Option<String> {
+pub(crate) fn field(text: &str, name: &str) -> Option<String> {
     let start = text.find(&format!("\"{name}\":\""))? + name.len() + 4;
     let end = start + text[start..].find('"')?;
     Some(text[start..end].to_owned())
 }
 
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

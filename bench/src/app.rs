@@ -58,6 +58,10 @@ impl App {
             .env("ROCKET_SECRET_KEY", &env.secret_key)
             .env("ROCKET_LOG_LEVEL", &env.log_level)
             .env("ROCKET_CLI_COLORS", "false")
+            // The bench user's organisation, recorded at their one sign-in, must stay
+            // believed for the whole run (15 minutes by default, less than a full run), or
+            // forward auth for `bench-wiki` would send them to sign in again.
+            .env("MEMBERSHIP_RECHECK", "24h")
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)

@@ -25,6 +25,11 @@ pub(crate) struct Store {
     /// A service's grant and an API's introspection, as this store's app answers them;
     /// registered only when a run measures them.
     pub(crate) api_calls: Option<ApiCalls>,
+    /// The app the provider's scenarios sign in to, consented to by the bench user;
+    /// registered only when a run measures them.
+    pub(crate) relying_party: Option<RelyingParty>,
+    /// Where the app's store is, for reading what the load left in it.
+    pub(crate) database_url: String,
 }
 
 impl Store {
@@ -33,6 +38,8 @@ impl Store {
             url: &self.app.url,
             session_cookie: &self.session_cookie,
             api_calls: self.api_calls.as_ref(),
+            relying_party: self.relying_party.as_ref(),
+            database_url: &self.database_url,
             apps: vec![self.app.pid()],
             database: None,
             proxy: None,
@@ -40,7 +47,7 @@ impl Store {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Scenario {
     Health,
     Home,
@@ -49,10 +56,17 @@ pub(crate) enum Scenario {
     SignIn,
     ClientCredentials,
     Introspect,
+    ForwardAuth,
+    ForwardAuthApp,
+    Userinfo,
+    Jwks,
+    Discovery,
+    Refresh,
+    CodeExchange,
 }
 
 impl Scenario {
-    pub(crate) const ALL: [Scenario; 7] = [
+    pub(crate) const ALL: [Scenario; 14] = [
         Scenario::Health,
         Scenario::Home,
         Scenario::About,
@@ -60,6 +74,25 @@ impl Scenario {
         Scenario::SignIn,
         Scenario::ClientCredentials,
         Scenario::Introspect,
+        Scenario::ForwardAuth,
+        Scenario::ForwardAuthApp,
+        Scenario::Userinfo,
+        Scenario::Jwks,
+        Scenario::Discovery,
+        Scenario::Refresh,
+        Scenario::CodeExchange,
+    ];
+
+    /// The scenarios read beside `GET /` of the same run: a run measuring one of them
+    /// measures `GET /` too.
+    pub(crate) const BESIDE_HOME: [Scenario; 7] = [
+        Scenario::ForwardAuth,
+        Scenario::ForwardAuthApp,
+        Scenario::Userinfo,
+        Scenario::Jwks,
+        Scenario::Discovery,
+        Scenario::Refresh,
+        Scenario::CodeExchange,
     ];
 
     pub(crate) fn label(self, settings: &Settings) -> String {
@@ -71,6 +104,15 @@ impl Scenario {
             Scenario::SignIn => format!("sign-ins, {} clients", settings.sign_in_clients),
             Scenario::ClientCredentials => "POST /oauth/token (client_credentials, a JWT)".into(),
             Scenario::Introspect => "POST /oauth/introspect (a JWT)".into(),
+            Scenario::ForwardAuth => "GET /auth/check (session, no app)".into(),
+            Scenario::ForwardAuthApp => "GET /auth/check?app= (session, org rule)".into(),
+            Scenario::Userinfo => "GET /oauth/userinfo (Bearer)".into(),
+            Scenario::Jwks => "GET /.well-known/jwks.json".into(),
+            Scenario::Discovery => "GET /.well-known/openid-configuration".into(),
+            Scenario::Refresh => format!("refresh grants, {} clients", settings.flow_clients),
+            Scenario::CodeExchange => {
+                format!("code exchanges, {} clients", settings.flow_clients)
+            }
         }
     }
 
@@ -83,6 +125,13 @@ impl Scenario {
             Scenario::SignIn => "sign-ins",
             Scenario::ClientCredentials => "client-credentials",
             Scenario::Introspect => "introspect",
+            Scenario::ForwardAuth => "forward-auth",
+            Scenario::ForwardAuthApp => "forward-auth-app",
+            Scenario::Userinfo => "userinfo",
+            Scenario::Jwks => "jwks",
+            Scenario::Discovery => "discovery",
+            Scenario::Refresh => "refresh",
+            Scenario::CodeExchange => "code-exchange",
         }
     }
 }
@@ -107,6 +156,8 @@ pub(crate) struct Figures {
     pub(crate) database_cpu: Option<Duration>,
     /// CPU nginx (master and workers) used per request, when the load goes through it.
     pub(crate) proxy_cpu: Option<Duration>,
+    /// For refresh grants, what the store holds per family once the load is over.
+    pub(crate) family_rows: Option<FamilyRows>,
 }
 
 impl Figures {
@@ -125,6 +176,10 @@ pub(crate) struct Target<'a> {
     pub(crate) session_cookie: &'a str,
     /// The API scenarios' requests, where they are measured.
     pub(crate) api_calls: Option<&'a ApiCalls>,
+    /// The provider scenarios' app, where they are measured.
+    pub(crate) relying_party: Option<&'a RelyingParty>,
+    /// The store behind `url`.
+    pub(crate) database_url: &'a str,
     /// The instances behind `url`.
     pub(crate) apps: Vec<u32>,
     /// The PostgreSQL postmaster, if the store is PostgreSQL: it and its children count.

@@ -6,8 +6,8 @@
 #[allow(unused_imports)]
 use crate::*;
 
-pub(crate) use gitlogin::github::fake::FakeGithub;
-use gitlogin::github::fake::{Account, SignedIn};
+use gitlogin::github::fake::Account;
+pub(crate) use gitlogin::github::fake::{FakeGithub, SignedIn};
 use gitlogin::ops::clock::Clock;
 
 pub(crate) const FAKE_CLIENT_ID: &str = "bench-client-id";
@@ -26,10 +26,25 @@ pub(crate) async fn start_github(population: u64) -> FakeGithub {
     github.serve(|rocket| rocket).await
 }
 
-/// The bench user: one GitHub account of its own, not one of the seeded people.
+/// The provider's scenarios' person: apart from the bench user, so that the grants their
+/// flows pile up (thousands a run) are not listed on the About page loaded as the bench user.
+pub(crate) const FLOW_USER_LOGIN: &str = "bench-flow-user";
+const FLOW_USER_ID: i64 = BENCH_USER_ID + 1;
+
+/// The bench user: one GitHub account of its own, not one of the seeded people, in the
+/// organisation `bench-wiki`'s rule names (forward_auth.rs).
 pub(crate) fn bench_user() -> SignedIn {
     SignedIn::As(Account {
         login: BENCH_USER_LOGIN.to_owned(),
+        orgs: vec![BENCH_ORG.to_owned()],
         ..Account::numbered(BENCH_USER_ID)
+    })
+}
+
+/// The provider's scenarios' person, signed in at GitHub.
+pub(crate) fn flow_user() -> SignedIn {
+    SignedIn::As(Account {
+        login: FLOW_USER_LOGIN.to_owned(),
+        ..Account::numbered(FLOW_USER_ID)
     })
 }

@@ -11,10 +11,20 @@
 //!   tampered with;
 //! - 8 clients in this process signing in from start to finish, as fast as they can:
 //!   `/login` -> the fake's authorize -> `/login/callback` (token exchange, `/user`,
-//!   `/user/emails`) -> `/about`.
+//!   `/user/emails`) -> `/about`;
+//! - wrk on forward auth, `GET /auth/check` with the session, without and with an app that
+//!   has an organisation rule (`forward_auth.rs`); on the provider's `GET /oauth/userinfo`
+//!   with a Bearer token, `/.well-known/jwks.json` and `/.well-known/openid-configuration`;
+//!   and on a service's `client_credentials` grant and an API's introspection (`apis.rs`);
+//! - 8 clients in this process each rotating a refresh-token family of its own, then 8
+//!   each running authorize -> `/oauth/token` (`provider_flows.rs`), as apps' servers do;
+//!   after the refreshes, the store's rows per family (`family_rows.rs`).
 //!
-//! Beside them, in the same rounds, the PostgreSQL rows (`postgres.rs`): `GET /about`
-//! with a session and whole sign-ins on one instance, on one instance behind nginx, and on
+//! Each of those is read beside `GET /` of the same run ("vs GET /").
+//!
+//! Beside them, in the same rounds, the PostgreSQL rows (`postgres.rs`): the scenarios that
+//! touch the store (`GET /about` with a session, whole sign-ins, forward auth, userinfo,
+//! refreshes and code exchanges) on one instance, on one instance behind nginx, and on
 //! two instances sharing one database behind nginx, on a throwaway PostgreSQL cluster
 //! seeded like the first SQLite store. They need PostgreSQL and nginx installed; without
 //! them the bench stops and says how to install them, unless `--no-postgres` is given.
@@ -30,16 +40,22 @@
 
 mod apis;
 mod app;
+mod family_rows;
 mod figures;
+mod forward_auth;
 mod github;
 mod measure;
 mod nginx;
 mod postgres;
 mod procfs;
+mod provider_flows;
+mod relying_party;
 mod report;
+mod requests;
 mod seed;
 mod settings;
 mod sign_ins;
+mod targets;
 #[cfg(test)]
 mod tests;
 mod util;
@@ -47,14 +63,20 @@ mod wrk;
 
 pub(crate) use apis::*;
 pub(crate) use app::*;
+pub(crate) use family_rows::*;
 pub(crate) use figures::*;
+pub(crate) use forward_auth::*;
 pub(crate) use github::*;
 pub(crate) use measure::*;
 pub(crate) use procfs::*;
+pub(crate) use provider_flows::*;
+pub(crate) use relying_party::*;
 pub(crate) use report::*;
+pub(crate) use requests::*;
 pub(crate) use seed::*;
 pub(crate) use settings::*;
 pub(crate) use sign_ins::*;
+pub(crate) use targets::*;
 pub(crate) use util::*;
 pub(crate) use wrk::*;
 

@@ -141,13 +141,11 @@ pub(crate) async fn load(
     target: &Target<'_>,
 ) -> Result<Figures, String> {
     let seconds = settings.seconds;
-    let (path, cookie) = match scenario {
-        Scenario::Health => ("/health", None),
-        Scenario::Home => ("/", None),
-        Scenario::About => ("/about", Some(target.session_cookie.to_owned())),
-        Scenario::Tampered => ("/about", Some(tamper(target.session_cookie))),
-        Scenario::ClientCredentials => ("/oauth/token", None),
-        Scenario::Introspect => ("/oauth/introspect", None),
+    let rp = || {
+        let not_here = || format!("{}: not measured here", scenario.name());
+        target.relying_party.ok_or_else(not_here)
+    };
+    match scenario {
         Scenario::SignIn => {
             let clients = settings.sign_in_clients;
             // The warm-up fills the app's and the clients' connection pools.
@@ -157,24 +155,15 @@ pub(crate) async fn load(
             figures.charge(&CpuUse::now(target).since(&before), target);
             return Ok(figures);
         }
-    };
-    let url = format!("{}{path}", target.url);
-    let cookie = cookie.as_deref();
-    let post = match (scenario, target.api_calls) {
-        (Scenario::ClientCredentials, Some(calls)) => Some(&calls.grant),
-        (Scenario::Introspect, Some(calls)) => Some(&calls.introspect),
-        (Scenario::ClientCredentials | Scenario::Introspect, None) => {
-            return Err(format!("{}: not measured here", scenario.name()))
-        }
-        _ => None,
-    };
-    match post {
-        Some(post) => drop(apis::post(target.url, post).await?),
-        None => check_answer(scenario, &url, cookie).await?,
+        Scenario::Refresh => return refresh_load(settings, target, rp()?).await,
+        Scenario::CodeExchange => return exchange_load(settings, target, rp()?).await,
+        _ => {}
     }
-    wrk(&url, cookie, post, (settings.connections, 2)).await?;
+    let request = wrk_request(scenario, target).await?;
+    check_answer(scenario, target.url, &request).await?;
+    wrk(target.url, &request, (settings.connections, 2)).await?;
     let before = CpuUse::now(target);
-    let mut figures = wrk(&url, cookie, post, (settings.connections, seconds)).await?;
+    let mut figures = wrk(target.url, &request, (settings.connections, seconds)).await?;
     figures.charge(&CpuUse::now(target).since(&before), target);
     Ok(figures)
 }
@@ -213,6 +202,7 @@ pub(crate) async fn prepare_store(
         true => Some(apis::register(binary, &settings.root, &env.database_url)?),
         false => None,
     };
+    let relying_party = register_apps(settings, binary, &env.database_url)?;
 
     let mut starts = Vec::new();
     for n in 0..settings.starts {
@@ -223,12 +213,18 @@ pub(crate) async fn prepare_store(
             continue;
         }
         let session_cookie = bench_user_session(&app.url, &github).await?;
+        let mut relying_party = relying_party;
+        if let Some(rp) = &mut relying_party {
+            rp.sign_in_and_consent(&app.url, &github).await?;
+        }
         let api_calls = match &api_apps {
             Some(apps) => Some(apis::calls(&app.url, apps).await?),
             None => None,
         };
         return Ok(Store {
             api_calls,
+            relying_party,
+            database_url: env.database_url.clone(),
             rows,
             app,
             github,
@@ -241,13 +237,45 @@ pub(crate) async fn prepare_store(
     unreachable!("settings.starts is at least 1")
 }
 
+/// The apps forward auth and the provider's scenarios need, registered on the store at
+/// `database_url` when the run measures them, before the bench user signs in (their
+/// sign-in records the organisation `bench-wiki`'s rule names): `bench-rp`, if registered.
+pub(crate) fn register_apps(
+    settings: &Settings,
+    binary: &Path,
+    database_url: &str,
+) -> Result<Option<RelyingParty>, String> {
+    let measures = |s: &[Scenario]| s.iter().any(|s| settings.scenarios.contains(s));
+    if measures(&[Scenario::ForwardAuthApp]) {
+        register_wiki(binary, &settings.root, database_url)?;
+    }
+    let flows = [
+        Scenario::Userinfo,
+        Scenario::Refresh,
+        Scenario::CodeExchange,
+    ];
+    match measures(&flows) {
+        true => RelyingParty::register(binary, &settings.root, database_url).map(Some),
+        false => Ok(None),
+    }
+}
+
 /// Signs in as a GitHub account of its own (not one of the seeded ones), so that the About
 /// page under load lists exactly one session; returns the `Cookie` header for it.
 pub(crate) async fn bench_user_session(
     app_url: &str,
     github: &FakeGithub,
 ) -> Result<String, String> {
-    let seeded = github.with(|w| std::mem::replace(&mut w.signed_in, bench_user()));
+    session_as(app_url, github, bench_user()).await
+}
+
+/// Signs `account` in through the whole OAuth flow; returns the `Cookie` header for it.
+pub(crate) async fn session_as(
+    app_url: &str,
+    github: &FakeGithub,
+    account: SignedIn,
+) -> Result<String, String> {
+    let seeded = github.with(|w| std::mem::replace(&mut w.signed_in, account));
     let client = browser()?;
     let jar = sign_in(&client, app_url).await;
     github.with(|w| w.signed_in = seeded);

@@ -1,5 +1,7 @@
-//! The PostgreSQL rows: `GET /about` with a session and whole sign-ins, measured in the same
-//! run and the same rounds as the SQLite stores, on three setups of one throwaway cluster:
+//! The PostgreSQL rows: `GET /about` with a session, whole sign-ins, forward auth, userinfo,
+//! refresh grants and code exchanges (the scenarios that touch the store), measured in the
+//! same run and the same rounds as the SQLite stores, on three setups of one throwaway
+//! cluster:
 //!
 //! - one instance, reached directly, as the SQLite apps are;
 //! - one instance behind nginx, to show what the proxy alone costs;
@@ -18,7 +20,6 @@
 //! runs as the `postgres` user (`initdb` refuses root).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use gitlogin::ops::loopback::{free_port, random_secret_key};
@@ -26,14 +27,24 @@ use gitlogin_testkit::postgres::{bin_dir, Cluster};
 
 use crate::nginx::{self, Nginx, Site};
 use crate::{
-    bench_user_session, figure_cells, markdown_row, seed, start_github, table_head, thousands,
-    write_bench_cpu, App, AppEnv, FakeGithub, Figures, Scenario, Settings, Store, Target,
+    bench_user_session, register_apps, seed, start_github, thousands, App, AppEnv, FakeGithub,
+    Figures, RelyingParty, Scenario, Settings, Target,
 };
+
+mod report;
 
 pub const INSTALL: &str = "apt-get install -y postgresql nginx";
 
 /// What the PostgreSQL rows measure; the other scenarios are SQLite's alone.
-pub const SCENARIOS: [Scenario; 2] = [Scenario::About, Scenario::SignIn];
+pub const SCENARIOS: [Scenario; 7] = [
+    Scenario::About,
+    Scenario::SignIn,
+    Scenario::ForwardAuth,
+    Scenario::ForwardAuthApp,
+    Scenario::Userinfo,
+    Scenario::Refresh,
+    Scenario::CodeExchange,
+];
 
 /// The three setups, in the order they are measured and shown.
 const LAYOUTS: [Layout; 3] = [
@@ -100,6 +111,8 @@ pub struct Setup {
     proxied: bool,
     github: FakeGithub,
     pub session_cookie: String,
+    relying_party: Option<RelyingParty>,
+    database_url: String,
     pub figures: HashMap<Scenario, Figures>,
 }
 
@@ -148,6 +161,7 @@ impl Postgres {
                 layout.label
             );
             seed(&env.database_url, rows).await?;
+            let relying_party = register_apps(settings, binary, &env.database_url)?;
             let mut instances = Vec::new();
             for _ in 0..layout.instances {
                 let mut app = App::launch(binary, &settings.root, &env, work)?;
@@ -169,12 +183,17 @@ impl Postgres {
                 proxied: layout.proxied,
                 github,
                 session_cookie: String::new(),
+                relying_party,
+                database_url: env.database_url,
                 figures: HashMap::new(),
             });
         }
         let nginx = nginx::start(&tools.nginx, &work.join("nginx"), &sites).await?;
         for setup in &mut setups {
             setup.session_cookie = bench_user_session(&setup.url, &setup.github).await?;
+            if let Some(rp) = &mut setup.relying_party {
+                rp.sign_in_and_consent(&setup.url, &setup.github).await?;
+            }
         }
         let versions = format!("{}, {}", cluster.version(), nginx::version(&tools.nginx));
         Ok(Postgres {
@@ -191,6 +210,8 @@ impl Postgres {
             url: &setup.url,
             session_cookie: &setup.session_cookie,
             api_calls: None,
+            relying_party: setup.relying_party.as_ref(),
+            database_url: &setup.database_url,
             apps: setup.instances.iter().map(App::pid).collect(),
             database: Some(self.cluster.server_pid()),
             proxy: setup.proxied.then(|| self.nginx.pid()),
@@ -220,65 +241,6 @@ impl Postgres {
             ));
         }
         lines
-    }
-
-    /// The PostgreSQL section of the results: how it was set up, and one table with the
-    /// baseline SQLite store's figures for the same scenarios on top.
-    pub fn report(&self, settings: &Settings, sqlite: &Store) -> String {
-        let rows = thousands(sqlite.rows);
-        let mut text = format!(
-            "### PostgreSQL beside SQLite ({rows} rows)\n\n\
-             {}; a throwaway cluster on loopback (`initdb`, `fsync=off` and \
-             `full_page_writes=off`: commits reach the OS but are never flushed to disk), one \
-             database per setup, each seeded by the app's own query with {rows} users and sessions like the \
-             SQLite store. Instances have the default workers and pool; the instances of a \
-             setup share its database, `ROCKET_SECRET_KEY` and `PUBLIC_URL`. nginx: \
-             `worker_processes auto`, an `upstream` per setup (round-robin) with `keepalive 64` \
-             and HTTP/1.1 to the instances, no access log. Same wrk and sign-in clients, in \
-             the same rounds, as above. \"app CPU each\" adds up the setup's instances; \
-             \"PostgreSQL CPU each\" is every server process; \"nginx CPU each\" the master \
-             and its workers.\n\n",
-            self.versions
-        );
-        text.push_str(&table_head(&[
-            "scenario",
-            "setup",
-            "per s",
-            "vs SQLite",
-            "p50",
-            "p99",
-            "app CPU each",
-            "PostgreSQL CPU each",
-            "nginx CPU each",
-            "errors",
-        ]));
-        for scenario in SCENARIOS {
-            let Some(baseline) = sqlite.figures.get(&scenario) else {
-                continue;
-            };
-            let mut rows = vec![("SQLite, 1 instance", baseline)];
-            for setup in &self.setups {
-                if let Some(figures) = setup.figures.get(&scenario) {
-                    rows.push((setup.label, figures));
-                }
-            }
-            for (label, f) in rows {
-                let cells = figure_cells(
-                    scenario.label(settings),
-                    label.to_owned(),
-                    f,
-                    vec![format!("{:.0}%", 100.0 * f.per_sec / baseline.per_sec)],
-                    &[f.database_cpu, f.proxy_cpu],
-                );
-                let _ = writeln!(text, "{}", markdown_row(&cells));
-            }
-        }
-        let _ = writeln!(text);
-        for setup in &self.setups {
-            let place = format!("on {}", setup.label);
-            write_bench_cpu(&mut text, &setup.figures, &place);
-        }
-        text
     }
 
     pub fn stop(mut self) {

@@ -13,6 +13,9 @@ pub(crate) struct Settings {
     pub(crate) connections: u32,
     /// Concurrent sign-in clients.
     pub(crate) sign_in_clients: usize,
+    /// Concurrent clients of the provider's flows (refresh grants, code exchanges), each an
+    /// app's server with a token family or code flow of its own.
+    pub(crate) flow_clients: usize,
     /// Users (and sessions) seeded in each store, smallest first: the first is the baseline
     /// the others are compared with.
     pub(crate) stores: Vec<u64>,
@@ -36,12 +39,18 @@ pub(crate) struct Settings {
 
 impl Settings {
     pub(crate) fn from_args() -> Result<Settings, String> {
+        Settings::parse(std::env::args().skip(1))
+    }
+
+    /// The settings `args` (the command line, without the program) ask for.
+    pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Settings, String> {
         // The repository: the benchmark crate is its `bench/` folder.
         let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         let mut settings = Settings {
             seconds: 10,
             connections: 64,
             sign_in_clients: 8,
+            flow_clients: 8,
             stores: vec![1_000, 1_000_000],
             starts: 5,
             rounds: 3,
@@ -52,7 +61,6 @@ impl Settings {
             results: root.join("bench/results.md"),
             root,
         };
-        let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
             if flag == "--help" || flag == "-h" {
                 return Err(USAGE.into());
@@ -73,6 +81,7 @@ impl Settings {
                 "--seconds" => settings.seconds = value.parse().map_err(bad)?,
                 "--connections" => settings.connections = value.parse().map_err(bad)?,
                 "--clients" => settings.sign_in_clients = value.parse().map_err(bad)?,
+                "--flow-clients" => settings.flow_clients = value.parse().map_err(bad)?,
                 "--starts" => settings.starts = value.parse().map_err(bad)?,
                 "--rounds" => settings.rounds = value.parse().map_err(bad)?,
                 "--stores" => {
@@ -98,7 +107,15 @@ impl Settings {
                 _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
             }
         }
+        // Their rows are read as a share of `GET /` measured in the same run.
+        let beside_home = |s: &Scenario| Scenario::BESIDE_HOME.contains(s);
+        if settings.scenarios.iter().any(beside_home)
+            && !settings.scenarios.contains(&Scenario::Home)
+        {
+            settings.scenarios.insert(0, Scenario::Home);
+        }
         if settings.stores.is_empty()
+            || settings.flow_clients == 0
             || settings.seconds == 0
             || settings.starts == 0
             || settings.rounds == 0
@@ -119,8 +136,13 @@ impl Settings {
 }
 
 pub(crate) const USAGE: &str = "usage: bench [--seconds 10] [--connections 64] [--clients 8] \
-[--stores 1000,1000000] [--app-log off|normal] [--rounds 3] [--starts 5] [--results bench/results.md] [--hold]
-[--only health,home,about,tampered,sign-ins,client-credentials,introspect] [--no-postgres]
+[--flow-clients 8] [--stores 1000,1000000] [--app-log off|normal] [--rounds 3] [--starts 5]
+[--results bench/results.md] [--hold] [--no-postgres]
+[--only health,home,about,tampered,sign-ins,client-credentials,introspect,forward-auth,
+forward-auth-app,userinfo,jwks,discovery,refresh,code-exchange]
 
---no-postgres: SQLite only. Otherwise the PostgreSQL rows (about, sign-ins) need PostgreSQL
-and nginx: apt-get install -y postgresql nginx";
+--only with forward-auth, forward-auth-app, userinfo, jwks, discovery, refresh or
+code-exchange measures home too: those rows are read as a share of GET /.
+--no-postgres: SQLite only. Otherwise the PostgreSQL rows (about, sign-ins, forward-auth,
+forward-auth-app, userinfo, refresh, code-exchange) need PostgreSQL and nginx:
+apt-get install -y postgresql nginx";

@@ -68,6 +68,7 @@ fn postgres_rows_follow_the_flags() {
         seconds: 1,
         connections: 1,
         sign_in_clients: 1,
+        flow_clients: 1,
         stores: vec![1_000],
         starts: 1,
         rounds: 1,
@@ -125,4 +126,35 @@ fn formats_figures() {
     assert_eq!(thousands(999), "999");
     assert_eq!(percent(GROWTH_MAX), "10%");
     assert_eq!(percentile(&[Duration::from_millis(1)], 0.99).as_millis(), 1);
+}
+
+#[test]
+fn the_provider_and_forward_auth_rows_bring_home_along() {
+    let only = |names: &str| {
+        let args = ["--only", names].map(String::from).into_iter();
+        Settings::parse(args).unwrap().scenarios
+    };
+    assert_eq!(only("refresh"), [Scenario::Home, Scenario::Refresh]);
+    assert_eq!(only("home,jwks"), [Scenario::Home, Scenario::Jwks]);
+    assert_eq!(only("about"), [Scenario::About]);
+    let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+    assert_eq!(only(&names.join(",")), Scenario::ALL);
+    assert!(Settings::parse(["--flow-clients", "0"].map(String::from).into_iter()).is_err());
+}
+
+#[test]
+fn reads_a_refresh_tokens_generation() {
+    assert_eq!(generation("lookup.1.secret"), 1);
+    assert_eq!(generation("lookup.1001.secret"), 1001);
+    assert_eq!(generation("an-old-token-without-dots"), 0);
+}
+
+#[test]
+fn reads_the_consent_forms_fields_as_tera_escapes_them() {
+    let page = r#"<form method="post" action="/oauth/authorize/consent">
+    <input type="hidden" name="csrf_token" value="c5rf">
+    <input type="hidden" name="request" value="a&#x2F;b&amp;c">"#;
+    assert_eq!(input_value(page, "csrf_token").as_deref(), Some("c5rf"));
+    assert_eq!(input_value(page, "request").as_deref(), Some("a/b&c"));
+    assert_eq!(input_value(page, "decision"), None);
 }

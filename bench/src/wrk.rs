@@ -1,4 +1,4 @@
-//! `wrk`: the load for the page scenarios, and reading its figures.
+//! `wrk`: the load for the scenarios of one request each, and reading its figures.
 
 // The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]
@@ -23,55 +23,18 @@ pub(crate) fn check_wrk() -> Result<(), String> {
     }
 }
 
-/// The answer each GET scenario must give, checked once before it is loaded: a benchmark
-/// of the wrong page measures nothing.
-pub(crate) async fn check_answer(
-    scenario: Scenario,
-    url: &str,
-    cookie: Option<&str>,
-) -> Result<(), String> {
-    let client = browser()?;
-    let mut request = client.get(url);
-    if let Some(cookie) = cookie {
-        request = request.header("Cookie", cookie);
-    }
-    let response = request.send().await.map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body = response.text().await.unwrap_or_default();
-    let ok = match scenario {
-        Scenario::Health | Scenario::Home => status == 200,
-        Scenario::About => status == 200 && body.contains(BENCH_USER_LOGIN),
-        Scenario::Tampered => status == 303 && location.starts_with("/login"),
-        Scenario::SignIn | Scenario::ClientCredentials | Scenario::Introspect => true,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}: unexpected answer {status} {location}",
-            scenario.name()
-        ))
-    }
-}
-
-/// Runs wrk with two threads (one per core here) and reads its figures.
+/// Runs wrk with two threads (one per core here) on `request` to `app_url` and reads its
+/// figures. Headers go on its command line (`--header`); only a POST needs a script.
 pub(crate) async fn wrk(
-    url: &str,
-    cookie: Option<&str>,
-    post: Option<&Post>,
+    app_url: &str,
+    request: &WrkRequest,
     (connections, seconds): (u32, u64),
 ) -> Result<Figures, String> {
     let mut command = Command::new("wrk");
     // A POST needs a script: wrk sends GETs otherwise. The body is form-encoded, so it has
     // no quote or backslash to escape in a Lua string.
     let script = std::env::temp_dir().join(format!("bench-post-{}.lua", std::process::id()));
-    if let Some(post) = post {
+    if let Some(post) = &request.post {
         let lua = format!(
             "wrk.method = \"POST\"\nwrk.body = \"{}\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n",
             post.body
@@ -89,10 +52,10 @@ pub(crate) async fn wrk(
         .arg("--timeout")
         .arg("5s")
         .arg("--latency");
-    if let Some(cookie) = cookie {
-        command.arg("--header").arg(format!("Cookie: {cookie}"));
+    for header in &request.headers {
+        command.arg("--header").arg(header);
     }
-    command.arg(url);
+    command.arg(format!("{app_url}{}", request.path));
     let output = rocket::tokio::task::spawn_blocking(move || command.output())
         .await
         .map_err(|e| e.to_string())?

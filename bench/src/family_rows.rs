@@ -1,0 +1,64 @@
+//! What a refresh family leaves in the store: its rows in `refresh_families` (one by
+//! design, src/provider/refresh_token.rs) and in `tokens` (the access tokens issued beside
+//! each refresh, until they expire and the purge deletes them), read once the load is over.
+//! The issue asks for the rows per family after 1,000 refreshes.
+
+// The other modules' items, through the crate root (main.rs re-exports them).
+#[allow(unused_imports)]
+use crate::*;
+use gitlogin::ops::random::sha256_hex;
+use sqlx::{AnyConnection, Connection, Row};
+
+/// The store's rows for the families of one load.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct FamilyRows {
+    pub(crate) families: usize,
+    /// Refreshes done in the family refreshed least, and in the one refreshed most.
+    pub(crate) least: i64,
+    pub(crate) most: i64,
+    /// The most rows any of them has in `refresh_families`, and in `tokens`.
+    pub(crate) family_rows: i64,
+    pub(crate) token_rows: i64,
+}
+
+/// The rows of the families whose current refresh tokens are `tokens`, read from the store
+/// at `database_url` (read-only for SQLite) while the app runs.
+pub(crate) async fn family_rows(
+    database_url: &str,
+    tokens: &[String],
+) -> Result<FamilyRows, String> {
+    sqlx::any::install_default_drivers();
+    let url = database_url.replace("mode=rwc", "mode=ro");
+    let mut conn = AnyConnection::connect(&url)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let mut rows = FamilyRows {
+        families: tokens.len(),
+        least: i64::MAX,
+        ..FamilyRows::default()
+    };
+    for token in tokens {
+        // The family's key is the SHA-256 of the token's lookup id, its first part. Written
+        // into the query as hex, which needs no quoting, because the two stores' drivers
+        // spell placeholders differently.
+        let lookup = sha256_hex(token.split('.').next().unwrap_or_default());
+        let query = format!(
+            "SELECT CAST(f.generation AS BIGINT) AS generation, \
+               (SELECT COUNT(*) FROM refresh_families r WHERE r.grant_id = f.grant_id) AS families, \
+               (SELECT COUNT(*) FROM tokens t WHERE t.grant_id = f.grant_id) AS tokens \
+             FROM refresh_families f WHERE f.lookup_hash = '{lookup}'"
+        );
+        let row = sqlx::query(&query)
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(|e| format!("reading refresh_families: {e}"))?
+            .ok_or("a refresh family of the load is not in the store")?;
+        let refreshes = row.get::<i64, _>("generation") - 1;
+        rows.least = rows.least.min(refreshes);
+        rows.most = rows.most.max(refreshes);
+        rows.family_rows = rows.family_rows.max(row.get("families"));
+        rows.token_rows = rows.token_rows.max(row.get("tokens"));
+    }
+    conn.close().await.map_err(|e| e.to_string())?;
+    Ok(rows)
+}
