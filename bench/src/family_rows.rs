@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, Connection, Row};
 /// The store's rows for the families of one load.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct FamilyRows {
+    /// The families still in the store (one whose client failed may have been revoked).
     pub(crate) families: usize,
     /// Refreshes done in the family refreshed least, and in the one refreshed most.
     pub(crate) least: i64,
@@ -33,7 +34,6 @@ pub(crate) async fn family_rows(
         .await
         .map_err(|e| format!("{url}: {e}"))?;
     let mut rows = FamilyRows {
-        families: tokens.len(),
         least: i64::MAX,
         ..FamilyRows::default()
     };
@@ -51,8 +51,11 @@ pub(crate) async fn family_rows(
         let row = sqlx::query(&query)
             .fetch_optional(&mut conn)
             .await
-            .map_err(|e| format!("reading refresh_families: {e}"))?
-            .ok_or("a refresh family of the load is not in the store")?;
+            .map_err(|e| format!("reading refresh_families: {e}"))?;
+        let Some(row) = row else {
+            continue;
+        };
+        rows.families += 1;
         let refreshes = row.get::<i64, _>("generation") - 1;
         rows.least = rows.least.min(refreshes);
         rows.most = rows.most.max(refreshes);
@@ -60,5 +63,6 @@ pub(crate) async fn family_rows(
         rows.token_rows = rows.token_rows.max(row.get("tokens"));
     }
     conn.close().await.map_err(|e| e.to_string())?;
+    rows.least = rows.least.min(rows.most);
     Ok(rows)
 }
