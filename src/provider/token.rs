@@ -35,6 +35,7 @@ use crate::models::logouts;
 use crate::models::{self, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
+use crate::store::backend::Backend;
 use crate::store::pool::Db;
 
 pub fn routes() -> Vec<Route> {
@@ -94,6 +95,8 @@ pub(crate) async fn exchange(
     request: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
     let mut tx = conn.begin().await?;
+    // The app is authenticated (a read) before its code or refresh token is spent (a write).
+    Backend::write_first(&mut tx).await?;
     match attempt(&mut tx, config, keys, now, request).await {
         Ok(tokens) => {
             tx.commit().await?;

@@ -29,6 +29,21 @@ impl Backend {
         }
     }
 
+    /// Makes the caller's transaction SQLite's writer now, with a write that changes nothing.
+    /// A transaction that reads first holds a snapshot, and once another connection of this
+    /// process or another commits, SQLite cannot make it a writer: its first write fails at
+    /// once (`SQLITE_BUSY_SNAPSHOT`, no busy wait), which an app saw as a 503 from the token
+    /// endpoint while sign-ins to other apps were writing. Taken first, the lock waits its
+    /// turn instead. PostgreSQL locks rows, and needs nothing.
+    pub async fn write_first(tx: &mut AnyConnection) -> sqlx::Result<()> {
+        if Backend::of(tx) == Backend::Sqlite {
+            sqlx::query("UPDATE users SET id = id WHERE id = -1")
+                .execute(tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Each backend has its own `migrations/` tree: the same tables in each one's types.
     pub(super) fn migrator(self) -> &'static Migrator {
         static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
