@@ -5,6 +5,7 @@
 
 pub(crate) mod allow_list;
 mod check;
+mod error;
 mod parse;
 mod secret_files;
 
@@ -16,6 +17,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use allow_list::AccessRules;
+pub use error::ConfigError;
 pub(crate) use parse::without_password;
 
 /// Demo mode's stand-in for GitHub (`demo.rs`): its credentials (not secrets: demo mode only
@@ -259,31 +261,6 @@ pub struct GithubSettings {
     /// `GITHUB_CA_FILE`'s certificates (PEM), trusted beside the bundled roots: GitHub
     /// Enterprise behind a private CA. Checked at start-up.
     pub extra_roots: Option<Vec<u8>>,
-}
-
-/// Why the app refuses to start. Each message names the variable to fix.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0} is not set: register a GitHub OAuth App (README, \"Register a GitHub OAuth App\") and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in the environment; release builds have no demo mode")]
-    MissingCredential(&'static str),
-    #[error("{0} is set but {1} is not: set both, or neither for demo mode")]
-    HalfCredentials(&'static str, &'static str),
-    #[error("{name} is not a valid URL ({value:?}): {why}")]
-    BadUrl {
-        name: &'static str,
-        value: String,
-        why: String,
-    },
-    #[error("{name} is not a duration ({value:?}): write a whole number and a unit, like 30m, 12h or 7d")]
-    BadDuration { name: &'static str, value: String },
-    #[error(
-        "{name} has an entry that is not a valid name: {item:?} (separate entries with commas)"
-    )]
-    BadList { name: &'static str, item: String },
-    #[error("{0} is not a setting gitlogin knows (the allow-lists are ALLOWED_GITHUB_USERS and ALLOWED_GITHUB_ORGS): start-up stops so that a misspelt allow-list cannot leave the gate open")]
-    UnknownAllowList(String),
-    #[error("invalid configuration: {0}")]
-    Other(String),
 }
 
 impl AppConfig {
