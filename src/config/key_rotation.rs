@@ -62,7 +62,8 @@ mod tests {
     /// The error's line, from the variable it names on.
     fn named(parsed: Result<KeyRotation, ConfigError>) -> String {
         let line = parsed.unwrap_err().to_string();
-        line.trim_start_matches("invalid configuration: ").to_owned()
+        line.trim_start_matches("invalid configuration: ")
+            .to_owned()
     }
 
     #[test]
