@@ -10,11 +10,13 @@
 //! The store's keys replace themselves (`rotation.rs`, every `SIGNING_KEY_ROTATION`) or are
 //! replaced by `gitlogin rotate-key`: a new key is published at once (the JWKS is read from
 //! the table at each request) and signs from a second written in its row, by default a day
-//! later (`SIGNING_KEY_PUBLISH_AHEAD`). Every instance reads that schedule from the table at
-//! most [`SCHEDULE_REFRESH_SECS`](super::SCHEDULE_REFRESH_SECS) apart (`schedule.rs`) and switches at the second, without a
-//! restart; a key that signs at once (`rotate-key --now`) is signed with everywhere within
-//! those seconds. A retired key stays in the JWKS until the last token it can have signed
-//! has expired ([`RETIRED_KEY_KEPT_SECS`]).
+//! later (`SIGNING_KEY_PUBLISH_AHEAD`). Every instance keeps that schedule in memory, reads it
+//! from the table again once it is [`SCHEDULE_REFRESH_SECS`] old (`schedule.rs`) and switches
+//! at the second, without a restart; a key that signs at once (`rotate-key --now`) is signed
+//! with everywhere within those seconds. A retired key stays in the JWKS until the last token
+//! it can have signed has expired ([`RETIRED_KEY_KEPT_SECS`]).
+//!
+//! [`SCHEDULE_REFRESH_SECS`]: super::SCHEDULE_REFRESH_SECS
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -67,9 +69,11 @@ impl KeyRing {
     }
 
     /// The key to sign with at `now`. From the store: the key the schedule names for `now`,
-    /// the schedule read again when it is [`SCHEDULE_REFRESH_SECS`](super::SCHEDULE_REFRESH_SECS) old on the app's clock
+    /// the schedule read again when it is [`SCHEDULE_REFRESH_SECS`] old on the app's clock
     /// (one query, and a private key parsed only when it is new); a first key of `alg` made
     /// when the store has none.
+    ///
+    /// [`SCHEDULE_REFRESH_SECS`]: super::SCHEDULE_REFRESH_SECS
     pub async fn signing_key(
         &self,
         conn: &mut AnyConnection,

@@ -67,7 +67,8 @@ pub(crate) fn loader(configured: Option<SigningKey>) -> AdHoc {
 /// How the keys will change, once, at start-up.
 fn say_rotation(rotation: KeyRotation, store_keeps_eddsa: bool) {
     let Some(every) = rotation.every else {
-        rocket::info!("tokens: SIGNING_KEY_ROTATION is off: only `gitlogin rotate-key` makes new signing keys");
+        let off = "SIGNING_KEY_ROTATION is off: only `gitlogin rotate-key` makes new signing keys";
+        rocket::info!("tokens: {off}");
         return;
     };
     rocket::info!(
@@ -76,10 +77,10 @@ fn say_rotation(rotation: KeyRotation, store_keeps_eddsa: bool) {
         span(rotation.publish_ahead)
     );
     if !store_keeps_eddsa {
+        let (ed, rsa) = (Alg::EdDsa.as_str(), Alg::Rs256.as_str());
         rocket::info!(
-            "tokens: SIGNING_KEY is set, so the {} key is never rotated (replace SIGNING_KEY to change it); the store's {} keys are",
-            Alg::EdDsa.as_str(),
-            Alg::Rs256.as_str()
+            "tokens: SIGNING_KEY is set, so the {ed} key is never rotated (replace SIGNING_KEY \
+             to change it); the store's {rsa} keys are"
         );
     }
 }

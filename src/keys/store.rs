@@ -33,10 +33,10 @@ impl KeyRow {
 }
 
 /// At start-up, in one transaction: forget keys whose tokens have all expired, and make the
-/// first key of each algorithm the store keeps that has none to sign with ([`usable`]): EdDSA's when
-/// `SIGNING_KEY` is unset, RS256's when an app signs with it (else `apps add` makes it when
-/// it registers the first such app). Returns the keys that sign now or later, and the public
-/// half of every stored key by `kid`.
+/// first key of each algorithm the store keeps that has none to sign with ([`usable`]):
+/// EdDSA's when `SIGNING_KEY` is unset, RS256's when an app signs with it (else `apps add`
+/// makes it when it registers the first such app). Returns the keys that sign now or later,
+/// and the public half of every stored key by `kid`.
 pub(super) async fn settle(
     conn: &mut AnyConnection,
     configured: bool,
@@ -117,7 +117,8 @@ async fn usable(conn: &mut AnyConnection, alg: Alg, now: i64) -> Result<Option<i
     .await
 }
 
-/// The key of `alg` to sign with at `now` ([`usable`]), or a first one made now if the store has none: in
+/// The key of `alg` to sign with at `now` ([`usable`]), or a first one made now if the store
+/// has none: in
 /// one transaction that takes the table, so instances asking at once agree on one key. The
 /// key is made before the table is taken (an RSA key takes a moment, and the lock stops
 /// every writer), and thrown away if another instance stored one meanwhile.
