@@ -2,10 +2,13 @@
 //! store's keys settled (`store.rs`) and managed as the [`KeyRing`], and the task that
 //! replaces them on time (`rotation.rs`) started.
 
+use std::sync::Arc;
+
 use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
 
 use super::key_ring::KeyRing;
+use super::schedule::Slot;
 use super::{rotation, span, store, Alg, KeyError, SigningKey};
 use crate::config::{AppConfig, ConfigError, ExposeSecret, KeyRotation};
 use crate::ops::clock::Clock;
@@ -87,6 +90,10 @@ fn say_rotation(rotation: KeyRotation, store_keeps_eddsa: bool) {
 
 async fn load(db: &Db, configured: Option<SigningKey>, now: i64) -> Result<KeyRing, KeyError> {
     let mut conn = db.acquire().await?;
-    let (slots, known) = store::settle(&mut conn, configured.is_some(), now).await?;
+    let (scheduled, known) = store::settle(&mut conn, configured.is_some(), now).await?;
+    let slots = scheduled
+        .into_iter()
+        .map(|(key, signs_from, retired_at)| Slot::new(Arc::new(key), signs_from, retired_at))
+        .collect();
     Ok(KeyRing::new(configured, slots, known))
 }

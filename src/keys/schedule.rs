@@ -29,11 +29,6 @@ impl Slot {
         }
     }
 
-    #[cfg(test)]
-    pub(super) fn kid(&self) -> &str {
-        self.key.kid()
-    }
-
     fn signs_at(&self, now: i64) -> bool {
         self.signs_from <= now && self.retired_at.is_none_or(|at| now < at)
     }

@@ -10,7 +10,6 @@
 use jsonwebtoken::jwk::Jwk;
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection as _};
 
-use super::schedule::Slot;
 use super::{Alg, KeyError, SigningKey, RETIRED_KEY_KEPT_SECS};
 use crate::store::backend::Backend;
 use crate::store::nullable::Nullable;
@@ -36,12 +35,13 @@ impl KeyRow {
 /// first key of each algorithm the store keeps that has none to sign with ([`usable`]):
 /// EdDSA's when `SIGNING_KEY` is unset, RS256's when an app signs with it (else `apps add`
 /// makes it when it registers the first such app). Returns the keys that sign now or later,
-/// and the public half of every stored key by `kid`.
+/// with the seconds they start and stop signing, and the public half of every stored key by
+/// `kid`.
 pub(super) async fn settle(
     conn: &mut AnyConnection,
     configured: bool,
     now: i64,
-) -> Result<(Vec<Slot>, Vec<(String, Jwk)>), KeyError> {
+) -> Result<(Vec<(SigningKey, i64, Option<i64>)>, Vec<(String, Jwk)>), KeyError> {
     let mut tx = conn.begin().await?;
     lock_keys(&mut tx, now).await?;
     for alg in [Alg::EdDsa, Alg::Rs256] {
@@ -69,7 +69,7 @@ pub(super) async fn settle(
         known.push((row.kid.clone(), key.jwk().clone()));
         // Not retired yet: it signs now or later.
         if row.retired_at.is_none_or(|at| at > now) {
-            slots.push(Slot::new(key.into(), row.signs_from, row.retired_at));
+            slots.push((key, row.signs_from, row.retired_at));
         }
     }
     Ok((slots, known))

@@ -174,7 +174,7 @@ async fn a_key_signs_from_its_second_and_the_one_it_replaces_until_then() {
     let mut conn = store().await;
     let start = 1_800_000_000;
     let (slots, _) = store::settle(&mut conn, false, start).await.unwrap();
-    let old = slots[0].kid().to_owned();
+    let old = slots[0].0.kid().to_owned();
     let new = store::rotate(&mut conn, Alg::EdDsa, start + 5, start + 50)
         .await
         .unwrap();
