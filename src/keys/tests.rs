@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use super::key_ring::still_published;
 use super::*;
 
@@ -187,4 +189,74 @@ async fn a_key_signs_from_its_second_and_the_one_it_replaces_until_then() {
     assert_eq!(signer(&mut conn, start + 49).await, old);
     assert_eq!(signer(&mut conn, start + 50).await, new, "read 1 s before");
     assert_eq!(signer(&mut conn, start + 49).await, old, "not retired then");
+}
+
+/// A token costs no query: the ring remembers the schedule it read, reads the store again only
+/// once its copy is [`SCHEDULE_REFRESH_SECS`] old, and parses again only a key it has not seen.
+#[rocket::async_test]
+async fn the_ring_reads_the_store_again_only_once_its_schedule_is_a_refresh_old() {
+    let mut conn = store().await;
+    let start = 1_800_000_000;
+    let ring = KeyRing::new(None, vec![], vec![]);
+    let first = ring
+        .signing_key(&mut conn, Alg::EdDsa, start)
+        .await
+        .unwrap();
+    assert_eq!(ring.signing_kids(start), [first.kid().to_owned()]);
+    let reread = start + SCHEDULE_REFRESH_SECS;
+    let same = ring
+        .signing_key(&mut conn, Alg::EdDsa, reread)
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(&first, &same), "read again, not parsed again");
+    // Gone from the store: only a ring that reads it again notices.
+    sqlx::query("DELETE FROM signing_keys")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let last = reread + SCHEDULE_REFRESH_SECS - 1;
+    let remembered = ring.signing_key(&mut conn, Alg::EdDsa, last).await.unwrap();
+    assert_eq!(remembered.kid(), first.kid(), "from memory");
+    let read_again = ring
+        .signing_key(&mut conn, Alg::EdDsa, last + 1)
+        .await
+        .unwrap();
+    assert_ne!(read_again.kid(), first.kid(), "a first key made anew");
+}
+
+/// Each algorithm has its own keys in one schedule; and a key whose time has not come on this
+/// clock (made at once by an instance whose clock is ahead) signs when no other can.
+#[rocket::async_test]
+async fn the_ring_signs_with_a_key_of_the_algorithm_asked_even_one_not_yet_due() {
+    let mut conn = store().await;
+    let start = 1_800_000_000;
+    let rsa = store::newest_or_first(&mut conn, Alg::Rs256, start)
+        .await
+        .unwrap();
+    let ahead = store::rotate(&mut conn, Alg::EdDsa, start, start + 2)
+        .await
+        .unwrap();
+    let ring = KeyRing::new(None, vec![], vec![]);
+
+    let ed = ring
+        .signing_key(&mut conn, Alg::EdDsa, start)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM signing_keys")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let rs = ring
+        .signing_key(&mut conn, Alg::Rs256, start + 1)
+        .await
+        .unwrap();
+    let ed_again = ring
+        .signing_key(&mut conn, Alg::EdDsa, start + 1)
+        .await
+        .unwrap();
+
+    assert_eq!((ed.kid(), ed.alg()), (ahead.as_str(), Alg::EdDsa));
+    assert_eq!(ed_again.kid(), ahead, "from memory, no first key made");
+    assert_eq!((rs.kid(), rs.alg()), (rsa.kid(), Alg::Rs256));
 }
