@@ -29,16 +29,17 @@ use super::store;
 use super::{Alg, KeyError, SigningKey, RETIRED_KEY_KEPT_SECS};
 use crate::store::nullable::Nullable;
 
-/// The keys that sign, and where the keys to publish come from. Managed.
-#[derive(Debug)]
+/// The keys that sign, and where the keys to publish come from. Managed; a clone shares
+/// everything with the original, so a task can keep one.
+#[derive(Debug, Clone)]
 pub struct KeyRing {
     /// `SIGNING_KEY`: the one EdDSA key, published for ever; the store's EdDSA keys are then
     /// neither used nor published.
     configured: Option<Arc<SigningKey>>,
     /// Which of the store's keys signs when, as last read from the store.
-    schedule: RwLock<Schedule>,
+    schedule: Arc<RwLock<Schedule>>,
     /// The public halves of the store's keys by `kid`, once worked out.
-    known: Mutex<HashMap<String, Jwk>>,
+    known: Arc<Mutex<HashMap<String, Jwk>>>,
 }
 
 impl KeyRing {
@@ -51,8 +52,8 @@ impl KeyRing {
     ) -> KeyRing {
         KeyRing {
             configured: configured.map(Arc::new),
-            schedule: RwLock::new(Schedule::unread(slots)),
-            known: Mutex::new(known.into_iter().collect()),
+            schedule: Arc::new(RwLock::new(Schedule::unread(slots))),
+            known: Arc::new(Mutex::new(known.into_iter().collect())),
         }
     }
 
