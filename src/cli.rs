@@ -36,12 +36,17 @@ enum Command {
     Healthcheck,
     /// Print a fresh ROCKET_SECRET_KEY.
     GenSecret,
-    /// Add a new signing key to the store and print its kid.
+    /// Add a new signing key to the store and print its kid; it is published at once and
+    /// signs from SIGNING_KEY_PUBLISH_AHEAD later, on every instance, without a restart.
     RotateKey {
         /// The algorithm of the key: EdDSA signs identity tokens and the ID tokens of apps
         /// that ask for it, RS256 the other ID tokens.
         #[arg(long, default_value = "EdDSA", value_parser = parse_alg)]
         alg: crate::registry::IdTokenAlg,
+        /// Sign with the new key at once, not SIGNING_KEY_PUBLISH_AHEAD later: the old key
+        /// leaked. Relying parties that cached the JWKS fetch it again at the new kid.
+        #[arg(long)]
+        now: bool,
     },
     /// The people who have signed in, and signing one of them out everywhere.
     #[command(subcommand)]
@@ -56,7 +61,7 @@ pub async fn run() -> ExitCode {
     let figment = crate::config::figment();
     match cli.command {
         None | Some(Command::Serve) => serve(figment).await,
-        Some(Command::RotateKey { alg }) => rotate_key::run(quiet(figment), alg).await,
+        Some(Command::RotateKey { alg, now }) => rotate_key::run(quiet(figment), alg, now).await,
         Some(Command::CheckConfig) => check_config::run(&figment),
         Some(Command::Healthcheck) => healthcheck(&figment).await,
         Some(Command::GenSecret) => {

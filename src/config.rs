@@ -5,6 +5,8 @@
 
 pub(crate) mod allow_list;
 mod check;
+mod error;
+mod key_rotation;
 mod parse;
 mod secret_files;
 
@@ -16,6 +18,8 @@ pub use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use allow_list::AccessRules;
+pub use error::ConfigError;
+pub use key_rotation::{KeyRotation, SHORTEST_ROTATION_SECS};
 pub(crate) use parse::without_password;
 
 /// Demo mode's stand-in for GitHub (`demo.rs`): its credentials (not secrets: demo mode only
@@ -56,6 +60,8 @@ pub fn figment() -> Figment {
             "ALLOWED_GITHUB_ORGS",
             "TOKEN_AUDIENCES",
             "SIGNING_KEY",
+            "SIGNING_KEY_ROTATION",
+            "SIGNING_KEY_PUBLISH_AHEAD",
             "STATIC_DIR",
             "METRICS_TOKEN",
             "METRICS_ADDRESS",
@@ -102,6 +108,10 @@ pub(super) struct RawConfig {
     /// The Ed25519 key that signs identity tokens (PEM or base64 PKCS#8); unset: one is
     /// generated and kept in the store.
     signing_key: Option<String>,
+    /// How often the store's signing keys are replaced (`30d`), or `off`.
+    signing_key_rotation: String,
+    /// How long a new signing key is published before it signs (`1d`, `0s`).
+    signing_key_publish_ahead: String,
     /// A folder of static files served before the built-in ones.
     static_dir: Option<String>,
     /// Rocket's (and rocket_dyn_templates') name for the templates folder.
@@ -142,6 +152,8 @@ impl Default for RawConfig {
             allowed_github_orgs: String::new(),
             token_audiences: String::new(),
             signing_key: None,
+            signing_key_rotation: "30d".into(),
+            signing_key_publish_ahead: "1d".into(),
             static_dir: None,
             template_dir: "templates".into(),
             metrics_token: None,
@@ -180,6 +192,8 @@ pub struct AppConfig {
     pub token_audiences: Vec<String>,
     /// `SIGNING_KEY` as given, if set (a secret: never logged).
     pub signing_key: Option<SecretString>,
+    /// `SIGNING_KEY_ROTATION` and `SIGNING_KEY_PUBLISH_AHEAD`: when the store's keys change.
+    pub key_rotation: KeyRotation,
     /// Where templates that replace the built-in ones may be (Rocket's `template_dir`,
     /// `templates` by default); the folder need not exist.
     pub template_dir: std::path::PathBuf,
@@ -259,31 +273,6 @@ pub struct GithubSettings {
     /// `GITHUB_CA_FILE`'s certificates (PEM), trusted beside the bundled roots: GitHub
     /// Enterprise behind a private CA. Checked at start-up.
     pub extra_roots: Option<Vec<u8>>,
-}
-
-/// Why the app refuses to start. Each message names the variable to fix.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0} is not set: register a GitHub OAuth App (README, \"Register a GitHub OAuth App\") and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in the environment; release builds have no demo mode")]
-    MissingCredential(&'static str),
-    #[error("{0} is set but {1} is not: set both, or neither for demo mode")]
-    HalfCredentials(&'static str, &'static str),
-    #[error("{name} is not a valid URL ({value:?}): {why}")]
-    BadUrl {
-        name: &'static str,
-        value: String,
-        why: String,
-    },
-    #[error("{name} is not a duration ({value:?}): write a whole number and a unit, like 30m, 12h or 7d")]
-    BadDuration { name: &'static str, value: String },
-    #[error(
-        "{name} has an entry that is not a valid name: {item:?} (separate entries with commas)"
-    )]
-    BadList { name: &'static str, item: String },
-    #[error("{0} is not a setting gitlogin knows (the allow-lists are ALLOWED_GITHUB_USERS and ALLOWED_GITHUB_ORGS): start-up stops so that a misspelt allow-list cannot leave the gate open")]
-    UnknownAllowList(String),
-    #[error("invalid configuration: {0}")]
-    Other(String),
 }
 
 impl AppConfig {

@@ -6,8 +6,10 @@
 //! ring signs both, in constant time. ring cannot make RSA keys, so the `rsa` crate makes
 //! them, and only that: its own private-key operations are not constant time (the Marvin
 //! attack, RUSTSEC-2023-0071), and a key is generated once, never used by it afterwards.
-//! Which key signs, and the JWKS, are the [`KeyRing`]'s (`keys/key_ring.rs`); their rows in the
-//! store are `keys/store.rs`'s; `keys/loader.rs` fills the ring at start-up.
+//! Which key signs, and the JWKS, are the [`KeyRing`]'s (`keys/key_ring.rs`, with the schedule
+//! of the store's keys in `keys/schedule.rs`); their rows in the store are `keys/store.rs`'s;
+//! `keys/loader.rs` fills the ring at start-up, and `keys/rotation.rs` makes the store's new
+//! keys on time.
 //!
 //! A layer of its own, below both of its users: identity tokens (`identity/tokens.rs`) and
 //! the provider's ID tokens (`provider/id_token.rs`) sign with these keys, and each decides
@@ -28,6 +30,8 @@ use sha2::{Digest, Sha256};
 
 pub(crate) mod key_ring;
 pub(crate) mod loader;
+pub(crate) mod rotation;
+pub(crate) mod schedule;
 pub(crate) mod store;
 pub(crate) mod verify;
 
@@ -39,6 +43,15 @@ pub use crate::registry::IdTokenAlg as Alg;
 /// may live: a token outliving its key's place in the JWKS would stop verifying early. Each
 /// kind of token checks, where its lifetime is set, that it lives no longer.
 pub const LONGEST_TOKEN_SECS: i64 = 10 * 60;
+
+/// How long an instance believes the signing schedule it read from the store (`schedule.rs`):
+/// a key that signs at once is signed with everywhere within this, and a key it replaces may
+/// sign this much past its retirement on an instance that had not read the store since.
+pub const SCHEDULE_REFRESH_SECS: i64 = 10;
+
+/// How long a key stays published after its retirement: until the last token it can have
+/// signed, on the slowest instance to learn of it, has expired. Then its row is deleted.
+pub const RETIRED_KEY_KEPT_SECS: i64 = LONGEST_TOKEN_SECS + SCHEDULE_REFRESH_SECS;
 
 /// RSA keys are made this long: the size every relying party accepts.
 const RSA_BITS: usize = 2048;
@@ -229,6 +242,28 @@ impl SigningKey {
             .filter(|key| key.kid == kid)
             .ok_or_else(|| KeyError::BadStoredKey(kid.to_owned()))
     }
+}
+
+/// A second on the app's clock, as the log and `rotate-key` show it: RFC 3339, UTC.
+pub(crate) fn when(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// `2592000` as `30d`, `90` as `90s`: a duration as the settings write it.
+pub(crate) fn span(secs: i64) -> String {
+    [("d", 86_400), ("h", 3_600), ("m", 60)]
+        .into_iter()
+        .find(|(_, unit)| secs > 0 && secs % unit == 0)
+        .map_or_else(
+            || format!("{secs}s"),
+            |(name, unit)| format!("{}{name}", secs / unit),
+        )
 }
 
 /// The SHA-256 of a key's required members, given in lexical order and without spaces

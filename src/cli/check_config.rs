@@ -93,6 +93,17 @@ fn print(config: &AppConfig, rocket: &rocket::Config, figment: &Figment) {
         ),
         ("SIGNING_KEY", set(config.signing_key.is_some()).to_owned()),
         (
+            "SIGNING_KEY_ROTATION",
+            config.key_rotation.every.map_or(
+                "off (only `gitlogin rotate-key` makes keys)".to_owned(),
+                |every| format!("{every} s"),
+            ),
+        ),
+        (
+            "SIGNING_KEY_PUBLISH_AHEAD",
+            format!("{} s", config.key_rotation.publish_ahead),
+        ),
+        (
             "SESSION_IDLE_TIMEOUT",
             format!("{} s", config.sessions.idle_timeout),
         ),

@@ -11,7 +11,7 @@ use super::parse::{
     parse_list, parse_public_url, unknown_allow_list,
 };
 use super::{
-    AppConfig, ConfigError, EventsSettings, GithubSettings, RawConfig, SecretString,
+    key_rotation, AppConfig, ConfigError, EventsSettings, GithubSettings, RawConfig, SecretString,
     SessionSettings, ACCESS_TOKEN_LIFETIME_MAX, DEMO_API_BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
     DEMO_WEB_BASE,
 };
@@ -53,6 +53,11 @@ impl AppConfig {
         let metrics_address = problems.take(metrics_address(&raw));
         let trusted_proxies = problems.take(trusted_proxies(&raw.trusted_proxies));
         let events = problems.take(events(&raw));
+        let rotation = &raw.signing_key_rotation;
+        let key_rotation = problems.take(key_rotation::parse(
+            rotation,
+            &raw.signing_key_publish_ahead,
+        ));
         if crate::ops::logging::LogFormat::parse(&raw.log_format).is_none() {
             problems.take::<()>(Err(ConfigError::Other(format!(
                 "LOG_FORMAT is {:?}: write text or json",
@@ -74,6 +79,7 @@ impl AppConfig {
             Some(events),
             Some(membership_recheck),
             Some(access_token_lifetime),
+            Some(key_rotation),
         ) = (
             public_url,
             github,
@@ -88,6 +94,7 @@ impl AppConfig {
             events,
             membership_recheck,
             access_token_lifetime,
+            key_rotation,
         )
         else {
             return Err(problems.0);
@@ -110,6 +117,7 @@ impl AppConfig {
                 .signing_key
                 .filter(|k| !k.trim().is_empty())
                 .map(SecretString::from),
+            key_rotation,
             template_dir: raw.template_dir.into(),
             static_dir,
             metrics_token: raw

@@ -172,6 +172,17 @@ pub(super) fn parse_list(
 
 /// `90s`, `30m`, `12h`, `7d` into seconds; at least one second, at most ten years.
 pub(super) fn parse_duration(name: &'static str, value: &str) -> Result<i64, ConfigError> {
+    match parse_duration_or_zero(name, value)? {
+        0 => Err(ConfigError::BadDuration {
+            name,
+            value: value.to_owned(),
+        }),
+        secs => Ok(secs),
+    }
+}
+
+/// [`parse_duration`], where `0s` (or `0m`, …) means "not at all".
+pub(super) fn parse_duration_or_zero(name: &'static str, value: &str) -> Result<i64, ConfigError> {
     let error = || ConfigError::BadDuration {
         name,
         value: value.to_owned(),
@@ -190,7 +201,7 @@ pub(super) fn parse_duration(name: &'static str, value: &str) -> Result<i64, Con
         _ => return Err(error()),
     };
     match number.checked_mul(unit) {
-        Some(secs) if (1..=10 * 365 * 24 * 60 * 60).contains(&secs) => Ok(secs),
+        Some(secs) if (0..=10 * 365 * 24 * 60 * 60).contains(&secs) => Ok(secs),
         _ => Err(error()),
     }
 }

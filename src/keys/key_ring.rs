@@ -7,12 +7,16 @@
 //! start-up, if such an app exists): a deployment without OpenID Connect apps never makes
 //! one, and a relying party, which reads the JWKS once at discovery, finds it there.
 //!
-//! Rotation (`gitlogin rotate-key`, `cli/rotate_key.rs`) only adds a newer key to the table,
-//! and every instance publishes it at once (the JWKS is read from the table at each request),
-//! before anything signs with it. The switch happens at the next start-up: that server signs
-//! with the newest key of each algorithm and retires the older ones, and every other
-//! instance, finding at its next token that its key was retired, follows. A retired key stays
-//! in the JWKS for one token lifetime, until the last token signed with it has expired.
+//! The store's keys replace themselves (`rotation.rs`, every `SIGNING_KEY_ROTATION`) or are
+//! replaced by `gitlogin rotate-key`: a new key is published at once (the JWKS is read from
+//! the table at each request) and signs from a second written in its row, by default a day
+//! later (`SIGNING_KEY_PUBLISH_AHEAD`). Every instance keeps that schedule in memory, reads it
+//! from the table again once it is [`SCHEDULE_REFRESH_SECS`] old (`schedule.rs`) and switches
+//! at the second, without a restart; a key that signs at once (`rotate-key --now`) is signed
+//! with everywhere within those seconds. A retired key stays in the JWKS until the last token
+//! it can have signed has expired ([`RETIRED_KEY_KEPT_SECS`]).
+//!
+//! [`SCHEDULE_REFRESH_SECS`]: super::SCHEDULE_REFRESH_SECS
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -20,46 +24,43 @@ use std::sync::{Arc, Mutex, RwLock};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
+use super::schedule::{Schedule, Slot};
 use super::store;
-use super::{Alg, KeyError, SigningKey, LONGEST_TOKEN_SECS};
+use super::{Alg, KeyError, SigningKey, RETIRED_KEY_KEPT_SECS};
 use crate::store::nullable::Nullable;
 
 /// The keys that sign, and where the keys to publish come from. Managed; a clone shares
-/// everything with the original (the back-channel logout sender keeps one in its task).
+/// everything with the original, so a task can keep one.
 #[derive(Debug, Clone)]
 pub struct KeyRing {
     /// `SIGNING_KEY`: the one EdDSA key, published for ever; the store's EdDSA keys are then
     /// neither used nor published.
     configured: Option<Arc<SigningKey>>,
-    /// The store's key that signs now, per algorithm: swapped for a newer one when a later
-    /// start-up has retired it, and RS256's filled in at its first token.
-    current: Arc<RwLock<HashMap<Alg, Arc<SigningKey>>>>,
+    /// Which of the store's keys signs when, as last read from the store.
+    schedule: Arc<RwLock<Schedule>>,
     /// The public halves of the store's keys by `kid`, once worked out.
     known: Arc<Mutex<HashMap<String, Jwk>>>,
 }
 
 impl KeyRing {
+    /// `slots`: the store's keys that sign now or later, as start-up read them; the first
+    /// token reads them again, and whenever they are a few seconds old.
     pub(crate) fn new(
         configured: Option<SigningKey>,
-        current: Vec<SigningKey>,
+        slots: Vec<Slot>,
         known: Vec<(String, Jwk)>,
     ) -> KeyRing {
         KeyRing {
             configured: configured.map(Arc::new),
-            current: Arc::new(RwLock::new(
-                current
-                    .into_iter()
-                    .map(|k| (k.alg(), Arc::new(k)))
-                    .collect(),
-            )),
+            schedule: Arc::new(RwLock::new(Schedule::unread(slots))),
             known: Arc::new(Mutex::new(known.into_iter().collect())),
         }
     }
 
-    /// The `kid`s of the keys that sign now, for the start-up's log line.
-    pub(crate) fn signing_kids(&self) -> Vec<String> {
+    /// The `kid`s of the keys that sign at `now`, for the start-up's log line.
+    pub(crate) fn signing_kids(&self, now: i64) -> Vec<String> {
         let mut kids: Vec<String> = self.configured.iter().map(|k| k.kid.clone()).collect();
-        kids.extend(read(&self.current).values().map(|k| k.kid.clone()));
+        kids.extend(read(&self.schedule).signing_kids(now));
         kids
     }
 
@@ -68,11 +69,12 @@ impl KeyRing {
         alg == Alg::Rs256 || self.configured.is_none()
     }
 
-    /// The key to sign with now. From the store: the key loaded at start-up until a later
-    /// start-up (of this or another instance, after `rotate-key`) retires it, then the newest
-    /// key of its algorithm not retired. So in a rolling restart the instances not yet
-    /// restarted follow the first one at once, and none keeps signing with a key that is
-    /// leaving the JWKS. One indexed read per token.
+    /// The key to sign with at `now`. From the store: the key the schedule names for `now`,
+    /// the schedule read again when it is [`SCHEDULE_REFRESH_SECS`] old on the app's clock
+    /// (one query, and a private key parsed only when it is new); a first key of `alg` made
+    /// when the store has none.
+    ///
+    /// [`SCHEDULE_REFRESH_SECS`]: super::SCHEDULE_REFRESH_SECS
     pub async fn signing_key(
         &self,
         conn: &mut AnyConnection,
@@ -82,23 +84,32 @@ impl KeyRing {
         if let (Alg::EdDsa, Some(configured)) = (alg, &self.configured) {
             return Ok(configured.clone());
         }
-        let current = read(&self.current).get(&alg).cloned();
-        if let Some(current) = current {
-            let live: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM signing_keys WHERE kid = $1 AND retired_at IS NULL",
-            )
-            .bind(current.kid())
-            .fetch_one(&mut *conn)
-            .await?;
-            if live == 1 {
-                return Ok(current);
-            }
+        if let Some(key) = read(&self.schedule).signer(alg, now) {
+            return Ok(key);
         }
-        let key = Arc::new(store::newest_or_first(conn, alg, now).await?);
-        rocket::info!("{} tokens: now signing with kid {}", alg.as_str(), key.kid);
-        lock(&self.known).insert(key.kid.clone(), key.jwk().clone());
-        write(&self.current).insert(alg, key.clone());
-        Ok(key)
+        self.refresh(conn, now).await?;
+        if let Some(key) = read(&self.schedule).signer(alg, now) {
+            return Ok(key);
+        }
+        let key = store::newest_or_first(conn, alg, now).await?;
+        rocket::info!("{} tokens: first key, kid {}", alg.as_str(), key.kid());
+        self.refresh(conn, now).await?;
+        Ok(read(&self.schedule)
+            .signer(alg, now)
+            .unwrap_or_else(|| Arc::new(key)))
+    }
+
+    /// Reads the schedule from the store again.
+    async fn refresh(&self, conn: &mut AnyConnection, now: i64) -> Result<(), KeyError> {
+        let parsed = read(&self.schedule).keys();
+        let schedule = Schedule::read(conn, &parsed, now).await?;
+        let mut known = lock(&self.known);
+        for (kid, key) in schedule.keys() {
+            known.entry(kid).or_insert_with(|| key.jwk().clone());
+        }
+        drop(known);
+        *write(&self.schedule) = schedule;
+        Ok(())
     }
 
     /// The keys to publish at `now`: the configured key, and the store's keys, less the
@@ -109,6 +120,7 @@ impl KeyRing {
             sqlx::query_as("SELECT kid, alg, retired_at FROM signing_keys ORDER BY id DESC")
                 .fetch_all(&mut *conn)
                 .await?;
+        lock(&self.known).retain(|kid, _| rows.iter().any(|row| &row.0 == kid));
         for (kid, alg, retired_at) in rows {
             let Some(alg) = Alg::parse(&alg).filter(|alg| self.store_keeps(*alg)) else {
                 continue;
@@ -124,7 +136,7 @@ impl KeyRing {
     }
 
     /// The public half of the stored key `kid`: worked out once and remembered. `None` when
-    /// the row is gone since the list was read (another instance's start-up deleted it).
+    /// the row is gone since the list was read (its last token expired meanwhile).
     async fn public_key(
         &self,
         conn: &mut AnyConnection,
@@ -134,27 +146,23 @@ impl KeyRing {
         if let Some(jwk) = lock(&self.known).get(kid) {
             return Ok(Some(jwk.clone()));
         }
-        let der: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT private_key FROM signing_keys WHERE kid = $1")
-                .bind(kid)
-                .fetch_optional(conn)
-                .await?;
-        let Some(der) = der else {
+        let Some(key) = store::stored_key(conn, alg, kid).await? else {
             return Ok(None);
         };
-        let jwk = SigningKey::from_stored(alg, kid, &der)?.jwk().clone();
+        let jwk = key.jwk().clone();
         lock(&self.known).insert(kid.to_owned(), jwk.clone());
         Ok(Some(jwk))
     }
 }
 
-/// A key retired at `retired_at` signed its last token then; it stays published until that
-/// token has expired, however long-lived its kind.
+/// A key retired at `retired_at` signed its last token then, or a few seconds later on an
+/// instance that had not read the schedule since; it stays published until that token has
+/// expired, however long-lived its kind.
 pub(super) fn still_published(retired_at: Option<i64>, now: i64) -> bool {
-    retired_at.is_none_or(|at| now < at + LONGEST_TOKEN_SECS)
+    retired_at.is_none_or(|at| now < at + RETIRED_KEY_KEPT_SECS)
 }
 
-// A panic elsewhere cannot leave these half-written: each is one insert or one swap.
+// A panic elsewhere cannot leave these half-written: each is an insert, a retain or a swap.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

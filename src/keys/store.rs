@@ -1,20 +1,27 @@
 //! The signing keys' rows in the store: settled at start-up (`loader.rs` puts them in the
-//! [`KeyRing`](super::KeyRing)), the first key of an algorithm made when it is needed, and a
-//! new one added by `gitlogin rotate-key`. See `keys.rs` for the keys themselves, `key_ring.rs`
-//! for which one signs and the JWKS.
+//! [`KeyRing`](super::KeyRing)), the first key of an algorithm made when it is needed, and new
+//! ones added by the schedule (`rotation.rs`) and by `gitlogin rotate-key`. See `keys.rs` for
+//! the keys themselves, `key_ring.rs` for which one signs and the JWKS.
+//!
+//! Each row says from when its key signs (`signs_from`) and from when it no longer does
+//! (`retired_at`); adding a key sets the second on the keys it replaces, so that every
+//! instance reads the same hand-over from the table, with no message between them.
 
 use jsonwebtoken::jwk::Jwk;
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection as _};
 
-use super::{Alg, KeyError, SigningKey, LONGEST_TOKEN_SECS};
+use super::{Alg, KeyError, SigningKey, RETIRED_KEY_KEPT_SECS};
 use crate::store::backend::Backend;
+use crate::store::nullable::Nullable;
 
 #[derive(sqlx::FromRow)]
 struct KeyRow {
-    id: i64,
     kid: String,
     alg: String,
     private_key: Vec<u8>,
+    signs_from: i64,
+    #[sqlx(try_from = "Nullable<i64>")]
+    retired_at: Option<i64>,
 }
 
 impl KeyRow {
@@ -24,58 +31,48 @@ impl KeyRow {
     }
 }
 
-/// At start-up, in one transaction: forget keys whose tokens have all expired; for each
-/// algorithm the store keeps, sign with the newest key and retire the older ones as of
-/// `now`. The first EdDSA key is generated here when `SIGNING_KEY` is unset; the first RS256
-/// key when an app signs with it, else when `apps add` registers the first such app.
-/// Returns the keys that sign now, and the public half of every stored key by `kid`.
+/// At start-up, in one transaction: forget keys whose tokens have all expired, and make the
+/// first key of each algorithm the store keeps that has none to sign with ([`usable`]):
+/// EdDSA's when `SIGNING_KEY` is unset, RS256's when an app signs with it (else `apps add`
+/// makes it when it registers the first such app). Returns the keys that sign now or later,
+/// with the seconds they start and stop signing, and the public half of every stored key by
+/// `kid`.
 pub(super) async fn settle(
     conn: &mut AnyConnection,
     configured: bool,
     now: i64,
-) -> Result<(Vec<SigningKey>, Vec<(String, Jwk)>), KeyError> {
+) -> Result<(Vec<(SigningKey, i64, Option<i64>)>, Vec<(String, Jwk)>), KeyError> {
     let mut tx = conn.begin().await?;
     lock_keys(&mut tx, now).await?;
-    let mut signing = Vec::new();
     for alg in [Alg::EdDsa, Alg::Rs256] {
         if alg == Alg::EdDsa && configured {
             continue;
         }
-        let id = match newest(&mut tx, alg).await? {
-            Some(id) => id,
-            None if alg == Alg::EdDsa || some_app_signs_with(&mut tx, alg).await? => {
-                let (key, der) = SigningKey::generate(alg)?;
-                insert_key(&mut tx, &key, &der, now).await?
-            }
-            None => continue,
-        };
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = $1
-             WHERE retired_at IS NULL AND alg = $2 AND id <> $3",
-        )
-        .bind(now)
-        .bind(alg.as_str())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        signing.push(id);
+        let first_needed = alg == Alg::EdDsa || some_app_signs_with(&mut tx, alg).await?;
+        if usable(&mut tx, alg, now).await?.is_none() && first_needed {
+            let (key, der) = SigningKey::generate(alg)?;
+            add_key(&mut tx, &key, &der, now, now).await?;
+        }
     }
-    let rows: Vec<KeyRow> =
-        sqlx::query_as("SELECT id, kid, alg, private_key FROM signing_keys ORDER BY id DESC")
-            .fetch_all(&mut *tx)
-            .await?;
+    let rows: Vec<KeyRow> = sqlx::query_as(
+        "SELECT kid, alg, private_key, signs_from, retired_at FROM signing_keys
+         ORDER BY signs_from, id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
 
-    let mut current = Vec::new();
+    let mut slots = Vec::new();
     let mut known = Vec::new();
     for row in rows {
         let key = row.key()?;
-        known.push((row.kid, key.jwk().clone()));
-        if signing.contains(&row.id) {
-            current.push(key);
+        known.push((row.kid.clone(), key.jwk().clone()));
+        // Not retired yet: it signs now or later.
+        if row.retired_at.is_none_or(|at| at > now) {
+            slots.push((key, row.signs_from, row.retired_at));
         }
     }
-    Ok((current, known))
+    Ok((slots, known))
 }
 
 /// Whether a registered app's ID tokens are signed with `alg`: then its key must be in the
@@ -88,18 +85,40 @@ async fn some_app_signs_with(conn: &mut AnyConnection, alg: Alg) -> Result<bool,
     Ok(apps > 0)
 }
 
-/// The id of the newest key of `alg` that is not retired.
-async fn newest(conn: &mut AnyConnection, alg: Alg) -> Result<Option<i64>, sqlx::Error> {
+/// The id of the key of `alg` that signs at `now`: of those whose time has come and that are
+/// not retired, the one whose time came last.
+async fn signing(conn: &mut AnyConnection, alg: Alg, now: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT id FROM signing_keys WHERE retired_at IS NULL AND alg = $1
-         ORDER BY id DESC LIMIT 1",
+        "SELECT id FROM signing_keys
+         WHERE alg = $1 AND signs_from <= $2 AND (retired_at IS NULL OR retired_at > $2)
+         ORDER BY signs_from DESC, id DESC LIMIT 1",
     )
     .bind(alg.as_str())
+    .bind(now)
     .fetch_optional(conn)
     .await
 }
 
-/// The newest key of `alg` not retired, or a first one made now if the store has none: in
+/// The id of the key of `alg` to sign with at `now`: the one that signs now, else the next to
+/// sign, whose time has not come on this instance's clock but may have on the clock of the
+/// instance that made it (a key made at once, by a clock a second ahead).
+async fn usable(conn: &mut AnyConnection, alg: Alg, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    if let Some(id) = signing(conn, alg, now).await? {
+        return Ok(Some(id));
+    }
+    sqlx::query_scalar(
+        "SELECT id FROM signing_keys
+         WHERE alg = $1 AND signs_from > $2 AND (retired_at IS NULL OR retired_at > signs_from)
+         ORDER BY signs_from, id LIMIT 1",
+    )
+    .bind(alg.as_str())
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The key of `alg` to sign with at `now` ([`usable`]), or a first one made now if the store
+/// has none: in
 /// one transaction that takes the table, so instances asking at once agree on one key. The
 /// key is made before the table is taken (an RSA key takes a moment, and the lock stops
 /// every writer), and thrown away if another instance stored one meanwhile.
@@ -108,32 +127,83 @@ pub async fn newest_or_first(
     alg: Alg,
     now: i64,
 ) -> Result<SigningKey, KeyError> {
-    let made = match newest(conn, alg).await? {
+    let made = match usable(conn, alg, now).await? {
         Some(_) => None,
         None => Some(SigningKey::generate(alg)?),
     };
     let mut tx = conn.begin().await?;
     lock_keys(&mut tx, now).await?;
-    let id = match (newest(&mut tx, alg).await?, made) {
+    let id = match (usable(&mut tx, alg, now).await?, made) {
         (Some(id), _) => id,
-        (None, Some((key, der))) => insert_key(&mut tx, &key, &der, now).await?,
+        (None, Some((key, der))) => add_key(&mut tx, &key, &der, now, now).await?,
         (None, None) => {
             let (key, der) = SigningKey::generate(alg)?;
-            insert_key(&mut tx, &key, &der, now).await?
+            add_key(&mut tx, &key, &der, now, now).await?
         }
     };
-    let row: KeyRow =
-        sqlx::query_as("SELECT id, kid, alg, private_key FROM signing_keys WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let row: KeyRow = sqlx::query_as(
+        "SELECT kid, alg, private_key, signs_from, retired_at FROM signing_keys WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
     row.key()
 }
 
-/// Takes the table for this start-up's transaction, so that instances starting together take
-/// turns: otherwise each could find no key, generate its own "first" one and retire the
-/// other's. On SQLite, the first statement being a write takes the store's write lock.
+/// The stored key `kid`; `None` when its row is gone since the list naming it was read.
+pub(super) async fn stored_key(
+    conn: &mut AnyConnection,
+    alg: Alg,
+    kid: &str,
+) -> Result<Option<SigningKey>, KeyError> {
+    let der: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT private_key FROM signing_keys WHERE kid = $1")
+            .bind(kid)
+            .fetch_optional(conn)
+            .await?;
+    der.map(|der| SigningKey::from_stored(alg, kid, &der))
+        .transpose()
+}
+
+/// When the newest key of `alg` was made; `None` when the store has no key of `alg` (the
+/// algorithm is not in use, and the schedule leaves it so).
+pub(super) async fn newest_made(
+    conn: &mut AnyConnection,
+    alg: Alg,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT created_at FROM signing_keys WHERE alg = $1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(alg.as_str())
+    .fetch_optional(conn)
+    .await
+}
+
+/// The earliest retirement of a stored key, past or to come.
+pub(super) async fn first_retirement(conn: &mut AnyConnection) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT retired_at FROM signing_keys WHERE retired_at IS NOT NULL
+         ORDER BY retired_at LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Deletes the keys whose last token has expired: they verify nothing any more, and their
+/// private halves are kept not a moment longer than needed. A plain `DELETE … WHERE`, so any
+/// number of instances may run it at once.
+pub(super) async fn forget_expired(conn: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM signing_keys WHERE retired_at <= $1")
+        .bind(now - RETIRED_KEY_KEPT_SECS)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Takes the table for this transaction, so that instances take turns: otherwise each could
+/// find no key, or a key due for replacement, and make its own. On SQLite, the first
+/// statement being a write takes the store's write lock.
 async fn lock_keys(tx: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
     if Backend::of(tx) == Backend::Postgres {
         // Conflicts with itself and with writers, not with readers of the JWKS.
@@ -141,41 +211,85 @@ async fn lock_keys(tx: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> 
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("DELETE FROM signing_keys WHERE retired_at <= $1")
-        .bind(now - LONGEST_TOKEN_SECS)
-        .execute(tx)
-        .await
-        .map(drop)
+    forget_expired(tx, now).await
 }
 
-/// Returns the new row's id. Looked up by `kid` rather than with `INSERT … RETURNING` and
-/// `fetch_one`: SQLite commits an autocommit statement only when it has run to the end, and
-/// `fetch_one` stops after the first row, so `rotate-key` (which exits right after) could
-/// lose the key.
-async fn insert_key(
+/// Stores `key`, signing from `signs_from`, and retires at that second every other key of its
+/// algorithm that would sign then or later. Returns the new row's id. Looked up by `kid`
+/// rather than with `INSERT … RETURNING` and `fetch_one`: SQLite commits an autocommit
+/// statement only when it has run to the end, and `fetch_one` stops after the first row.
+async fn add_key(
     conn: &mut AnyConnection,
     key: &SigningKey,
     der: &[u8],
     now: i64,
+    signs_from: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO signing_keys (kid, alg, private_key, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO signing_keys (kid, alg, private_key, created_at, signs_from)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&key.kid)
     .bind(key.alg().as_str())
     .bind(der)
     .bind(now)
+    .bind(signs_from)
     .execute(&mut *conn)
     .await?;
-    sqlx::query_scalar("SELECT id FROM signing_keys WHERE kid = $1")
+    let id: i64 = sqlx::query_scalar("SELECT id FROM signing_keys WHERE kid = $1")
         .bind(&key.kid)
-        .fetch_one(conn)
-        .await
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE signing_keys SET retired_at = $1
+         WHERE alg = $2 AND id <> $3 AND (retired_at IS NULL OR retired_at > $1)",
+    )
+    .bind(signs_from)
+    .bind(key.alg().as_str())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(id)
 }
 
-/// Adds a new key of `alg` that the next start-up will sign with; returns its `kid`.
-pub async fn rotate(conn: &mut AnyConnection, alg: Alg, now: i64) -> Result<String, KeyError> {
+/// `gitlogin rotate-key`: a new key of `alg`, published now, signing from `signs_from`;
+/// returns its `kid`.
+pub async fn rotate(
+    conn: &mut AnyConnection,
+    alg: Alg,
+    now: i64,
+    signs_from: i64,
+) -> Result<String, KeyError> {
     let (key, der) = SigningKey::generate(alg)?;
-    insert_key(conn, &key, &der, now).await?;
+    let mut tx = conn.begin().await?;
+    lock_keys(&mut tx, now).await?;
+    add_key(&mut tx, &key, &der, now, signs_from).await?;
+    tx.commit().await?;
     Ok(key.kid)
+}
+
+/// The schedule's new key, `made` beforehand by an instance that found the newest key of its
+/// algorithm `every` old: stored, signing `ahead` from now, unless the newest key, looked at
+/// again once the table is taken, is younger than that (another instance, or `rotate-key`,
+/// made one meanwhile) or there is none. Returns the `kid` stored, if one was.
+pub(super) async fn rotate_if_due(
+    conn: &mut AnyConnection,
+    made: (SigningKey, Vec<u8>),
+    every: i64,
+    ahead: i64,
+    now: i64,
+) -> Result<Option<String>, KeyError> {
+    let (key, der) = made;
+    let mut tx = conn.begin().await?;
+    lock_keys(&mut tx, now).await?;
+    let due = newest_made(&mut tx, key.alg())
+        .await?
+        .is_some_and(|made_at| made_at + every <= now);
+    if !due {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    add_key(&mut tx, &key, &der, now, now + ahead).await?;
+    tx.commit().await?;
+    Ok(Some(key.kid))
 }

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use super::key_ring::still_published;
 use super::*;
 
@@ -115,9 +117,146 @@ fn a_signed_jwt_verifies_with_the_published_key_and_nothing_else() {
     }
 }
 
+/// Its last token may be signed a refresh late, by an instance that had not read the store.
 #[test]
 fn a_retired_key_leaves_the_jwks_when_its_last_token_expires() {
+    let kept = LONGEST_TOKEN_SECS + SCHEDULE_REFRESH_SECS;
     assert!(still_published(None, 1_000_000));
-    assert!(still_published(Some(1_000), 1_000 + LONGEST_TOKEN_SECS - 1));
-    assert!(!still_published(Some(1_000), 1_000 + LONGEST_TOKEN_SECS));
+    assert!(still_published(Some(1_000), 1_000 + kept - 1));
+    assert!(!still_published(Some(1_000), 1_000 + kept));
+}
+
+#[test]
+fn spans_are_written_as_the_settings_write_them() {
+    assert_eq!(span(30 * 86_400), "30d");
+    assert_eq!(span(36 * 3_600), "36h");
+    assert_eq!(span(90), "90s");
+    assert_eq!(span(0), "0s");
+    assert_eq!(when(0), "1970-01-01T00:00:00Z");
+}
+
+/// A store of its own, migrated, in memory.
+async fn store() -> rocket_db_pools::sqlx::AnyConnection {
+    use rocket_db_pools::sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    crate::store::pool::run_migrations(&mut conn).await.unwrap();
+    conn
+}
+
+/// Two instances that both found the newest key due, and both made a key beforehand: the
+/// first to take the table stores its key, the second finds it there and stores nothing.
+#[rocket::async_test]
+async fn of_two_instances_finding_a_key_due_at_once_only_the_first_stores_one() {
+    let mut conn = store().await;
+    let start = 1_800_000_000;
+    store::settle(&mut conn, false, start).await.unwrap();
+    let made = || SigningKey::generate(Alg::EdDsa).unwrap();
+    let (every, ahead) = (100, 10);
+
+    let early = store::rotate_if_due(&mut conn, made(), every, ahead, start + every - 1);
+    assert_eq!(early.await.unwrap(), None, "a second early");
+    let first = store::rotate_if_due(&mut conn, made(), every, ahead, start + every).await;
+    let second = store::rotate_if_due(&mut conn, made(), every, ahead, start + every).await;
+
+    assert!(first.unwrap().is_some());
+    assert_eq!(second.unwrap(), None);
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM signing_keys")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys, 2);
+}
+
+/// A key published ahead takes over at its second, and the key it replaces signs until then.
+#[rocket::async_test]
+async fn a_key_signs_from_its_second_and_the_one_it_replaces_until_then() {
+    let mut conn = store().await;
+    let start = 1_800_000_000;
+    let (slots, _) = store::settle(&mut conn, false, start).await.unwrap();
+    let old = slots[0].0.kid().to_owned();
+    let new = store::rotate(&mut conn, Alg::EdDsa, start + 5, start + 50)
+        .await
+        .unwrap();
+    let ring = KeyRing::new(None, vec![], vec![]);
+    let signer = async |conn: &mut _, at| {
+        let key = ring.signing_key(conn, Alg::EdDsa, at).await.unwrap();
+        key.kid().to_owned()
+    };
+
+    assert_eq!(signer(&mut conn, start + 49).await, old);
+    assert_eq!(signer(&mut conn, start + 50).await, new, "read 1 s before");
+    assert_eq!(signer(&mut conn, start + 49).await, old, "not retired then");
+}
+
+/// A token costs no query: the ring remembers the schedule it read, reads the store again only
+/// once its copy is [`SCHEDULE_REFRESH_SECS`] old, and parses again only a key it has not seen.
+#[rocket::async_test]
+async fn the_ring_reads_the_store_again_only_once_its_schedule_is_a_refresh_old() {
+    let mut conn = store().await;
+    let start = 1_800_000_000;
+    let ring = KeyRing::new(None, vec![], vec![]);
+    let first = ring
+        .signing_key(&mut conn, Alg::EdDsa, start)
+        .await
+        .unwrap();
+    assert_eq!(ring.signing_kids(start), [first.kid().to_owned()]);
+    let reread = start + SCHEDULE_REFRESH_SECS;
+    let same = ring
+        .signing_key(&mut conn, Alg::EdDsa, reread)
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(&first, &same), "read again, not parsed again");
+    // Gone from the store: only a ring that reads it again notices.
+    sqlx::query("DELETE FROM signing_keys")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let last = reread + SCHEDULE_REFRESH_SECS - 1;
+    let remembered = ring.signing_key(&mut conn, Alg::EdDsa, last).await.unwrap();
+    assert_eq!(remembered.kid(), first.kid(), "from memory");
+    let read_again = ring
+        .signing_key(&mut conn, Alg::EdDsa, last + 1)
+        .await
+        .unwrap();
+    assert_ne!(read_again.kid(), first.kid(), "a first key made anew");
+}
+
+/// Each algorithm has its own keys in one schedule; and a key whose time has not come on this
+/// clock (made at once by an instance whose clock is ahead) signs when no other can.
+#[rocket::async_test]
+async fn the_ring_signs_with_a_key_of_the_algorithm_asked_even_one_not_yet_due() {
+    let mut conn = store().await;
+    let start = 1_800_000_000;
+    let rsa = store::newest_or_first(&mut conn, Alg::Rs256, start)
+        .await
+        .unwrap();
+    let ahead = store::rotate(&mut conn, Alg::EdDsa, start, start + 2)
+        .await
+        .unwrap();
+    let ring = KeyRing::new(None, vec![], vec![]);
+
+    let ed = ring
+        .signing_key(&mut conn, Alg::EdDsa, start)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM signing_keys")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let rs = ring
+        .signing_key(&mut conn, Alg::Rs256, start + 1)
+        .await
+        .unwrap();
+    let ed_again = ring
+        .signing_key(&mut conn, Alg::EdDsa, start + 1)
+        .await
+        .unwrap();
+
+    assert_eq!((ed.kid(), ed.alg()), (ahead.as_str(), Alg::EdDsa));
+    assert_eq!(ed_again.kid(), ahead, "from memory, no first key made");
+    assert_eq!((rs.kid(), rs.alg()), (rsa.kid(), Alg::Rs256));
 }

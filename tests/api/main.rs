@@ -30,6 +30,7 @@ mod github_token;
 mod health;
 mod hosts;
 mod key_algorithms;
+mod key_rotation;
 mod layout;
 mod lifetimes;
 mod limits;

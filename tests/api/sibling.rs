@@ -95,7 +95,11 @@ impl Deployment {
     }
 
     fn rotate_key(&self) -> std::process::Output {
-        self.command().arg("rotate-key").output().unwrap()
+        // At once: the restarted server is to sign with it, not a day later.
+        self.command()
+            .args(["rotate-key", "--now"])
+            .output()
+            .unwrap()
     }
 }
 

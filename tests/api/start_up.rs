@@ -155,3 +155,40 @@ async fn the_start_up_log_names_the_key_that_signs() {
         "{log}"
     );
 }
+
+#[test]
+fn a_signing_key_rotation_or_lead_that_is_not_a_good_duration_stops_start_up_naming_it() {
+    for (name, value) in [
+        ("SIGNING_KEY_ROTATION", "9s"),
+        ("SIGNING_KEY_ROTATION", "monthly"),
+        ("SIGNING_KEY_PUBLISH_AHEAD", "-1d"),
+        // As long as the default rotation: each key would be replaced before it signed.
+        ("SIGNING_KEY_PUBLISH_AHEAD", "30d"),
+    ] {
+        let printed = refuses_to_start_with(&[(name, value)]);
+
+        assert!(printed.contains(name), "{value}: {printed}");
+        assert!(
+            printed.contains(value),
+            "{value}: names the value: {printed}"
+        );
+    }
+}
+
+/// `SIGNING_KEY`'s key is the operator's: the start-up says, once, that it is not rotated.
+#[rocket::async_test]
+async fn with_signing_key_set_the_start_up_says_once_that_its_key_is_not_rotated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (der, _) = crate::tokens::test_key();
+    let setting = crate::tokens::pem_of(&der);
+    let (server, _) = start_server(dir.path(), |cmd| {
+        cmd.env("SIGNING_KEY", setting);
+    })
+    .await;
+    drop(server);
+
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    let said = "SIGNING_KEY is set, so the EdDSA key is never rotated";
+    assert_eq!(log.matches(said).count(), 1, "{log}");
+    assert!(log.contains("a new signing key every 30d, published 1d before it signs"));
+}

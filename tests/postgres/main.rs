@@ -95,6 +95,9 @@ mod hosts;
 #[path = "../api/key_algorithms.rs"]
 mod key_algorithms;
 #[cfg(postgres_installed)]
+#[path = "../api/key_rotation.rs"]
+mod key_rotation;
+#[cfg(postgres_installed)]
 #[path = "../api/lifetimes.rs"]
 mod lifetimes;
 #[cfg(postgres_installed)]
