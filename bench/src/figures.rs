@@ -161,6 +161,28 @@ pub(crate) struct Figures {
 }
 
 impl Figures {
+    /// A client loop's figures: `times`, each a step that succeeded, over `elapsed`, and
+    /// how many failed (the first failure said on stderr, naming the steps as `what`).
+    pub(crate) fn of_steps(
+        what: &str,
+        mut times: Vec<std::time::Duration>,
+        errors: &[String],
+        elapsed: std::time::Duration,
+    ) -> Figures {
+        if let Some(first) = errors.first() {
+            eprintln!("bench: {} {what} failed; the first: {first}", errors.len());
+        }
+        times.sort();
+        Figures {
+            per_sec: times.len() as f64 / elapsed.as_secs_f64(),
+            p50: percentile(&times, 0.50),
+            p99: percentile(&times, 0.99),
+            errors: errors.len() as u64,
+            count: times.len() as u64,
+            ..Figures::default()
+        }
+    }
+
     /// Shares out the CPU each part used during the measurement over what it completed.
     pub(crate) fn charge(&mut self, used: &CpuUse, target: &Target) {
         self.app_cpu = per(used.apps, self.count);

@@ -180,18 +180,6 @@ where
             errors.extend(error);
         }
     }
-    let elapsed = started.elapsed();
-    if let Some(first) = errors.first() {
-        eprintln!("bench: {} steps failed; the first: {first}", errors.len());
-    }
-    times.sort();
-    let figures = Figures {
-        per_sec: times.len() as f64 / elapsed.as_secs_f64(),
-        p50: percentile(&times, 0.50),
-        p99: percentile(&times, 0.99),
-        errors: errors.len() as u64,
-        count: times.len() as u64,
-        ..Figures::default()
-    };
+    let figures = Figures::of_steps("steps", times, &errors, started.elapsed());
     (figures, states)
 }

@@ -156,22 +156,7 @@ pub(crate) async fn sign_in_load(app_url: &str, clients: usize, length: Duration
             errors.extend(e);
         }
     }
-    let elapsed = started.elapsed();
-    if let Some(first) = errors.first() {
-        eprintln!(
-            "bench: {} sign-ins failed; the first: {first}",
-            errors.len()
-        );
-    }
-    times.sort();
-    Figures {
-        per_sec: times.len() as f64 / elapsed.as_secs_f64(),
-        p50: percentile(&times, 0.50),
-        p99: percentile(&times, 0.99),
-        errors: errors.len() as u64,
-        count: times.len() as u64,
-        ..Figures::default()
-    }
+    Figures::of_steps("sign-ins", times, &errors, started.elapsed())
 }
 
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
