@@ -287,6 +287,18 @@ async fn catch_up_with_the_command(app: &TestApp) {
     app.clock.advance(Duration::from_secs(ahead));
 }
 
+/// Another instance on `first`'s store and clock, sending to `url` as `first` does.
+async fn second_instance(first: &TestApp, url: &str) -> TestApp {
+    let (store, url) = (first.db_url.clone(), url.to_owned());
+    TestApp::spawn_with_clock(first.clock.clone(), move |f| {
+        f.merge(("events_url", url))
+            .merge(("events_secret", SECRET))
+            .merge(("events_timeout", 1))
+            .merge(("databases.gitlogin.url", store))
+    })
+    .await
+}
+
 fn sign_out_command(app: &TestApp, events_url: Option<&str>) -> std::process::Output {
     let mut command = crate::real_server::gitlogin();
     command
@@ -304,14 +316,7 @@ fn sign_out_command(app: &TestApp, events_url: Option<&str>) -> std::process::Ou
 async fn an_event_being_delivered_is_not_sent_again_by_another_instance() {
     let (url, connections) = silent().await;
     let first = app_sending_to(&url).await;
-    let store = first.db_url.clone();
-    let second = TestApp::spawn_with_clock(first.clock.clone(), move |f| {
-        f.merge(("events_url", url))
-            .merge(("events_secret", SECRET))
-            .merge(("events_timeout", 1))
-            .merge(("databases.gitlogin.url", store))
-    })
-    .await;
+    let second = second_instance(&first, &url).await;
 
     first.browser().sign_in(None).await;
     eventually("a delivery is under way", async || {
@@ -359,15 +364,7 @@ async fn a_consent_to_an_app_is_told_naming_the_app() {
 async fn an_event_in_flight_is_claimed_for_its_timeout_and_a_minute_more() {
     let (url, connections) = silent().await;
     let first = app_sending_to(&url).await;
-    let store = first.db_url.clone();
-    let events_url = url.clone();
-    let second = TestApp::spawn_with_clock(first.clock.clone(), move |f| {
-        f.merge(("events_url", events_url))
-            .merge(("events_secret", SECRET))
-            .merge(("events_timeout", 1))
-            .merge(("databases.gitlogin.url", store))
-    })
-    .await;
+    let second = second_instance(&first, &url).await;
     first.browser().sign_in(None).await;
     eventually("the sign-in's events failed once", async || {
         waiting(&first, 1).await == 2
