@@ -83,6 +83,7 @@ pub(crate) fn stage(
     Ok(AdHoc::on_ignite("Sign-in", |rocket| async {
         rocket
             .manage(sign_in)
+            .manage(session::Sessions::default())
             .attach(purge::stage())
             .mount("/", routes![login, callback, logout, logout_signed_out])
     }))

@@ -9,6 +9,8 @@
 pub mod ops;
 // The pool, its migrations, one connection per request.
 pub mod store;
+// What the store said, remembered while its access epoch stands still.
+pub(crate) mod cache;
 // Every setting, read once.
 pub mod config;
 // The team's other apps, as the operator registers them.
@@ -65,6 +67,7 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
     let rocket = rocket::custom(figment)
         .manage(clock.clone())
         .manage(outbox)
+        .manage(cache::Epoch::default())
         .attach(store::stage())
         .attach(web::stage(&config, templates))
         .attach(sign_in)

@@ -49,22 +49,58 @@ pub async fn standing(
     recheck: i64,
     now: i64,
 ) -> sqlx::Result<Standing> {
-    let id = user.github_id.0;
-    if rules.is_open() || rules.allows_id(id) || pinned_to(conn, rules, id).await? {
-        return Ok(Standing::Admitted);
+    let facts = Facts::read(conn, rules, user).await?;
+    Ok(facts.judge(rules, user, recheck, now))
+}
+
+/// What the store says about one person that the lists ask, apart from the time: read once,
+/// judged at each request. The session guard remembers them with the session (`cache.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// A login entry of the lists is pinned to them.
+    pinned: bool,
+    /// Their memberships recorded at sign-in, when the lists name organisations.
+    memberships: Vec<String>,
+}
+
+impl Facts {
+    /// Reads only what the lists need to decide: nothing for open lists or a listed id.
+    pub async fn read(
+        conn: &mut AnyConnection,
+        rules: &AccessRules,
+        user: &User,
+    ) -> sqlx::Result<Facts> {
+        let id = user.github_id.0;
+        if rules.is_open() || rules.allows_id(id) {
+            return Ok(Facts::default());
+        }
+        if pinned_to(conn, rules, id).await? {
+            let memberships = Vec::new();
+            return Ok(Facts {
+                pinned: true,
+                memberships,
+            });
+        }
+        if rules.orgs.is_empty() {
+            return Ok(Facts::default());
+        }
+        let memberships = models::memberships(conn, user.id).await?;
+        Ok(Facts {
+            pinned: false,
+            memberships,
+        })
     }
-    if rules.orgs.is_empty() {
-        return Ok(Standing::Refused);
+
+    /// Where `user` stands at `now`, by these facts.
+    pub fn judge(&self, rules: &AccessRules, user: &User, recheck: i64, now: i64) -> Standing {
+        if rules.is_open() || rules.allows_id(user.github_id.0) || self.pinned {
+            return Standing::Admitted;
+        }
+        if self.memberships.iter().any(|org| rules.allows_org(org)) {
+            return Standing::by_membership(user.memberships_verified_at, recheck, now);
+        }
+        Standing::Refused
     }
-    let memberships = models::memberships(conn, user.id).await?;
-    if memberships.iter().any(|org| rules.allows_org(org)) {
-        return Ok(Standing::by_membership(
-            user.memberships_verified_at,
-            recheck,
-            now,
-        ));
-    }
-    Ok(Standing::Refused)
 }
 
 /// True when a login entry of the list is pinned to this GitHub id.

@@ -9,14 +9,20 @@ use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use time::Duration;
 
-use crate::access::{lists, Standing};
 use crate::config::{AppConfig, SessionSettings};
 use crate::models::{self, SessionRow, User};
 use crate::ops::clock::Clock;
 use crate::ops::random::{sha256_hex, token};
 use crate::store::request_conn::RequestConn;
 use crate::web::cookies::CookiePolicy;
-use rocket_db_pools::sqlx::AnyConnection;
+
+mod memory;
+mod settle;
+
+use memory::Memory;
+pub(crate) use memory::Sessions;
+pub use settle::is_live;
+use settle::settle;
 
 pub(crate) const COOKIE: &str = "gitlogin_session";
 
@@ -169,7 +175,8 @@ impl<'r> FromRequest<'r> for LiveSession {
 
 /// A missing, tampered, truncated, foreign (another key's), idle, too old or revoked cookie
 /// all come out as `Ok(None)`: "not signed in". A cookie with no live row is removed, and an
-/// expired row is deleted on sight.
+/// expired row is deleted on sight. A session this instance remembers (`memory.rs`) costs no
+/// lookup while the store says nothing changed since.
 async fn lookup(req: &Request<'_>) -> Result<Option<LiveSession>, LookupFailed> {
     let (policy, clock, config) = states(req)?;
     let jar = req.cookies();
@@ -178,14 +185,20 @@ async fn lookup(req: &Request<'_>) -> Result<Option<LiveSession>, LookupFailed> 
         return Ok(None);
     };
     let now = clock.now();
+    let id_hash = hash_id(cookie.value());
+    let memory = Memory::of(req).await;
+    if let Some(live) = memory.recall(&id_hash, config, now) {
+        return Ok(Some(live));
+    }
     let mut conn = RequestConn::of(req).await.map_err(log_store_error)?;
-    let found = models::find_session(&mut conn, &hash_id(cookie.value()))
+    let found = models::find_session(&mut conn, &id_hash)
         .await
         .map_err(log_store_error)?;
-    let Some(owner) = settle(&mut conn, config, found, now).await? else {
+    let Some((owner, facts)) = settle(&mut conn, config, found, now).await? else {
         remove_cookie(jar, policy);
         return Ok(None);
     };
+    memory.remember(id_hash, &owner, facts);
     // The handler that this guard lets through will likely want the store too.
     conn.park(req);
     Ok(Some(owner))
@@ -206,6 +219,7 @@ pub async fn host_session(
         .await
         .map_err(log_store_error)?;
     let owner = settle(&mut conn, config, found, clock.now()).await?;
+    let owner = owner.map(|(owner, _)| owner);
     if owner.is_none() {
         req.cookies().remove_private(policy.removal(HOST_COOKIE));
     }
@@ -225,59 +239,6 @@ fn states<'r>(
         (Some(policy), Some(clock), Some(config)) => Ok((policy, clock, config)),
         _ => Err(LookupFailed::NotManaged),
     }
-}
-
-/// A stored session as it stands now: gone (and deleted) when it is no longer live or the
-/// allow-lists no longer admit its owner; its last use recorded at most once a minute.
-async fn settle(
-    conn: &mut AnyConnection,
-    config: &AppConfig,
-    found: Option<(SessionRow, User)>,
-    now: i64,
-) -> Result<Option<LiveSession>, LookupFailed> {
-    let Some((mut session, user)) = found else {
-        return Ok(None);
-    };
-    if !is_live(&session, &config.sessions, now) {
-        models::delete_session(conn, &session.id_hash)
-            .await
-            .map_err(log_store_error)?;
-        return Ok(None);
-    }
-    // The allow-lists, applied again on every request: they may have been narrowed since the
-    // sign-in, or the memberships they rest on may be due for a recheck.
-    let (rules, recheck) = (&config.access, config.membership_recheck);
-    let standing = lists::standing(conn, rules, &user, recheck, now)
-        .await
-        .map_err(log_store_error)?;
-    if standing == Standing::Refused {
-        // Signed in once, but the allow-lists no longer include them: this session ends
-        // here, and each of their others the next time it is used. The apps signed in from
-        // it are told (the sender finds the logouts at its next look, within seconds).
-        models::end_session(conn, &session.id_hash)
-            .await
-            .map_err(log_store_error)?;
-        return Ok(None);
-    }
-    if now - session.last_seen_at >= TOUCH_EVERY_SECS {
-        models::touch_session(conn, &session.id_hash, now)
-            .await
-            .map_err(log_store_error)?;
-        session.last_seen_at = now;
-    }
-    let current = CurrentUser { user, session };
-    let recheck_due = standing == Standing::Unverified;
-    Ok(Some(LiveSession {
-        current,
-        recheck_due,
-    }))
-}
-
-/// Neither past its absolute end nor idle for longer than the idle timeout.
-pub fn is_live(session: &SessionRow, settings: &SessionSettings, now: i64) -> bool {
-    now < session.expires_at
-        && now < session.created_at + settings.max_age
-        && now < session.last_seen_at + settings.idle_timeout
 }
 
 fn log_store_error(e: rocket_db_pools::sqlx::Error) -> LookupFailed {

@@ -51,6 +51,7 @@ mod secret_files;
 mod seed;
 mod self_contained;
 mod server_binary;
+mod session_memory;
 mod sessions;
 mod sibling;
 mod sign_in;

@@ -122,6 +122,9 @@ mod provider;
 #[path = "../api/seed.rs"]
 mod seed;
 #[cfg(postgres_installed)]
+#[path = "../api/session_memory.rs"]
+mod session_memory;
+#[cfg(postgres_installed)]
 #[path = "../api/sessions.rs"]
 mod sessions;
 #[cfg(postgres_installed)]
