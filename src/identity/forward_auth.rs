@@ -24,7 +24,7 @@ use crate::identity::hosts;
 use crate::models::apps;
 use crate::ops::clock::Clock;
 use crate::ops::logging::audit;
-use crate::store::request_conn::RequestConn;
+use crate::store::request_conn::OnDemand;
 use rocket_db_pools::sqlx::AnyConnection;
 
 mod proxied;
@@ -70,7 +70,7 @@ async fn check(
     app_cookies: AppCookies,
     config: &State<AppConfig>,
     clock: &State<Clock>,
-    mut db: RequestConn,
+    mut db: OnDemand<'_>,
 ) -> Verdict {
     let Ok(query) = query else {
         return Verdict::BadQuery;
@@ -131,18 +131,20 @@ impl Flavour {
 /// redirects only a page navigation, and only back to one of the named app's hosts (the way
 /// back is built from headers anyone can send); anything else is a bare 401.
 async fn stranger(
-    conn: &mut AnyConnection,
+    db: &mut OnDemand<'_>,
     config: &AppConfig,
     app: Option<&str>,
     flavour: Flavour,
     asked: &Asked,
 ) -> Verdict {
-    sign_in_answer(conn, config, app, flavour, asked)
-        .await
-        .unwrap_or_else(|e| {
-            rocket::error!("the store did not answer: {e}");
-            Verdict::Unavailable
-        })
+    let answer = match db.get().await {
+        Ok(conn) => sign_in_answer(conn, config, app, flavour, asked).await,
+        Err(e) => Err(e),
+    };
+    answer.unwrap_or_else(|e| {
+        rocket::error!("the store did not answer: {e}");
+        Verdict::Unavailable
+    })
 }
 
 /// [`stranger`]'s answer, once the host's owner is known.
@@ -177,12 +179,13 @@ enum ForApp {
 }
 
 async fn for_app(
-    conn: &mut AnyConnection,
+    db: &mut OnDemand<'_>,
     config: &AppConfig,
     name: &str,
     current: &CurrentUser,
     now: i64,
 ) -> Result<ForApp, rocket_db_pools::sqlx::Error> {
+    let conn = db.get().await?;
     let Some(app) = apps::find_app(conn, name).await? else {
         audit!("forward auth refused: no app named {name:?} is registered");
         return Ok(ForApp::Not(Standing::Refused));

@@ -33,16 +33,8 @@ impl RequestConn {
     /// The connection an earlier guard parked, or a new checkout (which waits at most the
     /// pool's `connect_timeout`).
     pub async fn of(req: &Request<'_>) -> Result<RequestConn, sqlx::Error> {
-        let parked = parked(req)
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(conn) = parked {
-            return Ok(RequestConn(conn));
-        }
         let db = Db::fetch(req.rocket()).ok_or(sqlx::Error::PoolClosed)?;
-        db.acquire().await.map(RequestConn)
+        checkout(parked(req), db).await.map(RequestConn)
     }
 
     /// Leaves the connection for the rest of this request.
@@ -53,6 +45,51 @@ impl RequestConn {
 
 fn parked<'r>(req: &'r Request<'_>) -> &'r Parked {
     req.local_cache(|| Parked(Mutex::new(None)))
+}
+
+async fn checkout(parked: &Parked, db: &Db) -> Result<PoolConnection<Any>, sqlx::Error> {
+    let parked = parked
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    match parked {
+        Some(conn) => Ok(conn),
+        None => db.acquire().await,
+    }
+}
+
+/// The request's connection, checked out only when the handler first asks: for a handler
+/// whose commonest answer needs no store (forward auth, for a session the guard answered
+/// from memory). The same rules as [`RequestConn`]: never a second checkout of its own.
+pub struct OnDemand<'r> {
+    parked: &'r Parked,
+    db: Option<&'r Db>,
+    conn: Option<PoolConnection<Any>>,
+}
+
+impl OnDemand<'_> {
+    /// The connection: the one a guard parked, or a new checkout, kept for the next ask.
+    pub async fn get(&mut self) -> Result<&mut AnyConnection, sqlx::Error> {
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => checkout(self.parked, self.db.ok_or(sqlx::Error::PoolClosed)?).await?,
+        };
+        Ok(&mut **self.conn.insert(conn))
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for OnDemand<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(OnDemand {
+            parked: parked(req),
+            db: Db::fetch(req.rocket()),
+            conn: None,
+        })
+    }
 }
 
 /// As a handler argument: a store that does not answer is a 503.
