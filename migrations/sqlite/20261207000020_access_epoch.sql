@@ -69,3 +69,29 @@ CREATE TRIGGER login_pins_delete_moves_epoch AFTER DELETE ON login_pins
 BEGIN
     UPDATE access_epoch SET value = value + 1 WHERE id = 1;
 END;
+
+-- An app renamed or removed, or its rules changed: forward auth's remembered verdicts for it.
+CREATE TRIGGER apps_change_moves_epoch AFTER UPDATE ON apps
+BEGIN
+    UPDATE access_epoch SET value = value + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER apps_delete_moves_epoch AFTER DELETE ON apps
+BEGIN
+    UPDATE access_epoch SET value = value + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER app_rules_insert_moves_epoch AFTER INSERT ON app_rules
+BEGIN
+    UPDATE access_epoch SET value = value + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER app_rules_update_moves_epoch AFTER UPDATE ON app_rules
+BEGIN
+    UPDATE access_epoch SET value = value + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER app_rules_delete_moves_epoch AFTER DELETE ON app_rules
+BEGIN
+    UPDATE access_epoch SET value = value + 1 WHERE id = 1;
+END;

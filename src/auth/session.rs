@@ -20,7 +20,7 @@ mod memory;
 mod settle;
 
 use memory::Memory;
-pub(crate) use memory::Sessions;
+pub(crate) use memory::{AppAdmissions, Sessions};
 pub use settle::is_live;
 use settle::settle;
 

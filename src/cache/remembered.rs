@@ -58,6 +58,16 @@ impl<V: Clone> Remembered<V> {
         inner.values.insert(key, value);
     }
 
+    /// Changes the value for `key` in place, if it is there and was remembered at `epoch`.
+    pub fn update(&self, epoch: i64, key: &str, change: impl FnOnce(&mut V)) {
+        let mut inner = self.lock();
+        if inner.epoch == Some(epoch) {
+            if let Some(value) = inner.values.get_mut(key) {
+                change(value);
+            }
+        }
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.lock().values.len()
@@ -88,6 +98,19 @@ mod tests {
             "a value read at an old epoch is dropped"
         );
         assert_eq!(map.recall(1, "a"), None, "an older epoch empties it too");
+    }
+
+    #[test]
+    fn a_value_is_changed_only_at_its_epoch() {
+        let map = Remembered::with_capacity(4);
+        map.recall(1, "a");
+        map.remember(1, "a".into(), 10);
+        map.update(2, "a", |v| *v = 20);
+        map.update(1, "b", |v| *v = 30);
+        assert_eq!(map.recall(1, "a"), Some(10));
+        assert_eq!(map.recall(1, "b"), None, "nothing is added");
+        map.update(1, "a", |v| *v = 40);
+        assert_eq!(map.recall(1, "a"), Some(40));
     }
 
     #[test]

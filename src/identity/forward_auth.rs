@@ -18,7 +18,7 @@ use rocket::{get, routes, Route, State};
 
 use crate::access::app_rules;
 use crate::access::Standing;
-use crate::auth::session::{CurrentUser, LookupFailed};
+use crate::auth::session::{AppAdmissions, CurrentUser, LookupFailed};
 use crate::config::AppConfig;
 use crate::identity::hosts;
 use crate::models::apps;
@@ -71,6 +71,7 @@ async fn check(
     config: &State<AppConfig>,
     clock: &State<Clock>,
     mut db: OnDemand<'_>,
+    admissions: AppAdmissions<'_>,
 ) -> Verdict {
     let Ok(query) = query else {
         return Verdict::BadQuery;
@@ -85,18 +86,20 @@ async fn check(
     };
     let groups = match app {
         None => None,
-        Some(name) => match for_app(&mut db, config, name, &current, clock.now()).await {
-            Ok(ForApp::Admitted(groups)) => Some(groups),
-            // The app's membership rule is due for a recheck: the sign-in round trip does it.
-            Ok(ForApp::Not(Standing::Unverified)) => {
-                return stranger(&mut db, config, app, flavour, &asked).await
+        Some(name) => {
+            match for_app(&mut db, &admissions, config, name, &current, clock.now()).await {
+                Ok(ForApp::Admitted(groups)) => Some(groups),
+                // The app's membership rule is due for a recheck: the sign-in round trip does it.
+                Ok(ForApp::Not(Standing::Unverified)) => {
+                    return stranger(&mut db, config, app, flavour, &asked).await
+                }
+                Ok(ForApp::Not(_)) => return Verdict::Forbidden,
+                Err(e) => {
+                    rocket::error!("the store did not answer: {e}");
+                    return Verdict::Unavailable;
+                }
             }
-            Ok(ForApp::Not(_)) => return Verdict::Forbidden,
-            Err(e) => {
-                rocket::error!("the store did not answer: {e}");
-                return Verdict::Unavailable;
-            }
-        },
+        }
     };
     Verdict::SignedIn {
         login: current.user.login,
@@ -178,13 +181,20 @@ enum ForApp {
     Not(Standing),
 }
 
+/// Answered from memory when this session was let into the app since the store last changed
+/// (`auth/session/memory.rs`), else from the store, and remembered.
 async fn for_app(
     db: &mut OnDemand<'_>,
+    admissions: &AppAdmissions<'_>,
     config: &AppConfig,
     name: &str,
     current: &CurrentUser,
     now: i64,
 ) -> Result<ForApp, rocket_db_pools::sqlx::Error> {
+    let recheck = config.membership_recheck;
+    if let Some(groups) = admissions.recall(current, name, recheck, now) {
+        return Ok(ForApp::Admitted(groups));
+    }
     let conn = db.get().await?;
     let Some(app) = apps::find_app(conn, name).await? else {
         audit!("forward auth refused: no app named {name:?} is registered");
@@ -195,6 +205,7 @@ async fn for_app(
         return Ok(ForApp::Not(standing));
     }
     let groups = app_rules::groups(conn, config, &app, &current.user).await?;
+    admissions.remember(current, name, &groups);
     Ok(ForApp::Admitted(groups))
 }
 

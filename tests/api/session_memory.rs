@@ -11,8 +11,9 @@ use rocket::http::Status;
 use rocket_db_pools::sqlx;
 
 use crate::helpers::{random_secret_key, Browser, Store, TestApp};
+use crate::provider::register;
 use crate::real_server::{gitlogin, run_to_end};
-use crate::webhooks::{deliver_json, member_removed, octocat_in, SECRET};
+use crate::webhooks::{deliver_json, member_removed, octocat_in, team_member_removed, SECRET};
 
 /// Instances A and B on one store, clock and secret key: one site, as behind a balancer.
 async fn two_instances(
@@ -56,6 +57,25 @@ async fn signed_in(browser: &Browser<'_>) -> bool {
 /// What forward auth on that instance says for `browser`.
 async fn forward_auth(browser: &Browser<'_>) -> Status {
     browser.get("/auth/check").await.status()
+}
+
+/// What forward auth says for `browser` and the app `wiki`; each 200 names the team.
+async fn wiki_check(browser: &Browser<'_>) -> Status {
+    let response = browser.get("/auth/check?app=wiki").await;
+    if response.status() == Status::Ok {
+        let groups = response.headers().get_one("X-Auth-Request-Groups");
+        assert_eq!(groups, Some("acme/ops"));
+    }
+    response.status()
+}
+
+/// Two instances with GitHub's org webhook; octocat in `acme/ops`, the team `wiki`'s rules
+/// name; B remembers the session and the check that let it into `wiki`.
+async fn wiki_remembered_on_b() -> (TestApp, TestApp) {
+    let (a, b) = two_instances(|f| f.merge(("github_webhook_secret", SECRET))).await;
+    a.github.set_account(octocat_in(&["acme"], &["acme/ops"]));
+    register(&a, "wiki", &["--allow-team", "acme/ops"]);
+    (a, b)
 }
 
 async fn post(browser: &Browser<'_>, uri: &str, fields: &str) -> Status {
@@ -240,4 +260,71 @@ async fn a_remembered_session_still_records_its_use_once_a_minute_and_goes_idle(
     a.clock.advance(std::time::Duration::from_secs(10 * 60));
     assert!(!signed_in(&on_b).await, "idle for the timeout: signed out");
     assert_eq!(a.count("sessions").await, 0, "and deleted on sight");
+}
+
+#[rocket::async_test]
+async fn an_apps_verdict_is_remembered_until_the_epoch_moves() {
+    let (a, b) = wiki_remembered_on_b().await;
+    let (_, on_b) = remembered_on_b(&a, &b).await;
+    for _ in 0..2 {
+        assert_eq!(wiki_check(&on_b).await, Status::Ok);
+    }
+
+    // Removed without moving the epoch (its rules go with it): B does not look.
+    let triggers = if crate::STORE == Store::Postgres {
+        [
+            "apps_change_moves_epoch ON apps",
+            "app_rules_change_moves_epoch ON app_rules",
+        ]
+    } else {
+        ["apps_delete_moves_epoch", "app_rules_delete_moves_epoch"]
+    };
+    for trigger in triggers {
+        run(&a, &format!("DROP TRIGGER {trigger}")).await;
+    }
+    run(&a, "DELETE FROM apps").await;
+    assert_eq!(wiki_check(&on_b).await, Status::Ok, "answered from memory");
+
+    run(&a, "UPDATE access_epoch SET value = value + 1").await;
+    assert_eq!(wiki_check(&on_b).await, Status::Forbidden);
+}
+
+#[rocket::async_test]
+async fn an_app_removed_on_the_command_line_is_refused_by_every_instance_at_the_next_check() {
+    let (a, b) = wiki_remembered_on_b().await;
+    let (on_a, on_b) = remembered_on_b(&a, &b).await;
+    for _ in 0..2 {
+        assert_eq!(wiki_check(&on_b).await, Status::Ok);
+    }
+
+    let output = run_to_end(
+        gitlogin()
+            .args(["apps", "remove", "wiki"])
+            .env("DATABASE_URL", &a.db_url),
+    );
+
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(wiki_check(&on_b).await, Status::Forbidden);
+    assert_eq!(wiki_check(&on_a).await, Status::Forbidden);
+    assert_eq!(
+        forward_auth(&on_b).await,
+        Status::Ok,
+        "gitlogin itself stays"
+    );
+}
+
+#[rocket::async_test]
+async fn leaving_the_apps_team_by_the_webhook_on_one_instance_ends_the_app_on_another() {
+    let (a, b) = wiki_remembered_on_b().await;
+    let (_, on_b) = remembered_on_b(&a, &b).await;
+    for _ in 0..2 {
+        assert_eq!(wiki_check(&on_b).await, Status::Ok);
+    }
+
+    let removed = team_member_removed("acme", "ops", 583231, "octocat");
+    let status = deliver_json(&a, "membership", "d-1", &removed).await;
+
+    assert_eq!(status, Status::Ok);
+    assert_eq!(wiki_check(&on_b).await, Status::Forbidden);
+    assert!(signed_in(&on_b).await, "gitlogin's own pages stay");
 }

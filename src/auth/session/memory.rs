@@ -6,7 +6,7 @@
 //! membership recheck or due to have its last use recorded is looked up in the store, and
 //! decided there exactly as if nothing were remembered.
 
-use rocket::Request;
+use rocket::request::{FromRequest, Outcome, Request};
 use rocket_db_pools::Database;
 
 use super::settle::{is_due_a_touch, is_live};
@@ -37,7 +37,15 @@ struct Known {
     session: SessionRow,
     user: User,
     facts: Facts,
+    /// The apps forward auth let this session into, by name, with the groups it told them.
+    apps: Vec<(String, Vec<String>)>,
 }
+
+/// The most apps remembered per session; more are asked of the store each time.
+const APPS_PER_SESSION: usize = 16;
+
+/// The epoch as this request read it, shared by its guards (`local_cache` is by type).
+struct EpochNow(Option<i64>);
 
 /// One request's view of the memory: the epoch as read after the request arrived (`None`
 /// when it could not be read, or the app was built without the memory: nothing is believed).
@@ -54,8 +62,13 @@ impl<'r> Memory<'r> {
             rocket.state::<Epoch>(),
             Db::fetch(rocket),
         );
+        // Read once per request, however many guards ask.
         let epoch = match (sessions, epoch, db) {
-            (Some(_), Some(epoch), Some(db)) => epoch.now(db).await,
+            (Some(_), Some(epoch), Some(db)) => {
+                req.local_cache_async(async { EpochNow(epoch.now(db).await) })
+                    .await
+                    .0
+            }
             _ => None,
         };
         Memory { sessions, epoch }
@@ -97,7 +110,57 @@ impl<'r> Memory<'r> {
             session: live.current.session.clone(),
             user: live.current.user.clone(),
             facts,
+            apps: Vec::new(),
         };
         sessions.0.remember(epoch, id_hash, known);
+    }
+}
+
+/// For forward auth: the apps a remembered session was let into, and the groups each was
+/// told. A verdict is believed only while the owner's memberships are, since an app's
+/// organisation and team rules rest on them; and like everything remembered, only while
+/// the epoch stands still (the apps' rows and rules move it too).
+pub(crate) struct AppAdmissions<'r>(Memory<'r>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AppAdmissions<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(AppAdmissions(Memory::of(req).await))
+    }
+}
+
+impl AppAdmissions<'_> {
+    /// The groups to tell `app` about `current`, if this session was let into it.
+    pub(crate) fn recall(
+        &self,
+        current: &CurrentUser,
+        app: &str,
+        recheck: i64,
+        now: i64,
+    ) -> Option<Vec<String>> {
+        let memory = &self.0;
+        let known = memory
+            .sessions?
+            .0
+            .recall(memory.epoch?, &current.session.id_hash)?;
+        if now - known.user.memberships_verified_at >= recheck {
+            return None;
+        }
+        let (_, groups) = known.apps.into_iter().find(|(name, _)| name == app)?;
+        Some(groups)
+    }
+
+    /// Remembers that `current` was let into `app`, telling it `groups`.
+    pub(crate) fn remember(&self, current: &CurrentUser, app: &str, groups: &[String]) {
+        let (Some(sessions), Some(epoch)) = (self.0.sessions, self.0.epoch) else {
+            return;
+        };
+        sessions.0.update(epoch, &current.session.id_hash, |known| {
+            if known.apps.len() < APPS_PER_SESSION {
+                known.apps.push((app.to_owned(), groups.to_vec()));
+            }
+        });
     }
 }
