@@ -66,7 +66,12 @@ impl TypeInfo for SqliteTypeInfo {
 impl DataType {
     pub(crate) fn from_code(code: c_int) -> Self {
         match code {
-            SQLITE_INTEGER => DataType::Int,
+            // gitlogin: `Int64`, was `Int`. A SQLite INTEGER value is up to 8 bytes, and the Any
+            // driver maps each value by this type, so `Int` (i32) wrapped round every id past
+            // 2^31 and every time after 2038: sqlx issue #3179, fixed upstream in sqlx 0.8 by
+            // pull request #3184 (transact-rs/sqlx, once launchbadge/sqlx). Narrower Rust types
+            // still decode: int.rs, uint.rs and bool.rs accept `Int64`. See ../GITLOGIN.md.
+            SQLITE_INTEGER => DataType::Int64,
             SQLITE_FLOAT => DataType::Float,
             SQLITE_BLOB => DataType::Blob,
             SQLITE_NULL => DataType::Null,
