@@ -42,6 +42,7 @@ mod metrics;
 mod next_redirects;
 mod nginx;
 mod nginx_proxy;
+mod past_32_bits;
 // Only the PostgreSQL crate stops and restarts a cluster.
 #[allow(dead_code)]
 mod pg_cluster;

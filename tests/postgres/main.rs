@@ -113,6 +113,9 @@ mod membership_recheck;
 #[path = "../api/next_redirects.rs"]
 mod next_redirects;
 #[cfg(postgres_installed)]
+#[path = "../api/past_32_bits.rs"]
+mod past_32_bits;
+#[cfg(postgres_installed)]
 #[path = "../api/private_ca.rs"]
 mod private_ca;
 #[cfg(postgres_installed)]
