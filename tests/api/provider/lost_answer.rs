@@ -57,6 +57,12 @@ async fn a_refresh_token_presented_again_59_seconds_after_its_rotation_is_honour
         Status::Ok
     );
     assert_invalid_token(&userinfo(&app, access_token(&lost)).await);
+    assert_invalid_token(&userinfo(&app, access_token(&first)).await);
+    assert_eq!(
+        app.count("tokens").await,
+        1,
+        "the new pair's access token only"
+    );
     let (status, body) = refresh(&app, &rp, refresh_token(&again)).await;
     assert_eq!(
         status,
