@@ -246,3 +246,59 @@ async fn a_refresh_leaves_the_persons_other_grants_alone() {
     refreshed(&app, &wiki, &desktop).await;
     refreshed(&app, &billing, &billings).await;
 }
+
+/// The current token's three parts: lookup id, generation, secret.
+fn parts(refresh_token: &str) -> (&str, u32, &str) {
+    let mut parts = refresh_token.splitn(3, '.');
+    let (lookup, generation, secret) = (parts.next(), parts.next(), parts.next());
+    let generation = generation
+        .and_then(|g| g.parse().ok())
+        .expect("no generation");
+    (lookup.unwrap(), generation, secret.expect("no secret"))
+}
+
+/// Asserts that `forged`, made from `body`'s refresh token, is refused and takes the family
+/// with it: `body`'s refresh and access tokens are dead.
+async fn assert_revokes_the_family(app: &TestApp, rp: &Rp, body: &Value, forged: &str) {
+    let answer = refresh(app, rp, forged).await;
+
+    assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+    let current = body["refresh_token"].as_str().unwrap();
+    assert_token_error(
+        &refresh(app, rp, current).await,
+        Status::BadRequest,
+        "invalid_grant",
+    );
+    assert_invalid_token(&userinfo(app, access_token(body)).await);
+}
+
+/// Whoever presents the family's lookup id with a wrong secret holds a copy of some token of
+/// it: the current generation with another secret revokes the family.
+#[rocket::async_test]
+async fn the_current_generation_with_another_secret_revokes_its_family() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let first = offline_tokens(&app, &browser, &rp).await;
+    let current = refreshed(&app, &rp, &first).await;
+    let (lookup, generation, _) = parts(current["refresh_token"].as_str().unwrap());
+
+    let forged = format!("{lookup}.{generation}.not-the-secret");
+
+    assert_revokes_the_family(&app, &rp, &current, &forged).await;
+}
+
+/// Nor does the current secret make a generation not reached yet good.
+#[rocket::async_test]
+async fn the_current_secret_under_a_later_generation_revokes_its_family() {
+    let app = TestApp::spawn().await;
+    let rp = register(&app, "wiki", &[]);
+    let browser = signed_in(&app).await;
+    let first = offline_tokens(&app, &browser, &rp).await;
+    let current = refreshed(&app, &rp, &first).await;
+    let (lookup, generation, secret) = parts(current["refresh_token"].as_str().unwrap());
+
+    let forged = format!("{lookup}.{}.{secret}", generation + 1);
+
+    assert_revokes_the_family(&app, &rp, &current, &forged).await;
+}
