@@ -1,7 +1,7 @@
 //! What a refresh family leaves in the store: its rows in `refresh_families` (one by
-//! design, src/provider/refresh_token.rs) and in `tokens` (the access tokens issued beside
-//! each refresh, until they expire and the purge deletes them), read once the load is over.
-//! The issue asks for the rows per family after 1,000 refreshes.
+//! design, src/provider/refresh_token.rs) and in `tokens` (its live access token: one, as
+//! each refresh ends the one it replaces, same file), read once the load is over. The issue
+//! asks for the rows per family after 1,000 refreshes.
 
 // The other modules' items, through the crate root (main.rs re-exports them).
 #[allow(unused_imports)]

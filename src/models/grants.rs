@@ -208,6 +208,21 @@ pub async fn delete_token(conn: &mut AnyConnection, token_hash: &str) -> sqlx::R
     Ok(done.rows_affected() == 1)
 }
 
+/// Deletes `grant_id`'s access tokens but `kept`.
+pub async fn delete_access_tokens_but(
+    conn: &mut AnyConnection,
+    grant_id: i64,
+    kept: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM tokens WHERE grant_id = $1 AND kind = $2 AND token_hash <> $3")
+        .bind(grant_id)
+        .bind(TokenKind::Access.as_str())
+        .bind(kept)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Revokes a grant: its code and every token issued from it.
 pub async fn delete_grant(conn: &mut AnyConnection, grant_id: i64) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM grants WHERE id = $1")

@@ -12,7 +12,9 @@
 //! alone knows: no one derives the next token from the one they have. Any other token
 //! naming the family (an older generation, whose secret is no longer kept, a newer one, or
 //! a wrong secret) revokes it: no one who never held a token of the family knows its lookup
-//! id, so whoever presents one has a copy. Only hashes are stored, as for every token.
+//! id, so whoever presents one has a copy. Only hashes are stored, as for every token. A
+//! rotation also ends the access token issued before it ([`retire_earlier_access`]): the
+//! family's live access token for userinfo is one row in `tokens` too.
 //!
 //! The exception (the rule of Element's provider, MAS's `token.rs`, narrowed in time): an
 //! app whose refresh answer was lost presents its old token again. Within
@@ -134,7 +136,8 @@ fn same(hash: &str, stored: &str) -> bool {
 }
 
 /// Issues `grant_id`'s next refresh token (`next`, claimed by [`use_refresh_token`]; `None`
-/// begins a family), beside the access token `access_hash` (`""`: a JWT).
+/// begins a family), beside the access token `access_hash` (`""`: a JWT), which replaces
+/// the family's earlier ones ([`retire_earlier_access`]).
 pub(super) async fn issue(
     conn: &mut AnyConnection,
     grant_id: i64,
@@ -142,10 +145,16 @@ pub(super) async fn issue(
     access_hash: &str,
     now: i64,
 ) -> sqlx::Result<String> {
-    let Next { lookup, generation } = next.unwrap_or_else(|| Next {
-        lookup: token(),
-        generation: 1,
-    });
+    let Next { lookup, generation } = match next {
+        Some(next) => {
+            retire_earlier_access(conn, grant_id, access_hash).await?;
+            next
+        }
+        None => Next {
+            lookup: token(),
+            generation: 1,
+        },
+    };
     let secret = token();
     let (lookup_hash, secret_hash) = (sha256_hex(&lookup), sha256_hex(&secret));
     let current = Current {
@@ -157,6 +166,28 @@ pub(super) async fn issue(
     };
     refresh_families::record(conn, &current, (now, now + REFRESH_TOKEN_SECS)).await?;
     Ok(format!("{lookup}.{generation}.{secret}"))
+}
+
+/// A rotation retires the pair it replaces, the access token with the refresh token, so that
+/// a family holds one live access token for userinfo however often it is refreshed, not one
+/// row a refresh until each expires. RFC 6749 §6 leaves the old access token to the server;
+/// RFC 9700 §4.14.2 (and the OAuth 2.1 draft's §4.3.1) has "the previous refresh token"
+/// invalidated at each rotation, and RFC 7009 §2.1 a revoked refresh token take "all access
+/// tokens based on the same authorization grant" with it: the access token a rotation
+/// replaces goes the same way, as in Ory's fosite (`handler/oauth2/flow_refresh.go` revokes
+/// the previous request's access token). Only this grant's go: the person's other grants,
+/// in this app or another, are other families. A JWT for an API (`access_hash` empty)
+/// replaces nothing: one refresh token buys a token for each resource of the grant (RFC 8707
+/// §2.2), and a token for an API must not end the one for userinfo.
+async fn retire_earlier_access(
+    conn: &mut AnyConnection,
+    grant_id: i64,
+    access_hash: &str,
+) -> sqlx::Result<()> {
+    if access_hash.is_empty() {
+        return Ok(());
+    }
+    grants::delete_access_tokens_but(conn, grant_id, access_hash).await
 }
 
 /// The grant of the family `token` belongs to, whatever its generation: revoking any of

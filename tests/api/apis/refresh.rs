@@ -3,10 +3,12 @@
 //! person the API no longer admits loses them at introspection and at the next refresh.
 
 use rocket::http::Status;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::people::{asking, jwt_for, ledger, redeem_with, setup};
 use super::services::{introspect, verified, DATA};
+use crate::helpers::TestApp;
+use crate::provider::{access_token, assert_invalid_token, refresh, userinfo, Rp};
 use crate::provider::{assert_token_error, code, signed_in, token, OCTOCAT_ID};
 
 #[rocket::async_test]
@@ -183,6 +185,37 @@ async fn a_refresh_whose_successor_is_an_apis_jwt_gets_no_second_chance() {
     let next = successor["refresh_token"].as_str().unwrap();
     let revoked = token(&app, rp.auth(), &for_data(next)).await;
     assert_token_error(&revoked, Status::BadRequest, "invalid_grant");
+}
+
+/// A refresh ends the family's earlier token for userinfo (`provider::refresh`), but one that
+/// buys a JWT for an API replaces nothing: the app may well call both.
+#[rocket::async_test]
+async fn a_refresh_for_an_api_leaves_the_token_for_userinfo_alive() {
+    let (app, rp, _) = setup(&[]).await;
+    let browser = signed_in(&app).await;
+    let body = jwt_for(&app, &browser, &rp).await;
+    let for_userinfo = refreshed(&app, &rp, &body).await;
+
+    let (status, for_api) = token(&app, rp.auth(), &for_data(refresh_token(&for_userinfo))).await;
+
+    assert_eq!(status, Status::Ok, "{for_api}");
+    let response = userinfo(&app, access_token(&for_userinfo)).await;
+    assert_eq!(response.status(), Status::Ok, "{for_userinfo}");
+    let next = refreshed(&app, &rp, &for_api).await;
+    assert_invalid_token(&userinfo(&app, access_token(&for_userinfo)).await);
+    let response = userinfo(&app, access_token(&next)).await;
+    assert_eq!(response.status(), Status::Ok, "{next}");
+}
+
+/// The answer to refreshing with `body`'s refresh token, for userinfo, which must be honoured.
+async fn refreshed(app: &TestApp, rp: &Rp, body: &Value) -> Value {
+    let (status, answer) = refresh(app, rp, refresh_token(body)).await;
+    assert_eq!(status, Status::Ok, "{answer}");
+    answer
+}
+
+fn refresh_token(body: &Value) -> &str {
+    body["refresh_token"].as_str().expect("no refresh_token")
 }
 
 /// A refresh with `refresh_token` for a JWT for the data service.

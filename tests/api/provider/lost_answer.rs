@@ -57,6 +57,12 @@ async fn a_refresh_token_presented_again_59_seconds_after_its_rotation_is_honour
         Status::Ok
     );
     assert_invalid_token(&userinfo(&app, access_token(&lost)).await);
+    assert_invalid_token(&userinfo(&app, access_token(&first)).await);
+    assert_eq!(
+        app.count("tokens").await,
+        1,
+        "the new pair's access token only"
+    );
     let (status, body) = refresh(&app, &rp, refresh_token(&again)).await;
     assert_eq!(
         status,
@@ -112,6 +118,21 @@ async fn a_refresh_token_whose_successors_access_token_was_introspected_revokes_
     let fields = [("token", access_token(&second))];
     let response = app_post(&app, "/oauth/introspect", rp.auth(), &fields).await;
     assert_eq!(json_of(response).await["active"], true);
+
+    let reuse = refresh(&app, &rp, refresh_token(&first)).await;
+
+    assert_token_error(&reuse, Status::BadRequest, "invalid_grant");
+    assert_all_dead(&app, &rp, &[&second]).await;
+}
+
+/// An app that revoked the successor's access token had the answer.
+#[rocket::async_test]
+async fn a_refresh_token_whose_successors_access_token_was_revoked_revokes_its_family() {
+    let app = TestApp::spawn().await;
+    let (rp, first, second) = rotated_once(&app).await;
+    let fields = [("token", access_token(&second))];
+    let response = app_post(&app, "/oauth/revoke", rp.auth(), &fields).await;
+    assert_eq!(response.status(), Status::Ok);
 
     let reuse = refresh(&app, &rp, refresh_token(&first)).await;
 
@@ -188,9 +209,13 @@ async fn a_malformed_refresh_token_is_invalid_grant_and_revokes_nothing() {
         assert_token_error(&answer, Status::BadRequest, "invalid_grant");
     }
     let too_far = format!("{lookup}.4294967296.secret");
-    let answer = refresh(&app, &rp, &too_far).await;
+    // The family's own lookup id and generation, without a secret.
+    let no_secret = format!("{lookup}.2.");
+    for bad in [too_far, no_secret] {
+        let answer = refresh(&app, &rp, &bad).await;
+        assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+    }
 
-    assert_token_error(&answer, Status::BadRequest, "invalid_grant");
     refreshed(&app, &rp, &second).await;
 }
 
