@@ -11,8 +11,12 @@ use rocket::tokio::sync::{watch, Notify};
 use rocket::tokio::time::timeout;
 use rocket_db_pools::sqlx::{self, AnyConnection, AnyPool, Connection};
 
-/// A read that takes longer than this answers "unknown", and the requests waiting for it
-/// go to the store themselves (which then answers for them, or makes its own 503).
+/// A request waits at most this long for its read, then goes to the store itself, which
+/// answers for it or makes its own 503 within the pool's wait: a store that hangs must not
+/// make every request wait twice.
+const WAIT: Duration = Duration::from_secs(1);
+
+/// A read that takes longer than this answers "unknown", and its connection is dropped.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long the reader keeps its connection with no one asking.
@@ -72,7 +76,8 @@ impl Epoch {
         let ask = self.asks.count.fetch_add(1, Ordering::SeqCst) + 1;
         self.asks.bell.notify_one();
         let mut readings = self.readings.clone();
-        let reading = *readings.wait_for(|r| r.answers >= ask).await.ok()?;
+        let answered = readings.wait_for(|r| r.answers >= ask);
+        let reading = *timeout(WAIT, answered).await.ok()?.ok()?;
         reading.value
     }
 }
