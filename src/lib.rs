@@ -76,7 +76,7 @@ pub fn app_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>, C
         .attach(events::stage())
         // After the store: the signing keys may live in it.
         .attach(identity::stage(&config)?)
-        .attach(provider::stage());
+        .attach(provider::stage(&config));
     // `config.demo` is never true in a release build, even one that compiled the fake in.
     #[cfg(any(debug_assertions, feature = "fake-github"))]
     let rocket = if config.demo {

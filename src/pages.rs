@@ -27,6 +27,7 @@ pub(crate) fn stage() -> rocket::fairing::AdHoc {
             .mount("/", routes![home, about, about_signed_out])
             .mount("/", account::routes())
             .mount("/", probes::routes())
+            .manage(probes::StoreCheck::default())
             .mount("/", metrics::routes())
             .attach(metrics::listener())
             .attach(metrics::challenge())

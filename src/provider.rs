@@ -88,9 +88,11 @@ use api_grants::Offer;
 use authorize::AuthorizeOutcome;
 use request::{AuthRequest, AuthorizeQuery, Rejection};
 
-pub(crate) fn stage() -> AdHoc {
+pub(crate) fn stage(config: &AppConfig) -> AdHoc {
+    let discovery = discovery::Document::new(config);
     AdHoc::on_ignite("OpenID Connect provider", |rocket| async {
         rocket
+            .manage(discovery)
             .mount("/", routes![authorize_endpoint, continue_request])
             .mount("/", consent::routes())
             .mount("/", token::routes())

@@ -46,7 +46,8 @@ pub(crate) fn report(
             ));
         }
 
-        checks.extend(targets(store, base, peak, settings));
+        let base = (!is_base).then(|| Measured::of(base, memory[0].0));
+        checks.extend(targets(&Measured::of(store, peak), base.as_ref(), settings));
     }
 
     let vs_base = format!("vs {}", thousands(base.rows));

@@ -8,10 +8,11 @@
 //! Everything under `/api` answers JSON, errors included: a script gets
 //! `401 {"error": "unauthorized", ...}`, never a redirect to sign in or an HTML page.
 
-use jsonwebtoken::jwk::JwkSet;
+use std::sync::Arc;
+
 use rocket::fairing::AdHoc;
 use rocket::form::FromForm;
-use rocket::http::Status;
+use rocket::http::{ContentType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::{json, Json, Value};
@@ -38,16 +39,17 @@ pub fn stage(config: &AppConfig) -> Result<AdHoc, ConfigError> {
     }))
 }
 
-/// The public keys, for anyone: a service needs nothing else to check our tokens. Read from
-/// the store, so every instance of a deployment publishes the same set.
+/// The public keys, for anyone: a service needs nothing else to check our tokens. Made from
+/// the store's keys each time the ring reads them, so every instance of a deployment
+/// publishes the same set within seconds, and served as made ([`KeyRing::jwks`]).
 #[get("/.well-known/jwks.json")]
 async fn jwks(
     keys: &State<KeyRing>,
     db: &Db,
     clock: &State<Clock>,
-) -> Result<Json<JwkSet>, ApiError> {
-    let mut conn = db.acquire().await.map_err(keys::KeyError::Store)?;
-    Ok(Json(keys.jwks(&mut conn, clock.now()).await?))
+) -> Result<(ContentType, Arc<str>), ApiError> {
+    let jwks = keys.jwks(db, clock.now()).await?;
+    Ok((ContentType::JSON, jwks.body.clone()))
 }
 
 /// The `typ` of an identity token (RFC 8725 §3.11, explicit typing). The provider's ID

@@ -8,52 +8,49 @@
 //! one, and a relying party, which reads the JWKS once at discovery, finds it there.
 //!
 //! The store's keys replace themselves (`rotation.rs`, every `SIGNING_KEY_ROTATION`) or are
-//! replaced by `gitlogin rotate-key`: a new key is published at once (the JWKS is read from
-//! the table at each request) and signs from a second written in its row, by default a day
-//! later (`SIGNING_KEY_PUBLISH_AHEAD`). Every instance keeps that schedule in memory, reads it
-//! from the table again once it is [`SCHEDULE_REFRESH_SECS`] old (`schedule.rs`) and switches
-//! at the second, without a restart; a key that signs at once (`rotate-key --now`) is signed
-//! with everywhere within those seconds. A retired key stays in the JWKS until the last token
-//! it can have signed has expired ([`RETIRED_KEY_KEPT_SECS`]).
+//! replaced by `gitlogin rotate-key`: a new key is published within
+//! [`SCHEDULE_REFRESH_SECS`] and signs from a second written in its row, by default a day
+//! later (`SIGNING_KEY_PUBLISH_AHEAD`). Every instance keeps the store's published keys and
+//! their schedule in memory, reads them from the table again once they are
+//! [`SCHEDULE_REFRESH_SECS`] old (`schedule.rs`) and switches at the second, without a
+//! restart; a key that signs at once (`rotate-key --now`) is signed with everywhere within
+//! those seconds. The JWKS is made from the same read, serialised once and served as it is
+//! until the next: so an instance never signs with a key its own JWKS does not publish. A
+//! retired key stays in the JWKS until the last token it can have signed has expired
+//! ([`RETIRED_KEY_KEPT_SECS`]); the JWKS is made again from a new read at that second.
 //!
-//! [`SCHEDULE_REFRESH_SECS`]: super::SCHEDULE_REFRESH_SECS
+//! [`RETIRED_KEY_KEPT_SECS`]: super::RETIRED_KEY_KEPT_SECS
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use rocket_db_pools::sqlx::{self, AnyConnection};
+use rocket_db_pools::sqlx::{AnyConnection, AnyPool};
 
 use super::schedule::{Schedule, Slot};
 use super::store;
-use super::{Alg, KeyError, SigningKey, RETIRED_KEY_KEPT_SECS};
-use crate::store::nullable::Nullable;
+use super::{Alg, KeyError, SigningKey, SCHEDULE_REFRESH_SECS};
 
-/// The keys that sign, and where the keys to publish come from. Managed; a clone shares
-/// everything with the original, so a task can keep one.
+/// The keys that sign, and the JWKS that publishes them. Managed; a clone shares everything
+/// with the original, so a task can keep one.
 #[derive(Debug, Clone)]
 pub struct KeyRing {
     /// `SIGNING_KEY`: the one EdDSA key, published for ever; the store's EdDSA keys are then
     /// neither used nor published.
     configured: Option<Arc<SigningKey>>,
-    /// Which of the store's keys signs when, as last read from the store.
+    /// The store's published keys and which of them signs when, as last read from the store.
     schedule: Arc<RwLock<Schedule>>,
-    /// The public halves of the store's keys by `kid`, once worked out.
-    known: Arc<Mutex<HashMap<String, Jwk>>>,
+    /// The JWKS made from that read; `None` before the first.
+    jwks: Arc<RwLock<Option<Arc<Jwks>>>>,
 }
 
 impl KeyRing {
-    /// `slots`: the store's keys that sign now or later, as start-up read them; the first
-    /// token reads them again, and whenever they are a few seconds old.
-    pub(crate) fn new(
-        configured: Option<SigningKey>,
-        slots: Vec<Slot>,
-        known: Vec<(String, Jwk)>,
-    ) -> KeyRing {
+    /// `slots`: the store's published keys, as start-up read them; the first token or JWKS
+    /// reads them again, and whenever they are a few seconds old.
+    pub(crate) fn new(configured: Option<SigningKey>, slots: Vec<Slot>) -> KeyRing {
         KeyRing {
             configured: configured.map(Arc::new),
             schedule: Arc::new(RwLock::new(Schedule::unread(slots))),
-            known: Arc::new(Mutex::new(known.into_iter().collect())),
+            jwks: Arc::new(RwLock::new(None)),
         }
     }
 
@@ -73,8 +70,6 @@ impl KeyRing {
     /// the schedule read again when it is [`SCHEDULE_REFRESH_SECS`] old on the app's clock
     /// (one query, and a private key parsed only when it is new); a first key of `alg` made
     /// when the store has none.
-    ///
-    /// [`SCHEDULE_REFRESH_SECS`]: super::SCHEDULE_REFRESH_SECS
     pub async fn signing_key(
         &self,
         conn: &mut AnyConnection,
@@ -99,76 +94,90 @@ impl KeyRing {
             .unwrap_or_else(|| Arc::new(key)))
     }
 
-    /// Reads the schedule from the store again.
-    async fn refresh(&self, conn: &mut AnyConnection, now: i64) -> Result<(), KeyError> {
+    /// Reads the schedule from the store again, and makes the JWKS from it: published before
+    /// the schedule it is made from can be signed by. Returns the JWKS.
+    async fn refresh(&self, conn: &mut AnyConnection, now: i64) -> Result<Arc<Jwks>, KeyError> {
         let parsed = read(&self.schedule).keys();
         let schedule = Schedule::read(conn, &parsed, now).await?;
-        let mut known = lock(&self.known);
-        for (kid, key) in schedule.keys() {
-            known.entry(kid).or_insert_with(|| key.jwk().clone());
-        }
-        drop(known);
-        *write(&self.schedule) = schedule;
-        Ok(())
-    }
-
-    /// The keys to publish at `now`: the configured key, and the store's keys, less the
-    /// retired ones whose last token has expired.
-    pub async fn jwks(&self, conn: &mut AnyConnection, now: i64) -> Result<JwkSet, KeyError> {
         let mut keys: Vec<Jwk> = self.configured.iter().map(|k| k.jwk().clone()).collect();
-        let rows: Vec<(String, String, Nullable<i64>)> =
-            sqlx::query_as("SELECT kid, alg, retired_at FROM signing_keys ORDER BY id DESC")
-                .fetch_all(&mut *conn)
-                .await?;
-        lock(&self.known).retain(|kid, _| rows.iter().any(|row| &row.0 == kid));
-        for (kid, alg, retired_at) in rows {
-            let Some(alg) = Alg::parse(&alg).filter(|alg| self.store_keeps(*alg)) else {
-                continue;
-            };
-            if !still_published(retired_at.into(), now) {
-                continue;
-            }
-            if let Some(jwk) = self.public_key(conn, alg, &kid).await? {
-                keys.push(jwk);
-            }
-        }
-        Ok(JwkSet { keys })
+        keys.extend(
+            schedule
+                .published(now)
+                .filter(|key| self.store_keeps(key.alg()))
+                .map(|key| key.jwk().clone()),
+        );
+        let set = JwkSet { keys };
+        // A set of JWKs, strings all, always serialises.
+        let body = serde_json::to_string(&set).unwrap_or_default().into();
+        let refreshed = now + SCHEDULE_REFRESH_SECS;
+        let until = schedule
+            .next_unpublished(now)
+            .map_or(refreshed, |gone| gone.min(refreshed));
+        let jwks = Arc::new(Jwks {
+            set,
+            body,
+            from: now,
+            until,
+        });
+        *write(&self.jwks) = Some(jwks.clone());
+        *write(&self.schedule) = schedule;
+        Ok(jwks)
     }
 
-    /// The public half of the stored key `kid`: worked out once and remembered. `None` when
-    /// the row is gone since the list was read (its last token expired meanwhile).
-    async fn public_key(
+    /// The JWKS made at the last read of the store, if that read is still believed at `now`.
+    fn current_jwks(&self, now: i64) -> Option<Arc<Jwks>> {
+        read(&self.jwks)
+            .as_ref()
+            .filter(|jwks| jwks.from <= now && now < jwks.until)
+            .cloned()
+    }
+
+    /// The JWKS at `now`: the configured key, then the store's published keys (those that
+    /// sign now or later, and the retired ones whose last token may not have expired), the
+    /// last to take over first. Made once per read of the store, so a request costs no query
+    /// and no serialising, and no connection, unless the schedule is due to be read again.
+    pub async fn jwks(&self, pool: &AnyPool, now: i64) -> Result<Arc<Jwks>, KeyError> {
+        match self.current_jwks(now) {
+            Some(jwks) => Ok(jwks),
+            None => self.refresh(&mut *pool.acquire().await?, now).await,
+        }
+    }
+
+    /// The published key `kid` at `now`, to verify a token gitlogin signed. A `kid` the JWKS
+    /// in memory does not name has the store read again first: another instance may sign
+    /// with a key this one has not read yet (`rotate-key --now`).
+    pub(crate) async fn published_key(
         &self,
         conn: &mut AnyConnection,
-        alg: Alg,
         kid: &str,
+        now: i64,
     ) -> Result<Option<Jwk>, KeyError> {
-        if let Some(jwk) = lock(&self.known).get(kid) {
-            return Ok(Some(jwk.clone()));
+        if let Some(jwk) = self.current_jwks(now).and_then(|jwks| jwks.key(kid)) {
+            return Ok(Some(jwk));
         }
-        let Some(key) = store::stored_key(conn, alg, kid).await? else {
-            return Ok(None);
-        };
-        let jwk = key.jwk().clone();
-        lock(&self.known).insert(kid.to_owned(), jwk.clone());
-        Ok(Some(jwk))
+        Ok(self.refresh(conn, now).await?.key(kid))
     }
 }
 
-/// A key retired at `retired_at` signed its last token then, or a few seconds later on an
-/// instance that had not read the schedule since; it stays published until that token has
-/// expired, however long-lived its kind.
-pub(super) fn still_published(retired_at: Option<i64>, now: i64) -> bool {
-    retired_at.is_none_or(|at| now < at + RETIRED_KEY_KEPT_SECS)
+/// The JWKS made from one read of the store, as served and as tokens are checked against it.
+#[derive(Debug)]
+pub struct Jwks {
+    set: JwkSet,
+    /// `set`, serialised.
+    pub body: Arc<str>,
+    /// When the schedule it was made from was read.
+    from: i64,
+    /// When that schedule is a refresh old, or a retired key in it leaves, whichever is first.
+    until: i64,
 }
 
-// A panic elsewhere cannot leave these half-written: each is an insert, a retain or a swap.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+impl Jwks {
+    fn key(&self, kid: &str) -> Option<Jwk> {
+        self.set.find(kid).cloned()
+    }
 }
 
+// A panic elsewhere cannot leave these half-written: each write is a swap.
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -90,10 +90,10 @@ fn say_rotation(rotation: KeyRotation, store_keeps_eddsa: bool) {
 
 async fn load(db: &Db, configured: Option<SigningKey>, now: i64) -> Result<KeyRing, KeyError> {
     let mut conn = db.acquire().await?;
-    let (scheduled, known) = store::settle(&mut conn, configured.is_some(), now).await?;
-    let slots = scheduled
+    let stored = store::settle(&mut conn, configured.is_some(), now).await?;
+    let slots = stored
         .into_iter()
         .map(|(key, signs_from, retired_at)| Slot::new(Arc::new(key), signs_from, retired_at))
         .collect();
-    Ok(KeyRing::new(configured, slots, known))
+    Ok(KeyRing::new(configured, slots))
 }

@@ -1,18 +1,19 @@
-//! Which stored key signs when, as one instance last read it from the store: each key with the
-//! second it starts signing and the second it stops. Believed for
-//! [`SCHEDULE_REFRESH_SECS`] of the app's clock, then read again; so a token costs no query,
-//! and a key another instance or `rotate-key` adds is signed with everywhere within seconds
-//! of its time.
+//! The store's published keys, as one instance last read them from the store: each key with
+//! the second it starts signing and the second it stops, so which one signs when, and which
+//! ones the JWKS publishes. Believed for [`SCHEDULE_REFRESH_SECS`] of the app's clock, then
+//! read again; so neither a token nor the JWKS costs a query, and a key another instance or
+//! `rotate-key` adds is published everywhere within those seconds and signed with everywhere
+//! within seconds of its time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rocket_db_pools::sqlx::{self, AnyConnection};
 
-use super::{store, Alg, KeyError, SigningKey, SCHEDULE_REFRESH_SECS};
+use super::{store, Alg, KeyError, SigningKey, RETIRED_KEY_KEPT_SECS, SCHEDULE_REFRESH_SECS};
 use crate::store::nullable::Nullable;
 
-/// One stored key and its time to sign.
+/// One stored key and its time to sign (past, for a retired key still published).
 #[derive(Debug)]
 pub(crate) struct Slot {
     key: Arc<SigningKey>,
@@ -34,7 +35,7 @@ impl Slot {
     }
 }
 
-/// The keys that sign now or later, in the order they take over, and when they were read.
+/// The published keys, in the order they took or take over, and when they were read.
 #[derive(Debug, Default)]
 pub(super) struct Schedule {
     slots: Vec<Slot>,
@@ -52,15 +53,38 @@ impl Schedule {
         }
     }
 
+    /// Whether this schedule was read recently enough to be believed at `now`.
+    pub(super) fn fresh(&self, now: i64) -> bool {
+        self.read_at
+            .is_some_and(|at| at <= now && now < at + SCHEDULE_REFRESH_SECS)
+    }
+
     /// The key of `alg` that signs at `now`, if this schedule was read recently enough to say.
     pub(super) fn signer(&self, alg: Alg, now: i64) -> Option<Arc<SigningKey>> {
-        let fresh = self
-            .read_at
-            .is_some_and(|at| at <= now && now < at + SCHEDULE_REFRESH_SECS);
-        if !fresh {
+        if !self.fresh(now) {
             return None;
         }
         self.newest_signing(alg, now)
+    }
+
+    /// The keys published at `now`, the last to take over first: every key that signs now or
+    /// later, and the retired ones whose last token may not have expired yet.
+    pub(super) fn published(&self, now: i64) -> impl Iterator<Item = &SigningKey> {
+        self.slots
+            .iter()
+            .rev()
+            .filter(move |slot| still_published(slot.retired_at, now))
+            .map(|slot| &*slot.key)
+    }
+
+    /// The first second after `now` at which a retired key leaves the JWKS, if one is to.
+    pub(super) fn next_unpublished(&self, now: i64) -> Option<i64> {
+        self.slots
+            .iter()
+            .filter_map(|slot| slot.retired_at)
+            .map(|at| at + RETIRED_KEY_KEPT_SECS)
+            .filter(|&gone| gone > now)
+            .min()
     }
 
     /// Of the keys of `alg` that sign at `now`, the one whose time came last; else the next
@@ -93,9 +117,9 @@ impl Schedule {
             .collect()
     }
 
-    /// The store's schedule at `now`: the keys that sign now or later, in the order they take
-    /// over. Keys already parsed (`known`) are reused: only a key new since the last read has
-    /// its private half read and parsed.
+    /// The store's schedule at `now`: the published keys, in the order they take over. Keys
+    /// already parsed (`known`) are reused: only a key new since the last read has its private
+    /// half read and parsed.
     pub(super) async fn read(
         conn: &mut AnyConnection,
         known: &HashMap<String, Arc<SigningKey>>,
@@ -107,22 +131,24 @@ impl Schedule {
              WHERE retired_at IS NULL OR retired_at > $1
              ORDER BY signs_from, id",
         )
-        .bind(now)
+        .bind(now - RETIRED_KEY_KEPT_SECS)
         .fetch_all(&mut *conn)
         .await?;
         for (kid, alg, signs_from, retired_at) in rows {
             let Some(alg) = Alg::parse(&alg) else {
                 continue;
             };
-            let retired_at = retired_at.into();
+            let retired_at: Option<i64> = retired_at.into();
             let key = match known.get(&kid) {
                 Some(key) => key.clone(),
                 None => match store::stored_key(conn, alg, &kid).await? {
                     Some(key) => {
-                        rocket::info!(
-                            "tokens: {} signing key {kid} signs from {signs_from}",
-                            alg.as_str()
-                        );
+                        if retired_at.is_none_or(|at| at > now) {
+                            rocket::info!(
+                                "tokens: {} signing key {kid} signs from {signs_from}",
+                                alg.as_str()
+                            );
+                        }
                         Arc::new(key)
                     }
                     // Forgotten since the list was read: it signs nothing now.
@@ -136,4 +162,11 @@ impl Schedule {
             read_at: Some(now),
         })
     }
+}
+
+/// A key retired at `retired_at` signed its last token then, or a few seconds later on an
+/// instance that had not read the schedule since; it stays published until that token has
+/// expired, however long-lived its kind.
+pub(super) fn still_published(retired_at: Option<i64>, now: i64) -> bool {
+    retired_at.is_none_or(|at| now < at + RETIRED_KEY_KEPT_SECS)
 }

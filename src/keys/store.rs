@@ -7,7 +7,6 @@
 //! (`retired_at`); adding a key sets the second on the keys it replaces, so that every
 //! instance reads the same hand-over from the table, with no message between them.
 
-use jsonwebtoken::jwk::Jwk;
 use rocket_db_pools::sqlx::{self, AnyConnection, Connection as _};
 
 use super::{Alg, KeyError, SigningKey, RETIRED_KEY_KEPT_SECS};
@@ -34,14 +33,13 @@ impl KeyRow {
 /// At start-up, in one transaction: forget keys whose tokens have all expired, and make the
 /// first key of each algorithm the store keeps that has none to sign with ([`usable`]):
 /// EdDSA's when `SIGNING_KEY` is unset, RS256's when an app signs with it (else `apps add`
-/// makes it when it registers the first such app). Returns the keys that sign now or later,
-/// with the seconds they start and stop signing, and the public half of every stored key by
-/// `kid`.
+/// makes it when it registers the first such app). Returns every stored key, each published
+/// (the forgetting has just run), with the seconds it starts and stops signing.
 pub(super) async fn settle(
     conn: &mut AnyConnection,
     configured: bool,
     now: i64,
-) -> Result<(Vec<(SigningKey, i64, Option<i64>)>, Vec<(String, Jwk)>), KeyError> {
+) -> Result<Vec<(SigningKey, i64, Option<i64>)>, KeyError> {
     let mut tx = conn.begin().await?;
     lock_keys(&mut tx, now).await?;
     for alg in [Alg::EdDsa, Alg::Rs256] {
@@ -62,17 +60,9 @@ pub(super) async fn settle(
     .await?;
     tx.commit().await?;
 
-    let mut slots = Vec::new();
-    let mut known = Vec::new();
-    for row in rows {
-        let key = row.key()?;
-        known.push((row.kid.clone(), key.jwk().clone()));
-        // Not retired yet: it signs now or later.
-        if row.retired_at.is_none_or(|at| at > now) {
-            slots.push((key, row.signs_from, row.retired_at));
-        }
-    }
-    Ok((slots, known))
+    rows.into_iter()
+        .map(|row| Ok((row.key()?, row.signs_from, row.retired_at)))
+        .collect()
 }
 
 /// Whether a registered app's ID tokens are signed with `alg`: then its key must be in the

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::key_ring::still_published;
+use super::schedule::still_published;
 use super::*;
 
 /// RFC 8032, section 7.1, TEST 1: a published test vector, not a secret.
@@ -175,12 +175,12 @@ async fn of_two_instances_finding_a_key_due_at_once_only_the_first_stores_one() 
 async fn a_key_signs_from_its_second_and_the_one_it_replaces_until_then() {
     let mut conn = store().await;
     let start = 1_800_000_000;
-    let (slots, _) = store::settle(&mut conn, false, start).await.unwrap();
+    let slots = store::settle(&mut conn, false, start).await.unwrap();
     let old = slots[0].0.kid().to_owned();
     let new = store::rotate(&mut conn, Alg::EdDsa, start + 5, start + 50)
         .await
         .unwrap();
-    let ring = KeyRing::new(None, vec![], vec![]);
+    let ring = KeyRing::new(None, vec![]);
     let signer = async |conn: &mut _, at| {
         let key = ring.signing_key(conn, Alg::EdDsa, at).await.unwrap();
         key.kid().to_owned()
@@ -197,7 +197,7 @@ async fn a_key_signs_from_its_second_and_the_one_it_replaces_until_then() {
 async fn the_ring_reads_the_store_again_only_once_its_schedule_is_a_refresh_old() {
     let mut conn = store().await;
     let start = 1_800_000_000;
-    let ring = KeyRing::new(None, vec![], vec![]);
+    let ring = KeyRing::new(None, vec![]);
     let first = ring
         .signing_key(&mut conn, Alg::EdDsa, start)
         .await
@@ -237,7 +237,7 @@ async fn the_ring_signs_with_a_key_of_the_algorithm_asked_even_one_not_yet_due()
     let ahead = store::rotate(&mut conn, Alg::EdDsa, start, start + 2)
         .await
         .unwrap();
-    let ring = KeyRing::new(None, vec![], vec![]);
+    let ring = KeyRing::new(None, vec![]);
 
     let ed = ring
         .signing_key(&mut conn, Alg::EdDsa, start)

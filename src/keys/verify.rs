@@ -37,9 +37,9 @@ pub async fn our_token(
     if !typ_ok || !matches!(header.alg, Algorithm::RS256 | Algorithm::EdDSA) {
         return None;
     }
-    let jwks = keys.jwks(conn, now).await.ok()?;
-    let jwk = jwks.find(header.kid.as_deref()?)?;
-    let key = DecodingKey::from_jwk(jwk).ok()?;
+    let kid = header.kid.as_deref()?;
+    let jwk = keys.published_key(conn, kid, now).await.ok()??;
+    let key = DecodingKey::from_jwk(&jwk).ok()?;
     let mut validation = Validation::new(header.alg);
     // One clock, the caller's `now`, not the library's: `exp` is checked below.
     validation.validate_exp = false;

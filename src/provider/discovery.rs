@@ -2,8 +2,12 @@
 //! relying-party library reads it, and nothing it does not. The issuer is `PUBLIC_URL`. The
 //! same document is also served as RFC 8414's `/.well-known/oauth-authorization-server`, for
 //! OAuth 2 clients and APIs that look there.
+//!
+//! The document depends on the settings alone, so it is written once, at start-up, and each
+//! request is served those bytes.
 
-use rocket::serde::json::{json, Json, Value};
+use rocket::http::ContentType;
+use rocket::serde::json::json;
 use rocket::{get, routes, Route, State};
 
 use super::request::SCOPES;
@@ -14,15 +18,28 @@ pub fn routes() -> Vec<Route> {
     routes![configuration, authorization_server]
 }
 
+/// The discovery document, serialised. Managed.
+pub(crate) struct Document(String);
+
 #[get("/.well-known/oauth-authorization-server")]
-fn authorization_server(config: &State<AppConfig>) -> Json<Value> {
-    configuration(config)
+fn authorization_server(document: &State<Document>) -> (ContentType, &str) {
+    configuration(document)
 }
 
 #[get("/.well-known/openid-configuration")]
-fn configuration(config: &State<AppConfig>) -> Json<Value> {
+fn configuration(document: &State<Document>) -> (ContentType, &str) {
+    (ContentType::JSON, &document.0)
+}
+
+impl Document {
+    pub(crate) fn new(config: &AppConfig) -> Document {
+        Document(document(config).to_string())
+    }
+}
+
+fn document(config: &AppConfig) -> rocket::serde::json::Value {
     let issuer = &config.public_url;
-    Json(json!({
+    json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/oauth/authorize"),
         "token_endpoint": format!("{issuer}/oauth/token"),
@@ -55,5 +72,5 @@ fn configuration(config: &State<AppConfig>) -> Json<Value> {
         // Request objects are not supported: said, since the default is that they are.
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-    }))
+    })
 }

@@ -102,7 +102,7 @@ async fn world() -> World {
     World {
         conn,
         config,
-        keys: KeyRing::new(None, vec![], vec![]),
+        keys: KeyRing::new(None, vec![]),
         outbox: Outbox::new(false, &Clock::default()),
         app,
         current: CurrentUser { user, session },

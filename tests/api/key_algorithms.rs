@@ -1,5 +1,8 @@
-//! Keys of two algorithms in one JWKS: `rotate-key --alg RS256` adds an RSA key, published at
-//! once beside the Ed25519 one, each naming its `alg` and `use`, neither its private part.
+//! Keys of two algorithms in one JWKS: `rotate-key --alg RS256` adds an RSA key, published
+//! beside the Ed25519 one when the instance next reads its keys (within 10 seconds), each
+//! naming its `alg` and `use`, neither its private part.
+
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -24,6 +27,8 @@ async fn an_rsa_key_from_rotate_key_is_published_beside_the_ed25519_one() {
     );
     assert!(rotated.status.success(), "{rotated:?}");
     let kid = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
+    // The instance reads its keys from the store again once its copy is 10 seconds old.
+    app.clock.advance(Duration::from_secs(10));
 
     let keys = jwks(&app).await;
     assert_eq!(keys.len(), 2, "{keys:?}");

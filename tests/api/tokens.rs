@@ -17,6 +17,8 @@ use crate::helpers::{Browser, TestApp, PUBLIC_URL};
 use crate::real_server::gitlogin;
 
 pub const AUDIENCES: &str = "sibling, billing";
+/// How long an instance believes the signing keys it read from the store, the JWKS included.
+const KEYS_REREAD_SECS: u64 = 10;
 
 async fn spawn() -> TestApp {
     TestApp::spawn_with(|f| f.merge(("token_audiences", AUDIENCES))).await
@@ -293,8 +295,9 @@ async fn a_second_start_on_the_same_store_signs_with_the_same_key() {
 }
 
 /// `rotate-key --now` (`key_rotation.rs` has the schedule and the day's notice): every
-/// instance publishes the new key at once and signs with it within a minute, without a
-/// restart, and the old key stays published until its last token has expired.
+/// instance publishes the new key when it next reads its keys from the store, 10 seconds
+/// after the last read, and signs with it within a minute, without a restart; and the old
+/// key stays published until its last token has expired.
 #[rocket::async_test]
 async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expired() {
     let first = spawn().await;
@@ -318,10 +321,20 @@ async fn after_a_rotation_the_old_key_stays_published_until_its_last_token_expir
         .unwrap();
     assert!(rotated.status.success(), "{rotated:?}");
     let new_kid = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
+    // The keys were read for the first token, at this second.
+    first
+        .clock
+        .advance(Duration::from_secs(KEYS_REREAD_SECS - 1));
+    assert_eq!(
+        kids(&jwks(&browser).await),
+        std::slice::from_ref(&old_kid),
+        "not read yet"
+    );
+    first.clock.advance(Duration::from_secs(1));
     assert_eq!(
         kids(&jwks(&browser).await),
         [new_kid.clone(), old_kid.clone()],
-        "published at once"
+        "published once the keys are read again"
     );
     // The command's clock is the wall clock, a little ahead of the frozen test clock.
     let retired: i64 = sqlx::query_scalar("SELECT retired_at FROM signing_keys WHERE kid = $1")
