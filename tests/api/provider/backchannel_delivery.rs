@@ -114,6 +114,7 @@ async fn a_logout_the_app_never_takes_is_dropped_after_the_last_attempt() {
         .into_iter()
         .enumerate()
     {
+        failed(&app, attempt as i64 + 1).await;
         app.clock.advance(Duration::from_secs(wait - 1));
         assert_eq!(receiver.posts().len(), attempt + 1, "not before its time");
         app.clock.advance(Duration::from_secs(1));
