@@ -72,7 +72,14 @@ async fn wiki_check(browser: &Browser<'_>) -> Status {
 /// Two instances with GitHub's org webhook; octocat in `acme/ops`, the team `wiki`'s rules
 /// name; B remembers the session and the check that let it into `wiki`.
 async fn wiki_remembered_on_b() -> (TestApp, TestApp) {
-    let (a, b) = two_instances(|f| f.merge(("github_webhook_secret", SECRET))).await;
+    wiki_on_two_instances(|f| f).await
+}
+
+/// [`wiki_remembered_on_b`], with more settings.
+async fn wiki_on_two_instances(
+    customize: impl Fn(rocket::figment::Figment) -> rocket::figment::Figment,
+) -> (TestApp, TestApp) {
+    let (a, b) = two_instances(|f| customize(f.merge(("github_webhook_secret", SECRET)))).await;
     a.github.set_account(octocat_in(&["acme"], &["acme/ops"]));
     register(&a, "wiki", &["--allow-team", "acme/ops"]);
     (a, b)
@@ -327,4 +334,22 @@ async fn leaving_the_apps_team_by_the_webhook_on_one_instance_ends_the_app_on_an
     assert_eq!(status, Status::Ok);
     assert_eq!(wiki_check(&on_b).await, Status::Forbidden);
     assert!(signed_in(&on_b).await, "gitlogin's own pages stay");
+}
+
+/// A session's memory is read again at least once a minute (to record its use), which also
+/// forgets its apps' verdicts; a shorter `MEMBERSHIP_RECHECK` ends them sooner.
+#[rocket::async_test]
+async fn an_apps_remembered_verdict_ends_when_the_memberships_are_due_a_recheck() {
+    let (a, b) = wiki_on_two_instances(|f| f.merge(("membership_recheck", "30s"))).await;
+    let (_, on_b) = remembered_on_b(&a, &b).await;
+    for _ in 0..2 {
+        assert_eq!(wiki_check(&on_b).await, Status::Ok);
+    }
+
+    a.clock.advance(std::time::Duration::from_secs(29));
+    assert_eq!(wiki_check(&on_b).await, Status::Ok);
+    a.clock.advance(std::time::Duration::from_secs(1));
+
+    // Due a recheck: the proxy sends the person to sign in, which asks GitHub.
+    assert_eq!(wiki_check(&on_b).await, Status::Unauthorized);
 }
