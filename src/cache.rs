@@ -15,6 +15,8 @@
 
 mod epoch;
 mod remembered;
+mod this_request;
 
 pub use epoch::Epoch;
 pub use remembered::Remembered;
+pub use this_request::epoch_of;

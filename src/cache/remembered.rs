@@ -28,17 +28,18 @@ impl<V: Clone> Remembered<V> {
         }
     }
 
-    /// The value for `key`, if it was remembered at `epoch`. A different epoch (a write since,
-    /// or a request whose read is older than the one that filled the map) empties the map:
-    /// nothing in it can be told apart from what that write changed.
-    pub fn recall(&self, epoch: i64, key: &str) -> Option<V> {
+    /// What `read` makes of the value for `key`, if it was remembered at `epoch`: the value
+    /// stays where it is, and `read` copies out only what the caller needs. A different
+    /// epoch (a write since, or a request whose read is older than the one that filled the
+    /// map) empties the map: nothing in it can be told apart from what that write changed.
+    pub fn read<R>(&self, epoch: i64, key: &str, read: impl FnOnce(&V) -> Option<R>) -> Option<R> {
         let mut inner = self.lock();
         if inner.epoch != Some(epoch) {
             inner.values.clear();
             inner.epoch = Some(epoch);
             return None;
         }
-        inner.values.get(key).cloned()
+        inner.values.get(key).and_then(read)
     }
 
     /// Remembers `value`, read from the store after the read that found `epoch` began;
@@ -66,6 +67,11 @@ impl<V: Clone> Remembered<V> {
                 change(value);
             }
         }
+    }
+
+    #[cfg(test)]
+    fn recall(&self, epoch: i64, key: &str) -> Option<V> {
+        self.read(epoch, key, |value| Some(value.clone()))
     }
 
     #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::real_server::{gitlogin, run_to_end};
 use crate::webhooks::{deliver_json, member_removed, octocat_in, team_member_removed, SECRET};
 
 /// Instances A and B on one store, clock and secret key: one site, as behind a balancer.
-async fn two_instances(
+pub(crate) async fn two_instances(
     customize: impl Fn(rocket::figment::Figment) -> rocket::figment::Figment,
 ) -> (TestApp, TestApp) {
     let key = random_secret_key();
@@ -92,7 +92,7 @@ async fn post(browser: &Browser<'_>, uri: &str, fields: &str) -> Status {
 }
 
 /// Runs `sql` on the store behind the app's back.
-async fn run(app: &TestApp, sql: &str) {
+pub(crate) async fn run(app: &TestApp, sql: &str) {
     sqlx::query(sql).execute(&app.db).await.unwrap();
 }
 
@@ -277,7 +277,16 @@ async fn an_apps_verdict_is_remembered_until_the_epoch_moves() {
         assert_eq!(wiki_check(&on_b).await, Status::Ok);
     }
 
-    // Removed without moving the epoch (its rules go with it): B does not look.
+    // Removed without moving the epoch: B does not look.
+    remove_the_apps_behind_the_epochs_back(&a).await;
+    assert_eq!(wiki_check(&on_b).await, Status::Ok, "answered from memory");
+
+    run(&a, "UPDATE access_epoch SET value = value + 1").await;
+    assert_eq!(wiki_check(&on_b).await, Status::Forbidden);
+}
+
+/// Removes every app without moving the epoch (its rules go with it).
+async fn remove_the_apps_behind_the_epochs_back(app: &TestApp) {
     let triggers = if crate::STORE == Store::Postgres {
         [
             "apps_change_moves_epoch ON apps",
@@ -287,13 +296,36 @@ async fn an_apps_verdict_is_remembered_until_the_epoch_moves() {
         ["apps_delete_moves_epoch", "app_rules_delete_moves_epoch"]
     };
     for trigger in triggers {
-        run(&a, &format!("DROP TRIGGER {trigger}")).await;
+        run(app, &format!("DROP TRIGGER {trigger}")).await;
     }
-    run(&a, "DELETE FROM apps").await;
-    assert_eq!(wiki_check(&on_b).await, Status::Ok, "answered from memory");
+    run(app, "DELETE FROM apps").await;
+}
 
-    run(&a, "UPDATE access_epoch SET value = value + 1").await;
-    assert_eq!(wiki_check(&on_b).await, Status::Forbidden);
+/// Memory per session stays bounded however many apps one person opens: the first 16 are
+/// remembered, the 17th is asked of the store at every check.
+#[rocket::async_test]
+async fn a_session_remembers_the_verdicts_of_sixteen_apps_and_no_more() {
+    let (a, b) = wiki_remembered_on_b().await;
+    let names: Vec<String> = (1..=17).map(|i| format!("app{i}")).collect();
+    for name in &names {
+        register(&a, name, &["--allow-team", "acme/ops"]);
+    }
+    let (_, on_b) = remembered_on_b(&a, &b).await;
+    let check = |name: &str| format!("/auth/check?app={name}");
+    for name in &names {
+        for _ in 0..2 {
+            assert_eq!(on_b.get(&check(name)).await.status(), Status::Ok, "{name}");
+        }
+    }
+
+    remove_the_apps_behind_the_epochs_back(&a).await;
+
+    for name in &names[..16] {
+        let status = on_b.get(&check(name)).await.status();
+        assert_eq!(status, Status::Ok, "{name} is remembered");
+    }
+    let last = on_b.get(&check(&names[16])).await.status();
+    assert_eq!(last, Status::Forbidden, "the 17th is asked of the store");
 }
 
 #[rocket::async_test]

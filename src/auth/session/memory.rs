@@ -7,16 +7,14 @@
 //! decided there exactly as if nothing were remembered.
 
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket_db_pools::Database;
 
 use super::settle::{is_due_a_touch, is_live};
 use super::{CurrentUser, LiveSession};
 use crate::access::lists::Facts;
 use crate::access::Standing;
-use crate::cache::{Epoch, Remembered};
+use crate::cache::{epoch_of, Remembered};
 use crate::config::AppConfig;
 use crate::models::{SessionRow, User};
-use crate::store::pool::Db;
 
 /// Enough for a team's browsers; beyond it, memory holds this many (about 1 KB each) and the
 /// rest are looked up as before.
@@ -44,9 +42,6 @@ struct Known {
 /// The most apps remembered per session; more are asked of the store each time.
 const APPS_PER_SESSION: usize = 16;
 
-/// The epoch as this request read it, shared by its guards (`local_cache` is by type).
-struct EpochNow(Option<i64>);
-
 /// One request's view of the memory: the epoch as read after the request arrived (`None`
 /// when it could not be read, or the app was built without the memory: nothing is believed).
 pub(super) struct Memory<'r> {
@@ -56,20 +51,10 @@ pub(super) struct Memory<'r> {
 
 impl<'r> Memory<'r> {
     pub(super) async fn of(req: &'r Request<'_>) -> Memory<'r> {
-        let rocket = req.rocket();
-        let (sessions, epoch, db) = (
-            rocket.state::<Sessions>(),
-            rocket.state::<Epoch>(),
-            Db::fetch(rocket),
-        );
-        // Read once per request, however many guards ask.
-        let epoch = match (sessions, epoch, db) {
-            (Some(_), Some(epoch), Some(db)) => {
-                req.local_cache_async(async { EpochNow(epoch.now(db).await) })
-                    .await
-                    .0
-            }
-            _ => None,
+        let sessions = req.rocket().state::<Sessions>();
+        let epoch = match sessions {
+            Some(_) => epoch_of(req).await,
+            None => None,
         };
         Memory { sessions, epoch }
     }
@@ -81,20 +66,22 @@ impl<'r> Memory<'r> {
         config: &AppConfig,
         now: i64,
     ) -> Option<LiveSession> {
-        let known = self.sessions?.0.recall(self.epoch?, id_hash)?;
-        let session = &known.session;
-        if !is_live(session, &config.sessions, now) || is_due_a_touch(session, now) {
-            return None;
-        }
-        let recheck = config.membership_recheck;
-        let standing = known.facts.judge(&config.access, &known.user, recheck, now);
-        if standing != Standing::Admitted {
-            return None;
-        }
-        let current = CurrentUser {
-            user: known.user,
-            session: known.session,
+        let believed = |known: &Known| {
+            let session = &known.session;
+            if !is_live(session, &config.sessions, now) || is_due_a_touch(session, now) {
+                return None;
+            }
+            let recheck = config.membership_recheck;
+            let standing = known.facts.judge(&config.access, &known.user, recheck, now);
+            if standing != Standing::Admitted {
+                return None;
+            }
+            Some(CurrentUser {
+                user: known.user.clone(),
+                session: known.session.clone(),
+            })
         };
+        let current = self.sessions?.0.read(self.epoch?, id_hash, believed)?;
         Some(LiveSession {
             current,
             recheck_due: false,
@@ -141,15 +128,15 @@ impl AppAdmissions<'_> {
         now: i64,
     ) -> Option<Vec<String>> {
         let memory = &self.0;
-        let known = memory
-            .sessions?
-            .0
-            .recall(memory.epoch?, &current.session.id_hash)?;
-        if now - known.user.memberships_verified_at >= recheck {
-            return None;
-        }
-        let (_, groups) = known.apps.into_iter().find(|(name, _)| name == app)?;
-        Some(groups)
+        let groups = |known: &Known| {
+            if now - known.user.memberships_verified_at >= recheck {
+                return None;
+            }
+            let (_, groups) = known.apps.iter().find(|(name, _)| name == app)?;
+            Some(groups.clone())
+        };
+        let id_hash = &current.session.id_hash;
+        memory.sessions?.0.read(memory.epoch?, id_hash, groups)
     }
 
     /// Remembers that `current` was let into `app`, telling it `groups`.
