@@ -2,12 +2,12 @@
 //! epoch (`epoch.rs`) reads as it did when it was remembered (`remembered.rs`).
 //!
 //! Looking a session up costs a checkout and several queries; remembering it costs one
-//! shared read of a counter. The counter is moved by triggers in the store itself (migration
-//! 20), in the transaction of every write that could make a remembered answer wrong: a
-//! session ending, a person changing or being deleted, a membership or pin changing. So a
-//! session ended anywhere, on another instance or by the command line (another process even
-//! on SQLite), is refused by every instance at its next request, and no writer can forget
-//! to say so.
+//! shared read of a counter. The counter is moved by triggers in the store itself (migrations
+//! 20 and 21), in the transaction of every write that could make a remembered answer wrong: a
+//! session ending, a person changing or being deleted, a membership or pin changing, an app
+//! or its rules changing, an access token or its grant ending. So a session ended anywhere,
+//! on another instance or by the command line (another process even on SQLite), is refused
+//! by every instance at its next request, and no writer can forget to say so.
 //!
 //! Only a "yes" is ever answered from memory. Anything that would end a session or refuse
 //! it (idle, expired, refused by the lists, due for a recheck or for recording its last use)

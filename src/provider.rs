@@ -93,6 +93,7 @@ pub(crate) fn stage(config: &AppConfig) -> AdHoc {
     AdHoc::on_ignite("OpenID Connect provider", |rocket| async {
         rocket
             .manage(discovery)
+            .manage(userinfo::AccessTokens::default())
             .mount("/", routes![authorize_endpoint, continue_request])
             .mount("/", consent::routes())
             .mount("/", token::routes())

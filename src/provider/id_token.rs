@@ -50,7 +50,7 @@ pub async fn groups(
 }
 
 /// The claims of `profile`, `email` and `groups` (also what userinfo answers).
-#[derive(Debug, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct PersonClaims {
     /// The GitHub id as a string: it never changes, unlike the login.
     pub sub: String,

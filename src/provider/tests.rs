@@ -181,7 +181,7 @@ fn refresh_grant(refresh_token: &str) -> GrantType {
 
 async fn claims(w: &mut World, access_token: &str) -> Result<String, OAuthError> {
     let claims = userinfo::claims(&mut w.conn, &w.config, NOW + 2, access_token).await?;
-    Ok(claims.sub)
+    Ok(claims.claims.sub)
 }
 
 #[rocket::async_test]

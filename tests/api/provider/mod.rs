@@ -39,6 +39,7 @@ mod stock_client_device;
 mod strangers;
 mod typing;
 mod userinfo;
+mod userinfo_memory;
 
 use std::collections::HashMap;
 
