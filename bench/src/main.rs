@@ -55,6 +55,8 @@ mod requests;
 mod seed;
 mod settings;
 mod sign_ins;
+#[cfg(test)]
+mod target_tests;
 mod targets;
 #[cfg(test)]
 mod tests;
