@@ -16,6 +16,7 @@ fn checked(
     let starts = [Duration::from_millis(100)];
     let store = Measured {
         rows: 1_000,
+        families: 0,
         figures: &figures,
         peak_kib,
         starts: &starts,
@@ -134,6 +135,7 @@ fn growth_is_checked_against_the_base_store_only() {
     let figures = HashMap::from([(Scenario::About, rate(1_000.0))]);
     let base = Measured {
         rows: 1_000_000,
+        families: 0,
         figures: &figures,
         peak_kib: 0,
         starts: &[],
@@ -143,4 +145,59 @@ fn growth_is_checked_against_the_base_store_only() {
     assert_eq!(about(900.0)[within].1, "yes");
     assert_eq!(about(899.0)[within].1, "**no**");
     assert!(!checked(&[(Scenario::About, rate(1.0))], 0, None).contains_key(within));
+}
+
+#[test]
+fn the_providers_paths_must_stay_flat_with_the_families_of_the_grown_store() {
+    let settings = Settings::parse(std::iter::empty()).unwrap();
+    let cpu = |per_sec, micros| Figures {
+        per_sec,
+        app_cpu: Duration::from_micros(micros),
+        ..Figures::default()
+    };
+    let before = HashMap::from([
+        (Scenario::Userinfo, cpu(1_000.0, 300)),
+        (Scenario::Refresh, cpu(500.0, 1_000)),
+    ]);
+    let base = Measured {
+        rows: 1_000,
+        families: 0,
+        figures: &before,
+        peak_kib: 0,
+        starts: &[],
+    };
+    let checks = |userinfo: f64, refresh_cpu| {
+        let after = HashMap::from([
+            (Scenario::Userinfo, cpu(userinfo, 300)),
+            (Scenario::Refresh, cpu(500.0, refresh_cpu)),
+        ]);
+        let grown = Measured {
+            rows: 1_000_000,
+            families: 10_000,
+            figures: &after,
+            peak_kib: 0,
+            starts: &[Duration::ZERO],
+        };
+        let rows: HashMap<String, String> = targets(&grown, Some(&base), &settings)
+            .into_iter()
+            .map(|row| (row[0].clone(), row[2].clone()))
+            .collect();
+        rows
+    };
+    let place = "1,000 rows (1,000,000 rows + 10,000 refresh families)";
+    let userinfo = format!("GET /oauth/userinfo (Bearer) within 10% of {place}");
+    let refresh = format!("refresh grants, 8 clients, app CPU each, at most 10% above {place}");
+    let met = |userinfo_rate, refresh_cpu| {
+        let rows = checks(userinfo_rate, refresh_cpu);
+        (rows[&userinfo].clone(), rows[&refresh].clone())
+    };
+    assert_eq!(met(900.0, 1_099), ("yes".to_owned(), "yes".to_owned()));
+    assert_eq!(
+        met(899.0, 1_101),
+        ("**no**".to_owned(), "**no**".to_owned())
+    );
+    // Code exchanges were not measured: no row for them.
+    assert!(!checks(1_000.0, 1_000)
+        .keys()
+        .any(|what| what.starts_with("code exchanges")));
 }

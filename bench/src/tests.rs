@@ -70,6 +70,7 @@ fn postgres_rows_follow_the_flags() {
         sign_in_clients: 1,
         flow_clients: 1,
         stores: vec![1_000],
+        families: 0,
         starts: 1,
         rounds: 1,
         scenarios: scenarios.to_vec(),
