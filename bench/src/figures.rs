@@ -15,6 +15,8 @@ pub(crate) struct Report {
 /// One store with its own app and its own fake GitHub.
 pub(crate) struct Store {
     pub(crate) rows: u64,
+    /// Live refresh families seeded beside the people (`family_seed.rs`): 0 in the first.
+    pub(crate) families: u64,
     pub(crate) app: App,
     pub(crate) github: FakeGithub,
     /// The bench user's cookies, as the app set them at the end of a real sign-in.

@@ -4,7 +4,10 @@
 //! It runs the release binary `target/release/gitlogin` twice, side by side, on two SQLite
 //! files seeded (by SQL, straight into the file) with 1,000 and with 1,000,000 users and as
 //! many sessions, each app pointed at its own fake GitHub served from this process on
-//! loopback. Then, for each scenario in turn and each store in turn:
+//! loopback. The second store also holds 10,000 live refresh families of the provider's app
+//! (`family_seed.rs`: each with its grant, consent and live access token, as after a
+//! refresh), so that its rows compare a few people and families with many of both. Then,
+//! for each scenario in turn and each store in turn:
 //!
 //! - `wrk` (64 connections) on `GET /health`, `GET /` signed out, `GET /about` with a real
 //!   session (signed in through the whole OAuth flow) and `GET /about` with that cookie
@@ -26,12 +29,15 @@
 //! touch the store (`GET /about` with a session, whole sign-ins, forward auth, userinfo,
 //! refreshes and code exchanges) on one instance, on one instance behind nginx, and on
 //! two instances sharing one database behind nginx, on a throwaway PostgreSQL cluster
-//! seeded like the first SQLite store. They need PostgreSQL and nginx installed; without
-//! them the bench stops and says how to install them, unless `--no-postgres` is given.
+//! seeded like the first SQLite store (no families). They need PostgreSQL and nginx
+//! installed; without them the bench stops and says how to install them, unless
+//! `--no-postgres` is given.
 //!
 //! Alternating the stores scenario by scenario keeps the 1k-vs-1M comparison fair when the
-//! machine gets busier or quieter during the run. It also records each app's peak RSS and
-//! its start-up time (process start to the first 200 from `/health`, on a migrated store).
+//! machine gets busier or quieter during the run: `/about`, sign-ins, userinfo, refreshes
+//! and code exchanges must cost the same within 10% on both (`targets.rs`). It also
+//! records each app's peak RSS and its start-up time (process start to the first 200 from
+//! `/health`, on a migrated store).
 //! The figures are printed as one table and written to `bench/results.md`, above any
 //! `## Findings` section there, which is kept as written.
 //!
@@ -41,6 +47,9 @@
 mod apis;
 mod app;
 mod family_rows;
+mod family_seed;
+#[cfg(test)]
+mod family_seed_tests;
 mod figures;
 mod forward_auth;
 mod github;
@@ -55,6 +64,8 @@ mod requests;
 mod seed;
 mod settings;
 mod sign_ins;
+#[cfg(test)]
+mod target_tests;
 mod targets;
 #[cfg(test)]
 mod tests;
@@ -64,6 +75,7 @@ mod wrk;
 pub(crate) use apis::*;
 pub(crate) use app::*;
 pub(crate) use family_rows::*;
+pub(crate) use family_seed::*;
 pub(crate) use figures::*;
 pub(crate) use forward_auth::*;
 pub(crate) use github::*;

@@ -15,8 +15,9 @@ pub(crate) async fn measure(
 ) -> Result<Report, String> {
     let started_at = utc_now();
     let mut stores = Vec::new();
-    for &rows in &settings.stores {
-        stores.push(prepare_store(settings, binary, work, rows).await?);
+    for (index, &rows) in settings.stores.iter().enumerate() {
+        let families = families_of(index, settings.families);
+        stores.push(prepare_store(settings, binary, work, (rows, families)).await?);
     }
     // Seeded like the first (baseline) store, so that its rows compare with them.
     let mut postgres = match tools {
@@ -172,13 +173,14 @@ pub(crate) fn per(total: Duration, count: u64) -> Duration {
     total / count.max(1).min(u32::MAX.into()) as u32
 }
 
-/// Makes a store with `rows` users and sessions, times start-ups on it, leaves its app
-/// running, and signs the bench user in.
+/// Makes a store with `rows` users and sessions (and up to `families` live refresh families
+/// of `bench-rp`, one per person, if the run registers it), times start-ups on it, leaves
+/// its app running, and signs the bench user in.
 pub(crate) async fn prepare_store(
     settings: &Settings,
     binary: &Path,
     work: &Path,
-    rows: u64,
+    (rows, families): (u64, u64),
 ) -> Result<Store, String> {
     let db_path = work.join(format!("gitlogin-{rows}.db"));
     let github = start_github(rows).await;
@@ -203,6 +205,18 @@ pub(crate) async fn prepare_store(
         false => None,
     };
     let relying_party = register_apps(settings, binary, &env.database_url)?;
+    let families = match &relying_party {
+        Some(rp) if families > 0 => {
+            let families = families.min(rows);
+            eprintln!(
+                "bench: seeding {} refresh families ...",
+                thousands(families)
+            );
+            seed_families(&env.database_url, &rp.client_id, families).await?;
+            families
+        }
+        _ => 0,
+    };
 
     let mut starts = Vec::new();
     for n in 0..settings.starts {
@@ -226,6 +240,7 @@ pub(crate) async fn prepare_store(
             relying_party,
             database_url: env.database_url.clone(),
             rows,
+            families,
             app,
             github,
             session_cookie,

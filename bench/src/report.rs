@@ -39,7 +39,7 @@ pub(crate) fn report(
             };
             rows.push(figure_cells(
                 scenario.label(settings),
-                thousands(store.rows),
+                rows_cell(store.rows, store.families),
                 f,
                 vec![share(health), share(home), growth],
                 &[],
@@ -89,6 +89,8 @@ pub(crate) fn report(
             now as f64 / 1024.0
         );
     }
+    let seeded: Vec<(u64, u64)> = stores.iter().map(|s| (s.rows, s.families)).collect();
+    write_seeded_families(&mut table, &seeded);
     for store in stores {
         let place = format!("with {} rows", thousands(store.rows));
         write_bench_cpu(&mut table, &store.figures, &place);
@@ -192,6 +194,34 @@ pub(crate) fn write_bench_cpu(out: &mut String, figures: &HashMap<Scenario, Figu
             micros(f.bench_cpu)
         );
     }
+}
+
+/// The table's "rows" cell for a store: its people, and its seeded refresh families.
+pub(crate) fn rows_cell(rows: u64, families: u64) -> String {
+    match families {
+        0 => thousands(rows),
+        _ => format!("{} + {} families", thousands(rows), thousands(families)),
+    }
+}
+
+/// The line saying which of the stores, as `(rows, families)`, hold seeded refresh
+/// families, if any does: what the provider's growth rows compare.
+pub(crate) fn write_seeded_families(out: &mut String, stores: &[(u64, u64)]) {
+    let seeded: Vec<String> = stores
+        .iter()
+        .filter(|&&(_, families)| families > 0)
+        .map(|&(rows, families)| format!("{} with {} rows", thousands(families), thousands(rows)))
+        .collect();
+    if seeded.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "- live refresh families seeded by SQL beside the people: {} (`bench-rp`'s, one per \
+         person, each with its grant, consent and live access token, as after a refresh); \
+         only the load's own in the others",
+        seeded.join(", ")
+    );
 }
 
 /// The line saying what the refresh families left in the store at `place`, if refresh

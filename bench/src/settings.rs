@@ -19,6 +19,8 @@ pub(crate) struct Settings {
     /// Users (and sessions) seeded in each store, smallest first: the first is the baseline
     /// the others are compared with.
     pub(crate) stores: Vec<u64>,
+    /// Live refresh families seeded into every store but the first (`family_seed.rs`).
+    pub(crate) families: u64,
     /// Start-ups timed per store; the median is reported.
     pub(crate) starts: usize,
     /// Times each measurement is repeated (alternating stores each time); the median counts.
@@ -52,6 +54,7 @@ impl Settings {
             sign_in_clients: 8,
             flow_clients: 8,
             stores: vec![1_000, 1_000_000],
+            families: 10_000,
             starts: 5,
             rounds: 3,
             scenarios: Scenario::ALL.to_vec(),
@@ -82,6 +85,7 @@ impl Settings {
                 "--connections" => settings.connections = value.parse().map_err(bad)?,
                 "--clients" => settings.sign_in_clients = value.parse().map_err(bad)?,
                 "--flow-clients" => settings.flow_clients = value.parse().map_err(bad)?,
+                "--families" => settings.families = value.parse().map_err(bad)?,
                 "--starts" => settings.starts = value.parse().map_err(bad)?,
                 "--rounds" => settings.rounds = value.parse().map_err(bad)?,
                 "--stores" => {
@@ -136,13 +140,17 @@ impl Settings {
 }
 
 pub(crate) const USAGE: &str = "usage: bench [--seconds 10] [--connections 64] [--clients 8] \
-[--flow-clients 8] [--stores 1000,1000000] [--app-log off|normal] [--rounds 3] [--starts 5]
+[--flow-clients 8] [--stores 1000,1000000] [--families 10000] [--app-log off|normal]
+[--rounds 3] [--starts 5]
 [--results bench/results.md] [--hold] [--no-postgres]
 [--only health,home,about,tampered,sign-ins,client-credentials,introspect,forward-auth,
 forward-auth-app,userinfo,jwks,discovery,refresh,code-exchange]
 
 --only with forward-auth, forward-auth-app, userinfo, jwks, discovery, refresh or
 code-exchange measures home too: those rows are read as a share of GET /.
+--families: live refresh families of the provider's app seeded into every store but the
+first (with userinfo, refresh or code-exchange in the run), so that those rows compare a few
+families with that many.
 --no-postgres: SQLite only. Otherwise the PostgreSQL rows (about, sign-ins, forward-auth,
 forward-auth-app, userinfo, refresh, code-exchange) need PostgreSQL and nginx:
 apt-get install -y postgresql nginx";
