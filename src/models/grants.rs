@@ -132,8 +132,10 @@ pub async fn redeem_code(
     code_hash: &str,
 ) -> sqlx::Result<Option<(CodeRow, bool)>> {
     let marked = sqlx::query(
+        // EXISTS looks up this code's one grant; `grant_id IN (SELECT … WHERE app_id = $2)`
+        // made SQLite list every grant of the app at every redemption.
         "UPDATE codes SET used = 1 WHERE code_hash = $1 AND used = 0
-         AND grant_id IN (SELECT id FROM grants WHERE app_id = $2)",
+         AND EXISTS (SELECT 1 FROM grants g WHERE g.id = codes.grant_id AND g.app_id = $2)",
     )
     .bind(code_hash)
     .bind(app_id)
