@@ -96,7 +96,7 @@ async fn the_secret_is_taken_in_basic_auth_or_in_the_form() {
 }
 
 #[rocket::async_test]
-async fn a_code_redeemed_by_another_app_is_invalid_grant() {
+async fn a_code_redeemed_by_another_app_is_invalid_grant_and_left_to_its_own() {
     let app = TestApp::spawn().await;
     let wiki = register(&app, "wiki", &[]);
     let billing = register(&app, "billing", &[]);
@@ -118,6 +118,18 @@ async fn a_code_redeemed_by_another_app_is_invalid_grant() {
             let answer = token(&app, thief.auth(), &fields).await;
 
             assert_token_error(&answer, Status::BadRequest, "invalid_grant");
+            let own = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", wiki.redirect_uri.as_str()),
+                ("code_verifier", VERIFIER),
+            ];
+            let (status, body) = token(&app, wiki.auth(), &own).await;
+            assert_eq!(
+                status,
+                Status::Ok,
+                "untouched, the code is still its app's: {body}"
+            );
         }
     }
 }
