@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    few_malloc_arenas();
+    one_malloc_arena();
     // What `#[rocket::main]` expands to, written out so that the line above runs first.
     rocket::async_main(gitlogin::cli::run())
 }
@@ -15,15 +15,17 @@ fn main() -> ExitCode {
 /// Rocket's workers and sqlx's one thread per SQLite connection, each kept a few hundred KiB
 /// to itself. Two arenas, set before the runtime starts its threads, lowered the whole
 /// benchmark's peak memory (VmHWM) from 33.3 to 31.8 MiB on 1,000 rows (to 29.2 MiB with the
-/// pool of four in `Rocket.toml`), with no change in app CPU per request that the benchmark
-/// could tell from noise. The same as `MALLOC_ARENA_MAX=2`, which, set in the environment,
-/// still wins.
-fn few_malloc_arenas() {
+/// pool of four in `Rocket.toml`); one arena, with the release profile's fat LTO, from
+/// 27.2–27.5 to 24.9–26.1 MiB over two runs (issue 27's bound is 25), the heap from ~9.5 MiB
+/// over two arenas to 7.3–8.4 MiB in one. Neither changed app CPU per request more than the benchmark's noise
+/// (bench/results.md, "Issue 27"). The same as `MALLOC_ARENA_MAX=1`, which, set in the
+/// environment, still wins.
+fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         // SAFETY: called before any other thread exists; mallopt only sets a limit.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
+            libc::mallopt(libc::M_ARENA_MAX, 1);
         }
     }
 }
