@@ -12,16 +12,16 @@ if ! command -v wrk >/dev/null; then
     exit 1
 fi
 
-# The PostgreSQL rows (GET /about, sign-ins, forward auth and the provider's flows on one and
-# two instances) need PostgreSQL and nginx, unless they are turned off or `--only` leaves none
-# of their scenarios.
+# The PostgreSQL rows (every scenario but health, home and tampered, on one and two instances)
+# need PostgreSQL and nginx, unless they are turned off or `--only` leaves none of their
+# scenarios: the names below are bench/src/postgres.rs's SCENARIOS (a test keeps them in step).
 postgres_rows=yes
 previous=
 for arg in "$@"; do
     if [ "$arg" = --no-postgres ]; then
         postgres_rows=no
     fi
-    if [ "$previous" = --only ] && ! [[ ",${arg// /}," =~ ,(about|sign-ins|forward-auth|forward-auth-app|userinfo|refresh|code-exchange), ]]; then
+    if [ "$previous" = --only ] && ! [[ ",${arg// /}," =~ ,(about|sign-ins|client-credentials|introspect|forward-auth|forward-auth-app|userinfo|jwks|discovery|refresh|code-exchange), ]]; then
         postgres_rows=no
     fi
     previous=$arg

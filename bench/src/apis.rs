@@ -25,6 +25,21 @@ pub(crate) struct ApiCalls {
     pub(crate) introspect: Post,
 }
 
+/// The scenarios that need the service and the API registered.
+pub(crate) const API_SCENARIOS: [Scenario; 2] = [Scenario::ClientCredentials, Scenario::Introspect];
+
+/// [`register`], if the run measures one of [`API_SCENARIOS`]; nothing otherwise.
+pub(crate) fn register_if_measured(
+    settings: &Settings,
+    binary: &Path,
+    database_url: &str,
+) -> Result<Option<[(String, String); 2]>, String> {
+    match API_SCENARIOS.iter().any(|s| settings.scenarios.contains(s)) {
+        true => register(binary, &settings.root, database_url).map(Some),
+        false => Ok(None),
+    }
+}
+
 /// A service, `bench-service`, and the API `bench-data` that accepts it, registered with
 /// the release binary on `database_url`: the two apps' credentials.
 pub(crate) fn register(

@@ -25,11 +25,13 @@
 //!
 //! Each of those is read beside `GET /` of the same run ("vs GET /").
 //!
-//! Beside them, in the same rounds, the PostgreSQL rows (`postgres.rs`): the scenarios that
-//! touch the store (`GET /about` with a session, whole sign-ins, forward auth, userinfo,
-//! refreshes and code exchanges) on one instance, on one instance behind nginx, and on
-//! two instances sharing one database behind nginx, on a throwaway PostgreSQL cluster
-//! seeded like the first SQLite store (no families). They need PostgreSQL and nginx
+//! Beside them, in the same rounds, the PostgreSQL rows (`postgres.rs`): every scenario but
+//! `/health`, `GET /` and the tampered cookie (`GET /about` with a session, whole sign-ins,
+//! the client-credentials grant and introspection, forward auth without and with an app,
+//! userinfo, the JWKS, discovery, refreshes and code exchanges) on one instance, on one
+//! instance behind nginx, and on two instances sharing one database behind nginx, on a
+//! throwaway PostgreSQL cluster seeded like the first SQLite store (no families), with the
+//! same apps registered. They need PostgreSQL and nginx
 //! installed; without them the bench stops and says how to install them, unless
 //! `--no-postgres` is given.
 //!

@@ -199,11 +199,7 @@ pub(crate) async fn prepare_store(
     app.stop();
     eprintln!("bench: seeding {} users and sessions ...", thousands(rows));
     seed(&env.database_url, rows).await?;
-    let api_scenarios = [Scenario::ClientCredentials, Scenario::Introspect];
-    let api_apps = match api_scenarios.iter().any(|s| settings.scenarios.contains(s)) {
-        true => Some(apis::register(binary, &settings.root, &env.database_url)?),
-        false => None,
-    };
+    let api_apps = apis::register_if_measured(settings, binary, &env.database_url)?;
     let relying_party = register_apps(settings, binary, &env.database_url)?;
     let families = match &relying_party {
         Some(rp) if families > 0 => {

@@ -79,6 +79,10 @@ mod tests {
         assert!(!upstream.contains("8001"));
         assert!(conf.contains("listen 127.0.0.1:9002;"));
         assert!(conf.contains("proxy_pass http://gitlogin_9002;"));
+        // One `location /` per site: every path the bench loads (the APIs' POSTs, the
+        // well-known documents, /auth/check) reaches the instances.
+        assert_eq!(conf.matches("location ").count(), 2);
+        assert_eq!(conf.matches("location / {").count(), 2);
         // Balanced braces: nginx refuses the file otherwise.
         assert_eq!(conf.matches('{').count(), conf.matches('}').count());
     }

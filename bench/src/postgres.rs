@@ -1,14 +1,17 @@
-//! The PostgreSQL rows: `GET /about` with a session, whole sign-ins, forward auth, userinfo,
-//! refresh grants and code exchanges (the scenarios that touch the store), measured in the
-//! same run and the same rounds as the SQLite stores, on three setups of one throwaway
-//! cluster:
+//! The PostgreSQL rows: `GET /about` with a session, whole sign-ins, forward auth (without and
+//! with an app), userinfo, the JWKS, discovery, refresh grants, code exchanges, a service's
+//! `client_credentials` grant and an API's introspection (every scenario but `/health`,
+//! `GET /` and the tampered cookie), measured in the same run and the same rounds as the
+//! SQLite stores, on three setups of one throwaway cluster:
 //!
 //! - one instance, reached directly, as the SQLite apps are;
 //! - one instance behind nginx, to show what the proxy alone costs;
 //! - two instances on one database behind nginx, round-robin.
 //!
 //! Each setup has its own database, seeded (`gitlogin::seed`) with as many users and sessions as the
-//! first SQLite store, its own fake GitHub, and instances that share one
+//! first SQLite store, the apps the run's scenarios need (registered by the release binary's
+//! `gitlogin apps add` on its database URL, as on SQLite), its own fake GitHub, and
+//! instances that share one
 //! `ROCKET_SECRET_KEY` and `PUBLIC_URL` (nginx's address when proxied), as docs/running.md asks of
 //! instances sharing a store.
 //!
@@ -27,21 +30,29 @@ use gitlogin_testkit::postgres::{bin_dir, Cluster};
 
 use crate::nginx::{self, Nginx, Site};
 use crate::{
-    bench_user_session, register_apps, seed, start_github, thousands, App, AppEnv, FakeGithub,
-    Figures, RelyingParty, Scenario, Settings, Target,
+    apis, bench_user_session, register_apps, seed, start_github, thousands, ApiCalls, App, AppEnv,
+    FakeGithub, Figures, RelyingParty, Scenario, Settings, Target,
 };
 
 mod report;
+#[cfg(test)]
+pub(crate) use report::table_rows;
 
 pub const INSTALL: &str = "apt-get install -y postgresql nginx";
 
-/// What the PostgreSQL rows measure; the other scenarios are SQLite's alone.
-pub const SCENARIOS: [Scenario; 7] = [
+/// What the PostgreSQL rows measure, in `Scenario::ALL`'s order; the other scenarios
+/// (`/health`, `GET /`, the tampered cookie) are SQLite's alone. bench/run.sh lists their
+/// names too, to know when PostgreSQL and nginx are needed.
+pub const SCENARIOS: [Scenario; 11] = [
     Scenario::About,
     Scenario::SignIn,
+    Scenario::ClientCredentials,
+    Scenario::Introspect,
     Scenario::ForwardAuth,
     Scenario::ForwardAuthApp,
     Scenario::Userinfo,
+    Scenario::Jwks,
+    Scenario::Discovery,
     Scenario::Refresh,
     Scenario::CodeExchange,
 ];
@@ -111,6 +122,10 @@ pub struct Setup {
     proxied: bool,
     github: FakeGithub,
     pub session_cookie: String,
+    /// The service's and the API's credentials, if the run measures them.
+    api_apps: Option<[(String, String); 2]>,
+    /// The API scenarios' requests, made once the setup answers.
+    api_calls: Option<ApiCalls>,
     relying_party: Option<RelyingParty>,
     database_url: String,
     pub figures: HashMap<Scenario, Figures>,
@@ -161,6 +176,7 @@ impl Postgres {
                 layout.label
             );
             seed(&env.database_url, rows).await?;
+            let api_apps = apis::register_if_measured(settings, binary, &env.database_url)?;
             let relying_party = register_apps(settings, binary, &env.database_url)?;
             let mut instances = Vec::new();
             for _ in 0..layout.instances {
@@ -183,6 +199,8 @@ impl Postgres {
                 proxied: layout.proxied,
                 github,
                 session_cookie: String::new(),
+                api_apps,
+                api_calls: None,
                 relying_party,
                 database_url: env.database_url,
                 figures: HashMap::new(),
@@ -193,6 +211,9 @@ impl Postgres {
             setup.session_cookie = bench_user_session(&setup.url, &setup.github).await?;
             if let Some(rp) = &mut setup.relying_party {
                 rp.sign_in_and_consent(&setup.url, &setup.github).await?;
+            }
+            if let Some(apps) = &setup.api_apps {
+                setup.api_calls = Some(apis::calls(&setup.url, apps).await?);
             }
         }
         let versions = format!("{}, {}", cluster.version(), nginx::version(&tools.nginx));
@@ -209,7 +230,7 @@ impl Postgres {
         Target {
             url: &setup.url,
             session_cookie: &setup.session_cookie,
-            api_calls: None,
+            api_calls: setup.api_calls.as_ref(),
             relying_party: setup.relying_party.as_ref(),
             database_url: &setup.database_url,
             apps: setup.instances.iter().map(App::pid).collect(),

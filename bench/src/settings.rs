@@ -151,6 +151,5 @@ code-exchange measures home too: those rows are read as a share of GET /.
 --families: live refresh families of the provider's app seeded into every store but the
 first (with userinfo, refresh or code-exchange in the run), so that those rows compare a few
 families with that many.
---no-postgres: SQLite only. Otherwise the PostgreSQL rows (about, sign-ins, forward-auth,
-forward-auth-app, userinfo, refresh, code-exchange) need PostgreSQL and nginx:
-apt-get install -y postgresql nginx";
+--no-postgres: SQLite only. Otherwise the PostgreSQL rows (every scenario but health, home
+and tampered) need PostgreSQL and nginx: apt-get install -y postgresql nginx";

@@ -84,6 +84,69 @@ fn postgres_rows_follow_the_flags() {
     assert!(settings(&[Scenario::SignIn], true).measures_postgres());
     assert!(!settings(&Scenario::ALL, false).measures_postgres());
     assert!(!settings(&[Scenario::Health, Scenario::Home], true).measures_postgres());
+    for scenario in [
+        Scenario::ClientCredentials,
+        Scenario::Introspect,
+        Scenario::Jwks,
+        Scenario::Discovery,
+    ] {
+        assert!(settings(&[Scenario::Home, scenario], true).measures_postgres());
+    }
+}
+
+#[test]
+fn postgres_measures_every_scenario_but_health_home_and_the_tampered_cookie() {
+    let sqlite_only = [Scenario::Health, Scenario::Home, Scenario::Tampered];
+    let expected: Vec<Scenario> = Scenario::ALL
+        .into_iter()
+        .filter(|s| !sqlite_only.contains(s))
+        .collect();
+    assert_eq!(postgres::SCENARIOS.to_vec(), expected);
+}
+
+#[test]
+fn run_sh_needs_postgres_for_exactly_the_postgres_scenarios() {
+    let script = include_str!("../run.sh");
+    let start = script.find("=~ ,(").expect("run.sh's --only pattern") + 5;
+    let end = start + script[start..].find("),").unwrap();
+    let mut in_script: Vec<&str> = script[start..end].split('|').collect();
+    let mut names: Vec<&str> = postgres::SCENARIOS.iter().map(|s| s.name()).collect();
+    in_script.sort();
+    names.sort();
+    assert_eq!(in_script, names);
+}
+
+#[test]
+fn the_postgres_table_names_each_scenario_once_over_its_rows() {
+    let settings = Settings::parse(std::iter::empty()).unwrap();
+    let rate = |per_sec, scenarios: &[Scenario]| -> HashMap<Scenario, Figures> {
+        let f = Figures {
+            per_sec,
+            ..Figures::default()
+        };
+        scenarios.iter().map(|&s| (s, f.clone())).collect()
+    };
+    // GET / is SQLite's alone; the second setup did not measure /about.
+    let sqlite = rate(1000.0, &[Scenario::Home, Scenario::About, Scenario::Jwks]);
+    let one = rate(500.0, &[Scenario::About, Scenario::Jwks]);
+    let two = rate(2000.0, &[Scenario::Jwks]);
+    let rows = postgres::table_rows(&settings, &sqlite, &[("one", &one), ("two", &two)]);
+    let cells: Vec<[&str; 3]> = rows
+        .iter()
+        .map(|r| [r[0].as_str(), r[1].as_str(), r[3].as_str()])
+        .collect();
+    let jwks = Scenario::Jwks.label(&settings);
+    let about = Scenario::About.label(&settings);
+    assert_eq!(
+        cells,
+        [
+            [about.as_str(), "SQLite, 1 instance", "100%"],
+            ["", "one", "50%"],
+            [jwks.as_str(), "SQLite, 1 instance", "100%"],
+            ["", "one", "50%"],
+            ["", "two", "200%"],
+        ]
+    );
 }
 
 #[test]
