@@ -24,7 +24,7 @@
 #[allow(unused_imports)]
 use crate::*;
 use gitlogin::store::backend::Backend;
-use sqlx::{AnyConnection, Connection, Executor};
+use sqlx::{AnyConnection, Connection};
 
 /// The seeded access tokens live an hour, longer than `ACCESS_TOKEN_LIFETIME` allows (ten
 /// minutes at most), so that the purge leaves them in the store for a whole run; the app
@@ -55,15 +55,7 @@ pub(crate) async fn seed_families(url: &str, client_id: &str, families: u64) -> 
     families_in(&mut conn, client_id, families, unix_now())
         .await
         .map_err(|e| format!("seeding refresh families: {e}"))?;
-    let settle = if url.starts_with("sqlite:") {
-        "PRAGMA wal_checkpoint(TRUNCATE)"
-    } else {
-        "ANALYZE"
-    };
-    conn.execute(settle)
-        .await
-        .map_err(|e| format!("{settle}: {e}"))?;
-    conn.close().await.map_err(|e| e.to_string())
+    settle(conn, url).await
 }
 
 /// The four set-based statements, in one transaction: grants, consents, access tokens,
