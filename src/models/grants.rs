@@ -133,7 +133,7 @@ pub async fn redeem_code(
 ) -> sqlx::Result<Option<(CodeRow, bool)>> {
     let marked = sqlx::query(
         // EXISTS looks up this code's one grant; `grant_id IN (SELECT … WHERE app_id = $2)`
-        // made SQLite list every grant of the app at every redemption.
+        // would have SQLite list every grant of the app at each redemption.
         "UPDATE codes SET used = 1 WHERE code_hash = $1 AND used = 0
          AND EXISTS (SELECT 1 FROM grants g WHERE g.id = codes.grant_id AND g.app_id = $2)",
     )
