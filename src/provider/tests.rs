@@ -23,6 +23,7 @@ use crate::keys::KeyRing;
 use crate::models::apps::{self, StoredApp};
 use crate::models::{self, Outbox, SessionRow};
 use crate::ops::clock::Clock;
+use crate::ops::random::sha256_hex;
 use crate::registry::{IdTokenAlg, Registration};
 
 const NOW: i64 = 1_800_000_000;
@@ -180,7 +181,8 @@ fn refresh_grant(refresh_token: &str) -> GrantType {
 }
 
 async fn claims(w: &mut World, access_token: &str) -> Result<String, OAuthError> {
-    let claims = userinfo::claims(&mut w.conn, &w.config, NOW + 2, access_token).await?;
+    let hash = sha256_hex(access_token);
+    let claims = userinfo::claims(&mut w.conn, &w.config, NOW + 2, &hash).await?;
     Ok(claims.claims.sub)
 }
 

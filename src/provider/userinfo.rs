@@ -109,7 +109,7 @@ async fn answer(
         return Ok(Json(claims));
     }
     let mut conn = db.acquire().await?;
-    let answer = claims(&mut conn, config, now, token).await?;
+    let answer = claims(&mut conn, config, now, &hash).await?;
     memory.remember(hash, &answer.claims, answer.until);
     Ok(Json(answer.claims))
 }
@@ -121,14 +121,15 @@ pub(crate) struct Answer {
     pub(crate) until: i64,
 }
 
-/// The userinfo step: the claims an access token's scopes allow, for a token that is live.
+/// The userinfo step: the claims an access token's scopes allow, for a token that is live,
+/// found by its SHA-256 (`token_hash`).
 pub(crate) async fn claims(
     conn: &mut AnyConnection,
     config: &AppConfig,
     now: i64,
-    token: &str,
+    token_hash: &str,
 ) -> Result<Answer, OAuthError> {
-    let (row, app, user) = live_access(conn, config, token, now)
+    let (row, app, user) = live_access(conn, config, token_hash, now)
         .await?
         .ok_or(OAuthError::InvalidToken)?;
     if !row.grant.has_scope("openid") {
@@ -147,11 +148,10 @@ pub(crate) async fn claims(
 async fn live_access(
     conn: &mut AnyConnection,
     config: &AppConfig,
-    token: &str,
+    hash: &str,
     now: i64,
 ) -> rocket_db_pools::sqlx::Result<Option<(TokenRow, StoredApp, User)>> {
-    let hash = sha256_hex(token);
-    let row = grants::find_token(conn, &hash).await?;
+    let row = grants::find_token(conn, hash).await?;
     let live = |row: &TokenRow| row.kind == TokenKind::Access && row.expires_at > now;
     let Some(row) = row.filter(live) else {
         return Ok(None);
@@ -170,6 +170,6 @@ async fn live_access(
     }
     // Once per token: what it records cannot change for this token afterwards (a family
     // that rotates again ends it), so an answer from memory need not write it.
-    super::refresh_token::access_used(conn, &row.grant, &hash, now).await?;
+    super::refresh_token::access_used(conn, &row.grant, hash, now).await?;
     Ok(Some((row, app, user)))
 }
