@@ -22,8 +22,7 @@ use crate::config::AppConfig;
 use crate::keys::KeyRing;
 use crate::models::apps::{self, StoredApp};
 use crate::models::{self, Outbox, SessionRow};
-use crate::ops::clock::Clock;
-use crate::ops::random::sha256_hex;
+use crate::ops::{clock::Clock, random::sha256_hex};
 use crate::registry::{IdTokenAlg, Registration};
 
 const NOW: i64 = 1_800_000_000;
