@@ -3,12 +3,11 @@
 //! person the API no longer admits loses them at introspection and at the next refresh.
 
 use rocket::http::Status;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::people::{asking, jwt_for, ledger, redeem_with, setup};
 use super::services::{introspect, verified, DATA};
-use crate::helpers::TestApp;
-use crate::provider::{access_token, assert_invalid_token, refresh, userinfo, Rp};
+use crate::provider::{access_token, assert_invalid_token, refresh_token, refreshed, userinfo};
 use crate::provider::{assert_token_error, code, signed_in, token, OCTOCAT_ID};
 
 #[rocket::async_test]
@@ -205,17 +204,6 @@ async fn a_refresh_for_an_api_leaves_the_token_for_userinfo_alive() {
     assert_invalid_token(&userinfo(&app, access_token(&for_userinfo)).await);
     let response = userinfo(&app, access_token(&next)).await;
     assert_eq!(response.status(), Status::Ok, "{next}");
-}
-
-/// The answer to refreshing with `body`'s refresh token, for userinfo, which must be honoured.
-async fn refreshed(app: &TestApp, rp: &Rp, body: &Value) -> Value {
-    let (status, answer) = refresh(app, rp, refresh_token(body)).await;
-    assert_eq!(status, Status::Ok, "{answer}");
-    answer
-}
-
-fn refresh_token(body: &Value) -> &str {
-    body["refresh_token"].as_str().expect("no refresh_token")
 }
 
 /// A refresh with `refresh_token` for a JWT for the data service.

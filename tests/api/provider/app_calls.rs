@@ -80,6 +80,18 @@ pub async fn refresh(app: &TestApp, rp: &Rp, refresh_token: &str) -> (Status, Va
     token(app, rp.auth(), &fields).await
 }
 
+/// The answer to refreshing with `body`'s refresh token, which must be honoured.
+pub async fn refreshed(app: &TestApp, rp: &Rp, body: &Value) -> Value {
+    let (status, answer) = refresh(app, rp, refresh_token(body)).await;
+    assert_eq!(status, Status::Ok, "{answer}");
+    answer
+}
+
+/// The refresh token of a token answer.
+pub fn refresh_token(body: &Value) -> &str {
+    body["refresh_token"].as_str().expect("no refresh_token")
+}
+
 /// Asserts an RFC 6749 §5.2 error answer.
 pub fn assert_token_error(answer: &(Status, Value), status: Status, error: &str) {
     assert_eq!(answer.0, status, "{}", answer.1);

@@ -11,7 +11,8 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::{access_token, assert_invalid_token, assert_token_error, offline_tokens};
-use super::{app_post, json_of, refresh, register, signed_in, userinfo, Rp};
+use super::{app_post, json_of, refresh, refresh_token, refreshed, register, signed_in};
+use super::{userinfo, Rp};
 use crate::helpers::TestApp;
 
 /// A family rotated once: the first answer and the second, which the app may have lost.
@@ -21,17 +22,6 @@ async fn rotated_once(app: &TestApp) -> (Rp, Value, Value) {
     let first = offline_tokens(app, &browser, &rp).await;
     let second = refreshed(app, &rp, &first).await;
     (rp, first, second)
-}
-
-/// The answer to refreshing with `body`'s refresh token, which must be honoured.
-async fn refreshed(app: &TestApp, rp: &Rp, body: &Value) -> Value {
-    let (status, answer) = refresh(app, rp, refresh_token(body)).await;
-    assert_eq!(status, Status::Ok, "{answer}");
-    answer
-}
-
-fn refresh_token(body: &Value) -> &str {
-    body["refresh_token"].as_str().expect("no refresh_token")
 }
 
 /// Asserts that every token of `bodies` is dead: the refresh tokens at the token endpoint,

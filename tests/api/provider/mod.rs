@@ -51,7 +51,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 pub use app_calls::{access_token, app_post, assert_invalid_token, assert_token_error};
-pub use app_calls::{json_of, redeem, refresh, token, userinfo, Auth};
+pub use app_calls::{json_of, redeem, refresh, refresh_token, refreshed, token, userinfo, Auth};
 pub use forms::{consent_fields, decide, form_fields};
 
 use crate::helpers::{location, Browser, TestApp, PUBLIC_URL};

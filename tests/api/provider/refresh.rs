@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{access_token, assert_invalid_token, assert_token_error, offline_tokens, refresh};
 use super::{app_post, json_of, register, signed_in, Rp};
-use super::{tokens, userinfo, Authorize};
+use super::{refreshed, tokens, userinfo, Authorize};
 use crate::helpers::TestApp;
 
 #[rocket::async_test]
@@ -143,14 +143,6 @@ async fn a_refresh_by_someone_who_left_the_apps_org_is_refused_without_a_new_sig
 
     assert_token_error(&answer, Status::BadRequest, "invalid_grant");
     assert_eq!(app.count("grants").await, 0, "the grant is revoked");
-}
-
-/// The answer to refreshing with `body`'s refresh token, which must be honoured.
-async fn refreshed(app: &TestApp, rp: &Rp, body: &Value) -> Value {
-    let refresh_token = body["refresh_token"].as_str().expect("no refresh_token");
-    let (status, answer) = refresh(app, rp, refresh_token).await;
-    assert_eq!(status, Status::Ok, "{answer}");
-    answer
 }
 
 /// The rows in `tokens` of the grant that `body`'s access token was issued from.
