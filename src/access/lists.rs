@@ -117,3 +117,52 @@ async fn pinned_to(
         .iter()
         .any(|login| rules.login_entry(login).is_some()))
 }
+
+#[cfg(test)]
+mod tests {
+    use rocket_db_pools::sqlx::Connection;
+
+    use super::*;
+    use crate::config::allow_list::AllowedUser;
+    use crate::models::GithubId;
+
+    fn someone(github_id: i64) -> User {
+        User {
+            id: 1,
+            github_id: GithubId(github_id),
+            login: "alice".into(),
+            name: None,
+            email: None,
+            avatar_url: None,
+            created_at: 0,
+            updated_at: 0,
+            last_login_at: 0,
+            memberships_verified_at: 0,
+        }
+    }
+
+    /// Open lists and a listed id need no store: the connection here has no tables at all,
+    /// so any read would fail.
+    #[rocket::async_test]
+    async fn open_lists_and_a_listed_id_read_nothing_from_the_store() {
+        sqlx::any::install_default_drivers();
+        let mut conn = AnyConnection::connect("sqlite::memory:").await.unwrap();
+        let listed = AccessRules {
+            users: vec![AllowedUser::Id(1001), AllowedUser::Login("bob".into())],
+            orgs: vec!["acme".into()],
+        };
+        for rules in [AccessRules::default(), listed] {
+            let facts = Facts::read(&mut conn, &rules, &someone(1001)).await;
+            let facts = facts.expect("no read");
+            assert!(!facts.pinned && facts.memberships.is_empty());
+        }
+        // The same lists for someone they do not name by id: the pins are read.
+        let rules = AccessRules {
+            users: vec![AllowedUser::Login("bob".into())],
+            orgs: vec![],
+        };
+        assert!(Facts::read(&mut conn, &rules, &someone(2002))
+            .await
+            .is_err());
+    }
+}

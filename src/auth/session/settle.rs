@@ -69,3 +69,65 @@ pub fn is_live(session: &SessionRow, settings: &SessionSettings, now: i64) -> bo
         && now < session.created_at + settings.max_age
         && now < session.last_seen_at + settings.idle_timeout
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIGNED_IN: i64 = 1_000_000;
+
+    fn session(last_seen_at: i64, expires_at: i64) -> SessionRow {
+        SessionRow {
+            id_hash: String::new(),
+            csrf_token: String::new(),
+            sid: String::new(),
+            created_at: SIGNED_IN,
+            last_seen_at,
+            expires_at,
+            user_agent: None,
+        }
+    }
+
+    /// Each limit ends the session at its exact second, not one later.
+    #[test]
+    fn a_session_ends_at_the_exact_second_of_each_limit() {
+        let settings = SessionSettings {
+            idle_timeout: 600,
+            max_age: 3600,
+        };
+        let fresh = session(SIGNED_IN, SIGNED_IN + 3600);
+        assert!(is_live(&fresh, &settings, SIGNED_IN + 599));
+        assert!(!is_live(&fresh, &settings, SIGNED_IN + 600), "idle");
+        let recent = |now| session(now - 1, SIGNED_IN + 3600);
+        assert!(is_live(
+            &recent(SIGNED_IN + 3599),
+            &settings,
+            SIGNED_IN + 3599
+        ));
+        assert!(
+            !is_live(&recent(SIGNED_IN + 3600), &settings, SIGNED_IN + 3600),
+            "expired"
+        );
+        // The row's own end, when it comes before what the settings allow now.
+        let cut_short = session(SIGNED_IN + 100, SIGNED_IN + 120);
+        assert!(
+            !is_live(&cut_short, &settings, SIGNED_IN + 120),
+            "expires_at"
+        );
+    }
+
+    /// `SESSION_MAX_AGE` lowered after the sign-in ends a session already older than it,
+    /// though its row was stored to live longer.
+    #[test]
+    fn a_lowered_max_age_ends_an_older_session() {
+        let settings = SessionSettings {
+            idle_timeout: 600,
+            max_age: 60,
+        };
+        let stored_for_a_day = session(SIGNED_IN + 100, SIGNED_IN + 86_400);
+        assert!(!is_live(&stored_for_a_day, &settings, SIGNED_IN + 101));
+        let young = session(SIGNED_IN + 30, SIGNED_IN + 86_400);
+        assert!(is_live(&young, &settings, SIGNED_IN + 59));
+        assert!(!is_live(&young, &settings, SIGNED_IN + 60));
+    }
+}
