@@ -29,6 +29,7 @@ mod github_limits;
 mod github_token;
 mod health;
 mod hosts;
+mod http_versions;
 mod key_algorithms;
 mod key_rotation;
 mod layout;
