@@ -5,10 +5,11 @@
 use std::collections::BTreeSet;
 
 /// Suites that stay on SQLite, and why.
-const SQLITE_ONLY: [(&str, &str); 16] = [
+const SQLITE_ONLY: [(&str, &str); 17] = [
     ("caddy", "the real binary behind Caddy, on a SQLite file of its own: the proxy is what it tests"),
     ("docs_links", "reads the docs; opens no store"),
     ("event_log", "the real binary's log lines"),
+    ("http_versions", "the real binary's socket: which HTTP it speaks"),
     ("layout", "reads the source; opens no store"),
     ("logs", "the real binary's log lines"),
     ("many_hosts", "the real binary behind nginx, on a SQLite file of its own: the proxy is what it tests"),
